@@ -1,0 +1,224 @@
+//! Attribute definitions (RFC 7643 §2, §7): the single source for input validation, case-insensitive
+//! attribute lookup, PATCH, projection, filters and the `/Schemas` discovery documents.
+
+mod definitions;
+
+pub use definitions::{
+    COMMON_ATTRIBUTES, ENTERPRISE_USER, GROUP, GROUP_RESOURCE, USER, USER_RESOURCE,
+};
+
+/// `type` of RFC 7643 §2.3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrType {
+    String,
+    Boolean,
+    Decimal,
+    Integer,
+    DateTime,
+    Binary,
+    Reference,
+    Complex,
+}
+
+/// `mutability` of RFC 7643 §7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutability {
+    ReadOnly,
+    ReadWrite,
+    Immutable,
+    WriteOnly,
+}
+
+/// `returned` of RFC 7643 §7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    Always,
+    Never,
+    Default,
+    Request,
+}
+
+/// `uniqueness` of RFC 7643 §7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    None,
+    Server,
+    Global,
+}
+
+/// One attribute definition. Build them in `const` context with [`Attribute::new`] and struct update
+/// syntax: `Attribute { required: true, ..Attribute::new("userName", AttrType::String) }`.
+#[derive(Debug, Clone, Copy)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub kind: AttrType,
+    pub multi_valued: bool,
+    pub description: &'static str,
+    pub required: bool,
+    pub case_exact: bool,
+    pub mutability: Mutability,
+    pub returned: Returned,
+    pub uniqueness: Uniqueness,
+    pub canonical_values: &'static [&'static str],
+    pub reference_types: &'static [&'static str],
+    pub sub_attributes: &'static [Attribute],
+}
+
+impl Attribute {
+    /// RFC 7643 §2.2 defaults: single-valued, optional, case-insensitive, readWrite, returned by
+    /// default, not unique.
+    pub const fn new(name: &'static str, kind: AttrType) -> Self {
+        Self {
+            name,
+            kind,
+            multi_valued: false,
+            description: "",
+            required: false,
+            case_exact: false,
+            mutability: Mutability::ReadWrite,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            canonical_values: &[],
+            reference_types: &[],
+            sub_attributes: &[],
+        }
+    }
+
+    /// The sub-attribute called `name`, ignoring case (RFC 7643 §2.1).
+    pub fn sub_attribute(&self, name: &str) -> Option<&'static Attribute> {
+        find(self.sub_attributes, name)
+    }
+}
+
+/// A schema: its URN and its top-level attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub attributes: &'static [Attribute],
+}
+
+impl Schema {
+    /// The top-level attribute called `name`, ignoring case.
+    pub fn attribute(&self, name: &str) -> Option<&'static Attribute> {
+        find(self.attributes, name)
+    }
+}
+
+/// A resource type (RFC 7643 §6): a core schema plus its extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceType {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub endpoint: &'static str,
+    pub description: &'static str,
+    pub schema: &'static Schema,
+    /// Extension schemas and whether each is required.
+    pub extensions: &'static [(&'static Schema, bool)],
+}
+
+/// Where an attribute was found: which schema (core or an extension) and its definition.
+#[derive(Debug, Clone, Copy)]
+pub struct ResolvedAttribute {
+    pub schema: &'static Schema,
+    /// `true` when the attribute lives in an extension, i.e. under the extension's URN key.
+    pub in_extension: bool,
+    pub attribute: &'static Attribute,
+}
+
+impl ResourceType {
+    /// Every schema URN of this resource type, core first.
+    pub fn schema_ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        std::iter::once(self.schema.id).chain(self.extensions.iter().map(|(s, _)| s.id))
+    }
+
+    /// The extension schema whose URN is `urn`, ignoring case.
+    pub fn extension(&self, urn: &str) -> Option<&'static Schema> {
+        self.extensions
+            .iter()
+            .map(|(s, _)| *s)
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
+    }
+
+    /// Resolves a top-level attribute name, optionally URN-qualified
+    /// (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`), to its
+    /// definition. Common attributes (`id`, `externalId`, `meta`) resolve against the core schema.
+    pub fn resolve(&self, name: &str) -> Option<ResolvedAttribute> {
+        let (urn, attr) = split_urn(name);
+        match urn {
+            None => find(COMMON_ATTRIBUTES, attr)
+                .or_else(|| self.schema.attribute(attr))
+                .map(|attribute| ResolvedAttribute {
+                    schema: self.schema,
+                    in_extension: false,
+                    attribute,
+                }),
+            Some(urn) if urn.eq_ignore_ascii_case(self.schema.id) => find(COMMON_ATTRIBUTES, attr)
+                .or_else(|| self.schema.attribute(attr))
+                .map(|attribute| ResolvedAttribute {
+                    schema: self.schema,
+                    in_extension: false,
+                    attribute,
+                }),
+            Some(urn) => {
+                let schema = self.extension(urn)?;
+                schema.attribute(attr).map(|attribute| ResolvedAttribute {
+                    schema,
+                    in_extension: true,
+                    attribute,
+                })
+            }
+        }
+    }
+}
+
+/// Splits `urn:...:Schema:attr` into the schema URN and the attribute name. A name that does not
+/// start with `urn:` has no URN. The attribute is what follows the last `:`; a sub-attribute
+/// (`attr.sub`) is left for the caller to split.
+pub fn split_urn(name: &str) -> (Option<&str>, &str) {
+    if name.len() > 4 && name[..4].eq_ignore_ascii_case("urn:") {
+        match name.rfind(':') {
+            Some(i) => (Some(&name[..i]), &name[i + 1..]),
+            None => (None, name),
+        }
+    } else {
+        (None, name)
+    }
+}
+
+fn find(attributes: &'static [Attribute], name: &str) -> Option<&'static Attribute> {
+    attributes
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_lookup_ignores_case() {
+        assert_eq!(USER.attribute("USERNAME").map(|a| a.name), Some("userName"));
+        let name = USER
+            .attribute("name")
+            .and_then(|a| a.sub_attribute("givenname"));
+        assert_eq!(name.map(|a| a.name), Some("givenName"));
+    }
+
+    #[test]
+    fn urn_qualified_names_resolve_to_their_extension() {
+        let resolved = USER_RESOURCE
+            .resolve("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber")
+            .map(|r| (r.schema.id, r.in_extension, r.attribute.name));
+        assert_eq!(resolved, Some((ENTERPRISE_USER.id, true, "employeeNumber")));
+        let core = USER_RESOURCE
+            .resolve("urn:ietf:params:scim:schemas:core:2.0:User:userName")
+            .map(|r| r.attribute.name);
+        assert_eq!(core, Some("userName"));
+        assert_eq!(
+            USER_RESOURCE.resolve("meta").map(|r| r.attribute.name),
+            Some("meta")
+        );
+    }
+}
