@@ -5,7 +5,20 @@
 //! protocol documents and errors. The domain and HTTP layers depend on this crate; it depends on
 //! nothing of theirs.
 
+pub mod discovery;
 pub mod error;
+pub mod filter;
+pub mod list;
+pub mod normalize;
+pub mod path;
+pub mod projection;
 pub mod schema;
 
+mod keys;
+#[cfg(test)]
+mod test_schema;
+
 pub use error::{ScimError, ScimType};
+pub use list::list_response;
+pub use normalize::{check_required, normalize};
+pub use projection::Projection;

@@ -1,1 +1,103 @@
-//! placeholder
+//! Roster's HTTP surface: the SCIM 2.0 API under each organization's tenant URL, health checks,
+//! and the middleware every request passes (request ids, tracing, limits, SCIM error bodies).
+//!
+//! Handlers are thin: they parse, call [`roster_domain::Roster`], and render. This crate talks to
+//! storage only through the domain.
+
+mod auth;
+mod body;
+mod discovery;
+mod error;
+mod health;
+mod middleware;
+mod resources;
+mod response;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use roster_domain::Roster;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+pub use error::ApiError;
+
+/// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Entra gives up after 60 s; answering sooner with an error lets it retry cleanly.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub roster: Roster,
+    /// The externally visible base URL (`https://roster.example.edu`), for tenant URLs and
+    /// `meta.location`.
+    pub public_url: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(roster: Roster, public_url: &str) -> Self {
+        Self {
+            roster,
+            public_url: public_url.trim_end_matches('/').into(),
+        }
+    }
+}
+
+/// The whole application: SCIM routes, health checks and middleware.
+pub fn app(state: AppState) -> Router {
+    let scim = Router::new()
+        .route(
+            "/ServiceProviderConfig",
+            get(discovery::service_provider_config),
+        )
+        .route("/ResourceTypes", get(discovery::resource_types))
+        .route("/ResourceTypes/{id}", get(discovery::resource_type))
+        .route("/Schemas", get(discovery::schemas))
+        .route("/Schemas/{id}", get(discovery::schema))
+        .route("/Users", get(resources::list_users))
+        .route("/Users/.search", post(resources::search_users))
+        .route("/Groups", get(resources::list_groups))
+        .route("/Groups/.search", post(resources::search_groups))
+        .fallback(resources::unknown_tenant_path);
+
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/scim/v2/{org}", scim)
+        .fallback(middleware::not_found)
+        .with_state(state);
+
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let layers = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+        ]))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::make_span))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(axum::middleware::from_fn(middleware::scim_error_bodies))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+
+    // Path canonicalisation has to run before routing, so it wraps the routed app from outside.
+    Router::new()
+        .fallback_service(routes.layer(layers))
+        .layer(axum::middleware::map_request(middleware::canonical_path))
+}

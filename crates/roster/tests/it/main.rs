@@ -1,1 +1,16 @@
+//! Roster's one integration-test binary. Tests drive the real router in process (`support::TestApp`)
+//! or the real binary on a random port (`support::Server`) where process behaviour matters.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod auth;
+mod cli;
+mod discovery;
+mod errors;
+mod serve;
+mod support;

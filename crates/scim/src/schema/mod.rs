@@ -4,7 +4,8 @@
 mod definitions;
 
 pub use definitions::{
-    COMMON_ATTRIBUTES, ENTERPRISE_USER, GROUP, GROUP_RESOURCE, USER, USER_RESOURCE,
+    AuthenticationScheme, COMMON_ATTRIBUTES, ENTERPRISE_USER, GROUP, GROUP_RESOURCE,
+    RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG, ServiceProviderConfig, USER, USER_RESOURCE,
 };
 
 /// `type` of RFC 7643 §2.3.
@@ -44,6 +45,57 @@ pub enum Uniqueness {
     None,
     Server,
     Global,
+}
+
+impl AttrType {
+    /// The name RFC 7643 §7 uses in schema documents (`"dateTime"`, `"complex"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Boolean => "boolean",
+            Self::Decimal => "decimal",
+            Self::Integer => "integer",
+            Self::DateTime => "dateTime",
+            Self::Binary => "binary",
+            Self::Reference => "reference",
+            Self::Complex => "complex",
+        }
+    }
+}
+
+impl Mutability {
+    /// The name RFC 7643 §7 uses in schema documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "readOnly",
+            Self::ReadWrite => "readWrite",
+            Self::Immutable => "immutable",
+            Self::WriteOnly => "writeOnly",
+        }
+    }
+}
+
+impl Returned {
+    /// The name RFC 7643 §7 uses in schema documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "always",
+            Self::Never => "never",
+            Self::Default => "default",
+            Self::Request => "request",
+        }
+    }
+}
+
+impl Uniqueness {
+    /// The name RFC 7643 §7 uses in schema documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Server => "server",
+            Self::Global => "global",
+        }
+    }
 }
 
 /// One attribute definition. Build them in `const` context with [`Attribute::new`] and struct update

@@ -1,0 +1,55 @@
+//! The domain's one error type. The web layer maps every variant to a SCIM error body (no
+//! catch-all), the CLI prints it; internal causes are logged where handled, never sent to clients.
+
+use roster_scim::ScimError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing asked for does not exist (or is not visible in this organization).
+    #[error("{0}")]
+    NotFound(String),
+    /// Credentials missing or wrong. The message is safe to show to the caller.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Input a person or client must correct.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request conflicts with existing state (a name taken, SCIM already enabled, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// A protocol-level error from the SCIM core, passed through unchanged.
+    #[error(transparent)]
+    Scim(#[from] ScimError),
+    /// Storage failed; the cause is for logs, not for clients.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A storage failure, with the context of what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness constraint refused the write: `what` names the constraint's meaning.
+    #[error("already exists: {what}")]
+    UniqueViolation { what: String },
+    /// Anything else: connection lost, disk full, corrupt data, a bug.
+    #[error("{context}: {source}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StoreError {
+    pub fn internal(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! [`Roster`]: the domain's entry point. The SCIM API, the console and the CLI hold one and call
+//! the same methods, so each product rule is enforced in exactly one place.
+
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    Clock, Error, NewOrg, Org, OrgId, OrgScope, OrgStatus, OrgUpdate, StoreError,
+    error::Result,
+    orgs,
+    store::Store,
+    tokens::{self, ScimCredentials, TokenHash},
+};
+
+#[derive(Debug, Clone)]
+pub struct Roster {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Roster {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Whether the store answers; for `/readyz`.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    pub async fn create_org(&self, new: NewOrg) -> Result<OrgStatus> {
+        let now = self.now();
+        let org = Org {
+            id: OrgId::new_random(),
+            name: orgs::validate_name(&new.name)?,
+            kind: new.kind,
+            seats: orgs::validate_seats(new.seats)?,
+            retention_days: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_org(&org).await?;
+        tracing::info!(org.id = %org.id, org.kind = %org.kind, org.seats = org.seats, "organization created");
+        Ok(OrgStatus {
+            org,
+            seats_used: 0,
+            scim_enabled: false,
+        })
+    }
+
+    pub async fn org_status(&self, id: OrgId) -> Result<OrgStatus> {
+        let org = self.org(id).await?;
+        self.status_of(org).await
+    }
+
+    pub async fn update_org(&self, id: OrgId, update: OrgUpdate) -> Result<OrgStatus> {
+        let mut org = self.org(id).await?;
+        if let Some(seats) = update.seats {
+            org.seats = orgs::validate_seats(seats)?;
+        }
+        if let Some(retention) = update.retention_days {
+            org.retention_days = orgs::validate_retention(retention)?;
+        }
+        org.updated_at = self.now();
+        self.store.update_org(&org).await?;
+        tracing::info!(org.id = %org.id, org.seats = org.seats, org.retention_days = ?org.retention_days, "organization updated");
+        self.status_of(org).await
+    }
+
+    /// Turns SCIM provisioning on and issues the organization's first token. Refused when SCIM is
+    /// already enabled, so a second `enable` cannot silently cut off a working identity provider;
+    /// `rotate_scim_token` is the way to get a new token then.
+    pub async fn enable_scim(&self, id: OrgId, public_url: &str) -> Result<ScimCredentials> {
+        let org = self.org(id).await?;
+        let (token, record) = tokens::generate(org.id, self.now())?;
+        match self.store.install_scim_token(&record, None, true).await {
+            Ok(()) => {}
+            Err(StoreError::UniqueViolation { .. }) => {
+                return Err(Error::Conflict(format!(
+                    "SCIM is already enabled for organization {}; use 'roster scim rotate-token' for a new token",
+                    org.id
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(org.id = %org.id, "SCIM enabled");
+        Ok(ScimCredentials {
+            tenant_url: tokens::tenant_url(public_url, org.id),
+            token,
+        })
+    }
+
+    /// Issues a new token. The previous one keeps working for `grace` so the administrator can
+    /// paste the new one into the identity provider without failed provisioning cycles.
+    pub async fn rotate_scim_token(
+        &self,
+        id: OrgId,
+        public_url: &str,
+        grace: Duration,
+    ) -> Result<ScimCredentials> {
+        if grace.is_negative() {
+            return Err(Error::Invalid("grace period must not be negative".into()));
+        }
+        let org = self.org(id).await?;
+        let now = self.now();
+        if self.store.valid_scim_tokens(org.id, now).await?.is_empty() {
+            return Err(Error::Conflict(format!(
+                "SCIM is not enabled for organization {}; use 'roster scim enable' first",
+                org.id
+            )));
+        }
+        let (token, record) = tokens::generate(org.id, now)?;
+        let previous_valid_until = (grace > Duration::ZERO).then(|| now + grace);
+        self.store
+            .install_scim_token(&record, previous_valid_until, false)
+            .await?;
+        tracing::info!(org.id = %org.id, grace.seconds = grace.whole_seconds(), "SCIM token rotated");
+        Ok(ScimCredentials {
+            tenant_url: tokens::tenant_url(public_url, org.id),
+            token,
+        })
+    }
+
+    /// Revokes every token: the identity provider gets 401 from now on.
+    pub async fn disable_scim(&self, id: OrgId) -> Result<OrgStatus> {
+        let org = self.org(id).await?;
+        let revoked = self.store.revoke_scim_tokens(org.id).await?;
+        tracing::info!(org.id = %org.id, tokens.revoked = revoked, "SCIM disabled");
+        self.status_of(org).await
+    }
+
+    /// Verifies a bearer token presented on an organization's tenant URL and mints the scope
+    /// every later call of that request needs. Every failure is the same 401 to the caller, so a
+    /// probe learns nothing about which organizations or tokens exist.
+    pub async fn authenticate_scim(
+        &self,
+        org_segment: &str,
+        bearer: Option<&str>,
+    ) -> Result<OrgScope> {
+        let refused = || {
+            Error::Unauthorized(
+                "The bearer token is missing, revoked or not valid for this tenant URL. Copy the Secret token shown when SCIM was enabled or rotated into the identity provider.".into(),
+            )
+        };
+        let bearer = bearer.filter(|b| !b.is_empty()).ok_or_else(refused)?;
+        let org_id: OrgId = org_segment.parse().map_err(|_| refused())?;
+        let presented = TokenHash::of(bearer);
+        let record = self
+            .store
+            .scim_token(&presented)
+            .await?
+            .ok_or_else(refused)?;
+        let ok = record.hash.ct_eq(&presented)
+            && record.org_id == org_id
+            && record.is_valid_at(self.now());
+        if ok {
+            Ok(OrgScope::new(org_id))
+        } else {
+            Err(refused())
+        }
+    }
+
+    /// The current time at the precision stores keep (microseconds), so what a call returns
+    /// equals what a later read returns.
+    fn now(&self) -> OffsetDateTime {
+        let now = self.clock.now();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(now)
+    }
+
+    async fn org(&self, id: OrgId) -> Result<Org> {
+        self.store
+            .org(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("organization {id} does not exist")))
+    }
+
+    async fn status_of(&self, org: Org) -> Result<OrgStatus> {
+        let scope = OrgScope::new(org.id);
+        let seats_used = self.store.seats_used(scope).await?;
+        let scim_enabled = !self
+            .store
+            .valid_scim_tokens(org.id, self.now())
+            .await?
+            .is_empty();
+        Ok(OrgStatus {
+            org,
+            seats_used,
+            scim_enabled,
+        })
+    }
+}

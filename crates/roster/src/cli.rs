@@ -1,0 +1,148 @@
+//! The command line (SPEC.md §4). Scripts depend on these names, flags and `--json` outputs.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::database::DatabaseUrl;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "roster",
+    version,
+    about = "SCIM 2.0 provisioning service for the learning platform"
+)]
+pub struct Cli {
+    /// Database: a file path or `sqlite://PATH` (embedded, the default) or `postgres://...`.
+    #[arg(
+        long = "database",
+        env = "ROSTER_DATABASE_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub database: Option<DatabaseUrl>,
+
+    /// Print one JSON object (or array) on stdout and nothing else.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The externally visible base URL, used to build tenant URLs.
+    #[arg(long, env = "ROSTER_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: SCIM API, health checks, background jobs.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// SCIM provisioning of an organization.
+    #[command(subcommand)]
+    Scim(ScimCommand),
+}
+
+impl Command {
+    pub fn is_serve(&self) -> bool {
+        matches!(self, Self::Serve(_))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "ROSTER_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization; prints it with its `id`.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["school", "business"])]
+        kind: String,
+        #[arg(long)]
+        seats: u32,
+    },
+    /// Show an organization, with `seats_used`.
+    Show {
+        #[arg(value_name = "ORG")]
+        org: String,
+    },
+    /// Change an organization's seats or data retention.
+    Update {
+        #[arg(value_name = "ORG")]
+        org: String,
+        #[arg(long)]
+        seats: Option<u32>,
+        /// Days after deactivation before an account is purged, or `off`.
+        #[arg(long, value_name = "N|off")]
+        retention_days: Option<Retention>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScimCommand {
+    /// Enable SCIM; prints the tenant URL and the secret token (shown once).
+    Enable {
+        #[arg(value_name = "ORG")]
+        org: String,
+    },
+    /// Issue a new token; the previous one stays valid for the grace period.
+    RotateToken {
+        #[arg(value_name = "ORG")]
+        org: String,
+        /// Seconds the previous token stays valid (default one day; 0 revokes it at once).
+        #[arg(long, value_name = "SECONDS")]
+        grace: Option<u32>,
+    },
+    /// Disable SCIM: revoke every token.
+    Disable {
+        #[arg(value_name = "ORG")]
+        org: String,
+    },
+}
+
+/// `--retention-days N|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    Days(u32),
+    Off,
+}
+
+impl std::str::FromStr for Retention {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Self::Off);
+        }
+        s.parse()
+            .map(Self::Days)
+            .map_err(|_| format!("expected a number of days or 'off', got '{s}'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

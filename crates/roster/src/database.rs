@@ -1,0 +1,118 @@
+//! Which database to use, from `--database` / `ROSTER_DATABASE_URL`, and opening it. This is the
+//! only place that picks a store implementation.
+
+use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
+
+use anyhow::{Context, bail};
+use roster_domain::Store;
+use roster_store_sqlite::SqliteStore;
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `$XDG_DATA_HOME/roster/roster.db`, else `~/.local/share/roster/roster.db`.
+    pub fn default_sqlite() -> Self {
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self::Sqlite(base.join("roster").join("roster.db"))
+    }
+
+    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        match self {
+            Self::Sqlite(path) => {
+                let store = SqliteStore::open(path)
+                    .with_context(|| format!("opening the SQLite database {}", path.display()))?;
+                Ok(Arc::new(store))
+            }
+            Self::Postgres(_) => bail!(
+                "PostgreSQL is not supported by this build yet; use a SQLite path or sqlite:// URL"
+            ),
+        }
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(Self::Postgres(s.to_owned()));
+        }
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite:///var/lib/roster/roster.db".into(),
+                );
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(format!(
+                "unsupported database scheme '{scheme}': use a file path, sqlite://PATH or postgres://"
+            ));
+        }
+        Ok(Self::Sqlite(PathBuf::from(s)))
+    }
+}
+
+/// Never prints a PostgreSQL password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => {
+                let host = url.rsplit_once('@').map_or(url.as_str(), |(_, host)| host);
+                let host = host
+                    .trim_start_matches("postgres://")
+                    .trim_start_matches("postgresql://");
+                write!(f, "postgres://<redacted>@{host}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_sqlite_urls_name_a_file() {
+        assert_eq!(
+            "data/r.db".parse(),
+            Ok(DatabaseUrl::Sqlite("data/r.db".into()))
+        );
+        assert_eq!(
+            "sqlite:///var/r.db".parse(),
+            Ok(DatabaseUrl::Sqlite("/var/r.db".into()))
+        );
+        assert_eq!(
+            "sqlite:r.db".parse(),
+            Ok(DatabaseUrl::Sqlite("r.db".into()))
+        );
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_postgres_credentials() {
+        let url: DatabaseUrl = "postgres://roster:s3cret@db.internal:5432/roster"
+            .parse()
+            .unwrap();
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal:5432/roster"), "{shown}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Protocol errors and limits: every refusal is a SCIM error body with the right status.
+
+use axum::{body::Body, http::Request};
+use roster_domain::OrgKind;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn write_methods_on_discovery_endpoints_are_405() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for path in ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"] {
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            let response = app
+                .send_json(
+                    method,
+                    &format!("{}{path}", tenant.base),
+                    &tenant.token,
+                    &json!({}),
+                )
+                .await;
+            response.assert_scim_error(405, None);
+            assert!(
+                response.body["detail"].as_str().unwrap().contains(method),
+                "{:#}",
+                response.body
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_with_a_scim_body() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    app.get(&format!("{}/Devices", tenant.base), Some(&tenant.token))
+        .await
+        .assert_scim_error(404, None);
+    app.get("/nowhere", None).await.assert_scim_error(404, None);
+}
+
+#[tokio::test]
+async fn unknown_tenant_paths_need_the_token_before_saying_404() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    app.get(&format!("{}/Devices", tenant.base), None)
+        .await
+        .assert_scim_error(401, None);
+}
+
+#[tokio::test]
+async fn resource_endpoints_are_matched_case_insensitively() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for path in ["/users", "/GROUPS/", "/schemas", "/serviceproviderconfig"] {
+        let response = app
+            .get(&format!("{}{path}", tenant.base), Some(&tenant.token))
+            .await;
+        assert_eq!(response.status, 200, "{path}: {:#}", response.body);
+    }
+}
+
+#[tokio::test]
+async fn count_above_the_page_limit_is_400_too_many() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let response = app
+        .get(
+            &format!("{}/Users?count=1001", tenant.base),
+            Some(&tenant.token),
+        )
+        .await;
+    response.assert_scim_error(400, Some("tooMany"));
+    let ok = app
+        .get(
+            &format!("{}/Users?count=1000&startIndex=0", tenant.base),
+            Some(&tenant.token),
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.body["startIndex"], 1, "startIndex below 1 is read as 1");
+}
+
+#[tokio::test]
+async fn malformed_filters_are_400_invalid_filter() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for filter in [
+        "userName+eq",
+        "userName+zz+%22a%22",
+        "(userName+eq+%22a%22",
+        "nosuchattr+eq+%22a%22",
+    ] {
+        let response = app
+            .get(
+                &format!("{}/Users?filter={filter}", tenant.base),
+                Some(&tenant.token),
+            )
+            .await;
+        response.assert_scim_error(400, Some("invalidFilter"));
+    }
+    let deep = format!("{}userName eq \"a\"{}", "(".repeat(200), ")".repeat(200));
+    let uri = format!(
+        "{}/Users?filter={}",
+        tenant.base,
+        deep.replace(' ', "+").replace('"', "%22")
+    );
+    app.get(&uri, Some(&tenant.token))
+        .await
+        .assert_scim_error(400, Some("invalidFilter"));
+}
+
+#[tokio::test]
+async fn non_integer_count_is_400() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    app.get(
+        &format!("{}/Users?count=ten", tenant.base),
+        Some(&tenant.token),
+    )
+    .await
+    .assert_scim_error(400, Some("invalidValue"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_with_a_scim_body() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let big = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "x".repeat(2 * 1024 * 1024)});
+    let response = app
+        .send_json(
+            "POST",
+            &format!("{}/Users/.search", tenant.base),
+            &tenant.token,
+            &big,
+        )
+        .await;
+    response.assert_scim_error(413, None);
+}
+
+#[tokio::test]
+async fn search_endpoint_accepts_a_search_request() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": "userName eq \"nobody@example.org\"",
+        "startIndex": 1,
+        "count": 10,
+        "attributes": ["userName"],
+    });
+    let response = app
+        .send_json(
+            "POST",
+            &format!("{}/Users/.search", tenant.base),
+            &tenant.token,
+            &body,
+        )
+        .await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert_eq!(response.body["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_invalid_syntax() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let request = Request::post(format!("{}/Users/.search", tenant.base))
+        .header("authorization", format!("Bearer {}", tenant.token))
+        .header("content-type", "application/json; charset=utf-8")
+        .body(Body::from("{\"filter\": "))
+        .unwrap();
+    app.send(request)
+        .await
+        .assert_scim_error(400, Some("invalidSyntax"));
+}
+
+#[tokio::test]
+async fn responses_carry_a_request_id() {
+    let app = TestApp::new().await;
+    let response = app.get("/healthz", None).await;
+    assert_eq!(response.status, 200);
+    assert!(response.headers.get("x-request-id").is_some());
+    let request = Request::get("/healthz")
+        .header("x-request-id", "entra-1234")
+        .body(Body::empty())
+        .unwrap();
+    let echoed = app.send(request).await;
+    assert_eq!(echoed.headers.get("x-request-id").unwrap(), "entra-1234");
+}
+
+#[tokio::test]
+async fn readiness_reports_the_store() {
+    let app = TestApp::new().await;
+    let response = app.get("/readyz", None).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body["status"], "ready");
+}

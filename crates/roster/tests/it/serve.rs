@@ -1,0 +1,81 @@
+//! `roster serve` as a process: start-up, a token from the CLI working over real HTTP, and
+//! graceful shutdown.
+
+use crate::support::Cli;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+#[tokio::test]
+async fn token_from_the_cli_opens_the_tenant_url_of_a_running_server() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
+    ]);
+    let id = org["id"].as_str().unwrap().to_owned();
+    let server = cli.serve(&[]);
+    // Enabling while the server runs: the CLI and the server share the SQLite file.
+    let enabled = cli.json(&["scim", "enable", &id, "--public-url", &server.url("")]);
+    let tenant_url = enabled["tenant_url"].as_str().unwrap();
+    let token = enabled["token"].as_str().unwrap();
+
+    let http = client();
+    let probe = format!("{tenant_url}/Users?filter=userName+eq+%22nobody%40example.org%22");
+    let ok = http.get(&probe).bearer_auth(token).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["content-type"], "application/scim+json");
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["totalResults"], 0);
+
+    let refused = http
+        .get(&probe)
+        .bearer_auth("roster_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    assert_eq!(
+        http.get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    cli.json(&["scim", "disable", &id]);
+    let after = http.get(&probe).bearer_auth(token).send().await.unwrap();
+    assert_eq!(
+        after.status(),
+        401,
+        "disabling takes effect on a running server"
+    );
+
+    let status = server.terminate();
+    assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");
+}
+
+#[test]
+fn serve_refuses_an_address_in_use() {
+    let cli = Cli::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = cli
+        .command()
+        .args(["serve", "--listen", &addr])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("listening on {addr}")), "{stderr}");
+}

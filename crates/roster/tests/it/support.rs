@@ -1,0 +1,280 @@
+//! Test harness: an app on a temporary SQLite database with a fixed clock, request helpers, and
+//! the real `roster` binary.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, Response, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use roster_domain::{FixedClock, NewOrg, OrgId, OrgKind, Roster, ScimCredentials};
+use roster_store_sqlite::SqliteStore;
+use roster_web::{AppState, app};
+use serde_json::Value;
+use tempfile::TempDir;
+use time::macros::datetime;
+use tower::ServiceExt;
+
+pub const PUBLIC_URL: &str = "https://roster.test";
+
+pub struct TestApp {
+    pub roster: Roster,
+    pub clock: Arc<FixedClock>,
+    pub router: Router,
+    _dir: TempDir,
+}
+
+/// An organization with SCIM enabled.
+pub struct Tenant {
+    pub org: OrgId,
+    pub token: String,
+    pub base: String,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("roster.db")).unwrap();
+        let clock = Arc::new(FixedClock::new(datetime!(2026-01-05 09:00 UTC)));
+        let roster = Roster::new(Arc::new(store), clock.clone());
+        let router = app(AppState::new(roster.clone(), PUBLIC_URL));
+        Self {
+            roster,
+            clock,
+            router,
+            _dir: dir,
+        }
+    }
+
+    pub async fn tenant(&self, kind: OrgKind, seats: u32) -> Tenant {
+        let status = self
+            .roster
+            .create_org(NewOrg {
+                name: "Springfield Elementary".into(),
+                kind,
+                seats,
+            })
+            .await
+            .unwrap();
+        let ScimCredentials { tenant_url, token } = self
+            .roster
+            .enable_scim(status.org.id, PUBLIC_URL)
+            .await
+            .unwrap();
+        Tenant {
+            org: status.org.id,
+            token,
+            base: tenant_url.trim_start_matches(PUBLIC_URL).to_owned(),
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        TestResponse::read(response).await
+    }
+
+    pub async fn get(&self, uri: &str, token: Option<&str>) -> TestResponse {
+        let mut builder = Request::get(uri);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(builder.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: &str,
+        uri: &str,
+        token: &str,
+        body: &Value,
+    ) -> TestResponse {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/scim+json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    async fn read(response: Response<Body>) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a SCIM error body (RFC 7644 §3.12) with this status and `scimType`.
+    pub fn assert_scim_error(&self, status: u16, scim_type: Option<&str>) {
+        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
+        assert_eq!(self.content_type(), "application/scim+json");
+        assert_eq!(
+            self.body["schemas"],
+            serde_json::json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+        );
+        assert_eq!(self.body["status"], status.to_string());
+        assert_eq!(self.body["scimType"].as_str(), scim_type, "{:#}", self.body);
+        assert!(
+            self.body["detail"].as_str().is_some_and(|d| d.len() > 10),
+            "detail must say what is wrong: {:#}",
+            self.body
+        );
+    }
+}
+
+/// The `roster` binary with a database of its own.
+pub struct Cli {
+    pub database: PathBuf,
+    _dir: TempDir,
+}
+
+impl Cli {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self {
+            database: dir.path().join("roster.db"),
+            _dir: dir,
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+        command
+            .env_remove("ROSTER_DATABASE_URL")
+            .env_remove("ROSTER_PUBLIC_URL")
+            .env_remove("ROSTER_LISTEN")
+            .arg("--database")
+            .arg(&self.database);
+        command
+    }
+
+    /// Runs a command with `--json`, asserts success and returns its stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let output = self.command().args(args).arg("--json").output().unwrap();
+        assert!(
+            output.status.success(),
+            "roster {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "roster {args:?} printed something other than one JSON document ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })
+    }
+
+    /// Runs a command expected to fail; returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let output = self.command().args(args).arg("--json").output().unwrap();
+        assert!(
+            !output.status.success(),
+            "roster {args:?} should have failed"
+        );
+        assert!(output.stdout.is_empty(), "errors go to stderr only");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    pub fn serve(&self, extra: &[&str]) -> Server {
+        Server::start(self.command().arg("serve").args(extra))
+    }
+}
+
+/// A running `roster serve` on a random port; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    fn start(command: &mut Command) -> Self {
+        let mut child = command
+            .args(["--listen", "127.0.0.1:0"])
+            .env("ROSTER_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stderr).lines();
+            for line in lines.by_ref().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on ").nth(1) {
+                    let addr = addr.split_whitespace().next().unwrap_or("").to_owned();
+                    let _ = tx.send(addr);
+                    break;
+                }
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("roster serve did not report its address");
+        Self { child, addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

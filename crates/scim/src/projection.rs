@@ -1,0 +1,563 @@
+//! Which attributes a response carries: the `attributes` and `excludedAttributes` parameters of
+//! RFC 7644 §3.4.2.5 and §3.9, combined with each attribute's `returned` characteristic
+//! (RFC 7643 §7).
+//!
+//! This module owns output shaping only. It never adds data; it lets the storage layer ask whether
+//! an attribute is wanted at all ([`Projection::excludes`]) so it can skip loading a large group's
+//! `members` when a client such as Entra sends `excludedAttributes=members`.
+
+use serde_json::{Map, Value};
+
+use crate::error::ScimError;
+use crate::schema::{AttrType, Attribute, ResourceType, Returned, Schema, split_urn};
+
+/// The most names one `attributes` or `excludedAttributes` list may hold; there are fewer than
+/// 60 attributes and sub-attributes in all, so more is a mistake or an attack, not a request.
+pub const MAX_NAMES: usize = 200;
+
+/// One named attribute, resolved against a resource type. Identity is the schema URN plus the
+/// canonical attribute name; common attributes resolve against the core schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// An extension URN by itself: its whole object.
+    Extension(&'static str),
+    /// A top-level attribute, or one of its sub-attributes.
+    Attribute {
+        schema: &'static str,
+        attribute: &'static str,
+        sub: Option<&'static str>,
+    },
+}
+
+/// A parsed `attributes` / `excludedAttributes` pair. `Projection::default()` is "no parameters":
+/// every attribute returned by default (RFC 7643 §7 `returned: default` and `always`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Projection {
+    /// `None` when `attributes` was not given (or empty).
+    attributes: Option<Vec<Name>>,
+    excluded: Vec<Name>,
+}
+
+impl Projection {
+    /// Parses the two comma-separated query parameters (RFC 7644 §3.4.2.5). Names are
+    /// case-insensitive and may be URN-qualified (`urn:...:User:userName`, or an extension URN
+    /// alone for its whole object) or name a sub-attribute (`name.givenName`). Names Roster does
+    /// not know are ignored, as RFC 7644 leaves them no error; the only error is a list longer
+    /// than [`MAX_NAMES`] (400 `tooMany`).
+    ///
+    /// When both are given, `attributes` selects and `excludedAttributes` then removes from the
+    /// selection; RFC 7644 describes each alone and Roster keeps both meaningful.
+    pub fn parse(
+        rt: &ResourceType,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> Result<Projection, ScimError> {
+        let attributes = match attributes.map(str::trim) {
+            Some(list) if !list.is_empty() => Some(parse_list(rt, list, "attributes")?),
+            _ => None,
+        };
+        let excluded = match excluded {
+            Some(list) => parse_list(rt, list, "excludedAttributes")?,
+            None => Vec::new(),
+        };
+        Ok(Projection {
+            attributes,
+            excluded,
+        })
+    }
+
+    /// `true` when no attribute was named: the default representation.
+    pub fn is_default(&self) -> bool {
+        self.attributes.is_none() && self.excluded.is_empty()
+    }
+
+    /// Shapes `resource` (a full resource with canonical names, as stored) for the response.
+    ///
+    /// `schemas` and `returned: always` attributes (`id`) are always kept; `returned: never` ones
+    /// (`password`) never; `returned: request` ones only when named in `attributes`. Attributes
+    /// that are not in `rt`'s schemas are dropped, so nothing unknown leaks into a response.
+    pub fn apply(&self, rt: &ResourceType, resource: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (key, value) in resource {
+            if key == "schemas" {
+                out.insert(key.clone(), value.clone());
+                continue;
+            }
+            if let Some(ext) = rt.extension(key) {
+                if let Some(projected) = self.project_extension(ext, value) {
+                    out.insert(ext.id.into(), projected);
+                }
+                continue;
+            }
+            let Some(resolved) = rt.resolve(key).filter(|r| !r.in_extension) else {
+                continue;
+            };
+            if let Some(projected) = self.project(rt.schema, resolved.attribute, value) {
+                out.insert(resolved.attribute.name.into(), projected);
+            }
+        }
+        out
+    }
+
+    /// `true` when the response will carry (some of) the top-level attribute `name` if the
+    /// resource has it; `name` may be URN-qualified, or an extension URN. Unknown names are
+    /// never included.
+    pub fn includes(&self, rt: &ResourceType, name: &str) -> bool {
+        if name.eq_ignore_ascii_case("schemas") {
+            return true;
+        }
+        if let Some(ext) = rt.extension(name) {
+            return ext
+                .attributes
+                .iter()
+                .any(|a| self.wants(ext.id, Some(ext.id), a, None));
+        }
+        match rt.resolve(name) {
+            Some(r) => {
+                let extension = r.in_extension.then_some(r.schema.id);
+                self.wants(r.schema.id, extension, r.attribute, None)
+            }
+            None => false,
+        }
+    }
+
+    /// The opposite of [`Projection::includes`]: the storage layer need not load `name`.
+    pub fn excludes(&self, rt: &ResourceType, name: &str) -> bool {
+        !self.includes(rt, name)
+    }
+
+    fn project_extension(&self, ext: &'static Schema, value: &Value) -> Option<Value> {
+        let object = value.as_object()?;
+        let mut out = Map::new();
+        for (key, value) in object {
+            let Some(attribute) = ext.attribute(key) else {
+                continue;
+            };
+            if let Some(projected) = self.project_in(ext.id, Some(ext.id), attribute, value) {
+                out.insert(attribute.name.into(), projected);
+            }
+        }
+        (!out.is_empty()).then_some(Value::Object(out))
+    }
+
+    fn project(&self, schema: &Schema, attribute: &Attribute, value: &Value) -> Option<Value> {
+        self.project_in(schema.id, None, attribute, value)
+    }
+
+    /// Projects one top-level attribute of `schema` (`extension` is its URN when it lives in an
+    /// extension object).
+    fn project_in(
+        &self,
+        schema: &'static str,
+        extension: Option<&'static str>,
+        attribute: &Attribute,
+        value: &Value,
+    ) -> Option<Value> {
+        if !self.wants(schema, extension, attribute, None) {
+            return None;
+        }
+        if attribute.kind != AttrType::Complex {
+            return Some(value.clone());
+        }
+        let keep = |sub: &Attribute| self.wants(schema, extension, attribute, Some(sub));
+        match value {
+            Value::Array(items) => {
+                let items: Vec<Value> = items
+                    .iter()
+                    .filter_map(|item| project_complex(attribute, item, &keep))
+                    .collect();
+                (!items.is_empty()).then_some(Value::Array(items))
+            }
+            single => project_complex(attribute, single, &keep),
+        }
+    }
+
+    /// Whether `attribute` (or its sub-attribute `sub`) belongs in the response (RFC 7643 §7
+    /// `returned`, RFC 7644 §3.9).
+    fn wants(
+        &self,
+        schema: &'static str,
+        extension: Option<&'static str>,
+        attribute: &Attribute,
+        sub: Option<&Attribute>,
+    ) -> bool {
+        let target = sub.unwrap_or(attribute);
+        match target.returned {
+            Returned::Never => return false,
+            // "always" wins over excludedAttributes and over a selection that does not name it.
+            Returned::Always => return true,
+            Returned::Default | Returned::Request => {}
+        }
+        // How a listed name matches: `Select` for `attributes`, `Exclude` for
+        // `excludedAttributes`.
+        let matches = |names: &[Name], mode: Match| {
+            names.iter().any(|n| match *n {
+                Name::Extension(urn) => extension == Some(urn),
+                Name::Attribute {
+                    schema: s,
+                    attribute: a,
+                    sub: named_sub,
+                } => {
+                    s == schema
+                        && a == attribute.name
+                        && match (sub, named_sub, mode) {
+                            // The attribute itself is named: all of it is meant, except
+                            // "request" sub-attributes, which must be named themselves.
+                            (None, None, _) => true,
+                            (Some(sub), None, _) => {
+                                mode == Match::Exclude || sub.returned != Returned::Request
+                            }
+                            // One sub-attribute is named: the attribute is selected for it,
+                            // but excluding one sub-attribute leaves the rest.
+                            (None, Some(_), Match::Select) => true,
+                            (None, Some(_), Match::Exclude) => false,
+                            (Some(sub), Some(named), _) => sub.name == named,
+                        }
+                }
+            })
+        };
+        let selected = match &self.attributes {
+            Some(names) => matches(names, Match::Select),
+            // Without `attributes`, only "request" attributes are left out (RFC 7643 §7).
+            None => target.returned == Returned::Default,
+        };
+        selected && !matches(&self.excluded, Match::Exclude)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Select,
+    Exclude,
+}
+
+/// Keeps the sub-attributes of one complex value that `keep` accepts; `None` when none remain.
+fn project_complex(
+    attribute: &Attribute,
+    value: &Value,
+    keep: &dyn Fn(&Attribute) -> bool,
+) -> Option<Value> {
+    let object = value.as_object()?;
+    let mut out = Map::new();
+    for (key, value) in object {
+        if let Some(sub) = attribute.sub_attribute(key)
+            && keep(sub)
+        {
+            out.insert(sub.name.into(), value.clone());
+        }
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
+}
+
+fn parse_list(rt: &ResourceType, list: &str, parameter: &str) -> Result<Vec<Name>, ScimError> {
+    let names: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.len() > MAX_NAMES {
+        return Err(ScimError::too_many(format!(
+            "{parameter} names {} attributes; at most {MAX_NAMES} are allowed",
+            names.len()
+        )));
+    }
+    let mut resolved = Vec::with_capacity(names.len());
+    for name in names {
+        if let Some(name) = resolve_name(rt, name)
+            && !resolved.contains(&name)
+        {
+            resolved.push(name);
+        }
+    }
+    Ok(resolved)
+}
+
+/// Resolves `name`, `name.sub`, `urn:...:name[.sub]` or an extension URN; `None` when unknown.
+fn resolve_name(rt: &ResourceType, name: &str) -> Option<Name> {
+    if let Some(ext) = rt.extension(name) {
+        return Some(Name::Extension(ext.id));
+    }
+    // The URN is split off first: it contains dots of its own ("2.0").
+    let (urn, path) = split_urn(name);
+    let (top, sub) = match path.split_once('.') {
+        Some((top, sub)) => (top, Some(sub)),
+        None => (path, None),
+    };
+    let resolved = match urn {
+        Some(urn) => rt.resolve(&format!("{urn}:{top}")),
+        None => rt.resolve(top),
+    }?;
+    let sub = match sub {
+        Some(sub) => Some(resolved.attribute.sub_attribute(sub)?.name),
+        None => None,
+    };
+    Some(Name::Attribute {
+        schema: resolved.schema.id,
+        attribute: resolved.attribute.name,
+        sub,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::{GROUP_RESOURCE, USER, USER_RESOURCE};
+
+    const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    fn stored_user() -> Map<String, Value> {
+        json!({
+            "schemas": [USER.id, ENT],
+            "id": "u1",
+            "externalId": "e1",
+            "userName": "ada@example.org",
+            "password": "secret",
+            "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "active": true,
+            "emails": [
+                {"value": "ada@example.org", "type": "work", "primary": true},
+                {"value": "ada@home.org", "type": "home"},
+            ],
+            "meta": {"resourceType": "User", "location": "https://h/Users/u1"},
+            ENT: {"employeeNumber": "7", "manager": {"value": "m1", "displayName": "Boss"}},
+            "internalRowId": 12,
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    }
+
+    fn stored_group() -> Map<String, Value> {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "id": "g1",
+            "displayName": "Biology 101",
+            "members": [{"value": "u1", "display": "Ada"}],
+            "meta": {"resourceType": "Group"},
+        })
+        .as_object()
+        .cloned()
+        .unwrap()
+    }
+
+    fn project(attributes: Option<&str>, excluded: Option<&str>) -> Value {
+        let p = Projection::parse(&USER_RESOURCE, attributes, excluded).unwrap();
+        Value::Object(p.apply(&USER_RESOURCE, &stored_user()))
+    }
+
+    #[test]
+    fn the_default_drops_never_returned_and_unknown_attributes() {
+        let mut expected = stored_user();
+        expected.remove("password");
+        expected.remove("internalRowId");
+        assert_eq!(project(None, None), Value::Object(expected));
+        assert!(Projection::default().is_default());
+    }
+
+    #[test]
+    fn attributes_selects_and_keeps_id_and_schemas() {
+        assert_eq!(
+            project(Some("userName"), None),
+            json!({"schemas": [USER.id, ENT], "id": "u1", "userName": "ada@example.org"})
+        );
+        assert_eq!(
+            project(Some("id"), None),
+            json!({"schemas": [USER.id, ENT], "id": "u1"})
+        );
+    }
+
+    #[test]
+    fn attribute_names_are_case_insensitive_and_may_be_urn_qualified() {
+        assert_eq!(
+            project(
+                Some(
+                    " USERNAME , urn:ietf:params:scim:schemas:core:2.0:User:name.GIVENNAME, \
+                     urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"
+                ),
+                None
+            ),
+            json!({
+                "schemas": [USER.id, ENT],
+                "id": "u1",
+                "userName": "ada@example.org",
+                "name": {"givenName": "Ada"},
+                ENT: {"employeeNumber": "7"},
+            })
+        );
+    }
+
+    #[test]
+    fn a_sub_attribute_selects_it_in_every_value() {
+        assert_eq!(
+            project(Some("emails.value"), None)["emails"],
+            json!([{"value": "ada@example.org"}, {"value": "ada@home.org"}])
+        );
+    }
+
+    #[test]
+    fn an_extension_urn_selects_or_excludes_its_whole_object() {
+        assert_eq!(
+            project(Some(ENT), None),
+            json!({
+                "schemas": [USER.id, ENT],
+                "id": "u1",
+                ENT: {"employeeNumber": "7", "manager": {"value": "m1", "displayName": "Boss"}},
+            })
+        );
+        assert!(project(None, Some(ENT)).get(ENT).is_none());
+    }
+
+    #[test]
+    fn unknown_names_are_ignored() {
+        assert_eq!(
+            project(Some("favouriteColour,name.nickname,urn:x:y:userName"), None),
+            json!({"schemas": [USER.id, ENT], "id": "u1"})
+        );
+        assert_eq!(project(None, Some("favouriteColour")), project(None, None));
+    }
+
+    #[test]
+    fn excluded_attributes_removes_but_never_id_or_schemas() {
+        let out = project(None, Some("emails,id,schemas,meta,name.familyName"));
+        assert_eq!(out["id"], "u1");
+        assert_eq!(out["schemas"], json!([USER.id, ENT]));
+        assert!(out.get("emails").is_none());
+        assert!(out.get("meta").is_none());
+        assert_eq!(out["name"], json!({"givenName": "Ada"}));
+        assert_eq!(out["userName"], "ada@example.org");
+    }
+
+    #[test]
+    fn password_is_never_returned_even_when_asked_for() {
+        assert_eq!(
+            project(Some("password"), None),
+            json!({"schemas": [USER.id, ENT], "id": "u1"})
+        );
+    }
+
+    #[test]
+    fn excluded_attributes_members_removes_members() {
+        let p = Projection::parse(&GROUP_RESOURCE, None, Some("members")).unwrap();
+        assert_eq!(
+            Value::Object(p.apply(&GROUP_RESOURCE, &stored_group())),
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "id": "g1",
+                "displayName": "Biology 101",
+                "meta": {"resourceType": "Group"},
+            })
+        );
+        assert!(p.excludes(&GROUP_RESOURCE, "members"));
+        assert!(p.includes(&GROUP_RESOURCE, "displayName"));
+    }
+
+    #[test]
+    fn includes_tells_storage_what_to_load() {
+        let all = Projection::default();
+        assert!(all.includes(&GROUP_RESOURCE, "members"));
+        assert!(all.excludes(&USER_RESOURCE, "password"));
+        assert!(all.includes(&USER_RESOURCE, ENT));
+
+        // Entra's membership check: `attributes=id` needs no members.
+        let id_only = Projection::parse(&GROUP_RESOURCE, Some("id"), None).unwrap();
+        assert!(id_only.excludes(&GROUP_RESOURCE, "members"));
+        assert!(id_only.includes(&GROUP_RESOURCE, "id"));
+
+        let member_ids = Projection::parse(&GROUP_RESOURCE, Some("members.value"), None).unwrap();
+        assert!(member_ids.includes(&GROUP_RESOURCE, "MEMBERS"));
+        assert!(member_ids.excludes(&GROUP_RESOURCE, "displayName"));
+
+        let employee = Projection::parse(
+            &USER_RESOURCE,
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"),
+            None,
+        )
+        .unwrap();
+        assert!(employee.includes(&USER_RESOURCE, ENT));
+        assert!(employee.excludes(&USER_RESOURCE, "emails"));
+        assert!(all.excludes(&USER_RESOURCE, "noSuchThing"));
+    }
+
+    #[test]
+    fn both_parameters_select_then_exclude() {
+        assert_eq!(
+            project(Some("name,emails"), Some("emails.type,name.givenName")),
+            json!({
+                "schemas": [USER.id, ENT],
+                "id": "u1",
+                "name": {"familyName": "Lovelace"},
+                "emails": [
+                    {"value": "ada@example.org", "primary": true},
+                    {"value": "ada@home.org"},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn empty_parameters_mean_the_default() {
+        let p = Projection::parse(&USER_RESOURCE, Some(" "), Some("")).unwrap();
+        assert!(p.is_default());
+    }
+
+    #[test]
+    fn request_attributes_appear_only_when_named() {
+        static SUBS: [Attribute; 2] = [
+            Attribute::new("value", AttrType::String),
+            Attribute {
+                returned: Returned::Request,
+                ..Attribute::new("secret", AttrType::String)
+            },
+        ];
+        static ATTRS: [Attribute; 2] = [
+            Attribute {
+                returned: Returned::Request,
+                ..Attribute::new("audit", AttrType::String)
+            },
+            Attribute {
+                sub_attributes: &SUBS,
+                ..Attribute::new("thing", AttrType::Complex)
+            },
+        ];
+        static SCHEMA: Schema = Schema {
+            id: "urn:example:Thing",
+            name: "Thing",
+            description: "",
+            attributes: &ATTRS,
+        };
+        static RT: ResourceType = ResourceType {
+            schema: &SCHEMA,
+            extensions: &[],
+            ..GROUP_RESOURCE
+        };
+        let resource = json!({"id": "t1", "audit": "a", "thing": {"value": "v", "secret": "s"}});
+        let resource = resource.as_object().unwrap();
+        let default = Projection::default().apply(&RT, resource);
+        assert_eq!(
+            Value::Object(default),
+            json!({"id": "t1", "thing": {"value": "v"}})
+        );
+        let named = Projection::parse(&RT, Some("audit,thing.secret"), None).unwrap();
+        assert_eq!(
+            Value::Object(named.apply(&RT, resource)),
+            json!({"id": "t1", "audit": "a", "thing": {"secret": "s"}})
+        );
+        let whole = Projection::parse(&RT, Some("thing"), None).unwrap();
+        assert_eq!(
+            Value::Object(whole.apply(&RT, resource)),
+            json!({"id": "t1", "thing": {"value": "v"}})
+        );
+    }
+
+    #[test]
+    fn too_many_names_is_too_many() {
+        let list = vec!["userName"; MAX_NAMES + 1].join(",");
+        let err = Projection::parse(&USER_RESOURCE, Some(&list), None).unwrap_err();
+        assert_eq!(
+            err,
+            ScimError::too_many("attributes names 201 attributes; at most 200 are allowed")
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! Conversions between domain values and SQLite columns, and error context.
+
+use roster_domain::StoreError;
+use rusqlite::ErrorCode;
+use time::OffsetDateTime;
+
+/// Times are stored as Unix microseconds: compact, ordered and index-friendly.
+pub(crate) fn to_micros(t: OffsetDateTime) -> i64 {
+    // i64 microseconds span ±292,000 years; truncation cannot happen for real times.
+    i64::try_from(t.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn from_micros(us: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+        .map_err(|e| StoreError::internal("reading a stored time", e))
+}
+
+/// Adds what was being done to a rusqlite error, and turns uniqueness violations into
+/// [`StoreError::UniqueViolation`] so the domain can answer 409 instead of 500.
+pub(crate) trait Context<T> {
+    fn context(self, what: &str) -> Result<T, StoreError>;
+}
+
+impl<T> Context<T> for rusqlite::Result<T> {
+    fn context(self, what: &str) -> Result<T, StoreError> {
+        self.map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::ConstraintViolation)
+                if e.to_string().contains("UNIQUE constraint failed") =>
+            {
+                StoreError::UniqueViolation {
+                    what: e.to_string(),
+                }
+            }
+            _ => StoreError::internal(what.to_owned(), e),
+        })
+    }
+}

@@ -1,0 +1,100 @@
+//! SQL for organizations.
+
+use roster_domain::{Org, OrgId, OrgKind, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::convert::{Context, from_micros, to_micros};
+
+pub(crate) fn insert(conn: &Connection, org: &Org) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO orgs (id, name, kind, seats, retention_days, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            org.id.to_string(),
+            org.name,
+            org.kind.as_str(),
+            org.seats,
+            org.retention_days,
+            to_micros(org.created_at),
+            to_micros(org.updated_at),
+        ],
+    )
+    .context("inserting an organization")?;
+    Ok(())
+}
+
+pub(crate) fn update(conn: &Connection, org: &Org) -> Result<(), StoreError> {
+    let changed = conn
+        .execute(
+            "UPDATE orgs SET name = ?2, seats = ?3, retention_days = ?4, updated_at = ?5
+             WHERE id = ?1",
+            params![
+                org.id.to_string(),
+                org.name,
+                org.seats,
+                org.retention_days,
+                to_micros(org.updated_at),
+            ],
+        )
+        .context("updating an organization")?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::internal(
+            "updating an organization",
+            format!("organization {} vanished", org.id),
+        ))
+    }
+}
+
+pub(crate) fn get(conn: &Connection, id: OrgId) -> Result<Option<Org>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, name, kind, seats, retention_days, created_at, updated_at
+             FROM orgs WHERE id = ?1",
+        )
+        .context("reading an organization")?;
+    let row = stmt
+        .query_row([id.to_string()], raw)
+        .optional()
+        .context("reading an organization")?;
+    row.map(from_raw).transpose()
+}
+
+pub(crate) fn seats_used(conn: &Connection, id: OrgId) -> Result<u32, StoreError> {
+    conn.prepare_cached("SELECT count(*) FROM accounts WHERE org_id = ?1 AND active = 1")
+        .and_then(|mut stmt| stmt.query_row([id.to_string()], |row| row.get(0)))
+        .context("counting seats in use")
+}
+
+type RawOrg = (String, String, String, u32, Option<u32>, i64, i64);
+
+fn raw(row: &Row<'_>) -> rusqlite::Result<RawOrg> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn from_raw(
+    (id, name, kind, seats, retention_days, created, updated): RawOrg,
+) -> Result<Org, StoreError> {
+    Ok(Org {
+        id: id
+            .parse()
+            .map_err(|e| StoreError::internal("reading an organization id", e))?,
+        name,
+        kind: kind
+            .parse::<OrgKind>()
+            .map_err(|e| StoreError::internal("reading an organization kind", e.to_string()))?,
+        seats,
+        retention_days,
+        created_at: from_micros(created)?,
+        updated_at: from_micros(updated)?,
+    })
+}

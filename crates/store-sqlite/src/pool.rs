@@ -1,0 +1,258 @@
+//! Connections: one writer thread with group commit, a pool of read-only connections, and a
+//! background WAL checkpointer so the writer never pays for checkpoints.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Mutex, mpsc},
+    thread,
+    time::Duration,
+};
+
+use roster_domain::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::convert::Context;
+
+/// Jobs committed together at most; bounds the latency one batch adds to its first job.
+const MAX_BATCH: usize = 64;
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Runs after the batch's COMMIT (or its failure) to hand the job's result to its caller.
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Job = Box<dyn WriteJob>;
+
+/// A write queued for the writer thread.
+trait WriteJob: Send {
+    /// Runs inside the batch transaction; says whether it succeeded, so its savepoint is released
+    /// or rolled back, and returns how to deliver its result once the batch's fate is known.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Deliver);
+    /// The job could not run at all.
+    fn refuse(self: Box<Self>, error: StoreError);
+}
+
+struct TypedJob<T, F> {
+    job: F,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> WriteJob for TypedJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Deliver) {
+        let outcome = (self.job)(conn);
+        let ok = outcome.is_ok();
+        let reply = self.reply;
+        let deliver: Deliver = Box::new(move |committed| {
+            // The caller may have gone away (request cancelled); the work is committed
+            // regardless, so there is nobody to tell.
+            let _ = reply.send(committed.and(outcome));
+        });
+        (ok, deliver)
+    }
+
+    fn refuse(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Pool {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    _checkpointer: Checkpointer,
+}
+
+impl Pool {
+    pub(crate) fn open(
+        path: &Path,
+        migrate: fn(&mut Connection) -> Result<(), StoreError>,
+    ) -> Result<Self, StoreError> {
+        let mut writer = open_writer(path)?;
+        migrate(&mut writer)?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(writer, queue))
+            .map_err(|e| StoreError::internal("starting the SQLite writer thread", e))?;
+        let checkpointer = Checkpointer::start(path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            jobs,
+            readers: Mutex::new(Vec::new()),
+            _checkpointer: checkpointer,
+        })
+    }
+
+    /// Runs `job` in the writer's current transaction and returns its result once that
+    /// transaction is durably committed. A failed job rolls back only its own savepoint.
+    pub(crate) async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
+        let boxed: Job = Box::new(TypedJob { job, reply });
+        self.jobs.send(boxed).map_err(|_| writer_gone())?;
+        answer.await.map_err(|_| writer_gone())?
+    }
+
+    /// Runs `query` on a read-only connection. Reads are short and indexed, so they run inline
+    /// rather than paying a thread hop.
+    pub(crate) fn read<T>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = match self.lock_readers().pop() {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        let result = query(&conn);
+        let mut idle = self.lock_readers();
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A panic while holding the lock leaves only a Vec of idle connections behind: still usable.
+        self.readers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::internal(
+        "writing to SQLite",
+        "the writer thread has stopped; see the earlier error in the log",
+    )
+}
+
+fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).context(&format!("opening {}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .context("setting busy_timeout")?;
+    // FULL: a request is acknowledged only after its commit reached the disk.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA wal_autocheckpoint = 0;",
+    )
+    .context("configuring the SQLite writer")?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .context(&format!("opening {} for reading", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .context("setting busy_timeout")?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;")
+        .context("configuring a SQLite reader")?;
+    Ok(conn)
+}
+
+fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %e, "SQLite could not start a write transaction");
+        let message = e.to_string();
+        for job in batch {
+            job.refuse(StoreError::internal(
+                "starting a write transaction",
+                message.clone(),
+            ));
+        }
+        return;
+    }
+    let mut deliveries = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            job.refuse(StoreError::internal("starting a savepoint", e));
+            continue;
+        }
+        let (ok, deliver) = job.run(conn);
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        let ended = conn.execute_batch(end).err().map(|e| e.to_string());
+        deliveries.push((deliver, ended));
+    }
+    let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, "SQLite commit failed; rolling back the batch");
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for (deliver, savepoint_error) in deliveries {
+        let failure = committed.as_ref().err().cloned().or(savepoint_error);
+        let result = match failure {
+            Some(e) => Err(StoreError::internal("committing a write", e)),
+            None => Ok(()),
+        };
+        deliver(result);
+    }
+}
+
+/// Moves WAL frames into the database file off the writer's path, so commits never wait on it.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).context("opening the checkpoint connection")?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .context("setting busy_timeout")?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::internal("starting the checkpoint thread", e))?;
+        Ok(Self { stop: Some(stop) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread, which then exits.
+        self.stop.take();
+    }
+}

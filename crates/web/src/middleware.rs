@@ -1,0 +1,197 @@
+//! Request plumbing around the routes: path canonicalisation, request spans, and turning every
+//! error response (including those produced by tower layers and axum's rejections) into a SCIM
+//! error body.
+
+use axum::{
+    body::{Body, to_bytes},
+    extract::Request,
+    http::{HeaderValue, Method, StatusCode, Uri, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use roster_scim::{ScimError, ScimType};
+
+use crate::{ApiError, MAX_BODY_BYTES, response::SCIM_JSON};
+
+/// Resource endpoints as RFC 7644 spells them. Clients are matched case-insensitively, because
+/// identity providers do not all respect case (`/users`, `/groups`).
+const ENDPOINTS: &[&str] = &[
+    "Users",
+    "Groups",
+    "ServiceProviderConfig",
+    "ResourceTypes",
+    "Schemas",
+    ".search",
+];
+
+/// Rewrites `/SCIM/V2/{org}/users/` to `/scim/v2/{org}/Users` before routing.
+pub async fn canonical_path(mut request: Request) -> Request {
+    if let Some(uri) = canonical_uri(request.uri()) {
+        *request.uri_mut() = uri;
+    }
+    request
+}
+
+fn canonical_uri(uri: &Uri) -> Option<Uri> {
+    let path = uri.path();
+    let trimmed = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    let mut segments: Vec<&str> = trimmed.split('/').collect();
+    // ["", "scim", "v2", org, endpoint, ...]
+    if segments.len() < 4
+        || !segments[1].eq_ignore_ascii_case("scim")
+        || !segments[2].eq_ignore_ascii_case("v2")
+    {
+        return None;
+    }
+    segments[1] = "scim";
+    segments[2] = "v2";
+    for segment in segments.iter_mut().skip(4).take(2) {
+        if let Some(canonical) = ENDPOINTS.iter().find(|e| e.eq_ignore_ascii_case(segment)) {
+            *segment = canonical;
+        }
+    }
+    let rebuilt = segments.join("/");
+    if rebuilt == path {
+        return None;
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{rebuilt}?{q}"),
+        None => rebuilt,
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    Uri::from_parts(parts).ok()
+}
+
+/// The span every request's logs carry: method, path and request id (never the query string or
+/// headers, which can hold personal data and tokens).
+pub fn make_span(request: &Request<Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        http.method = %request.method(),
+        http.path = %request.uri().path(),
+        request.id = %request_id,
+    )
+}
+
+/// Unknown paths outside any tenant.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ScimError::not_found(format!(
+        "no such endpoint: {}; SCIM clients use the tenant URL shown when SCIM was enabled",
+        uri.path()
+    ))
+    .into()
+}
+
+/// Gives every error response a SCIM body. Routes already answer with one; this catches what
+/// comes from elsewhere: 405 from the router, 413 from the body limit, 503 from the timeout, 500
+/// from a caught panic, 400 from an extractor's rejection.
+pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_scim = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(SCIM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_scim {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = match to_bytes(body, 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let error = describe(status, &method, &path, text);
+    let rebuilt = ApiError(error).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    let (_, body) = rebuilt.into_parts();
+    Response::from_parts(parts, body)
+}
+
+fn describe(status: StatusCode, method: &Method, path: &str, text: String) -> ScimError {
+    let code = status.as_u16();
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ScimError::method_not_allowed(format!("{method} is not supported on {path}"))
+        }
+        StatusCode::NOT_FOUND => ScimError::not_found(format!("no such endpoint: {path}")),
+        StatusCode::PAYLOAD_TOO_LARGE => ScimError::payload_too_large(format!(
+            "the request body is larger than {MAX_BODY_BYTES} bytes; send fewer operations or members per request"
+        )),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => ScimError::new(
+            code,
+            None,
+            "the request took too long and was abandoned; it can be retried",
+        ),
+        StatusCode::BAD_REQUEST => ScimError::new(
+            code,
+            Some(ScimType::InvalidValue),
+            if text.is_empty() {
+                "the request is malformed".to_owned()
+            } else {
+                text
+            },
+        ),
+        s if s.is_server_error() => ScimError::new(
+            code,
+            None,
+            "Roster could not complete the request because of an internal error; it was logged and the request can be retried.",
+        ),
+        _ => ScimError::new(
+            code,
+            None,
+            if text.is_empty() {
+                status
+                    .canonical_reason()
+                    .unwrap_or("request refused")
+                    .to_owned()
+            } else {
+                text
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(s: &str) -> String {
+        let uri: Uri = s.parse().unwrap();
+        canonical_uri(&uri).map_or_else(|| s.to_owned(), |u| u.to_string())
+    }
+
+    #[test]
+    fn resource_endpoints_are_matched_case_insensitively() {
+        assert_eq!(
+            canon("/scim/v2/o/users?filter=x"),
+            "/scim/v2/o/Users?filter=x"
+        );
+        assert_eq!(canon("/SCIM/V2/o/GROUPS/"), "/scim/v2/o/Groups");
+        assert_eq!(
+            canon("/scim/v2/o/users/.SEARCH"),
+            "/scim/v2/o/Users/.search"
+        );
+        assert_eq!(canon("/scim/v2/o/schemas"), "/scim/v2/o/Schemas");
+    }
+
+    #[test]
+    fn ids_and_other_paths_are_left_alone() {
+        assert_eq!(canon("/scim/v2/o/Users/AbC"), "/scim/v2/o/Users/AbC");
+        assert_eq!(canon("/healthz"), "/healthz");
+        assert_eq!(canon("/scim/v2/OrgCase"), "/scim/v2/OrgCase");
+    }
+}
