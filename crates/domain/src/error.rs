@@ -17,6 +17,12 @@ pub enum Error {
     /// The request conflicts with existing state (a name taken, SCIM already enabled, ...).
     #[error("{0}")]
     Conflict(String),
+    /// Taking a seat would exceed the organization's seats (SPEC §2.2); nothing was written.
+    #[error("seat limit reached: {used} of {seats} seats in use")]
+    SeatLimit { seats: u32, used: u32 },
+    /// `If-Match` named a version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// A protocol-level error from the SCIM core, passed through unchanged.
     #[error(transparent)]
     Scim(#[from] ScimError),
@@ -33,6 +39,12 @@ pub enum StoreError {
     /// A uniqueness constraint refused the write: `what` names the constraint's meaning.
     #[error("already exists: {what}")]
     UniqueViolation { what: String },
+    /// Taking a seat would exceed the organization's seats; nothing was written.
+    #[error("seat limit reached: {used} of {seats} seats in use")]
+    SeatLimit { seats: u32, used: u32 },
+    /// The row changed (or vanished) since it was read; nothing was written.
+    #[error("the record changed concurrently")]
+    VersionConflict,
     /// Anything else: connection lost, disk full, corrupt data, a bug.
     #[error("{context}: {source}")]
     Internal {

@@ -5,18 +5,27 @@
 //! The domain owns the [`Store`] trait that storage crates implement and a [`Clock`] that tests
 //! fix. It must not depend on a database driver or a web framework (CI checks with `cargo tree`).
 
+mod accounts;
 mod clock;
 mod error;
+mod groups;
 mod ids;
+mod log;
 mod orgs;
 mod roster;
 mod scope;
 mod store;
 mod tokens;
 
+pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, StoreError};
-pub use ids::OrgId;
+pub use groups::{
+    Group, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
+    display_name_key,
+};
+pub use ids::{AccountId, GroupId, OrgId};
+pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
 pub use roster::Roster;
 pub use scope::OrgScope;

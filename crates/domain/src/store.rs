@@ -1,23 +1,35 @@
 //! The one storage trait. Implementations (SQLite, PostgreSQL) pass the same conformance suite;
-//! nothing above this trait sees a driver type. Writes that must be atomic are single methods so
-//! each backend can run them in one transaction.
+//! nothing above this trait sees a driver type.
+//!
+//! Each method that must be atomic is one call, so each backend runs it in one transaction:
+//! the seat check with the write that takes the seat, a group's memberships with the group.
+//! Organization-scoped reads take an [`OrgScope`] and filter by it in SQL.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::{Org, OrgId, OrgScope, StoreError, TokenHash, TokenRecord};
+use crate::{
+    Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
+    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, StoreError, TokenHash, TokenRecord,
+};
 
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    // --- organizations ---------------------------------------------------------------------
+
     async fn insert_org(&self, org: &Org) -> Result<(), StoreError>;
     async fn org(&self, id: OrgId) -> Result<Option<Org>, StoreError>;
+    /// Every organization, oldest first (for background jobs).
+    async fn orgs(&self) -> Result<Vec<Org>, StoreError>;
     /// Writes the organization's settings (name, seats, retention, updated_at).
     async fn update_org(&self, org: &Org) -> Result<(), StoreError>;
     /// Active accounts of the organization: the seats in use.
     async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError>;
+
+    // --- SCIM tokens -----------------------------------------------------------------------
 
     /// Makes `token` the organization's only current token. Tokens still in a grace period are
     /// revoked; the previous current token stays valid until `previous_valid_until`, or is revoked
@@ -39,4 +51,79 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes every token of the organization; returns how many there were.
     async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError>;
+
+    // --- accounts --------------------------------------------------------------------------
+
+    /// Any account by id, whatever its organization (operator tools).
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    /// Any account by [`user_name_key`](crate::user_name_key), platform-wide.
+    async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError>;
+    /// Accounts of the organization visible to SCIM (not `scim_deleted`) matching `lookup`,
+    /// ordered by creation time then id. `AccountLookup::All` returns all of them.
+    async fn scim_accounts(
+        &self,
+        scope: OrgScope,
+        lookup: &AccountLookup,
+    ) -> Result<Vec<Account>, StoreError>;
+    /// One page of the accounts visible to SCIM, in the same order, with their total count.
+    async fn scim_accounts_page(
+        &self,
+        scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Account>, u64), StoreError>;
+    /// Inserts or updates an account atomically (see [`AccountWrite`]): the version check, the
+    /// seat check and the uniqueness of `userName` are enforced in the same transaction. Returns
+    /// the stored account, whose `version` the store sets (1 on insert, previous + 1 on update).
+    async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError>;
+
+    // --- groups ----------------------------------------------------------------------------
+
+    /// Groups of the organization matching `lookup`, ordered by creation time then id.
+    async fn scim_groups(
+        &self,
+        scope: OrgScope,
+        lookup: &GroupLookup,
+    ) -> Result<Vec<Group>, StoreError>;
+    async fn scim_groups_page(
+        &self,
+        scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Group>, u64), StoreError>;
+    /// Members of a group, ordered by user name.
+    async fn group_members(&self, scope: OrgScope, group: GroupId)
+    -> Result<Vec<Member>, StoreError>;
+    async fn is_member(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        account: AccountId,
+    ) -> Result<bool, StoreError>;
+    /// Inserts or updates a group and applies its membership changes in one transaction.
+    /// `displayName` uniqueness within the organization is enforced by the store.
+    async fn write_group(
+        &self,
+        scope: OrgScope,
+        write: GroupWrite,
+    ) -> Result<(Group, MembershipOutcome), StoreError>;
+    /// Deletes a group and its memberships; `false` if it did not exist.
+    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError>;
+
+    // --- provisioning log and retention ----------------------------------------------------
+
+    async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn log_entries(&self, scope: OrgScope, limit: u32) -> Result<Vec<LogEntry>, StoreError>;
+    /// Removes entries older than `before`, and beyond the newest `keep_per_org` of each
+    /// organization. Returns how many were removed.
+    async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError>;
+    /// Accounts of the organization deactivated before `deactivated_before`, which are
+    /// permanently deleted with their memberships unless `dry_run`. Returns them.
+    async fn purge_deactivated(
+        &self,
+        scope: OrgScope,
+        deactivated_before: OffsetDateTime,
+        dry_run: bool,
+    ) -> Result<Vec<Account>, StoreError>;
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod filter;
 pub mod list;
 pub mod normalize;
+pub mod patch;
 pub mod path;
 pub mod projection;
 pub mod schema;

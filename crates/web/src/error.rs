@@ -26,11 +26,27 @@ impl From<Error> for ApiError {
             Error::Unauthorized(detail) => ScimError::unauthorized(detail),
             Error::Invalid(detail) => ScimError::invalid_value(detail),
             Error::Conflict(detail) => ScimError::uniqueness(detail),
+            Error::SeatLimit { seats, used } => ScimError::new(
+                409,
+                None,
+                format!(
+                    "seat limit reached: {used} of {seats} seats in use. Raise the organization's seat limit in Roster or deactivate accounts, then retry."
+                ),
+            ),
+            Error::PreconditionFailed(detail) => ScimError::precondition_failed(detail),
             Error::Scim(e) => e,
             Error::Store(StoreError::UniqueViolation { what }) => {
                 tracing::warn!(error = %what, "uniqueness violation reached the API unmapped");
                 ScimError::uniqueness("the resource conflicts with an existing one")
             }
+            Error::Store(StoreError::SeatLimit { seats, used }) => {
+                return Self::from(Error::SeatLimit { seats, used });
+            }
+            Error::Store(StoreError::VersionConflict) => ScimError::new(
+                409,
+                None,
+                "the resource was changed by another request at the same time; retry",
+            ),
             Error::Store(e @ StoreError::Internal { .. }) => {
                 tracing::error!(error = %e, "storage failure");
                 ScimError::internal(

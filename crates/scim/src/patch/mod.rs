@@ -14,6 +14,7 @@ mod apply;
 mod changes;
 mod members;
 mod parse;
+mod update;
 mod value;
 
 #[cfg(test)]

@@ -1,0 +1,131 @@
+//! Accounts: one per person on the whole platform, identified by a case-insensitive `userName`,
+//! in at most one organization.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::{fmt, str::FromStr};
+use time::OffsetDateTime;
+
+use crate::{AccountId, Error, OrgId, OrgKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Teacher,
+    Learner,
+    Student,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Teacher => "teacher",
+            Self::Learner => "learner",
+            Self::Student => "student",
+        }
+    }
+
+    /// The role SCIM gives every account it creates (SPEC §2.1).
+    pub fn lowest_for(kind: OrgKind) -> Self {
+        match kind {
+            OrgKind::School => Self::Student,
+            OrgKind::Business => Self::Learner,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "admin" => Ok(Self::Admin),
+            "teacher" => Ok(Self::Teacher),
+            "learner" => Ok(Self::Learner),
+            "student" => Ok(Self::Student),
+            other => Err(Error::Invalid(format!(
+                "unknown role '{other}': use admin, teacher, learner or student"
+            ))),
+        }
+    }
+}
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// `None`: an independent account.
+    pub org_id: Option<OrgId>,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub active: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deactivated_at: Option<OffsetDateTime>,
+    /// SCIM has written to this account (and still manages it).
+    pub scim_managed: bool,
+    /// A SCIM DELETE ended management: SCIM no longer sees the account (404 on its id), the
+    /// account itself stays.
+    pub scim_deleted: bool,
+    /// The rest of the SCIM resource (name, emails, enterprise extension, ...), normalised.
+    /// Never holds `id`, `meta`, `schemas`, `userName`, `externalId`, `displayName` or `active`,
+    /// which live in the fields above.
+    #[serde(skip)]
+    pub attributes: Map<String, Value>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Bumped by every write; the SCIM ETag.
+    pub version: i64,
+}
+
+impl Account {
+    pub fn user_name_key(&self) -> String {
+        user_name_key(&self.user_name)
+    }
+}
+
+/// What "the same userName" means platform-wide: equal after Unicode lower-casing. Stores keep
+/// this key in a unique column, so both backends agree.
+pub fn user_name_key(user_name: &str) -> String {
+    user_name.to_lowercase()
+}
+
+/// How SCIM lookups reach accounts of one organization. Everything but `All` is answered from
+/// an index; the domain evaluates the full filter on what comes back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountLookup {
+    Id(AccountId),
+    /// By [`user_name_key`].
+    UserNameKey(String),
+    ExternalId(String),
+    Active(bool),
+    /// `meta.lastModified` at or after (inclusive) / strictly after the instant.
+    ModifiedSince { at: OffsetDateTime, inclusive: bool },
+    All,
+}
+
+/// An account write the store performs atomically.
+#[derive(Debug, Clone)]
+pub struct AccountWrite {
+    pub account: Account,
+    /// `None`: insert a new account. `Some(v)`: update, only if the stored version is still `v`
+    /// (otherwise [`StoreError::VersionConflict`](crate::StoreError::VersionConflict)).
+    pub expected_version: Option<i64>,
+    /// The write makes the account take a seat (new and active, or reactivated): the store checks
+    /// the organization's seat limit in the same transaction, and refuses with
+    /// [`StoreError::SeatLimit`](crate::StoreError::SeatLimit).
+    pub takes_seat: bool,
+    /// SCIM memberships of the account to end in the same transaction (a SCIM DELETE).
+    pub end_scim_memberships: bool,
+}

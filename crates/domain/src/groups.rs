@@ -1,0 +1,122 @@
+//! Groups of an organization, and their members with the source of each membership.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::{AccountId, GroupId, OrgId};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub org_id: OrgId,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub scim_managed: bool,
+    /// The rest of the SCIM resource, normalised; never `members`, `id`, `meta`, `schemas`,
+    /// `displayName` or `externalId`.
+    #[serde(skip)]
+    pub attributes: Map<String, Value>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+/// What "the same group name" means within an organization.
+pub fn display_name_key(display_name: &str) -> String {
+    display_name.to_lowercase()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberSource {
+    /// Written by SCIM.
+    Scim,
+    /// Added by an administrator (console or CLI).
+    Manual,
+}
+
+impl MemberSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scim => "scim",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+/// One member of a group, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub account_id: AccountId,
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub source: MemberSource,
+    /// Whether the member's account is SCIM-managed (then SCIM may remove even a manual
+    /// membership of it).
+    pub account_scim_managed: bool,
+}
+
+/// How SCIM lookups reach groups of one organization.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupLookup {
+    Id(GroupId),
+    /// By [`display_name_key`].
+    DisplayNameKey(String),
+    ExternalId(String),
+    /// Groups that have this account as a member.
+    WithMember(AccountId),
+    ModifiedSince { at: OffsetDateTime, inclusive: bool },
+    All,
+}
+
+/// Membership changes the store applies atomically with a group write.
+///
+/// SCIM changes (`source: Scim`) follow SPEC §2.7: adds insert a `scim` membership unless one
+/// exists (a manual one stays manual); removals and the removal half of a replace delete a
+/// membership only if it is a `scim` one or its account is SCIM-managed, so hand-added members of
+/// unmanaged accounts survive whatever SCIM sends. Accounts not in the group's organization are
+/// skipped and reported, never linked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipChange {
+    pub source: MemberSource,
+    /// Replace the removable members with exactly these (then `add`/`remove` are empty).
+    pub replace: Option<Vec<AccountId>>,
+    pub add: Vec<AccountId>,
+    pub remove: Vec<AccountId>,
+}
+
+impl MembershipChange {
+    pub fn none(source: MemberSource) -> Self {
+        Self {
+            source,
+            replace: None,
+            add: Vec::new(),
+            remove: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.replace.is_none() && self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// A group write the store performs atomically, with its membership changes.
+#[derive(Debug, Clone)]
+pub struct GroupWrite {
+    pub group: Group,
+    /// `None`: insert. `Some(v)`: update only if the stored version is still `v`.
+    pub expected_version: Option<i64>,
+    pub members: MembershipChange,
+}
+
+/// What a group write did to memberships.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipOutcome {
+    pub added: u64,
+    pub removed: u64,
+    /// Member values that are not accounts of the organization: skipped, for the log.
+    pub skipped: Vec<AccountId>,
+}
