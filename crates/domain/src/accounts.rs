@@ -63,6 +63,7 @@ impl FromStr for Role {
 pub struct Account {
     pub id: AccountId,
     /// `None`: an independent account.
+    #[serde(rename = "org")]
     pub org_id: Option<OrgId>,
     pub user_name: String,
     pub external_id: Option<String>,

@@ -103,12 +103,26 @@ impl MembershipChange {
     }
 }
 
-/// A group write the store performs atomically, with its membership changes.
+/// How a group write treats the stored row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupExpect {
+    /// Insert a new group.
+    New,
+    /// Update every field, only if the stored version is still this one (otherwise
+    /// [`StoreError::VersionConflict`](crate::StoreError::VersionConflict)).
+    Version(i64),
+    /// Only memberships change: leave the group's fields alone (a concurrent rename is kept),
+    /// bump `version` and set `updated_at`, whatever the version was. Membership adds and removes
+    /// are row-level and idempotent, so parallel requests to one group need no retry.
+    MembersOnly,
+}
+
+/// A group write the store performs atomically, with its membership changes. The returned group
+/// is the stored row after the write.
 #[derive(Debug, Clone)]
 pub struct GroupWrite {
     pub group: Group,
-    /// `None`: insert. `Some(v)`: update only if the stored version is still `v`.
-    pub expected_version: Option<i64>,
+    pub expect: GroupExpect,
     pub members: MembershipChange,
 }
 

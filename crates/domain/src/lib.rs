@@ -6,28 +6,35 @@
 //! fix. It must not depend on a database driver or a web framework (CI checks with `cargo tree`).
 
 mod accounts;
+mod admin;
 mod clock;
 mod error;
 mod groups;
 mod ids;
+mod listing;
 mod log;
 mod orgs;
+mod resources;
 mod roster;
 mod scope;
 mod store;
 mod tokens;
+mod users;
 
 pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, StoreError};
 pub use groups::{
-    Group, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
+    Group, GroupExpect, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
     display_name_key,
 };
 pub use ids::{AccountId, GroupId, OrgId};
 pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
+pub use listing::ListRequest;
+pub use resources::{etag, group_resource, user_resource};
 pub use roster::Roster;
+pub use users::Created;
 pub use scope::OrgScope;
 pub use store::Store;
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

@@ -14,7 +14,7 @@ use crate::{
 
 #[derive(Debug, Clone)]
 pub struct Roster {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 }
 
@@ -164,15 +164,27 @@ impl Roster {
         }
     }
 
+    /// Appends to the organization's provisioning log.
+    pub async fn record(&self, scope: OrgScope, mut entry: crate::LogEntry) -> Result<()> {
+        entry.org_id = scope.org_id();
+        Ok(self.store.append_log(&entry).await?)
+    }
+
+    /// The organization's provisioning log, newest first.
+    pub async fn provisioning_log(&self, org: OrgId, limit: u32) -> Result<Vec<crate::LogEntry>> {
+        let org = self.org(org).await?;
+        Ok(self.store.log_entries(OrgScope::new(org.id), limit).await?)
+    }
+
     /// The current time at the precision stores keep (microseconds), so what a call returns
     /// equals what a later read returns.
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         let now = self.clock.now();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
             .unwrap_or(now)
     }
 
-    async fn org(&self, id: OrgId) -> Result<Org> {
+    pub(crate) async fn org(&self, id: OrgId) -> Result<Org> {
         self.store
             .org(id)
             .await?

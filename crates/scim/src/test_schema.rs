@@ -138,3 +138,15 @@ pub static GROUP_RT: ResourceType = ResourceType {
     schema: &GROUP,
     extensions: &[],
 };
+
+/// Property-test settings: `default_cases` unless `PROPTEST_CASES` asks for more (long runs).
+pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default_cases);
+    proptest::test_runner::Config {
+        cases,
+        ..Default::default()
+    }
+}

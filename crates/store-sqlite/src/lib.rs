@@ -6,7 +6,10 @@
 //! on a small pool of read-only connections, inline, since WAL lets them proceed beside the
 //! writer. Nothing outside this crate sees a rusqlite type.
 
+mod accounts;
 mod convert;
+mod groups;
+mod log;
 mod migrations;
 mod orgs;
 mod pool;
@@ -15,7 +18,11 @@ mod tokens;
 use std::path::Path;
 
 use async_trait::async_trait;
-use roster_domain::{Org, OrgId, OrgScope, Store, StoreError, TokenHash, TokenRecord};
+use roster_domain::{
+    Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
+    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, Store, StoreError, TokenHash,
+    TokenRecord,
+};
 use time::OffsetDateTime;
 
 use convert::Context;
@@ -57,6 +64,10 @@ impl Store for SqliteStore {
         self.pool.read(|conn| orgs::get(conn, id))
     }
 
+    async fn orgs(&self) -> Result<Vec<Org>, StoreError> {
+        self.pool.read(orgs::all)
+    }
+
     async fn update_org(&self, org: &Org) -> Result<(), StoreError> {
         let org = org.clone();
         self.pool.write(move |tx| orgs::update(tx, &org)).await
@@ -93,5 +104,129 @@ impl Store for SqliteStore {
 
     async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
         self.pool.write(move |tx| tokens::revoke_all(tx, org)).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.pool.read(|conn| accounts::by_id(conn, id))
+    }
+
+    async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
+        self.pool.read(|conn| accounts::by_user_name(conn, key))
+    }
+
+    async fn scim_accounts(
+        &self,
+        scope: OrgScope,
+        lookup: &AccountLookup,
+    ) -> Result<Vec<Account>, StoreError> {
+        self.pool
+            .read(|conn| accounts::scim_lookup(conn, scope.org_id(), lookup))
+    }
+
+    async fn scim_accounts_page(
+        &self,
+        scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Account>, u64), StoreError> {
+        self.pool
+            .read(|conn| accounts::scim_page(conn, scope.org_id(), offset, limit))
+    }
+
+    async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
+        self.pool.write(move |conn| accounts::write(conn, write)).await
+    }
+
+    async fn scim_groups(
+        &self,
+        scope: OrgScope,
+        lookup: &GroupLookup,
+    ) -> Result<Vec<Group>, StoreError> {
+        self.pool.read(|conn| groups::lookup(conn, scope.org_id(), lookup))
+    }
+
+    async fn scim_groups_page(
+        &self,
+        scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Group>, u64), StoreError> {
+        self.pool
+            .read(|conn| groups::page(conn, scope.org_id(), offset, limit))
+    }
+
+    async fn group_members(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+    ) -> Result<Vec<Member>, StoreError> {
+        self.pool
+            .read(|conn| groups::members(conn, scope.org_id(), group))
+    }
+
+    async fn is_member(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        account: AccountId,
+    ) -> Result<bool, StoreError> {
+        self.pool
+            .read(|conn| groups::is_member(conn, scope.org_id(), group, account))
+    }
+
+    async fn write_group(
+        &self,
+        scope: OrgScope,
+        write: GroupWrite,
+    ) -> Result<(Group, MembershipOutcome), StoreError> {
+        self.pool
+            .write(move |conn| groups::write(conn, scope.org_id(), write))
+            .await
+    }
+
+    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |conn| groups::delete(conn, scope.org_id(), group))
+            .await
+    }
+
+    async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.pool.write(move |conn| log::append(conn, &entry)).await
+    }
+
+    async fn log_entries(&self, scope: OrgScope, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+        self.pool.read(|conn| log::newest(conn, scope.org_id(), limit))
+    }
+
+    async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {
+        let before = convert::to_micros(before);
+        self.pool
+            .write(move |conn| log::trim(conn, before, keep_per_org))
+            .await
+    }
+
+    async fn purge_deactivated(
+        &self,
+        scope: OrgScope,
+        deactivated_before: OffsetDateTime,
+        dry_run: bool,
+    ) -> Result<Vec<Account>, StoreError> {
+        let before = convert::to_micros(deactivated_before);
+        let org = scope.org_id();
+        if dry_run {
+            return self
+                .pool
+                .read(|conn| accounts::deactivated_before(conn, org, before));
+        }
+        self.pool
+            .write(move |conn| {
+                let due = accounts::deactivated_before(conn, org, before)?;
+                for account in &due {
+                    accounts::delete(conn, account.id)?;
+                }
+                Ok(due)
+            })
+            .await
     }
 }

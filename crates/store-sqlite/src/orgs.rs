@@ -61,6 +61,21 @@ pub(crate) fn get(conn: &Connection, id: OrgId) -> Result<Option<Org>, StoreErro
     row.map(from_raw).transpose()
 }
 
+pub(crate) fn all(conn: &Connection) -> Result<Vec<Org>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, name, kind, seats, retention_days, created_at, updated_at
+             FROM orgs ORDER BY created_at, id",
+        )
+        .context("listing organizations")?;
+    let rows = stmt
+        .query_map([], raw)
+        .context("listing organizations")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing organizations")?;
+    rows.into_iter().map(from_raw).collect()
+}
+
 pub(crate) fn seats_used(conn: &Connection, id: OrgId) -> Result<u32, StoreError> {
     conn.prepare_cached("SELECT count(*) FROM accounts WHERE org_id = ?1 AND active = 1")
         .and_then(|mut stmt| stmt.query_row([id.to_string()], |row| row.get(0)))

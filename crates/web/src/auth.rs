@@ -30,6 +30,7 @@ impl FromRequestParts<AppState> for Tenant {
             .and_then(|v| v.to_str().ok())
             .and_then(bearer_token);
         let scope = state.roster.authenticate_scim(&org, bearer).await?;
+        crate::log::note_scope(parts, scope);
         Ok(Self(scope))
     }
 }

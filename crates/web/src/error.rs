@@ -62,6 +62,8 @@ impl IntoResponse for ApiError {
         let status =
             StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, self.0.to_json().to_string()).into_response();
+        // For the provisioning log, which records the detail the client was given.
+        response.extensions_mut().insert(self.0.clone());
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
         if status == StatusCode::UNAUTHORIZED {

@@ -9,9 +9,12 @@ mod body;
 mod discovery;
 mod error;
 mod health;
+mod log;
 mod middleware;
+mod query;
 mod resources;
 mod response;
+mod users;
 
 use std::{sync::Arc, time::Duration};
 
@@ -47,6 +50,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The tenant URL of the authenticated organization: the base of `meta.location`.
+    pub fn tenant_url(&self, tenant: auth::Tenant) -> String {
+        roster_domain::tenant_url(&self.public_url, tenant.0.org_id())
+    }
+
     pub fn new(roster: Roster, public_url: &str) -> Self {
         Self {
             roster,
@@ -66,10 +74,21 @@ pub fn app(state: AppState) -> Router {
         .route("/ResourceTypes/{id}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
-        .route("/Users", get(resources::list_users))
-        .route("/Users/.search", post(resources::search_users))
+        .route("/Users", get(users::list_users).post(users::create_user))
+        .route("/Users/.search", post(users::search_users))
+        .route(
+            "/Users/{id}",
+            get(users::get_user)
+                .put(users::replace_user)
+                .patch(users::patch_user)
+                .delete(users::delete_user),
+        )
         .route("/Groups", get(resources::list_groups))
         .route("/Groups/.search", post(resources::search_groups))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            log::provisioning_log,
+        ))
         .fallback(resources::unknown_tenant_path);
 
     let routes = Router::new()

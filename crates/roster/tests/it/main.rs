@@ -14,3 +14,4 @@ mod discovery;
 mod errors;
 mod serve;
 mod support;
+mod users;

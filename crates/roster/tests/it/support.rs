@@ -76,6 +76,18 @@ impl TestApp {
         }
     }
 
+    /// The provisioning log once it holds `n` entries (entries are written after the answer).
+    pub async fn wait_for_log(&self, tenant: &Tenant, n: usize) -> Vec<roster_domain::LogEntry> {
+        for _ in 0..200 {
+            let entries = self.roster.provisioning_log(tenant.org, 100).await.unwrap();
+            if entries.len() >= n {
+                return entries;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the provisioning log never reached {n} entries");
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         TestResponse::read(response).await
@@ -87,6 +99,47 @@ impl TestApp {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         self.send(builder.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> TestResponse {
+        self.send_json("POST", &format!("{}{path}", tenant.base), &tenant.token, body).await
+    }
+
+    pub async fn patch(&self, tenant: &Tenant, path: &str, body: &Value) -> TestResponse {
+        self.send_json("PATCH", &format!("{}{path}", tenant.base), &tenant.token, body).await
+    }
+
+    pub async fn put(&self, tenant: &Tenant, path: &str, body: &Value) -> TestResponse {
+        self.send_json("PUT", &format!("{}{path}", tenant.base), &tenant.token, body).await
+    }
+
+    pub async fn delete(&self, tenant: &Tenant, path: &str) -> TestResponse {
+        let request = Request::delete(format!("{}{path}", tenant.base))
+            .header(header::AUTHORIZATION, format!("Bearer {}", tenant.token))
+            .body(Body::empty())
+            .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn scim_get(&self, tenant: &Tenant, path: &str) -> TestResponse {
+        self.get(&format!("{}{path}", tenant.base), Some(&tenant.token)).await
+    }
+
+    /// Creates a user through SCIM and returns its id.
+    pub async fn create_user(&self, tenant: &Tenant, user_name: &str) -> String {
+        let response = self
+            .post(
+                tenant,
+                "/Users",
+                &serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": user_name,
+                    "active": true,
+                }),
+            )
+            .await;
+        assert_eq!(response.status, 201, "{:#}", response.body);
+        response.body["id"].as_str().unwrap().to_owned()
     }
 
     pub async fn send_json(

@@ -92,7 +92,7 @@ pub(crate) fn filter() -> BoxedStrategy<Filter> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(crate::test_schema::proptest_config(512))]
 
     #[test]
     fn canonical_text_parses_back_to_the_same_tree(f in filter()) {

@@ -102,12 +102,20 @@ impl Patcher<'_> {
         }
     }
 
-    fn whole_schema(&mut self, op: &PatchOperation, schema: &'static Schema) -> Result<(), ScimError> {
+    fn whole_schema(
+        &mut self,
+        op: &PatchOperation,
+        schema: &'static Schema,
+    ) -> Result<(), ScimError> {
         if op.op != PatchOp::Remove {
             let obj = object_value(op)?;
             return self.object(op.op, Some(schema), obj);
         }
-        let required = self.rt.extensions.iter().any(|(s, req)| *req && s.id == schema.id);
+        let required = self
+            .rt
+            .extensions
+            .iter()
+            .any(|(s, req)| *req && s.id == schema.id);
         if schema.id == self.rt.schema.id || required {
             return Err(ScimError::invalid_value(format!(
                 "the schema {} is required and cannot be removed",
@@ -143,10 +151,11 @@ impl Patcher<'_> {
             let Ok(mut path) = parse_path(key) else {
                 continue;
             };
-            if let Some(s) = schema {
-                if path.attr.urn.is_none() && s.id != self.rt.schema.id {
-                    path.attr.urn = Some(s.id.to_owned());
-                }
+            if let Some(s) = schema
+                && path.attr.urn.is_none()
+                && s.id != self.rt.schema.id
+            {
+                path.attr.urn = Some(s.id.to_owned());
             }
             if path.attr.resolve(self.rt).is_none() {
                 continue;
@@ -176,7 +185,9 @@ impl Patcher<'_> {
         let attr = resolved.attribute;
         let sub = resolved.sub_attribute;
         if is_members(resolved) {
-            return self.members.apply(op, path.filter.as_ref(), sub.is_some(), value);
+            return self
+                .members
+                .apply(op, path.filter.as_ref(), sub.is_some(), value);
         }
         if attr.mutability == Mutability::ReadOnly
             || sub.is_some_and(|s| s.mutability == Mutability::ReadOnly)
@@ -236,10 +247,7 @@ impl Patcher<'_> {
                 }
                 None => false,
             };
-            let Some(Value::Array(schemas)) = self
-                .resource
-                .get_mut("schemas")
-            else {
+            let Some(Value::Array(schemas)) = self.resource.get_mut("schemas") else {
                 continue;
             };
             let listed = schemas
@@ -330,7 +338,9 @@ fn container<'m>(
         None if create => id.to_owned(),
         None => return None,
     };
-    let slot = resource.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    let slot = resource
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()));
     if !slot.is_object() {
         if !create {
             return None;

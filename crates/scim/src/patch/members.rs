@@ -61,7 +61,9 @@ impl MemberState {
             (PatchOp::Remove, None) => match value {
                 // Entra: `{"op":"Remove","path":"members","value":[{"value":"<id>"}]}` removes
                 // those members, never all of them.
-                Some(v) if !v.is_null() => member_values(v)?.into_iter().for_each(|v| self.remove(v)),
+                Some(v) if !v.is_null() => {
+                    member_values(v)?.into_iter().for_each(|v| self.remove(v))
+                }
                 // RFC 7644 §3.5.2.2: no value and no filter removes every value.
                 _ => self.replace(Vec::new()),
             },

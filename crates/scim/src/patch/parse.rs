@@ -66,9 +66,10 @@ fn check_schemas(body: &Map<String, Value>) -> Result<(), ScimError> {
         return Ok(());
     };
     let listed = match schemas {
-        Value::Array(items) => items
-            .iter()
-            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN))),
+        Value::Array(items) => items.iter().any(|s| {
+            s.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_OP_URN))
+        }),
         Value::String(s) => s.eq_ignore_ascii_case(PATCH_OP_URN),
         _ => false,
     };

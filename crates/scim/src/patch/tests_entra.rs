@@ -36,12 +36,16 @@ fn patch_user(ops: Value) -> (Value, ChangeSet) {
 fn patch_group(ops: Value) -> ChangeSet {
     let req = parse_patch(&body(ops)).unwrap();
     let (r, c) = apply_patch(&GROUP_RESOURCE, &group(), &req).unwrap();
-    assert!(r.get("members").is_none(), "members are never written to the resource");
+    assert!(
+        r.get("members").is_none(),
+        "members are never written to the resource"
+    );
     c
 }
 
 fn deactivated(c: &ChangeSet) -> bool {
-    c.active.is_some_and(|a| a.old == Some(true) && a.new == Some(false))
+    c.active
+        .is_some_and(|a| a.old == Some(true) && a.new == Some(false))
 }
 
 #[test]
@@ -63,7 +67,10 @@ fn deactivate_with_okta_path_less_replace() {
 
 #[test]
 fn reactivate_reports_a_reactivation() {
-    let req = parse_patch(&body(json!([{"op": "Replace", "path": "active", "value": "True"}]))).unwrap();
+    let req = parse_patch(&body(
+        json!([{"op": "Replace", "path": "active", "value": "True"}]),
+    ))
+    .unwrap();
     let mut inactive = user();
     inactive.insert("active".into(), json!(false));
     let (r, c) = apply_patch(&USER_RESOURCE, &inactive, &req).unwrap();
@@ -79,17 +86,28 @@ fn one_op_per_attribute_without_the_flag() {
         {"op": "Replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "7"},
         {"op": "Add", "path": "displayName", "value": "Ada L"}
     ]));
-    assert_eq!(r["name"], json!({"givenName": "Augusta", "familyName": "Lovelace"}));
+    assert_eq!(
+        r["name"],
+        json!({"givenName": "Augusta", "familyName": "Lovelace"})
+    );
     // No work email existed: the element the filter describes is created (see `Update`).
     assert_eq!(
         r["emails"],
         json!([{"value": "ada@home.org", "type": "home"}, {"type": "work", "value": "ada@work.org"}])
     );
-    assert_eq!(r[ENTERPRISE], json!({"department": "Maths", "employeeNumber": "7"}));
+    assert_eq!(
+        r[ENTERPRISE],
+        json!({"department": "Maths", "employeeNumber": "7"})
+    );
     assert_eq!(r["displayName"], "Ada L");
     assert_eq!(
         c.attributes.iter().collect::<Vec<_>>(),
-        ["displayName", "emails", "name", &format!("{ENTERPRISE}:employeeNumber")]
+        [
+            "displayName",
+            "emails",
+            "name",
+            &format!("{ENTERPRISE}:employeeNumber")
+        ]
     );
 }
 
@@ -100,9 +118,15 @@ fn replace_of_an_existing_work_email_updates_it_in_place() {
     ])))
     .unwrap();
     let mut u = user();
-    u.insert("emails".into(), json!([{"value": "old@work.org", "type": "work", "primary": true}]));
+    u.insert(
+        "emails".into(),
+        json!([{"value": "old@work.org", "type": "work", "primary": true}]),
+    );
     let (r, _) = apply_patch(&USER_RESOURCE, &u, &req).unwrap();
-    assert_eq!(r["emails"], json!([{"value": "new@work.org", "type": "work", "primary": true}]));
+    assert_eq!(
+        r["emails"],
+        json!([{"value": "new@work.org", "type": "work", "primary": true}])
+    );
 }
 
 #[test]
@@ -116,7 +140,10 @@ fn path_less_replace_with_dotted_and_urn_keys_with_the_flag() {
         "unknownThing": "ignored"
     }}]));
     assert_eq!(r["displayName"], "Ada L");
-    assert_eq!(r["name"], json!({"givenName": "Augusta", "familyName": "King"}));
+    assert_eq!(
+        r["name"],
+        json!({"givenName": "Augusta", "familyName": "King"})
+    );
     assert_eq!(
         r[ENTERPRISE],
         json!({"department": "Maths", "employeeNumber": "7", "manager": {"value": "m-1"}})
@@ -141,10 +168,14 @@ fn path_less_value_with_an_extension_object_keyed_by_urn() {
 #[test]
 fn manager_through_the_enterprise_urn_as_string_or_object() {
     for value in [json!("m-1"), json!({"value": "m-1"})] {
-        let (r, _) = patch_user(json!([{"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": value}]));
+        let (r, _) = patch_user(
+            json!([{"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": value}]),
+        );
         assert_eq!(r[ENTERPRISE]["manager"], json!({"value": "m-1"}));
     }
-    let (r, _) = patch_user(json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager.value"), "value": "m-3"}]));
+    let (r, _) = patch_user(
+        json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager.value"), "value": "m-3"}]),
+    );
     assert_eq!(r[ENTERPRISE]["manager"], json!({"value": "m-3"}));
     let (r, _) = patch_user(json!([{"op": "Remove", "path": format!("{ENTERPRISE}:manager")}]));
     assert_eq!(r[ENTERPRISE], json!({"department": "Maths"}));
@@ -198,7 +229,14 @@ fn add_members_with_null_refs() {
 #[test]
 fn remove_members_by_value_never_empties_the_group() {
     let c = patch_group(json!([{"op": "Remove", "path": "members", "value": [{"value": "u-1"}]}]));
-    assert_eq!(c.members, MemberChanges { replaced: None, added: vec![], removed: vec!["u-1".into()] });
+    assert_eq!(
+        c.members,
+        MemberChanges {
+            replaced: None,
+            added: vec![],
+            removed: vec!["u-1".into()]
+        }
+    );
 }
 
 #[test]
@@ -212,13 +250,20 @@ fn remove_member_by_filter_with_the_flag() {
 fn validator_replace_of_members_sets_the_managed_set() {
     let c = patch_group(json!([{"op": "replace", "path": "members", "value": [{"value": "u-5"}]}]));
     assert_eq!(c.members.replaced, Some(vec!["u-5".to_string()]));
-    let c = patch_group(json!([{"op": "replace", "value": {"members": [{"value": "u-6"}], "displayName": "B"}}]));
+    let c = patch_group(
+        json!([{"op": "replace", "value": {"members": [{"value": "u-6"}], "displayName": "B"}}]),
+    );
     assert_eq!(c.members.replaced, Some(vec!["u-6".to_string()]));
-    assert_eq!(c.attributes.iter().collect::<Vec<_>>(), ["displayName", "members"]);
+    assert_eq!(
+        c.attributes.iter().collect::<Vec<_>>(),
+        ["displayName", "members"]
+    );
 }
 
 #[test]
 fn member_sub_attribute_paths_change_nothing() {
-    let c = patch_group(json!([{"op": "replace", "path": "members[value eq \"u-1\"].display", "value": "Ada"}]));
+    let c = patch_group(
+        json!([{"op": "replace", "path": "members[value eq \"u-1\"].display", "value": "Ada"}]),
+    );
     assert!(c.is_empty());
 }

@@ -59,7 +59,7 @@ impl Update<'_> {
                     // the sub-attributes the client sends (e.g. `primary`).
                     match elements.iter().position(|e| same_element(attr, e, &item)) {
                         Some(i) => {
-                            merge_into(&mut elements[i], item);
+                            merge_identified(&mut elements[i], item);
                             written.push(i);
                         }
                         None => {
@@ -77,7 +77,9 @@ impl Update<'_> {
                 let Some(given) = coerce_one(attr, v)? else {
                     return Ok(None);
                 };
-                let mut merged = current.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+                let mut merged = current
+                    .filter(Value::is_object)
+                    .unwrap_or_else(|| Value::Object(Map::new()));
                 merge_into(&mut merged, given);
                 unassign_nulls(attr, &mut merged, v);
                 Ok(non_empty_object(merged))
@@ -94,7 +96,9 @@ impl Update<'_> {
         current: Option<Value>,
     ) -> Result<Option<Value>, ScimError> {
         if !self.attr.multi_valued {
-            let mut obj = current.filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+            let mut obj = current
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(Map::new()));
             self.set_sub(&mut obj, sub)?;
             return Ok(non_empty_object(obj));
         }
@@ -114,13 +118,20 @@ impl Update<'_> {
     }
 
     /// `attr[filter]` and `attr[filter].sub`.
-    fn on_selected(&self, filter: &Filter, current: Option<Value>) -> Result<Option<Value>, ScimError> {
+    fn on_selected(
+        &self,
+        filter: &Filter,
+        current: Option<Value>,
+    ) -> Result<Option<Value>, ScimError> {
         let attr = self.attr;
         let mut elements = into_elements(current);
         let selected: Vec<usize> = elements
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.as_object().is_some_and(|o| matches_element(filter, attr, o)))
+            .filter(|(_, e)| {
+                e.as_object()
+                    .is_some_and(|o| matches_element(filter, attr, o))
+            })
             .map(|(i, _)| i)
             .collect();
         if self.op == PatchOp::Remove {
@@ -187,7 +198,12 @@ impl Update<'_> {
         match self.sub {
             Some(sub) => self.set_sub(&mut element, sub)?,
             None => {
-                if let Some(g) = self.value.map(|v| coerce_one(self.attr, v)).transpose()?.flatten() {
+                if let Some(g) = self
+                    .value
+                    .map(|v| coerce_one(self.attr, v))
+                    .transpose()?
+                    .flatten()
+                {
                     merge_into(&mut element, g);
                 }
             }
@@ -202,9 +218,8 @@ impl Update<'_> {
         };
         let new = match (self.op, self.value) {
             (PatchOp::Remove, _) | (_, None) => None,
-            (_, Some(v)) if sub.multi_valued => {
-                Some(Value::Array(coerce_many(sub, v)?)).filter(|a| a.as_array().is_some_and(|a| !a.is_empty()))
-            }
+            (_, Some(v)) if sub.multi_valued => Some(Value::Array(coerce_many(sub, v)?))
+                .filter(|a| a.as_array().is_some_and(|a| !a.is_empty())),
             (_, Some(v)) => coerce_one(sub, v)?,
         };
         let old = keys::get(obj, sub.name).filter(|v| !v.is_null());
@@ -287,16 +302,26 @@ fn merge_into(target: &mut Value, given: Value) {
     }
 }
 
+/// Merges a re-sent value into the value it identifies: the identity (`value`, `type`) keeps its
+/// stored spelling, the other sub-attributes sent win.
+fn merge_identified(existing: &mut Value, mut given: Value) {
+    if let Some(g) = given.as_object_mut() {
+        keys::remove(g, "value");
+        keys::remove(g, "type");
+        merge_into(existing, given);
+    }
+}
+
 /// Explicit `null` sub-attributes in a complex value unassign them (RFC 7643 §2.5).
 fn unassign_nulls(attr: &Attribute, merged: &mut Value, raw: &Value) {
     let (Some(m), Some(raw)) = (merged.as_object_mut(), raw.as_object()) else {
         return;
     };
     for (k, v) in raw {
-        if v.is_null() {
-            if let Some(sub) = attr.sub_attribute(k) {
-                keys::remove(m, sub.name);
-            }
+        if v.is_null()
+            && let Some(sub) = attr.sub_attribute(k)
+        {
+            keys::remove(m, sub.name);
         }
     }
 }
@@ -305,7 +330,11 @@ fn unassign_nulls(attr: &Attribute, merged: &mut Value, raw: &Value) {
 /// when the new one has a type) are equal, strings compared per `caseExact`; simple values when
 /// they are equal.
 fn same_element(attr: &Attribute, existing: &Value, new: &Value) -> bool {
-    match (existing.as_object(), new.as_object(), attr.sub_attribute("value")) {
+    match (
+        existing.as_object(),
+        new.as_object(),
+        attr.sub_attribute("value"),
+    ) {
         (Some(e), Some(n), Some(value_attr)) if keys::get(n, "value").is_some() => {
             let same_value = same_scalar(value_attr, keys::get(e, "value"), keys::get(n, "value"));
             let same_type = match (attr.sub_attribute("type"), keys::get(n, "type")) {
@@ -335,15 +364,19 @@ fn keep_one_primary(elements: &mut [Value], written: &[usize]) {
             .and_then(|o| keys::get(o, "primary"))
             .is_some_and(|p| p == &Value::Bool(true))
     };
-    let Some(&winner) = written.iter().rev().find(|&&i| elements.get(i).is_some_and(is_primary))
+    let Some(&winner) = written
+        .iter()
+        .rev()
+        .find(|&&i| elements.get(i).is_some_and(is_primary))
     else {
         return;
     };
     for (i, element) in elements.iter_mut().enumerate() {
-        if i != winner && is_primary(element) {
-            if let Some(obj) = element.as_object_mut() {
-                keys::set(obj, "primary", Value::Bool(false));
-            }
+        if i != winner
+            && is_primary(element)
+            && let Some(obj) = element.as_object_mut()
+        {
+            keys::set(obj, "primary", Value::Bool(false));
         }
     }
 }

@@ -90,14 +90,14 @@ pub(crate) fn coerce_many(attr: &Attribute, value: &Value) -> Result<Vec<Value>,
 fn coerce_complex(attr: &Attribute, value: &Value) -> Result<Value, ScimError> {
     let Value::Object(given) = value else {
         // `"manager": "<id>"` and `"members": ["<id>"]`: a bare value is the `value` sub-attribute.
-        if let Some(value_attr) = attr.sub_attribute("value") {
-            if !value.is_array() {
-                let mut obj = Map::new();
-                if let Some(v) = coerce_one(value_attr, value)? {
-                    obj.insert(value_attr.name.to_owned(), v);
-                }
-                return Ok(Value::Object(obj));
+        if let Some(value_attr) = attr.sub_attribute("value")
+            && !value.is_array()
+        {
+            let mut obj = Map::new();
+            if let Some(v) = coerce_one(value_attr, value)? {
+                obj.insert(value_attr.name.to_owned(), v);
             }
+            return Ok(Value::Object(obj));
         }
         return Err(wrong_type(attr, "an object", value));
     };
@@ -131,10 +131,7 @@ fn wrong_type(attr: &Attribute, expected: &str, found: &Value) -> ScimError {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     };
-    ScimError::invalid_value(format!(
-        "'{}' must be {expected}, found {found}",
-        attr.name
-    ))
+    ScimError::invalid_value(format!("'{}' must be {expected}, found {found}", attr.name))
 }
 
 #[cfg(test)]
@@ -158,7 +155,10 @@ mod tests {
             (json!("FALSE"), false),
             (json!(true), true),
         ] {
-            assert_eq!(coerce_one(attr("active"), &given).unwrap(), Some(json!(expected)));
+            assert_eq!(
+                coerce_one(attr("active"), &given).unwrap(),
+                Some(json!(expected))
+            );
         }
         let e = coerce_one(attr("active"), &json!("yes")).unwrap_err();
         assert_eq!(e.detail, "'active' must be true or false, found a string");
@@ -166,9 +166,18 @@ mod tests {
 
     #[test]
     fn scalars_are_checked_and_coerced_by_type() {
-        assert_eq!(coerce_one(attr("title"), &json!(7)).unwrap(), Some(json!("7")));
-        assert_eq!(coerce_one(attr("loginCount"), &json!("12")).unwrap(), Some(json!(12)));
-        assert_eq!(coerce_one(attr("score"), &json!("2.5")).unwrap(), Some(json!(2.5)));
+        assert_eq!(
+            coerce_one(attr("title"), &json!(7)).unwrap(),
+            Some(json!("7"))
+        );
+        assert_eq!(
+            coerce_one(attr("loginCount"), &json!("12")).unwrap(),
+            Some(json!(12))
+        );
+        assert_eq!(
+            coerce_one(attr("score"), &json!("2.5")).unwrap(),
+            Some(json!(2.5))
+        );
         assert_eq!(coerce_one(attr("title"), &Value::Null).unwrap(), None);
         assert!(coerce_one(attr("title"), &json!({"a": 1})).is_err());
         assert!(coerce_one(attr("loginCount"), &json!(1.5)).is_err());
@@ -177,10 +186,17 @@ mod tests {
     #[test]
     fn complex_values_drop_unknown_and_read_only_sub_attributes() {
         assert_eq!(
-            coerce_one(attr("manager"), &json!({"VALUE": "m1", "displayName": "Boss", "x": 1})).unwrap(),
+            coerce_one(
+                attr("manager"),
+                &json!({"VALUE": "m1", "displayName": "Boss", "x": 1})
+            )
+            .unwrap(),
             Some(json!({"value": "m1"}))
         );
-        assert_eq!(coerce_one(attr("manager"), &json!("m1")).unwrap(), Some(json!({"value": "m1"})));
+        assert_eq!(
+            coerce_one(attr("manager"), &json!("m1")).unwrap(),
+            Some(json!({"value": "m1"}))
+        );
         assert_eq!(
             coerce_many(attr("emails"), &json!({"value": "a@x", "primary": "True"})).unwrap(),
             vec![json!({"value": "a@x", "primary": true})]

@@ -1,0 +1,104 @@
+//! What administrators do by hand (CLI and console): add accounts, invite independent accounts
+//! into an organization, look accounts up. The same seat rule applies as for SCIM.
+
+use crate::{
+    Account, AccountId, AccountWrite, Error, OrgId, Role, Roster, StoreError, error::Result,
+    user_name_key,
+};
+
+impl Roster {
+    /// Adds an account by hand: in an organization (taking a seat; role defaults to the
+    /// organization's lowest) or, without one, an independent account (role defaults to learner).
+    pub async fn add_account(
+        &self,
+        org: Option<OrgId>,
+        user_name: &str,
+        display_name: Option<String>,
+        role: Option<Role>,
+    ) -> Result<Account> {
+        let user_name = user_name.trim();
+        if user_name.is_empty() {
+            return Err(Error::Invalid("user name must not be empty".into()));
+        }
+        let org = match org {
+            Some(id) => Some(self.org(id).await?),
+            None => None,
+        };
+        let now = self.now();
+        let role = role.unwrap_or_else(|| org.as_ref().map_or(Role::Learner, |o| Role::lowest_for(o.kind)));
+        let account = Account {
+            id: AccountId::new_random(),
+            org_id: org.as_ref().map(|o| o.id),
+            user_name: user_name.to_owned(),
+            external_id: None,
+            display_name: display_name.filter(|d| !d.trim().is_empty()),
+            role,
+            active: true,
+            deactivated_at: None,
+            scim_managed: false,
+            scim_deleted: false,
+            attributes: serde_json::Map::new(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        let write = AccountWrite {
+            account,
+            expected_version: None,
+            takes_seat: org.is_some(),
+            end_scim_memberships: false,
+        };
+        match self.store.write_account(write).await {
+            Ok(account) => Ok(account),
+            Err(StoreError::UniqueViolation { .. }) => Err(Error::Conflict(format!(
+                "an account with user name '{user_name}' already exists; use 'roster user invite' to bring an independent account into an organization"
+            ))),
+            Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Brings an existing independent account into the organization; SCIM then finds it by
+    /// filter and manages it from its first write, keeping its role.
+    pub async fn invite_account(&self, org: OrgId, user_name: &str) -> Result<Account> {
+        let org = self.org(org).await?;
+        let account = self.account_by_user_name(user_name).await?;
+        match account.org_id {
+            Some(current) if current == org.id => {
+                return Err(Error::Conflict(format!(
+                    "'{}' is already in this organization",
+                    account.user_name
+                )));
+            }
+            Some(_) => {
+                return Err(Error::Conflict(format!(
+                    "'{}' belongs to another organization; only independent accounts can be invited",
+                    account.user_name
+                )));
+            }
+            None => {}
+        }
+        let mut moved = account.clone();
+        moved.org_id = Some(org.id);
+        moved.updated_at = self.now();
+        let write = AccountWrite {
+            takes_seat: moved.active,
+            account: moved,
+            expected_version: Some(account.version),
+            end_scim_memberships: false,
+        };
+        match self.store.write_account(write).await {
+            Ok(account) => Ok(account),
+            Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Any account, by user name (case-insensitive).
+    pub async fn account_by_user_name(&self, user_name: &str) -> Result<Account> {
+        self.store
+            .account_by_user_name(&user_name_key(user_name.trim()))
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no account with user name '{user_name}'")))
+    }
+}

@@ -1,0 +1,300 @@
+//! SCIM `/Users` and the account rules of SPEC §2: lowest role on creation, seat limits,
+//! independent accounts not moved, matching and adoption, deactivate instead of delete.
+
+use roster_scim::{
+    ScimError, check_required, normalize,
+    patch::{apply_patch, parse_patch},
+    schema::USER_RESOURCE,
+};
+use serde_json::Value;
+
+use crate::{
+    Account, AccountId, AccountLookup, AccountWrite, Error, OrgScope, Role, Roster, StoreError,
+    error::Result,
+    listing::{IndexHint, ListRequest, index_hint},
+    resources::{UserFields, user_fields, user_resource},
+    user_name_key,
+};
+
+/// Concurrent writers to one account retry their read-modify-write this often before giving up.
+const MAX_ATTEMPTS: usize = 8;
+
+/// What a SCIM create did: created a new account, or took over a retained or hand-made one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// A SCIM-deleted account of the organization came back, or a hand-added one was adopted.
+    Existing,
+}
+
+impl Roster {
+    /// `POST /Users`.
+    pub async fn scim_create_user(&self, scope: OrgScope, body: &Value) -> Result<(Account, Created)> {
+        let resource = normalize(&USER_RESOURCE, body)?;
+        check_required(&USER_RESOURCE, &resource)?;
+        let fields = user_fields(resource);
+        let user_name = fields
+            .user_name
+            .clone()
+            .ok_or_else(|| ScimError::invalid_value("userName is required and must not be empty"))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let existing = self.store.account_by_user_name(&user_name_key(&user_name)).await?;
+            let result = match existing {
+                None => self.insert_scim_account(scope, &fields, &user_name).await,
+                Some(account) => self.claim_existing(scope, account, &fields).await,
+            };
+            match result {
+                // Another request created or changed the same userName meanwhile: look again.
+                Err(Error::Store(StoreError::UniqueViolation { .. } | StoreError::VersionConflict)) => continue,
+                other => return other,
+            }
+        }
+        Err(contention())
+    }
+
+    async fn insert_scim_account(
+        &self,
+        scope: OrgScope,
+        fields: &UserFields,
+        user_name: &str,
+    ) -> Result<(Account, Created)> {
+        let org = self.org(scope.org_id()).await?;
+        let now = self.now();
+        let active = fields.active.unwrap_or(true);
+        let account = Account {
+            id: AccountId::new_random(),
+            org_id: Some(org.id),
+            user_name: user_name.to_owned(),
+            external_id: fields.external_id.clone(),
+            display_name: fields.display_name.clone(),
+            role: Role::lowest_for(org.kind),
+            active,
+            deactivated_at: (!active).then_some(now),
+            scim_managed: true,
+            scim_deleted: false,
+            attributes: fields.attributes.clone(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        let stored = self
+            .write(AccountWrite {
+                account,
+                expected_version: None,
+                takes_seat: active,
+                end_scim_memberships: false,
+            })
+            .await?;
+        tracing::info!(org.id = %org.id, user.id = %stored.id, "account created by SCIM");
+        Ok((stored, Created::New))
+    }
+
+    /// A POST for a `userName` that already has an account.
+    async fn claim_existing(
+        &self,
+        scope: OrgScope,
+        account: Account,
+        fields: &UserFields,
+    ) -> Result<(Account, Created)> {
+        if account.org_id != Some(scope.org_id()) {
+            return Err(ScimError::uniqueness(format!(
+                "userName '{}' belongs to an account outside this organization. Roster does not move existing accounts: ask a Roster administrator of the organization to add or invite this person first (roster user invite); provisioning will then match and manage the account.",
+                fields.user_name.as_deref().unwrap_or_default()
+            ))
+            .into());
+        }
+        if account.scim_managed && !account.scim_deleted {
+            return Err(ScimError::uniqueness(format!(
+                "userName '{}' is already provisioned in this organization (id {}); match it with a filter instead of creating it again",
+                account.user_name, account.id
+            ))
+            .into());
+        }
+        // A retained account that SCIM deleted earlier, or one an administrator added by hand:
+        // take it over, keeping its id, role and content.
+        let updated = self.apply_fields(account.clone(), fields, true)?;
+        let stored = self.save(&account, updated, false).await?;
+        tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "existing account taken over by SCIM");
+        Ok((stored, Created::Existing))
+    }
+
+    /// `GET /Users/{id}`.
+    pub async fn scim_user(&self, scope: OrgScope, id: &str) -> Result<Account> {
+        let id = parse_user_id(id)?;
+        self.store
+            .scim_accounts(scope, &AccountLookup::Id(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| user_not_found(&id.to_string()))
+    }
+
+    /// `GET /Users` and `POST /Users/.search`: the page and the total number of matches.
+    pub async fn scim_list_users(&self, scope: OrgScope, request: &ListRequest) -> Result<(Vec<Account>, u64)> {
+        if request.is_plain() {
+            let offset = request.start_index - 1;
+            return Ok(self.store.scim_accounts_page(scope, offset, request.count).await?);
+        }
+        let lookup = match request.filter().and_then(index_hint) {
+            Some(IndexHint::Id(id)) => match id.parse() {
+                Ok(id) => AccountLookup::Id(id),
+                // No account has an id that is not a UUID.
+                Err(_) => return Ok((Vec::new(), 0)),
+            },
+            Some(IndexHint::UserName(key)) => AccountLookup::UserNameKey(key),
+            Some(IndexHint::ExternalId(v)) => AccountLookup::ExternalId(v),
+            Some(IndexHint::Active(v)) => AccountLookup::Active(v),
+            Some(IndexHint::ModifiedSince { at, inclusive }) => AccountLookup::ModifiedSince { at, inclusive },
+            Some(IndexHint::DisplayName(_) | IndexHint::Member(_)) | None => AccountLookup::All,
+        };
+        let mut candidates = self.store.scim_accounts(scope, &lookup).await?;
+        let resources = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (user_resource(a, None), i))
+            .collect();
+        let (page, total) = request.select(&USER_RESOURCE, resources);
+        let mut slots: Vec<Option<Account>> = candidates.drain(..).map(Some).collect();
+        let accounts = page.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
+        Ok((accounts, total))
+    }
+
+    /// `PUT /Users/{id}`: replaces the resource's attributes. `active` left out keeps its value,
+    /// since a replace that silently deactivated would cost the person their seat.
+    pub async fn scim_replace_user(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<Account> {
+        let resource = normalize(&USER_RESOURCE, body)?;
+        check_required(&USER_RESOURCE, &resource)?;
+        let fields = user_fields(resource);
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.scim_user(scope, id).await?;
+            check_version(&current, if_match)?;
+            let updated = self.apply_fields(current.clone(), &fields, false)?;
+            match self.save(&current, updated, false).await {
+                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+                other => return other,
+            }
+        }
+        Err(contention())
+    }
+
+    /// `PATCH /Users/{id}`, every dialect the protocol core reads.
+    pub async fn scim_patch_user(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<Account> {
+        let request = parse_patch(body)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.scim_user(scope, id).await?;
+            check_version(&current, if_match)?;
+            let (patched, changes) = apply_patch(&USER_RESOURCE, &user_resource(&current, None), &request)?;
+            if changes.is_empty() && current.scim_managed {
+                return Ok(current);
+            }
+            let fields = user_fields(patched);
+            let mut updated = current.clone();
+            updated.user_name = fields.user_name.ok_or_else(|| ScimError::mutability("userName cannot be removed"))?;
+            updated.external_id = fields.external_id;
+            updated.display_name = fields.display_name;
+            updated.attributes = fields.attributes;
+            // `active` removed reads as active (RFC 7643 leaves it to the provider).
+            updated.active = fields.active.unwrap_or(true);
+            match self.save(&current, updated, false).await {
+                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+                other => return other,
+            }
+        }
+        Err(contention())
+    }
+
+    /// `DELETE /Users/{id}`: deactivates the account and ends SCIM's management of it; the account
+    /// and its content stay, its SCIM memberships end, and SCIM answers 404 for it from now on.
+    pub async fn scim_delete_user(&self, scope: OrgScope, id: &str, if_match: Option<&str>) -> Result<()> {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.scim_user(scope, id).await?;
+            check_version(&current, if_match)?;
+            let mut updated = current.clone();
+            updated.active = false;
+            updated.scim_managed = false;
+            updated.scim_deleted = true;
+            match self.save(&current, updated, true).await {
+                Ok(stored) => {
+                    tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "account deactivated by SCIM DELETE");
+                    return Ok(());
+                }
+                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(contention())
+    }
+
+    /// The account with a POST's or PUT's fields applied; `claim` also brings back a SCIM-deleted
+    /// account. The role is never touched.
+    fn apply_fields(&self, mut account: Account, fields: &UserFields, claim: bool) -> Result<Account> {
+        if let Some(user_name) = &fields.user_name {
+            account.user_name.clone_from(user_name);
+        }
+        account.external_id.clone_from(&fields.external_id);
+        account.display_name.clone_from(&fields.display_name);
+        account.attributes.clone_from(&fields.attributes);
+        if claim {
+            account.scim_deleted = false;
+            account.active = fields.active.unwrap_or(true);
+        } else if let Some(active) = fields.active {
+            account.active = active;
+        }
+        Ok(account)
+    }
+
+    /// Writes `updated` over `current`: marks it SCIM-managed, stamps deactivation, and asks the
+    /// store for a seat when the account becomes active.
+    async fn save(&self, current: &Account, mut updated: Account, end_scim_memberships: bool) -> Result<Account> {
+        let now = self.now();
+        if !updated.scim_deleted {
+            updated.scim_managed = true;
+        }
+        let takes_seat = updated.active && !current.active;
+        updated.deactivated_at = match (current.active, updated.active) {
+            (true, false) => Some(now),
+            (_, true) => None,
+            (false, false) => current.deactivated_at.or(Some(now)),
+        };
+        updated.updated_at = now;
+        self.write(AccountWrite {
+            account: updated,
+            expected_version: Some(current.version),
+            takes_seat,
+            end_scim_memberships,
+        })
+        .await
+    }
+
+    /// Store writes, with uniqueness refusals of `userName` turned into SCIM's 409.
+    pub(crate) async fn write(&self, write: AccountWrite) -> Result<Account> {
+        let user_name = write.account.user_name.clone();
+        let is_update = write.expected_version.is_some();
+        match self.store.write_account(write).await {
+            Ok(account) => Ok(account),
+            Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
+            // On insert the caller retries the lookup; on update another account has the name.
+            Err(StoreError::UniqueViolation { .. }) if is_update => Err(ScimError::uniqueness(format!(
+                "userName '{user_name}' is already taken by another account"
+            ))
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn parse_user_id(id: &str) -> Result<AccountId> {
+    id.parse().map_err(|_| user_not_found(id))
+}
+
+fn user_not_found(id: &str) -> Error {
+    Error::NotFound(format!("no user with id '{id}' in this organization"))
+}
+
+fn check_version(account: &Account, if_match: Option<&str>) -> Result<()> {
+    crate::resources::check_if_match(account.version, if_match)
+}
+
+fn contention() -> Error {
+    Error::Store(StoreError::VersionConflict)
+}

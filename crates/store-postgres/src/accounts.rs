@@ -1,0 +1,333 @@
+//! SQL for accounts, including the seat check that runs in the same transaction as the write
+//! that takes the seat.
+
+use deadpool_postgres::GenericClient;
+use roster_domain::{
+    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, user_name_key,
+};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio_postgres::{Row, types::Json};
+
+use crate::{
+    convert::{col, from_uuid, to_i64, to_u32, to_uuid},
+    pool::{execute, query, query_one, query_opt},
+};
+
+pub(crate) const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, active, \
+     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version";
+
+/// SCIM listing order: stable across pages and across backends.
+const ORDER: &str = "ORDER BY created_at, id";
+
+pub(crate) async fn by_id(
+    client: &impl GenericClient,
+    id: AccountId,
+) -> Result<Option<Account>, StoreError> {
+    query_opt(
+        client,
+        &format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"),
+        &[&to_uuid(id)?],
+        "reading an account",
+    )
+    .await?
+    .map(|row| from_row(&row))
+    .transpose()
+}
+
+pub(crate) async fn by_user_name(
+    client: &impl GenericClient,
+    key: &str,
+) -> Result<Option<Account>, StoreError> {
+    query_opt(
+        client,
+        &format!("SELECT {COLUMNS} FROM accounts WHERE user_name_key = $1"),
+        &[&key],
+        "reading an account by userName",
+    )
+    .await?
+    .map(|row| from_row(&row))
+    .transpose()
+}
+
+/// Each lookup is answered from an index on `(org_id, ...)`.
+pub(crate) async fn scim_lookup(
+    client: &impl GenericClient,
+    org: OrgId,
+    lookup: &AccountLookup,
+) -> Result<Vec<Account>, StoreError> {
+    let org = to_uuid(org)?;
+    let base = format!("SELECT {COLUMNS} FROM accounts WHERE org_id = $1 AND NOT scim_deleted");
+    let what = "looking up accounts";
+    let rows = match lookup {
+        AccountLookup::Id(id) => {
+            let sql = format!("{base} AND id = $2 {ORDER}");
+            query(client, &sql, &[&org, &to_uuid(id)?], what).await?
+        }
+        AccountLookup::UserNameKey(key) => {
+            let sql = format!("{base} AND user_name_key = $2 {ORDER}");
+            query(client, &sql, &[&org, key], what).await?
+        }
+        AccountLookup::ExternalId(external) => {
+            let sql = format!("{base} AND external_id = $2 {ORDER}");
+            query(client, &sql, &[&org, external], what).await?
+        }
+        AccountLookup::Active(active) => {
+            let sql = format!("{base} AND active = $2 {ORDER}");
+            query(client, &sql, &[&org, active], what).await?
+        }
+        AccountLookup::ModifiedSince { at, inclusive } => {
+            let op = if *inclusive { ">=" } else { ">" };
+            let sql = format!("{base} AND updated_at {op} $2 {ORDER}");
+            query(client, &sql, &[&org, at], what).await?
+        }
+        AccountLookup::All => {
+            let sql = format!("{base} {ORDER}");
+            query(client, &sql, &[&org], what).await?
+        }
+    };
+    rows.iter().map(from_row).collect()
+}
+
+/// One page and the total, read by one statement so both come from the same snapshot.
+pub(crate) async fn scim_page(
+    client: &impl GenericClient,
+    org: OrgId,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Account>, u64), StoreError> {
+    let org = to_uuid(org)?;
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {COLUMNS},
+                 (SELECT count(*) FROM accounts WHERE org_id = $1 AND NOT scim_deleted) AS total
+             FROM accounts WHERE org_id = $1 AND NOT scim_deleted
+             {ORDER} LIMIT $2 OFFSET $3"
+        ),
+        &[&org, &to_i64(limit), &to_i64(offset)],
+        "listing accounts",
+    )
+    .await?;
+    let total: i64 = match rows.first() {
+        Some(row) => col(row, "total")?,
+        // Past the end (or an empty organization): the count alone.
+        None => col(
+            &query_one(
+                client,
+                "SELECT count(*) AS total FROM accounts WHERE org_id = $1 AND NOT scim_deleted",
+                &[&org],
+                "counting accounts",
+            )
+            .await?,
+            "total",
+        )?,
+    };
+    let page = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    Ok((page, total.unsigned_abs()))
+}
+
+/// Runs inside the caller's transaction; the caller commits only if this succeeds.
+pub(crate) async fn write(
+    tx: &impl GenericClient,
+    write: AccountWrite,
+) -> Result<Account, StoreError> {
+    let AccountWrite {
+        account,
+        expected_version,
+        takes_seat,
+        end_scim_memberships,
+    } = write;
+    let id = to_uuid(account.id)?;
+    let org = account.org_id.map(to_uuid).transpose()?;
+    if takes_seat {
+        let org = org.ok_or_else(|| {
+            StoreError::internal("checking seats", "an independent account holds no seat")
+        })?;
+        check_seat(tx, org, id).await?;
+    }
+    let attributes = Json(&account.attributes);
+    let key = user_name_key(&account.user_name);
+    let row = match expected_version {
+        None => {
+            query_one(
+                tx,
+                &format!(
+                    "INSERT INTO accounts ({COLUMNS}, user_name_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)
+                     RETURNING {COLUMNS}"
+                ),
+                &[
+                    &id,
+                    &org,
+                    &account.user_name,
+                    &account.external_id,
+                    &account.display_name,
+                    &account.role.as_str(),
+                    &account.active,
+                    &account.deactivated_at,
+                    &account.scim_managed,
+                    &account.scim_deleted,
+                    &attributes,
+                    &account.created_at,
+                    &account.updated_at,
+                    &key,
+                ],
+                "inserting an account",
+            )
+            .await?
+        }
+        Some(expected) => {
+            // The version check and the write are one statement: a concurrent writer that
+            // committed first makes this match nothing.
+            query_opt(
+                tx,
+                &format!(
+                    "UPDATE accounts SET org_id = $2, user_name = $3, external_id = $4,
+                         display_name = $5, role = $6, active = $7, deactivated_at = $8,
+                         scim_managed = $9, scim_deleted = $10, attributes = $11,
+                         updated_at = $12, user_name_key = $13, version = version + 1
+                     WHERE id = $1 AND version = $14
+                     RETURNING {COLUMNS}"
+                ),
+                &[
+                    &id,
+                    &org,
+                    &account.user_name,
+                    &account.external_id,
+                    &account.display_name,
+                    &account.role.as_str(),
+                    &account.active,
+                    &account.deactivated_at,
+                    &account.scim_managed,
+                    &account.scim_deleted,
+                    &attributes,
+                    &account.updated_at,
+                    &key,
+                    &expected,
+                ],
+                "updating an account",
+            )
+            .await?
+            .ok_or(StoreError::VersionConflict)?
+        }
+    };
+    if end_scim_memberships {
+        execute(
+            tx,
+            "DELETE FROM memberships WHERE account_id = $1 AND source = 'scim'",
+            &[&id],
+            "ending SCIM memberships",
+        )
+        .await?;
+    }
+    from_row(&row)
+}
+
+/// Refuses the write if the organization has no free seat. Locking the organization's row makes
+/// every seat-taking write of that organization, on every instance, wait here in turn; the count
+/// that follows runs with a fresh snapshot (READ COMMITTED), so it sees every seat taken by the
+/// writers that went before.
+async fn check_seat(
+    tx: &impl GenericClient,
+    org: uuid::Uuid,
+    account: uuid::Uuid,
+) -> Result<(), StoreError> {
+    let row = query_opt(
+        tx,
+        "SELECT seats FROM orgs WHERE id = $1 FOR UPDATE",
+        &[&org],
+        "locking the organization's seats",
+    )
+    .await?
+    .ok_or_else(|| StoreError::internal("checking seats", format!("organization {org} vanished")))?;
+    let seats = to_u32(col(&row, "seats")?, "an organization's seats")?;
+    let used = query_one(
+        tx,
+        "SELECT count(*) AS used FROM accounts WHERE org_id = $1 AND active AND id <> $2",
+        &[&org, &account],
+        "counting seats in use",
+    )
+    .await?;
+    let used = to_u32(col(&used, "used")?, "seats in use")?;
+    if used >= seats {
+        return Err(StoreError::SeatLimit { seats, used });
+    }
+    Ok(())
+}
+
+/// Accounts of the organization deactivated strictly before `before`, in listing order.
+pub(crate) async fn deactivated_before(
+    client: &impl GenericClient,
+    org: OrgId,
+    before: OffsetDateTime,
+) -> Result<Vec<Account>, StoreError> {
+    query(
+        client,
+        &format!(
+            "SELECT {COLUMNS} FROM accounts
+             WHERE org_id = $1 AND NOT active AND deactivated_at < $2 {ORDER}"
+        ),
+        &[&to_uuid(org)?, &before],
+        "listing accounts due for purging",
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Deletes the accounts [`deactivated_before`] would list, with their memberships (by cascade),
+/// and returns them in listing order. Rows are locked in id order, so two instances purging at
+/// once, or a purge beside a group write, queue instead of deadlocking; an account reactivated
+/// meanwhile no longer matches once its lock is granted and stays.
+pub(crate) async fn purge(
+    client: &impl GenericClient,
+    org: OrgId,
+    before: OffsetDateTime,
+) -> Result<Vec<Account>, StoreError> {
+    let mut purged = query(
+        client,
+        &format!(
+            "DELETE FROM accounts WHERE id IN (
+                 SELECT id FROM accounts
+                 WHERE org_id = $1 AND NOT active AND deactivated_at < $2
+                 ORDER BY id FOR UPDATE)
+             RETURNING {COLUMNS}"
+        ),
+        &[&to_uuid(org)?, &before],
+        "purging deactivated accounts",
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect::<Result<Vec<_>, _>>()?;
+    purged.sort_by_key(|a| (a.created_at, a.id));
+    Ok(purged)
+}
+
+fn from_row(row: &Row) -> Result<Account, StoreError> {
+    let role: String = col(row, "role")?;
+    let org: Option<uuid::Uuid> = col(row, "org_id")?;
+    let Json(attributes): Json<Map<String, Value>> = col(row, "attributes")?;
+    Ok(Account {
+        id: from_uuid(col(row, "id")?, "an account id")?,
+        org_id: org
+            .map(|o| from_uuid(o, "an account's organization"))
+            .transpose()?,
+        user_name: col(row, "user_name")?,
+        external_id: col(row, "external_id")?,
+        display_name: col(row, "display_name")?,
+        role: role
+            .parse::<Role>()
+            .map_err(|e| StoreError::internal("reading a role", e.to_string()))?,
+        active: col(row, "active")?,
+        deactivated_at: col(row, "deactivated_at")?,
+        scim_managed: col(row, "scim_managed")?,
+        scim_deleted: col(row, "scim_deleted")?,
+        attributes,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        version: col(row, "version")?,
+    })
+}

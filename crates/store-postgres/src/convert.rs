@@ -1,0 +1,92 @@
+//! Conversions between domain values and PostgreSQL columns, and the mapping of driver errors
+//! to [`StoreError`], so nothing above this crate sees a tokio-postgres type.
+
+use std::{fmt::Display, str::FromStr};
+
+use roster_domain::StoreError;
+use tokio_postgres::{Row, error::SqlState, types::FromSql};
+use uuid::Uuid;
+
+/// Adds what was being done to a driver error, and turns uniqueness violations into
+/// [`StoreError::UniqueViolation`] so the domain can answer 409 instead of 500.
+pub(crate) trait Context<T> {
+    fn context(self, what: &str) -> Result<T, StoreError>;
+}
+
+impl<T> Context<T> for Result<T, tokio_postgres::Error> {
+    fn context(self, what: &str) -> Result<T, StoreError> {
+        self.map_err(|e| store_error(what, &e))
+    }
+}
+
+impl<T> Context<T> for Result<T, deadpool_postgres::PoolError> {
+    fn context(self, what: &str) -> Result<T, StoreError> {
+        self.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => store_error(what, &e),
+            other => StoreError::internal(format!("{what}: getting a database connection"), other),
+        })
+    }
+}
+
+fn store_error(what: &str, e: &tokio_postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        return StoreError::internal(what.to_owned(), e.to_string());
+    };
+    if *db.code() == SqlState::UNIQUE_VIOLATION {
+        return StoreError::UniqueViolation {
+            what: unique_meaning(db.constraint()).to_owned(),
+        };
+    }
+    // tokio-postgres prints only "db error" for server errors; the server's message (severity,
+    // SQLSTATE, text) is what an operator needs in the log.
+    StoreError::internal(
+        what.to_owned(),
+        format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+    )
+}
+
+/// What a violated uniqueness constraint means, in the domain's words.
+fn unique_meaning(constraint: Option<&str>) -> &'static str {
+    match constraint {
+        Some("accounts_user_name_unique") => "an account with this userName",
+        Some("groups_display_name_unique") => "a group with this displayName in the organization",
+        Some("scim_tokens_one_current") => "a current SCIM token",
+        Some("orgs_pkey") => "an organization with this id",
+        Some("accounts_pkey") => "an account with this id",
+        Some("groups_pkey") => "a group with this id",
+        _ => "a record with these values",
+    }
+}
+
+/// A domain id (`OrgId`, `AccountId`, `GroupId`) as the `uuid` the columns hold.
+pub(crate) fn to_uuid(id: impl Display) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(&id.to_string()).map_err(|e| StoreError::internal("converting an id", e))
+}
+
+/// A stored `uuid` as a domain id.
+pub(crate) fn from_uuid<T>(id: Uuid, what: &str) -> Result<T, StoreError>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    id.hyphenated()
+        .to_string()
+        .parse()
+        .map_err(|e| StoreError::internal(format!("reading {what}"), e))
+}
+
+/// A column of a row, with the column's name as context when its type does not fit.
+pub(crate) fn col<'a, T: FromSql<'a>>(row: &'a Row, name: &str) -> Result<T, StoreError> {
+    row.try_get(name)
+        .map_err(|e| StoreError::internal(format!("reading column {name}"), e))
+}
+
+/// Counts and limits are unsigned in the domain and `bigint` in PostgreSQL.
+pub(crate) fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A stored count or size back in the domain's unsigned type.
+pub(crate) fn to_u32(n: i64, what: &str) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|e| StoreError::internal(format!("reading {what}"), e))
+}

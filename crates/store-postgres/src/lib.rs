@@ -1,0 +1,240 @@
+//! The PostgreSQL implementation of Roster's [`Store`]: for any number of `roster serve`
+//! instances sharing one database, with every invariant of SPEC §2 holding across them.
+//!
+//! Each trait method that must be atomic is one transaction at READ COMMITTED, and what makes it
+//! correct under concurrency is a row lock, not an isolation level: a seat-taking account write
+//! locks its organization's row before counting seats, a group write locks the group's row before
+//! touching memberships, version checks are part of the `UPDATE`. Uniqueness lives in unique
+//! indexes on keys the domain computes; memberships cannot cross organizations because their
+//! foreign keys include the organization. Nothing outside this crate sees a driver type.
+
+mod accounts;
+mod convert;
+mod groups;
+mod log;
+mod migrations;
+mod orgs;
+mod pool;
+mod retention;
+mod tokens;
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use roster_domain::{
+    Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
+    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, Store, StoreError, TokenHash,
+    TokenRecord,
+};
+use time::OffsetDateTime;
+
+use convert::Context;
+pub use pool::PoolOptions;
+pub use retention::RetentionLock;
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+/// Shows the pool's figures, never the connection string (it may hold a password).
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PostgresStore")
+            .field("max_connections", &status.max_size)
+            .field("open_connections", &status.size)
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects with [`PoolOptions::default`]. Does not migrate: call [`Self::migrate`].
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, PoolOptions::default()).await
+    }
+
+    /// Connects (a `postgres://` URL or a libpq key=value string) and checks the server answers.
+    pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Self, StoreError> {
+        let pool = pool::open(url, options).await?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations. Safe to run from several instances at once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::apply(&self.pool).await
+    }
+
+    /// Takes the retention lock if no other instance holds it. Run retention only with
+    /// `Some(lock)`; release it when done. The store stays correct without it (purges and trims
+    /// from two instances delete each row once); the lock saves the duplicated work.
+    pub async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError> {
+        retention::try_lock(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let client = pool::get(&self.pool).await?;
+        pool::query_one(&**client, "SELECT 1", &[], "pinging PostgreSQL").await?;
+        Ok(())
+    }
+
+    async fn insert_org(&self, org: &Org) -> Result<(), StoreError> {
+        orgs::insert(&**pool::get(&self.pool).await?, org).await
+    }
+
+    async fn org(&self, id: OrgId) -> Result<Option<Org>, StoreError> {
+        orgs::get(&**pool::get(&self.pool).await?, id).await
+    }
+
+    async fn orgs(&self) -> Result<Vec<Org>, StoreError> {
+        orgs::all(&**pool::get(&self.pool).await?).await
+    }
+
+    async fn update_org(&self, org: &Org) -> Result<(), StoreError> {
+        orgs::update(&**pool::get(&self.pool).await?, org).await
+    }
+
+    async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError> {
+        orgs::seats_used(&**pool::get(&self.pool).await?, scope.org_id()).await
+    }
+
+    async fn install_scim_token(
+        &self,
+        token: &TokenRecord,
+        previous_valid_until: Option<OffsetDateTime>,
+        require_none: bool,
+    ) -> Result<(), StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client.transaction().await.context("starting a transaction")?;
+        tokens::install(&tx, token, previous_valid_until, require_none).await?;
+        tx.commit().await.context("committing a SCIM token")
+    }
+
+    async fn scim_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        tokens::by_hash(&**pool::get(&self.pool).await?, hash).await
+    }
+
+    async fn valid_scim_tokens(
+        &self,
+        org: OrgId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        tokens::valid(&**pool::get(&self.pool).await?, org, now).await
+    }
+
+    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
+        tokens::revoke_all(&**pool::get(&self.pool).await?, org).await
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        accounts::by_id(&**pool::get(&self.pool).await?, id).await
+    }
+
+    async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
+        accounts::by_user_name(&**pool::get(&self.pool).await?, key).await
+    }
+
+    async fn scim_accounts(
+        &self,
+        scope: OrgScope,
+        lookup: &AccountLookup,
+    ) -> Result<Vec<Account>, StoreError> {
+        accounts::scim_lookup(&**pool::get(&self.pool).await?, scope.org_id(), lookup).await
+    }
+
+    async fn scim_accounts_page(
+        &self,
+        scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Account>, u64), StoreError> {
+        accounts::scim_page(&**pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+    }
+
+    async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client.transaction().await.context("starting a transaction")?;
+        // An error returns before the commit; dropping the transaction rolls it back.
+        let account = accounts::write(&tx, write).await?;
+        tx.commit().await.context("committing an account")?;
+        Ok(account)
+    }
+
+    async fn scim_groups(
+        &self,
+        scope: OrgScope,
+        lookup: &GroupLookup,
+    ) -> Result<Vec<Group>, StoreError> {
+        groups::lookup(&**pool::get(&self.pool).await?, scope.org_id(), lookup).await
+    }
+
+    async fn scim_groups_page(
+        &self,
+        scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Group>, u64), StoreError> {
+        groups::page(&**pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+    }
+
+    async fn group_members(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+    ) -> Result<Vec<Member>, StoreError> {
+        groups::members(&**pool::get(&self.pool).await?, scope.org_id(), group).await
+    }
+
+    async fn is_member(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        account: AccountId,
+    ) -> Result<bool, StoreError> {
+        groups::is_member(&**pool::get(&self.pool).await?, scope.org_id(), group, account).await
+    }
+
+    async fn write_group(
+        &self,
+        scope: OrgScope,
+        write: GroupWrite,
+    ) -> Result<(Group, MembershipOutcome), StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client.transaction().await.context("starting a transaction")?;
+        let written = groups::write(&tx, scope.org_id(), write).await?;
+        tx.commit().await.context("committing a group")?;
+        Ok(written)
+    }
+
+    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
+        groups::delete(&**pool::get(&self.pool).await?, scope.org_id(), group).await
+    }
+
+    async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        log::append(&**pool::get(&self.pool).await?, entry).await
+    }
+
+    async fn log_entries(&self, scope: OrgScope, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+        log::newest(&**pool::get(&self.pool).await?, scope.org_id(), limit).await
+    }
+
+    async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {
+        log::trim(&**pool::get(&self.pool).await?, before, keep_per_org).await
+    }
+
+    async fn purge_deactivated(
+        &self,
+        scope: OrgScope,
+        deactivated_before: OffsetDateTime,
+        dry_run: bool,
+    ) -> Result<Vec<Account>, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        if dry_run {
+            accounts::deactivated_before(&**client, scope.org_id(), deactivated_before).await
+        } else {
+            accounts::purge(&**client, scope.org_id(), deactivated_before).await
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! SQL for the provisioning log. Entries are only inserted and deleted, never updated, so
+//! appends from many instances never wait on each other, and a trim running on two instances at
+//! once only deletes each entry once.
+
+use deadpool_postgres::GenericClient;
+use roster_domain::{LogEntry, OrgId, Outcome, StoreError};
+use time::OffsetDateTime;
+
+use crate::{
+    convert::{col, from_uuid, to_i64, to_uuid},
+    pool::{execute, query},
+};
+
+pub(crate) async fn append(client: &impl GenericClient, entry: &LogEntry) -> Result<(), StoreError> {
+    execute(
+        client,
+        "INSERT INTO provisioning_log (org_id, at, operation, resource_type, resource_id, name,
+             outcome, status, detail, duration_ms, client_request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &to_uuid(entry.org_id)?,
+            &entry.at,
+            &entry.operation,
+            &entry.resource_type,
+            &entry.resource_id,
+            &entry.name,
+            &entry.outcome.as_str(),
+            &i32::from(entry.status),
+            &entry.detail,
+            &to_i64(entry.duration_ms),
+            &entry.client_request_id,
+        ],
+        "appending to the provisioning log",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Newest first; entries with the same time in reverse order of appending.
+pub(crate) async fn newest(
+    client: &impl GenericClient,
+    org: OrgId,
+    limit: u32,
+) -> Result<Vec<LogEntry>, StoreError> {
+    query(
+        client,
+        "SELECT org_id, at, operation, resource_type, resource_id, name, outcome, status,
+             detail, duration_ms, client_request_id
+         FROM provisioning_log WHERE org_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        &[&to_uuid(org)?, &i64::from(limit)],
+        "reading the provisioning log",
+    )
+    .await?
+    .iter()
+    .map(|row| {
+        let outcome: String = col(row, "outcome")?;
+        let status: i32 = col(row, "status")?;
+        let duration: i64 = col(row, "duration_ms")?;
+        Ok(LogEntry {
+            org_id: from_uuid(col(row, "org_id")?, "a log entry's organization")?,
+            at: col(row, "at")?,
+            operation: col(row, "operation")?,
+            resource_type: col(row, "resource_type")?,
+            resource_id: col(row, "resource_id")?,
+            name: col(row, "name")?,
+            outcome: parse_outcome(&outcome)?,
+            status: u16::try_from(status)
+                .map_err(|e| StoreError::internal("reading a log entry's status", e))?,
+            detail: col(row, "detail")?,
+            duration_ms: duration.unsigned_abs(),
+            client_request_id: col(row, "client_request_id")?,
+        })
+    })
+    .collect()
+}
+
+/// Deletes entries older than `before`, then, per organization, everything behind its newest
+/// `keep_per_org` entries (found by walking the `(org_id, at, id)` index backwards).
+pub(crate) async fn trim(
+    client: &impl GenericClient,
+    before: OffsetDateTime,
+    keep_per_org: u32,
+) -> Result<u64, StoreError> {
+    let old = execute(
+        client,
+        "DELETE FROM provisioning_log WHERE at < $1",
+        &[&before],
+        "trimming old log entries",
+    )
+    .await?;
+    let excess = execute(
+        client,
+        "DELETE FROM provisioning_log l
+         USING orgs o
+         CROSS JOIN LATERAL (
+             SELECT at, id FROM provisioning_log p WHERE p.org_id = o.id
+             ORDER BY at DESC, id DESC OFFSET $1 LIMIT 1) cut
+         WHERE l.org_id = o.id AND (l.at, l.id) <= (cut.at, cut.id)",
+        &[&i64::from(keep_per_org)],
+        "trimming excess log entries",
+    )
+    .await?;
+    Ok(old + excess)
+}
+
+fn parse_outcome(text: &str) -> Result<Outcome, StoreError> {
+    match text {
+        "success" => Ok(Outcome::Success),
+        "failure" => Ok(Outcome::Failure),
+        "skipped" => Ok(Outcome::Skipped),
+        other => Err(StoreError::internal(
+            "reading a log entry's outcome",
+            format!("unknown outcome '{other}'"),
+        )),
+    }
+}

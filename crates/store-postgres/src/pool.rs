@@ -1,0 +1,113 @@
+//! The connection pool: deadpool over tokio-postgres, without TLS, with timeouts so a lost
+//! database answers with an error instead of a hang, and small helpers that run every statement
+//! through the connection's prepared-statement cache.
+
+use std::{str::FromStr, time::Duration};
+
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
+};
+use roster_domain::StoreError;
+use tokio_postgres::{NoTls, Row, types::ToSql};
+
+use crate::convert::Context;
+
+/// How the pool behaves. [`Default`] suits one `roster serve` instance; with several instances
+/// keep `instances × max_connections` below the server's `max_connections`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Connections this instance keeps open at most.
+    pub max_connections: usize,
+    /// How long a request waits for a free connection before failing.
+    pub wait_timeout: Duration,
+    /// How long opening a connection may take (unless the URL sets `connect_timeout`).
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            wait_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Builds the pool for `url` and checks that the server answers. Errors never contain the URL,
+/// which may hold a password.
+pub(crate) async fn open(url: &str, options: PoolOptions) -> Result<Pool, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::internal("parsing the PostgreSQL URL", e))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(options.connect_timeout);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("roster");
+    }
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            // A closed connection is noticed without a round trip; a broken one fails its next
+            // statement and is dropped by deadpool.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(options.max_connections.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.wait_timeout))
+        .create_timeout(Some(options.connect_timeout))
+        .build()
+        .map_err(|e| StoreError::internal("building the PostgreSQL pool", e))?;
+    let client = pool.get().await.context("connecting to PostgreSQL")?;
+    query_one(&**client, "SELECT 1", &[], "pinging PostgreSQL").await?;
+    Ok(pool)
+}
+
+pub(crate) async fn get(pool: &Pool) -> Result<Object, StoreError> {
+    pool.get().await.context("connecting to PostgreSQL")
+}
+
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+pub(crate) async fn query<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    what: &str,
+) -> Result<Vec<Row>, StoreError> {
+    let statement = client.prepare_cached(sql).await.context(what)?;
+    client.query(&statement, params).await.context(what)
+}
+
+pub(crate) async fn query_opt<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    what: &str,
+) -> Result<Option<Row>, StoreError> {
+    let statement = client.prepare_cached(sql).await.context(what)?;
+    client.query_opt(&statement, params).await.context(what)
+}
+
+pub(crate) async fn query_one<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    what: &str,
+) -> Result<Row, StoreError> {
+    let statement = client.prepare_cached(sql).await.context(what)?;
+    client.query_one(&statement, params).await.context(what)
+}
+
+pub(crate) async fn execute<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: Params<'_>,
+    what: &str,
+) -> Result<u64, StoreError> {
+    let statement = client.prepare_cached(sql).await.context(what)?;
+    client.execute(&statement, params).await.context(what)
+}

@@ -1,0 +1,288 @@
+//! SQL for accounts, including the seat check that runs in the same transaction as the write.
+
+use roster_domain::{
+    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, user_name_key,
+};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+
+use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
+
+const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, active, \
+     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version";
+
+pub(crate) fn by_id(conn: &Connection, id: AccountId) -> Result<Option<Account>, StoreError> {
+    one(conn, "id = ?1", &[&id.to_string()])
+}
+
+pub(crate) fn by_user_name(conn: &Connection, key: &str) -> Result<Option<Account>, StoreError> {
+    one(conn, "user_name_key = ?1", &[&key])
+}
+
+pub(crate) fn scim_lookup(
+    conn: &Connection,
+    org: OrgId,
+    lookup: &AccountLookup,
+) -> Result<Vec<Account>, StoreError> {
+    let org = org.to_string();
+    let base = "org_id = ?1 AND scim_deleted = 0";
+    match lookup {
+        AccountLookup::Id(id) => many(conn, &format!("{base} AND id = ?2"), &[&org, &id.to_string()]),
+        AccountLookup::UserNameKey(key) => {
+            many(conn, &format!("{base} AND user_name_key = ?2"), &[&org, key])
+        }
+        AccountLookup::ExternalId(external) => {
+            many(conn, &format!("{base} AND external_id = ?2"), &[&org, external])
+        }
+        AccountLookup::Active(active) => {
+            many(conn, &format!("{base} AND active = ?2"), &[&org, active])
+        }
+        AccountLookup::ModifiedSince { at, inclusive } => {
+            let op = if *inclusive { ">=" } else { ">" };
+            many(
+                conn,
+                &format!("{base} AND updated_at {op} ?2"),
+                &[&org, &to_micros(*at)],
+            )
+        }
+        AccountLookup::All => many(conn, base, &[&org]),
+    }
+}
+
+pub(crate) fn scim_page(
+    conn: &Connection,
+    org: OrgId,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Account>, u64), StoreError> {
+    let org = org.to_string();
+    let total: i64 = conn
+        .prepare_cached("SELECT count(*) FROM accounts WHERE org_id = ?1 AND scim_deleted = 0")
+        .and_then(|mut s| s.query_row([&org], |r| r.get(0)))
+        .context("counting accounts")?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let page = paged(
+        conn,
+        "org_id = ?1 AND scim_deleted = 0",
+        "LIMIT ?2 OFFSET ?3",
+        &[&org, &limit, &offset],
+    )?;
+    Ok((page, total.unsigned_abs()))
+}
+
+pub(crate) fn seats_used(conn: &Connection, org: &str, except: &str) -> Result<u32, StoreError> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM accounts WHERE org_id = ?1 AND active = 1 AND id <> ?2",
+    )
+    .and_then(|mut s| s.query_row([org, except], |r| r.get(0)))
+    .context("counting seats in use")
+}
+
+pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, StoreError> {
+    let AccountWrite {
+        mut account,
+        expected_version,
+        takes_seat,
+        end_scim_memberships,
+    } = write;
+    let id = account.id.to_string();
+    let org = account.org_id.map(|o| o.to_string());
+    if takes_seat {
+        let org = org.as_deref().ok_or_else(|| {
+            StoreError::internal("checking seats", "an independent account holds no seat")
+        })?;
+        let seats: u32 = conn
+            .prepare_cached("SELECT seats FROM orgs WHERE id = ?1")
+            .and_then(|mut s| s.query_row([org], |r| r.get(0)))
+            .context("reading the seat limit")?;
+        let used = seats_used(conn, org, &id)?;
+        if used >= seats {
+            return Err(StoreError::SeatLimit { seats, used });
+        }
+    }
+    let attributes = to_json(&account.attributes)?;
+    let key = user_name_key(&account.user_name);
+    match expected_version {
+        None => {
+            account.version = 1;
+            conn.prepare_cached(&format!(
+                "INSERT INTO accounts ({COLUMNS}, user_name_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            ))
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    org,
+                    account.user_name,
+                    account.external_id,
+                    account.display_name,
+                    account.role.as_str(),
+                    account.active,
+                    account.deactivated_at.map(to_micros),
+                    account.scim_managed,
+                    account.scim_deleted,
+                    attributes,
+                    to_micros(account.created_at),
+                    to_micros(account.updated_at),
+                    account.version,
+                    key,
+                ])
+            })
+            .context("inserting an account")?;
+        }
+        Some(expected) => {
+            account.version = expected + 1;
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE accounts SET org_id = ?2, user_name = ?3, external_id = ?4,
+                         display_name = ?5, role = ?6, active = ?7, deactivated_at = ?8,
+                         scim_managed = ?9, scim_deleted = ?10, attributes = ?11,
+                         updated_at = ?12, version = ?13, user_name_key = ?14
+                     WHERE id = ?1 AND version = ?15",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        id,
+                        org,
+                        account.user_name,
+                        account.external_id,
+                        account.display_name,
+                        account.role.as_str(),
+                        account.active,
+                        account.deactivated_at.map(to_micros),
+                        account.scim_managed,
+                        account.scim_deleted,
+                        attributes,
+                        to_micros(account.updated_at),
+                        account.version,
+                        key,
+                        expected,
+                    ])
+                })
+                .context("updating an account")?;
+            if changed != 1 {
+                return Err(StoreError::VersionConflict);
+            }
+        }
+    }
+    if end_scim_memberships {
+        conn.prepare_cached("DELETE FROM memberships WHERE account_id = ?1 AND source = 'scim'")
+            .and_then(|mut s| s.execute([&id]))
+            .context("ending SCIM memberships")?;
+    }
+    Ok(account)
+}
+
+pub(crate) fn deactivated_before(
+    conn: &Connection,
+    org: OrgId,
+    before: i64,
+) -> Result<Vec<Account>, StoreError> {
+    many(
+        conn,
+        "org_id = ?1 AND active = 0 AND deactivated_at < ?2",
+        &[&org.to_string(), &before],
+    )
+}
+
+pub(crate) fn delete(conn: &Connection, id: AccountId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM accounts WHERE id = ?1")
+        .and_then(|mut s| s.execute([id.to_string()]))
+        .context("deleting an account")?;
+    Ok(())
+}
+
+fn one(conn: &Connection, condition: &str, args: &[&dyn ToSql]) -> Result<Option<Account>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE {condition}");
+    let mut stmt = conn.prepare_cached(&sql).context("reading an account")?;
+    let row = stmt
+        .query_row(args, raw)
+        .optional()
+        .context("reading an account")?;
+    row.map(from_raw).transpose()
+}
+
+fn many(conn: &Connection, condition: &str, args: &[&dyn ToSql]) -> Result<Vec<Account>, StoreError> {
+    paged(conn, condition, "", args)
+}
+
+/// Accounts matching `condition` in SCIM listing order, with `paging` (a LIMIT/OFFSET clause)
+/// after the ORDER BY.
+fn paged(
+    conn: &Connection,
+    condition: &str,
+    paging: &str,
+    args: &[&dyn ToSql],
+) -> Result<Vec<Account>, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM accounts WHERE {condition} ORDER BY created_at, id {paging}");
+    let mut stmt = conn.prepare_cached(&sql).context("listing accounts")?;
+    let rows = stmt
+        .query_map(args, raw)
+        .context("listing accounts")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("listing accounts")?;
+    rows.into_iter().map(from_raw).collect()
+}
+
+struct RawAccount {
+    id: String,
+    org_id: Option<String>,
+    user_name: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    role: String,
+    active: bool,
+    deactivated_at: Option<i64>,
+    scim_managed: bool,
+    scim_deleted: bool,
+    attributes: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+fn raw(row: &Row<'_>) -> rusqlite::Result<RawAccount> {
+    Ok(RawAccount {
+        id: row.get(0)?,
+        org_id: row.get(1)?,
+        user_name: row.get(2)?,
+        external_id: row.get(3)?,
+        display_name: row.get(4)?,
+        role: row.get(5)?,
+        active: row.get(6)?,
+        deactivated_at: row.get(7)?,
+        scim_managed: row.get(8)?,
+        scim_deleted: row.get(9)?,
+        attributes: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
+        version: row.get(13)?,
+    })
+}
+
+fn from_raw(raw: RawAccount) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: parse_id(&raw.id, "an account id")?,
+        org_id: raw
+            .org_id
+            .as_deref()
+            .map(|o| parse_id(o, "an account's organization"))
+            .transpose()?,
+        user_name: raw.user_name,
+        external_id: raw.external_id,
+        display_name: raw.display_name,
+        role: raw
+            .role
+            .parse::<Role>()
+            .map_err(|e| StoreError::internal("reading a role", e.to_string()))?,
+        active: raw.active,
+        deactivated_at: raw.deactivated_at.map(from_micros).transpose()?,
+        scim_managed: raw.scim_managed,
+        scim_deleted: raw.scim_deleted,
+        attributes: from_json(&raw.attributes)?,
+        created_at: from_micros(raw.created_at)?,
+        updated_at: from_micros(raw.updated_at)?,
+        version: raw.version,
+    })
+}

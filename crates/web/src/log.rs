@@ -1,0 +1,137 @@
+//! The provisioning log (SPEC §2.8): every state-changing SCIM request and every refused one is
+//! recorded for its organization, with what administrators need to troubleshoot beside Entra's
+//! own logs.
+//!
+//! A middleware on the SCIM routes times the request and, afterwards, records it. Handlers add
+//! what only they know — the resource id and `userName`/`displayName` — through [`LogNote`];
+//! authentication adds the organization.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use axum::{
+    extract::{FromRequestParts, MatchedPath, Request, State},
+    http::{Method, request::Parts},
+    middleware::Next,
+    response::Response,
+};
+use roster_domain::{LogEntry, OrgScope, Outcome};
+use roster_scim::ScimError;
+
+use crate::AppState;
+
+#[derive(Debug, Default)]
+struct Noted {
+    scope: Option<OrgScope>,
+    resource_id: Option<String>,
+    name: Option<String>,
+}
+
+/// Shared between the middleware and the request's extractors and handler.
+#[derive(Debug, Clone, Default)]
+struct Slot(Arc<Mutex<Noted>>);
+
+impl Slot {
+    fn with(&self, f: impl FnOnce(&mut Noted)) {
+        // A poisoned lock only means a panicking handler; the note is still worth keeping.
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// Lets a handler name the resource its request concerns.
+#[derive(Debug, Clone, Default)]
+pub struct LogNote(Option<Slot>);
+
+impl LogNote {
+    pub fn name(&self, name: Option<String>) {
+        if let Some(slot) = &self.0 {
+            slot.with(|n| n.name = name.or(n.name.take()));
+        }
+    }
+
+    pub fn resource(&self, id: &str, name: Option<&str>) {
+        if let Some(slot) = &self.0 {
+            slot.with(|n| {
+                n.resource_id = Some(id.to_owned());
+                if let Some(name) = name {
+                    n.name = Some(name.to_owned());
+                }
+            });
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LogNote {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<Slot>().cloned()))
+    }
+}
+
+/// Called by authentication: the request belongs to this organization's log.
+pub(crate) fn note_scope(parts: &Parts, scope: OrgScope) {
+    if let Some(slot) = parts.extensions.get::<Slot>() {
+        slot.with(|n| n.scope = Some(scope));
+    }
+}
+
+pub async fn provisioning_log(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().trim_start_matches("/scim/v2/{org}").to_owned())
+        .unwrap_or_default();
+    let client_request_id = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(200).collect::<String>());
+    let slot = Slot::default();
+    request.extensions_mut().insert(slot.clone());
+
+    let response = next.run(request).await;
+
+    let status = response.status();
+    let reads = method == Method::GET || route.ends_with("/.search");
+    if reads && !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let noted = std::mem::take(&mut *slot.0.lock().unwrap_or_else(|p| p.into_inner()));
+    let Some(scope) = noted.scope else {
+        // Not authenticated: there is no organization to record it for.
+        return response;
+    };
+    let resource_type = if route.starts_with("/Users") {
+        "User"
+    } else if route.starts_with("/Groups") {
+        "Group"
+    } else {
+        route.trim_start_matches('/').split('/').next().unwrap_or("")
+    };
+    let entry = LogEntry {
+        org_id: scope.org_id(),
+        at: state.roster.clock().now(),
+        operation: format!("{method} {route}"),
+        resource_type: resource_type.to_owned(),
+        resource_id: noted.resource_id,
+        name: noted.name,
+        outcome: if status.is_success() { Outcome::Success } else { Outcome::Failure },
+        status: status.as_u16(),
+        detail: response.extensions().get::<ScimError>().map(|e| e.detail.clone()),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        client_request_id,
+    };
+    // Recorded after the answer so the client never waits on the log.
+    let roster = state.roster.clone();
+    tokio::spawn(async move {
+        if let Err(e) = roster.record(scope, entry).await {
+            tracing::warn!(org.id = %scope.org_id(), error = %e, "could not record a provisioning log entry");
+        }
+    });
+    response
+}

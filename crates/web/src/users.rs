@@ -1,0 +1,154 @@
+//! `/Users` handlers: parse, call the domain, render with the requested projection.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use roster_domain::{Account, user_resource};
+use roster_scim::{Projection, list_response, schema::USER_RESOURCE};
+use serde_json::Value;
+
+use crate::{
+    ApiError, AppState,
+    auth::Tenant,
+    body::ScimJson,
+    log::LogNote,
+    query::Params,
+    response::Scim,
+};
+
+fn render(state: &AppState, tenant: Tenant, account: &Account, projection: &Projection) -> Value {
+    let base = state.tenant_url(tenant);
+    Value::Object(projection.apply(&USER_RESOURCE, &user_resource(account, Some(&base))))
+}
+
+fn if_match(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+}
+
+/// `userName` of a request body, for the provisioning log even when the request is refused.
+fn user_name_of(body: &Value) -> Option<String> {
+    body.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("userName"))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_owned)
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    note: LogNote,
+    params: Params,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    note.name(user_name_of(&body));
+    let projection = params.projection(&USER_RESOURCE)?;
+    let (account, _) = state.roster.scim_create_user(tenant.0, &body).await?;
+    note.resource(&account.id.to_string(), Some(&account.user_name));
+    Ok(Scim::resource(StatusCode::CREATED, render(&state, tenant, &account, &projection)))
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path((_, id)): Path<(String, String)>,
+    params: Params,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let projection = params.projection(&USER_RESOURCE)?;
+    let account = state.roster.scim_user(tenant.0, &id).await?;
+    let etag = roster_domain::etag(account.version);
+    // RFC 7644 §3.14: a client holding the current version gets 304.
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok(Scim::resource(StatusCode::OK, render(&state, tenant, &account, &projection)).into_response())
+}
+
+pub async fn list_users(State(state): State<AppState>, tenant: Tenant, params: Params) -> Result<Scim, ApiError> {
+    list(&state, tenant, &params).await
+}
+
+pub async fn search_users(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    let params = Params::from_search_body(&body)?;
+    list(&state, tenant, &params).await
+}
+
+async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim, ApiError> {
+    let request = params.list_request(&USER_RESOURCE)?;
+    let projection = params.projection(&USER_RESOURCE)?;
+    let (accounts, total) = state.roster.scim_list_users(tenant.0, &request).await?;
+    let resources = accounts
+        .iter()
+        .map(|a| render(state, tenant, a, &projection))
+        .collect();
+    Ok(Scim::ok(list_response(
+        resources,
+        usize::try_from(total).unwrap_or(usize::MAX),
+        usize::try_from(request.start_index).unwrap_or(1),
+    )))
+}
+
+pub async fn replace_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    note: LogNote,
+    Path((_, id)): Path<(String, String)>,
+    params: Params,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    note.resource(&id, user_name_of(&body).as_deref());
+    let projection = params.projection(&USER_RESOURCE)?;
+    let account = state
+        .roster
+        .scim_replace_user(tenant.0, &id, &body, if_match(&headers))
+        .await?;
+    note.resource(&id, Some(&account.user_name));
+    Ok(Scim::resource(StatusCode::OK, render(&state, tenant, &account, &projection)))
+}
+
+/// PATCH answers 200 with the resource (ENTRA.md: what Entra expects for users).
+pub async fn patch_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    note: LogNote,
+    Path((_, id)): Path<(String, String)>,
+    params: Params,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> Result<Scim, ApiError> {
+    note.resource(&id, None);
+    let projection = params.projection(&USER_RESOURCE)?;
+    let account = state
+        .roster
+        .scim_patch_user(tenant.0, &id, &body, if_match(&headers))
+        .await?;
+    note.resource(&id, Some(&account.user_name));
+    Ok(Scim::resource(StatusCode::OK, render(&state, tenant, &account, &projection)))
+}
+
+pub async fn delete_user(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    note: LogNote,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    note.resource(&id, None);
+    state
+        .roster
+        .scim_delete_user(tenant.0, &id, if_match(&headers))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
