@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin;
+mod admin_groups;
 mod clock;
 mod error;
 mod groups;
@@ -16,11 +17,13 @@ mod log;
 mod orgs;
 mod resources;
 mod roster;
+mod scim_groups;
 mod scope;
 mod store;
 mod tokens;
 mod users;
 
+pub use admin_groups::GroupView;
 pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, StoreError};
@@ -35,6 +38,7 @@ pub use listing::ListRequest;
 pub use resources::{etag, group_resource, user_resource};
 pub use roster::Roster;
 pub use users::Created;
+pub use scim_groups::GroupOutcome;
 pub use scope::OrgScope;
 pub use store::Store;
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

@@ -8,6 +8,7 @@ mod auth;
 mod body;
 mod discovery;
 mod error;
+mod groups;
 mod health;
 mod log;
 mod middleware;
@@ -83,8 +84,15 @@ pub fn app(state: AppState) -> Router {
                 .patch(users::patch_user)
                 .delete(users::delete_user),
         )
-        .route("/Groups", get(resources::list_groups))
-        .route("/Groups/.search", post(resources::search_groups))
+        .route("/Groups", get(groups::list_groups).post(groups::create_group))
+        .route("/Groups/.search", post(groups::search_groups))
+        .route(
+            "/Groups/{id}",
+            get(groups::get_group)
+                .put(groups::replace_group)
+                .patch(groups::patch_group)
+                .delete(groups::delete_group),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             log::provisioning_log,

@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod discovery;
 mod errors;
+mod groups;
 mod serve;
 mod support;
 mod users;

@@ -168,6 +168,12 @@ pub fn find_group(profile: Profile, display_name: &str) -> ScimRequest {
     }
 }
 
+/// `GET /Groups/{id}` the way Entra reads a group: without its members.
+pub fn get_group(profile: Profile, id: &str) -> ScimRequest {
+    ScimRequest::new(profile, Method::Get, format!("/Groups/{id}"))
+        .param("excludedAttributes", "members")
+}
+
 pub fn create_group(profile: Profile, display_name: &str, external_id: &str) -> ScimRequest {
     let body = match profile {
         Profile::Entra(dialect) => entra::create_group(dialect, display_name, external_id),

@@ -1,0 +1,96 @@
+//! Groups and members administrators manage by hand (CLI and console).
+
+use serde::Serialize;
+
+use crate::{
+    Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
+    MembershipChange, OrgId, OrgScope, Roster, StoreError, display_name_key, error::Result,
+};
+
+/// A group with its members and where each membership came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    #[serde(flatten)]
+    pub group: Group,
+    pub members: Vec<Member>,
+}
+
+impl Roster {
+    /// Creates a group by hand. SCIM can later match it by name and adopt it.
+    pub async fn create_group(&self, org: OrgId, name: &str) -> Result<Group> {
+        let org = self.org(org).await?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Invalid("group name must not be empty".into()));
+        }
+        let now = self.now();
+        let group = Group {
+            id: GroupId::new_random(),
+            org_id: org.id,
+            display_name: name.to_owned(),
+            external_id: None,
+            scim_managed: false,
+            attributes: serde_json::Map::new(),
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        let write = GroupWrite {
+            group,
+            expect: GroupExpect::New,
+            members: MembershipChange::none(MemberSource::Manual),
+        };
+        match self.store.write_group(OrgScope::new(org.id), write).await {
+            Ok((group, _)) => Ok(group),
+            Err(StoreError::UniqueViolation { .. }) => Err(Error::Conflict(format!(
+                "the organization already has a group named '{name}'"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adds an account of the organization to a group by hand; the membership is `manual`, so
+    /// SCIM leaves it alone unless it manages the account.
+    pub async fn add_member(&self, org: OrgId, group_name: &str, user_name: &str) -> Result<GroupView> {
+        let scope = OrgScope::new(self.org(org).await?.id);
+        let group = self.group_by_name(scope, group_name).await?;
+        let account = self.account_by_user_name(user_name).await?;
+        if account.org_id != Some(org) {
+            return Err(Error::Invalid(format!(
+                "'{}' is not an account of this organization; add or invite it first",
+                account.user_name
+            )));
+        }
+        let mut touched = group.clone();
+        touched.updated_at = self.now();
+        let write = GroupWrite {
+            group: touched,
+            expect: GroupExpect::MembersOnly,
+            members: MembershipChange {
+                source: MemberSource::Manual,
+                replace: None,
+                add: vec![account.id],
+                remove: Vec::new(),
+            },
+        };
+        self.store.write_group(scope, write).await?;
+        self.group_view(org, group_name).await
+    }
+
+    /// A group by name with its members and their sources.
+    pub async fn group_view(&self, org: OrgId, group_name: &str) -> Result<GroupView> {
+        let scope = OrgScope::new(self.org(org).await?.id);
+        let group = self.group_by_name(scope, group_name).await?;
+        let members = self.store.group_members(scope, group.id).await?;
+        Ok(GroupView { group, members })
+    }
+
+    async fn group_by_name(&self, scope: OrgScope, name: &str) -> Result<Group> {
+        self.store
+            .scim_groups(scope, &GroupLookup::DisplayNameKey(display_name_key(name.trim())))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound(format!("no group named '{name}' in this organization")))
+    }
+}

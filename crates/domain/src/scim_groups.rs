@@ -1,0 +1,401 @@
+//! SCIM `/Groups` and the group rules of SPEC §2: adoption by name, SCIM writes touching only
+//! what SCIM may touch, atomic idempotent membership changes, members never across organizations.
+
+use roster_scim::{
+    ScimError, check_required,
+    filter::{CompValue, CompareOp, Filter},
+    normalize,
+    patch::{MemberChanges, apply_patch, parse_patch},
+    schema::GROUP_RESOURCE,
+};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    AccountId, Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, MemberSource,
+    MembershipChange, MembershipOutcome, OrgScope, Roster, StoreError, display_name_key,
+    error::Result,
+    listing::{IndexHint, ListRequest, index_hint},
+    resources::{check_if_match, group_fields, group_resource},
+};
+
+const MAX_ATTEMPTS: usize = 8;
+
+/// What a group write did, for the answer and the provisioning log.
+#[derive(Debug, Clone)]
+pub struct GroupOutcome {
+    pub group: Group,
+    pub members: MembershipOutcome,
+    /// Member values that are not account ids at all (skipped like foreign accounts).
+    pub invalid_members: Vec<String>,
+    /// POST adopted an existing group of the organization instead of creating one.
+    pub adopted: bool,
+}
+
+impl Roster {
+    /// `POST /Groups`. A `displayName` equal to an unmanaged group of the organization adopts
+    /// that group (201, its id); one equal to a SCIM-managed group is 409.
+    pub async fn scim_create_group(&self, scope: OrgScope, body: &Value) -> Result<GroupOutcome> {
+        let resource = normalize(&GROUP_RESOURCE, body)?;
+        check_required(&GROUP_RESOURCE, &resource)?;
+        let (members, invalid_members) = member_ids(resource.get("members"));
+        let fields = group_fields(resource);
+        let display_name = fields
+            .display_name
+            .clone()
+            .ok_or_else(|| ScimError::invalid_value("displayName is required and must not be empty"))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let key = display_name_key(&display_name);
+            let existing = self
+                .store
+                .scim_groups(scope, &GroupLookup::DisplayNameKey(key))
+                .await?
+                .into_iter()
+                .next();
+            let now = self.now();
+            let (group, expect, adopted) = match existing {
+                Some(group) if group.scim_managed => {
+                    return Err(ScimError::uniqueness(format!(
+                        "a group named '{}' is already provisioned in this organization (id {}); match it with a filter instead of creating it again",
+                        group.display_name, group.id
+                    ))
+                    .into());
+                }
+                Some(mut group) => {
+                    let version = group.version;
+                    group.scim_managed = true;
+                    group.external_id = fields.external_id.clone().or(group.external_id);
+                    group.attributes.extend(fields.attributes.clone());
+                    group.updated_at = now;
+                    (group, GroupExpect::Version(version), true)
+                }
+                None => (
+                    Group {
+                        id: GroupId::new_random(),
+                        org_id: scope.org_id(),
+                        display_name: display_name.clone(),
+                        external_id: fields.external_id.clone(),
+                        scim_managed: true,
+                        attributes: fields.attributes.clone(),
+                        created_at: now,
+                        updated_at: now,
+                        version: 0,
+                    },
+                    GroupExpect::New,
+                    false,
+                ),
+            };
+            let write = GroupWrite {
+                group,
+                expect,
+                members: MembershipChange {
+                    source: MemberSource::Scim,
+                    replace: None,
+                    add: members.clone(),
+                    remove: Vec::new(),
+                },
+            };
+            match self.store.write_group(scope, write).await {
+                Ok((group, outcome)) => {
+                    tracing::info!(org.id = %scope.org_id(), group.id = %group.id, adopted, "group provisioned");
+                    return Ok(GroupOutcome {
+                        group,
+                        members: outcome,
+                        invalid_members,
+                        adopted,
+                    });
+                }
+                // Created or adopted concurrently: decide again on what is there now.
+                Err(StoreError::UniqueViolation { .. } | StoreError::VersionConflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Store(StoreError::VersionConflict))
+    }
+
+    /// `GET /Groups/{id}`.
+    pub async fn scim_group(&self, scope: OrgScope, id: &str) -> Result<Group> {
+        let id = parse_group_id(id)?;
+        self.store
+            .scim_groups(scope, &GroupLookup::Id(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| group_not_found(&id.to_string()))
+    }
+
+    /// The SCIM `members` of a group: `value`, `display`, `$ref` and `type` per member.
+    pub async fn scim_group_members(&self, scope: OrgScope, group: &Group, base: &str) -> Result<Vec<Value>> {
+        let members = self.store.group_members(scope, group.id).await?;
+        Ok(members
+            .into_iter()
+            .map(|m| {
+                json!({
+                    "value": m.account_id.to_string(),
+                    "display": m.display_name.unwrap_or(m.user_name),
+                    "$ref": format!("{base}/Users/{}", m.account_id),
+                    "type": "User",
+                })
+            })
+            .collect())
+    }
+
+    /// `GET /Groups` and `POST /Groups/.search`.
+    pub async fn scim_list_groups(&self, scope: OrgScope, request: &ListRequest) -> Result<(Vec<Group>, u64)> {
+        if request.is_plain() {
+            let offset = request.start_index - 1;
+            return Ok(self.store.scim_groups_page(scope, offset, request.count).await?);
+        }
+        let lookup = match request.filter().and_then(index_hint) {
+            Some(IndexHint::Id(id)) => match id.parse() {
+                Ok(id) => GroupLookup::Id(id),
+                Err(_) => return Ok((Vec::new(), 0)),
+            },
+            Some(IndexHint::DisplayName(key)) => GroupLookup::DisplayNameKey(key),
+            Some(IndexHint::ExternalId(v)) => GroupLookup::ExternalId(v),
+            Some(IndexHint::Member(id)) => match id.parse() {
+                Ok(id) => GroupLookup::WithMember(id),
+                Err(_) => return Ok((Vec::new(), 0)),
+            },
+            Some(IndexHint::ModifiedSince { at, inclusive }) => GroupLookup::ModifiedSince { at, inclusive },
+            Some(IndexHint::UserName(_) | IndexHint::Active(_)) | None => GroupLookup::All,
+        };
+        let mut candidates = self.store.scim_groups(scope, &lookup).await?;
+        let needed = request.filter().map_or(MembersNeeded::None, members_needed);
+        let mut resources = Vec::with_capacity(candidates.len());
+        for (i, group) in candidates.iter().enumerate() {
+            let members = match &needed {
+                MembersNeeded::None => None,
+                // Only `members eq X` tests: listing exactly the X that are members evaluates
+                // them the same as the full list would, without loading a large group.
+                MembersNeeded::Values(values) => {
+                    let mut present = Vec::new();
+                    for value in values {
+                        if let Ok(account) = value.parse::<AccountId>()
+                            && self.store.is_member(scope, group.id, account).await?
+                        {
+                            present.push(json!({"value": value}));
+                        }
+                    }
+                    Some(present)
+                }
+                MembersNeeded::All => Some(self.scim_group_members(scope, group, "").await?),
+            };
+            resources.push((group_resource(group, members, None), i));
+        }
+        let (page, total) = request.select(&GROUP_RESOURCE, resources);
+        let mut slots: Vec<Option<Group>> = candidates.drain(..).map(Some).collect();
+        let groups = page.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
+        Ok((groups, total))
+    }
+
+    /// `PATCH /Groups/{id}`: attribute changes with the version check, membership changes
+    /// row by row (see [`GroupExpect::MembersOnly`]).
+    pub async fn scim_patch_group(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<GroupOutcome> {
+        let request = parse_patch(body)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.scim_group(scope, id).await?;
+            check_if_match(current.version, if_match)?;
+            // The engine never needs the member list: membership operations come back as a change
+            // set, so a patch costs the same for a group of ten or of a hundred thousand.
+            let (patched, changes) = apply_patch(&GROUP_RESOURCE, &group_resource(&current, None, None), &request)?;
+            let (members, invalid_members) = membership_change(&changes.members);
+            let fields = group_fields(patched);
+            let attributes_changed = changes.attributes.iter().any(|a| a != "members");
+            let mut group = current.clone();
+            group.display_name = fields
+                .display_name
+                .ok_or_else(|| ScimError::mutability("displayName is required and cannot be removed"))?;
+            group.external_id = fields.external_id;
+            group.attributes = fields.attributes;
+            group.scim_managed = true;
+            group.updated_at = self.now();
+            let expect = if attributes_changed || !current.scim_managed || if_match.is_some() {
+                GroupExpect::Version(current.version)
+            } else if members.is_empty() {
+                return Ok(GroupOutcome {
+                    group: current,
+                    members: MembershipOutcome::default(),
+                    invalid_members,
+                    adopted: false,
+                });
+            } else {
+                GroupExpect::MembersOnly
+            };
+            match self.write_group(scope, GroupWrite { group, expect, members }).await {
+                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+                Ok((group, outcome)) => {
+                    return Ok(GroupOutcome {
+                        group,
+                        members: outcome,
+                        invalid_members,
+                        adopted: false,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Store(StoreError::VersionConflict))
+    }
+
+    /// `PUT /Groups/{id}`: replaces attributes and the SCIM-managed members.
+    pub async fn scim_replace_group(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<GroupOutcome> {
+        let resource = normalize(&GROUP_RESOURCE, body)?;
+        check_required(&GROUP_RESOURCE, &resource)?;
+        let (members, invalid_members) = member_ids(resource.get("members"));
+        let fields = group_fields(resource);
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.scim_group(scope, id).await?;
+            check_if_match(current.version, if_match)?;
+            let mut group = current.clone();
+            group.display_name = fields
+                .display_name
+                .clone()
+                .ok_or_else(|| ScimError::invalid_value("displayName is required"))?;
+            group.external_id.clone_from(&fields.external_id);
+            group.attributes.clone_from(&fields.attributes);
+            group.scim_managed = true;
+            group.updated_at = self.now();
+            let write = GroupWrite {
+                group,
+                expect: GroupExpect::Version(current.version),
+                members: MembershipChange {
+                    source: MemberSource::Scim,
+                    replace: Some(members.clone()),
+                    add: Vec::new(),
+                    remove: Vec::new(),
+                },
+            };
+            match self.write_group(scope, write).await {
+                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+                Ok((group, outcome)) => {
+                    return Ok(GroupOutcome {
+                        group,
+                        members: outcome,
+                        invalid_members,
+                        adopted: false,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Store(StoreError::VersionConflict))
+    }
+
+    /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay.
+    pub async fn scim_delete_group(&self, scope: OrgScope, id: &str, if_match: Option<&str>) -> Result<()> {
+        let group = self.scim_group(scope, id).await?;
+        check_if_match(group.version, if_match)?;
+        if self.store.delete_group(scope, group.id).await? {
+            tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
+            Ok(())
+        } else {
+            Err(group_not_found(id))
+        }
+    }
+
+    pub(crate) async fn write_group(&self, scope: OrgScope, write: GroupWrite) -> Result<(Group, MembershipOutcome)> {
+        let name = write.group.display_name.clone();
+        match self.store.write_group(scope, write).await {
+            Ok(done) => Ok(done),
+            Err(StoreError::UniqueViolation { .. }) => Err(ScimError::uniqueness(format!(
+                "another group of this organization is already named '{name}'"
+            ))
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Member ids of a `members` value; values that are not ids are returned apart, to be skipped.
+fn member_ids(members: Option<&Value>) -> (Vec<AccountId>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut invalid = Vec::new();
+    for member in members.and_then(Value::as_array).into_iter().flatten() {
+        let value = member
+            .as_object()
+            .and_then(|m: &Map<String, Value>| m.get("value"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match value.parse() {
+            Ok(id) if !ids.contains(&id) => ids.push(id),
+            Ok(_) => {}
+            Err(_) => invalid.push(value.to_owned()),
+        }
+    }
+    (ids, invalid)
+}
+
+fn parse_values(values: &[String], invalid: &mut Vec<String>) -> Vec<AccountId> {
+    let mut ids = Vec::new();
+    for value in values {
+        match value.parse() {
+            Ok(id) => ids.push(id),
+            Err(_) => invalid.push(value.clone()),
+        }
+    }
+    ids
+}
+
+fn membership_change(changes: &MemberChanges) -> (MembershipChange, Vec<String>) {
+    let mut invalid = Vec::new();
+    let change = MembershipChange {
+        source: MemberSource::Scim,
+        replace: changes.replaced.as_ref().map(|r| parse_values(r, &mut invalid)),
+        add: parse_values(&changes.added, &mut invalid),
+        remove: parse_values(&changes.removed, &mut Vec::new()),
+    };
+    (change, invalid)
+}
+
+enum MembersNeeded {
+    None,
+    Values(Vec<String>),
+    All,
+}
+
+/// Which members a filter needs to be evaluated.
+fn members_needed(filter: &Filter) -> MembersNeeded {
+    let mut values = Vec::new();
+    let mut all = false;
+    visit(filter, &mut |f| match f {
+        Filter::Compare { path, op, value } if path.attr.eq_ignore_ascii_case("members") => {
+            let on_value = path.sub_attr.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("value"));
+            match (op, value) {
+                (CompareOp::Eq, CompValue::String(v)) if on_value => values.push(v.clone()),
+                _ => all = true,
+            }
+        }
+        Filter::Present(path) | Filter::ValuePath { attr: path, .. } if path.attr.eq_ignore_ascii_case("members") => {
+            all = true;
+        }
+        _ => {}
+    });
+    if all {
+        MembersNeeded::All
+    } else if values.is_empty() {
+        MembersNeeded::None
+    } else {
+        MembersNeeded::Values(values)
+    }
+}
+
+fn visit(filter: &Filter, f: &mut impl FnMut(&Filter)) {
+    f(filter);
+    match filter {
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        Filter::Not(inner) => visit(inner, f),
+        Filter::ValuePath { filter: inner, .. } => visit(inner, f),
+        Filter::Compare { .. } | Filter::Present(_) => {}
+    }
+}
+
+fn parse_group_id(id: &str) -> Result<GroupId> {
+    id.parse().map_err(|_| group_not_found(id))
+}
+
+fn group_not_found(id: &str) -> Error {
+    Error::NotFound(format!("no group with id '{id}' in this organization"))
+}
