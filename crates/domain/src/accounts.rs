@@ -112,7 +112,10 @@ pub enum AccountLookup {
     ExternalId(String),
     Active(bool),
     /// `meta.lastModified` at or after (inclusive) / strictly after the instant.
-    ModifiedSince { at: OffsetDateTime, inclusive: bool },
+    ModifiedSince {
+        at: OffsetDateTime,
+        inclusive: bool,
+    },
     All,
 }
 

@@ -25,7 +25,10 @@ impl Roster {
             None => None,
         };
         let now = self.now();
-        let role = role.unwrap_or_else(|| org.as_ref().map_or(Role::Learner, |o| Role::lowest_for(o.kind)));
+        let role = role.unwrap_or_else(|| {
+            org.as_ref()
+                .map_or(Role::Learner, |o| Role::lowest_for(o.kind))
+        });
         let account = Account {
             id: AccountId::new_random(),
             org_id: org.as_ref().map(|o| o.id),

@@ -51,7 +51,12 @@ impl Roster {
 
     /// Adds an account of the organization to a group by hand; the membership is `manual`, so
     /// SCIM leaves it alone unless it manages the account.
-    pub async fn add_member(&self, org: OrgId, group_name: &str, user_name: &str) -> Result<GroupView> {
+    pub async fn add_member(
+        &self,
+        org: OrgId,
+        group_name: &str,
+        user_name: &str,
+    ) -> Result<GroupView> {
         let scope = OrgScope::new(self.org(org).await?.id);
         let group = self.group_by_name(scope, group_name).await?;
         let account = self.account_by_user_name(user_name).await?;
@@ -87,7 +92,10 @@ impl Roster {
 
     async fn group_by_name(&self, scope: OrgScope, name: &str) -> Result<Group> {
         self.store
-            .scim_groups(scope, &GroupLookup::DisplayNameKey(display_name_key(name.trim())))
+            .scim_groups(
+                scope,
+                &GroupLookup::DisplayNameKey(display_name_key(name.trim())),
+            )
             .await?
             .into_iter()
             .next()

@@ -68,7 +68,10 @@ pub enum GroupLookup {
     ExternalId(String),
     /// Groups that have this account as a member.
     WithMember(AccountId),
-    ModifiedSince { at: OffsetDateTime, inclusive: bool },
+    ModifiedSince {
+        at: OffsetDateTime,
+        inclusive: bool,
+    },
     All,
 }
 

@@ -16,6 +16,7 @@ mod listing;
 mod log;
 mod orgs;
 mod resources;
+mod retention;
 mod roster;
 mod scim_groups;
 mod scope;
@@ -23,22 +24,23 @@ mod store;
 mod tokens;
 mod users;
 
-pub use admin_groups::GroupView;
 pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
+pub use admin_groups::GroupView;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, StoreError};
 pub use groups::{
-    Group, GroupExpect, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
-    display_name_key,
+    Group, GroupExpect, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange,
+    MembershipOutcome, display_name_key,
 };
 pub use ids::{AccountId, GroupId, OrgId};
+pub use listing::ListRequest;
 pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
-pub use listing::ListRequest;
 pub use resources::{etag, group_resource, user_resource};
+pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
-pub use users::Created;
 pub use scim_groups::GroupOutcome;
 pub use scope::OrgScope;
 pub use store::Store;
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
+pub use users::Created;

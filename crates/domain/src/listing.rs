@@ -93,8 +93,15 @@ impl ListRequest {
         };
         if let Some(path) = &self.sort_by {
             matching.sort_by(|(a, _), (b, _)| {
-                let order = compare_values(sort_key(rt, path, a).as_ref(), sort_key(rt, path, b).as_ref());
-                if self.descending { order.reverse() } else { order }
+                let order = compare_values(
+                    sort_key(rt, path, a).as_ref(),
+                    sort_key(rt, path, b).as_ref(),
+                );
+                if self.descending {
+                    order.reverse()
+                } else {
+                    order
+                }
             });
         }
         let total = matching.len() as u64;
@@ -130,7 +137,10 @@ fn sort_key(rt: &ResourceType, path: &AttrPath, resource: &Map<String, Value>) -
             .or_else(|| items.first())?,
         other => other,
     };
-    let sub = path.sub_attr.as_deref().or(if top.is_object() { Some("value") } else { None });
+    let sub = path
+        .sub_attr
+        .as_deref()
+        .or(if top.is_object() { Some("value") } else { None });
     match sub {
         Some(sub) => top
             .as_object()?
@@ -167,7 +177,10 @@ pub(crate) enum IndexHint {
     ExternalId(String),
     DisplayName(String),
     Active(bool),
-    ModifiedSince { at: OffsetDateTime, inclusive: bool },
+    ModifiedSince {
+        at: OffsetDateTime,
+        inclusive: bool,
+    },
     /// `members eq "<id>"` / `members.value eq "<id>"`.
     Member(String),
 }
@@ -200,12 +213,17 @@ pub(crate) fn index_hint(filter: &Filter) -> Option<IndexHint> {
                 ("members", None | Some("value"), CompareOp::Eq, CompValue::String(v)) => {
                     Some(IndexHint::Member(v.clone()))
                 }
-                ("meta", Some("lastmodified"), CompareOp::Gt | CompareOp::Ge, CompValue::String(v)) => {
-                    OffsetDateTime::parse(v, &Rfc3339).ok().map(|at| IndexHint::ModifiedSince {
+                (
+                    "meta",
+                    Some("lastmodified"),
+                    CompareOp::Gt | CompareOp::Ge,
+                    CompValue::String(v),
+                ) => OffsetDateTime::parse(v, &Rfc3339)
+                    .ok()
+                    .map(|at| IndexHint::ModifiedSince {
                         at,
                         inclusive: *op == CompareOp::Ge,
-                    })
-                }
+                    }),
                 _ => None,
             }
         }

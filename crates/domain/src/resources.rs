@@ -18,7 +18,14 @@ const ACCOUNT_COLUMNS: &[&str] = &[
     "active",
     "groups",
 ];
-const GROUP_COLUMNS: &[&str] = &["id", "meta", "schemas", "displayName", "externalId", "members"];
+const GROUP_COLUMNS: &[&str] = &[
+    "id",
+    "meta",
+    "schemas",
+    "displayName",
+    "externalId",
+    "members",
+];
 
 /// `meta.version`, also the `ETag` header (RFC 7644 §3.14): weak, since the representation can
 /// vary with `attributes`.
@@ -30,7 +37,13 @@ fn timestamp(t: OffsetDateTime) -> Value {
     t.format(&Rfc3339).map(Value::String).unwrap_or(Value::Null)
 }
 
-fn meta(resource_type: &str, created: OffsetDateTime, modified: OffsetDateTime, version: i64, location: Option<String>) -> Value {
+fn meta(
+    resource_type: &str,
+    created: OffsetDateTime,
+    modified: OffsetDateTime,
+    version: i64,
+    location: Option<String>,
+) -> Value {
     let mut meta = json!({
         "resourceType": resource_type,
         "created": timestamp(created),
@@ -66,20 +79,33 @@ pub fn user_resource(account: &Account, base: Option<&str>) -> Map<String, Value
     let location = base.map(|b| format!("{b}/Users/{}", account.id));
     resource.insert(
         "meta".into(),
-        meta("User", account.created_at, account.updated_at, account.version, location),
+        meta(
+            "User",
+            account.created_at,
+            account.updated_at,
+            account.version,
+            location,
+        ),
     );
     resource
 }
 
 /// The group as a SCIM Group, with `members` when given.
-pub fn group_resource(group: &Group, members: Option<Vec<Value>>, base: Option<&str>) -> Map<String, Value> {
+pub fn group_resource(
+    group: &Group,
+    members: Option<Vec<Value>>,
+    base: Option<&str>,
+) -> Map<String, Value> {
     let mut resource = Map::new();
     resource.insert("schemas".into(), json!([GROUP.id]));
     resource.insert("id".into(), Value::String(group.id.to_string()));
     if let Some(external) = &group.external_id {
         resource.insert("externalId".into(), Value::String(external.clone()));
     }
-    resource.insert("displayName".into(), Value::String(group.display_name.clone()));
+    resource.insert(
+        "displayName".into(),
+        Value::String(group.display_name.clone()),
+    );
     for (key, value) in &group.attributes {
         resource.insert(key.clone(), value.clone());
     }
@@ -89,7 +115,13 @@ pub fn group_resource(group: &Group, members: Option<Vec<Value>>, base: Option<&
     let location = base.map(|b| format!("{b}/Groups/{}", group.id));
     resource.insert(
         "meta".into(),
-        meta("Group", group.created_at, group.updated_at, group.version, location),
+        meta(
+            "Group",
+            group.created_at,
+            group.updated_at,
+            group.version,
+            location,
+        ),
     );
     resource
 }
@@ -156,9 +188,10 @@ pub(crate) fn check_if_match(version: i64, if_match: Option<&str>) -> Result<(),
         return Ok(());
     };
     let current = version.to_string();
-    let matches = header.split(',').map(str::trim).any(|tag| {
-        tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current
-    });
+    let matches = header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current);
     if matches {
         Ok(())
     } else {

@@ -39,10 +39,9 @@ impl Roster {
         check_required(&GROUP_RESOURCE, &resource)?;
         let (members, invalid_members) = member_ids(resource.get("members"));
         let fields = group_fields(resource);
-        let display_name = fields
-            .display_name
-            .clone()
-            .ok_or_else(|| ScimError::invalid_value("displayName is required and must not be empty"))?;
+        let display_name = fields.display_name.clone().ok_or_else(|| {
+            ScimError::invalid_value("displayName is required and must not be empty")
+        })?;
         for _ in 0..MAX_ATTEMPTS {
             let key = display_name_key(&display_name);
             let existing = self
@@ -124,7 +123,12 @@ impl Roster {
     }
 
     /// The SCIM `members` of a group: `value`, `display`, `$ref` and `type` per member.
-    pub async fn scim_group_members(&self, scope: OrgScope, group: &Group, base: &str) -> Result<Vec<Value>> {
+    pub async fn scim_group_members(
+        &self,
+        scope: OrgScope,
+        group: &Group,
+        base: &str,
+    ) -> Result<Vec<Value>> {
         let members = self.store.group_members(scope, group.id).await?;
         Ok(members
             .into_iter()
@@ -140,10 +144,17 @@ impl Roster {
     }
 
     /// `GET /Groups` and `POST /Groups/.search`.
-    pub async fn scim_list_groups(&self, scope: OrgScope, request: &ListRequest) -> Result<(Vec<Group>, u64)> {
+    pub async fn scim_list_groups(
+        &self,
+        scope: OrgScope,
+        request: &ListRequest,
+    ) -> Result<(Vec<Group>, u64)> {
         if request.is_plain() {
             let offset = request.start_index - 1;
-            return Ok(self.store.scim_groups_page(scope, offset, request.count).await?);
+            return Ok(self
+                .store
+                .scim_groups_page(scope, offset, request.count)
+                .await?);
         }
         let lookup = match request.filter().and_then(index_hint) {
             Some(IndexHint::Id(id)) => match id.parse() {
@@ -156,7 +167,9 @@ impl Roster {
                 Ok(id) => GroupLookup::WithMember(id),
                 Err(_) => return Ok((Vec::new(), 0)),
             },
-            Some(IndexHint::ModifiedSince { at, inclusive }) => GroupLookup::ModifiedSince { at, inclusive },
+            Some(IndexHint::ModifiedSince { at, inclusive }) => {
+                GroupLookup::ModifiedSince { at, inclusive }
+            }
             Some(IndexHint::UserName(_) | IndexHint::Active(_)) | None => GroupLookup::All,
         };
         let mut candidates = self.store.scim_groups(scope, &lookup).await?;
@@ -184,27 +197,40 @@ impl Roster {
         }
         let (page, total) = request.select(&GROUP_RESOURCE, resources);
         let mut slots: Vec<Option<Group>> = candidates.drain(..).map(Some).collect();
-        let groups = page.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
+        let groups = page
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+            .collect();
         Ok((groups, total))
     }
 
     /// `PATCH /Groups/{id}`: attribute changes with the version check, membership changes
     /// row by row (see [`GroupExpect::MembersOnly`]).
-    pub async fn scim_patch_group(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<GroupOutcome> {
+    pub async fn scim_patch_group(
+        &self,
+        scope: OrgScope,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<GroupOutcome> {
         let request = parse_patch(body)?;
         for _ in 0..MAX_ATTEMPTS {
             let current = self.scim_group(scope, id).await?;
             check_if_match(current.version, if_match)?;
             // The engine never needs the member list: membership operations come back as a change
             // set, so a patch costs the same for a group of ten or of a hundred thousand.
-            let (patched, changes) = apply_patch(&GROUP_RESOURCE, &group_resource(&current, None, None), &request)?;
+            let (patched, changes) = apply_patch(
+                &GROUP_RESOURCE,
+                &group_resource(&current, None, None),
+                &request,
+            )?;
             let (members, invalid_members) = membership_change(&changes.members);
             let fields = group_fields(patched);
             let attributes_changed = changes.attributes.iter().any(|a| a != "members");
             let mut group = current.clone();
-            group.display_name = fields
-                .display_name
-                .ok_or_else(|| ScimError::mutability("displayName is required and cannot be removed"))?;
+            group.display_name = fields.display_name.ok_or_else(|| {
+                ScimError::mutability("displayName is required and cannot be removed")
+            })?;
             group.external_id = fields.external_id;
             group.attributes = fields.attributes;
             group.scim_managed = true;
@@ -221,7 +247,17 @@ impl Roster {
             } else {
                 GroupExpect::MembersOnly
             };
-            match self.write_group(scope, GroupWrite { group, expect, members }).await {
+            match self
+                .write_group(
+                    scope,
+                    GroupWrite {
+                        group,
+                        expect,
+                        members,
+                    },
+                )
+                .await
+            {
                 Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
                 Ok((group, outcome)) => {
                     return Ok(GroupOutcome {
@@ -238,7 +274,13 @@ impl Roster {
     }
 
     /// `PUT /Groups/{id}`: replaces attributes and the SCIM-managed members.
-    pub async fn scim_replace_group(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<GroupOutcome> {
+    pub async fn scim_replace_group(
+        &self,
+        scope: OrgScope,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<GroupOutcome> {
         let resource = normalize(&GROUP_RESOURCE, body)?;
         check_required(&GROUP_RESOURCE, &resource)?;
         let (members, invalid_members) = member_ids(resource.get("members"));
@@ -282,7 +324,12 @@ impl Roster {
     }
 
     /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay.
-    pub async fn scim_delete_group(&self, scope: OrgScope, id: &str, if_match: Option<&str>) -> Result<()> {
+    pub async fn scim_delete_group(
+        &self,
+        scope: OrgScope,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<()> {
         let group = self.scim_group(scope, id).await?;
         check_if_match(group.version, if_match)?;
         if self.store.delete_group(scope, group.id).await? {
@@ -293,7 +340,11 @@ impl Roster {
         }
     }
 
-    pub(crate) async fn write_group(&self, scope: OrgScope, write: GroupWrite) -> Result<(Group, MembershipOutcome)> {
+    pub(crate) async fn write_group(
+        &self,
+        scope: OrgScope,
+        write: GroupWrite,
+    ) -> Result<(Group, MembershipOutcome)> {
         let name = write.group.display_name.clone();
         match self.store.write_group(scope, write).await {
             Ok(done) => Ok(done),
@@ -340,7 +391,10 @@ fn membership_change(changes: &MemberChanges) -> (MembershipChange, Vec<String>)
     let mut invalid = Vec::new();
     let change = MembershipChange {
         source: MemberSource::Scim,
-        replace: changes.replaced.as_ref().map(|r| parse_values(r, &mut invalid)),
+        replace: changes
+            .replaced
+            .as_ref()
+            .map(|r| parse_values(r, &mut invalid)),
         add: parse_values(&changes.added, &mut invalid),
         remove: parse_values(&changes.removed, &mut Vec::new()),
     };
@@ -359,13 +413,18 @@ fn members_needed(filter: &Filter) -> MembersNeeded {
     let mut all = false;
     visit(filter, &mut |f| match f {
         Filter::Compare { path, op, value } if path.attr.eq_ignore_ascii_case("members") => {
-            let on_value = path.sub_attr.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("value"));
+            let on_value = path
+                .sub_attr
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case("value"));
             match (op, value) {
                 (CompareOp::Eq, CompValue::String(v)) if on_value => values.push(v.clone()),
                 _ => all = true,
             }
         }
-        Filter::Present(path) | Filter::ValuePath { attr: path, .. } if path.attr.eq_ignore_ascii_case("members") => {
+        Filter::Present(path) | Filter::ValuePath { attr: path, .. }
+            if path.attr.eq_ignore_ascii_case("members") =>
+        {
             all = true;
         }
         _ => {}

@@ -92,8 +92,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError>;
     /// Members of a group, ordered by user name.
-    async fn group_members(&self, scope: OrgScope, group: GroupId)
-    -> Result<Vec<Member>, StoreError>;
+    async fn group_members(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+    ) -> Result<Vec<Member>, StoreError>;
     async fn is_member(
         &self,
         scope: OrgScope,

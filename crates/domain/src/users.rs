@@ -29,23 +29,31 @@ pub enum Created {
 
 impl Roster {
     /// `POST /Users`.
-    pub async fn scim_create_user(&self, scope: OrgScope, body: &Value) -> Result<(Account, Created)> {
+    pub async fn scim_create_user(
+        &self,
+        scope: OrgScope,
+        body: &Value,
+    ) -> Result<(Account, Created)> {
         let resource = normalize(&USER_RESOURCE, body)?;
         check_required(&USER_RESOURCE, &resource)?;
         let fields = user_fields(resource);
-        let user_name = fields
-            .user_name
-            .clone()
-            .ok_or_else(|| ScimError::invalid_value("userName is required and must not be empty"))?;
+        let user_name = fields.user_name.clone().ok_or_else(|| {
+            ScimError::invalid_value("userName is required and must not be empty")
+        })?;
         for _ in 0..MAX_ATTEMPTS {
-            let existing = self.store.account_by_user_name(&user_name_key(&user_name)).await?;
+            let existing = self
+                .store
+                .account_by_user_name(&user_name_key(&user_name))
+                .await?;
             let result = match existing {
                 None => self.insert_scim_account(scope, &fields, &user_name).await,
                 Some(account) => self.claim_existing(scope, account, &fields).await,
             };
             match result {
                 // Another request created or changed the same userName meanwhile: look again.
-                Err(Error::Store(StoreError::UniqueViolation { .. } | StoreError::VersionConflict)) => continue,
+                Err(Error::Store(
+                    StoreError::UniqueViolation { .. } | StoreError::VersionConflict,
+                )) => continue,
                 other => return other,
             }
         }
@@ -130,10 +138,17 @@ impl Roster {
     }
 
     /// `GET /Users` and `POST /Users/.search`: the page and the total number of matches.
-    pub async fn scim_list_users(&self, scope: OrgScope, request: &ListRequest) -> Result<(Vec<Account>, u64)> {
+    pub async fn scim_list_users(
+        &self,
+        scope: OrgScope,
+        request: &ListRequest,
+    ) -> Result<(Vec<Account>, u64)> {
         if request.is_plain() {
             let offset = request.start_index - 1;
-            return Ok(self.store.scim_accounts_page(scope, offset, request.count).await?);
+            return Ok(self
+                .store
+                .scim_accounts_page(scope, offset, request.count)
+                .await?);
         }
         let lookup = match request.filter().and_then(index_hint) {
             Some(IndexHint::Id(id)) => match id.parse() {
@@ -144,7 +159,9 @@ impl Roster {
             Some(IndexHint::UserName(key)) => AccountLookup::UserNameKey(key),
             Some(IndexHint::ExternalId(v)) => AccountLookup::ExternalId(v),
             Some(IndexHint::Active(v)) => AccountLookup::Active(v),
-            Some(IndexHint::ModifiedSince { at, inclusive }) => AccountLookup::ModifiedSince { at, inclusive },
+            Some(IndexHint::ModifiedSince { at, inclusive }) => {
+                AccountLookup::ModifiedSince { at, inclusive }
+            }
             Some(IndexHint::DisplayName(_) | IndexHint::Member(_)) | None => AccountLookup::All,
         };
         let mut candidates = self.store.scim_accounts(scope, &lookup).await?;
@@ -155,13 +172,22 @@ impl Roster {
             .collect();
         let (page, total) = request.select(&USER_RESOURCE, resources);
         let mut slots: Vec<Option<Account>> = candidates.drain(..).map(Some).collect();
-        let accounts = page.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
+        let accounts = page
+            .into_iter()
+            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+            .collect();
         Ok((accounts, total))
     }
 
     /// `PUT /Users/{id}`: replaces the resource's attributes. `active` left out keeps its value,
     /// since a replace that silently deactivated would cost the person their seat.
-    pub async fn scim_replace_user(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<Account> {
+    pub async fn scim_replace_user(
+        &self,
+        scope: OrgScope,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<Account> {
         let resource = normalize(&USER_RESOURCE, body)?;
         check_required(&USER_RESOURCE, &resource)?;
         let fields = user_fields(resource);
@@ -178,18 +204,27 @@ impl Roster {
     }
 
     /// `PATCH /Users/{id}`, every dialect the protocol core reads.
-    pub async fn scim_patch_user(&self, scope: OrgScope, id: &str, body: &Value, if_match: Option<&str>) -> Result<Account> {
+    pub async fn scim_patch_user(
+        &self,
+        scope: OrgScope,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<Account> {
         let request = parse_patch(body)?;
         for _ in 0..MAX_ATTEMPTS {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
-            let (patched, changes) = apply_patch(&USER_RESOURCE, &user_resource(&current, None), &request)?;
+            let (patched, changes) =
+                apply_patch(&USER_RESOURCE, &user_resource(&current, None), &request)?;
             if changes.is_empty() && current.scim_managed {
                 return Ok(current);
             }
             let fields = user_fields(patched);
             let mut updated = current.clone();
-            updated.user_name = fields.user_name.ok_or_else(|| ScimError::mutability("userName cannot be removed"))?;
+            updated.user_name = fields
+                .user_name
+                .ok_or_else(|| ScimError::mutability("userName cannot be removed"))?;
             updated.external_id = fields.external_id;
             updated.display_name = fields.display_name;
             updated.attributes = fields.attributes;
@@ -205,7 +240,12 @@ impl Roster {
 
     /// `DELETE /Users/{id}`: deactivates the account and ends SCIM's management of it; the account
     /// and its content stay, its SCIM memberships end, and SCIM answers 404 for it from now on.
-    pub async fn scim_delete_user(&self, scope: OrgScope, id: &str, if_match: Option<&str>) -> Result<()> {
+    pub async fn scim_delete_user(
+        &self,
+        scope: OrgScope,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<()> {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
@@ -227,7 +267,12 @@ impl Roster {
 
     /// The account with a POST's or PUT's fields applied; `claim` also brings back a SCIM-deleted
     /// account. The role is never touched.
-    fn apply_fields(&self, mut account: Account, fields: &UserFields, claim: bool) -> Result<Account> {
+    fn apply_fields(
+        &self,
+        mut account: Account,
+        fields: &UserFields,
+        claim: bool,
+    ) -> Result<Account> {
         if let Some(user_name) = &fields.user_name {
             account.user_name.clone_from(user_name);
         }
@@ -245,7 +290,12 @@ impl Roster {
 
     /// Writes `updated` over `current`: marks it SCIM-managed, stamps deactivation, and asks the
     /// store for a seat when the account becomes active.
-    async fn save(&self, current: &Account, mut updated: Account, end_scim_memberships: bool) -> Result<Account> {
+    async fn save(
+        &self,
+        current: &Account,
+        mut updated: Account,
+        end_scim_memberships: bool,
+    ) -> Result<Account> {
         let now = self.now();
         if !updated.scim_deleted {
             updated.scim_managed = true;
@@ -274,9 +324,9 @@ impl Roster {
             Ok(account) => Ok(account),
             Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
             // On insert the caller retries the lookup; on update another account has the name.
-            Err(StoreError::UniqueViolation { .. }) if is_update => Err(ScimError::uniqueness(format!(
-                "userName '{user_name}' is already taken by another account"
-            ))
+            Err(StoreError::UniqueViolation { .. }) if is_update => Err(ScimError::uniqueness(
+                format!("userName '{user_name}' is already taken by another account"),
+            )
             .into()),
             Err(e) => Err(e.into()),
         }

@@ -46,6 +46,90 @@ pub enum Command {
     /// SCIM provisioning of an organization.
     #[command(subcommand)]
     Scim(ScimCommand),
+    /// Accounts added by hand.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Groups and members managed by hand.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Data retention.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Print an organization's provisioning log, newest first.
+    Log {
+        #[arg(value_name = "ORG")]
+        org: String,
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account by hand (without --org: an independent account).
+    Add {
+        #[arg(long)]
+        user_name: String,
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long, value_parser = ["admin", "teacher", "learner", "student"])]
+        role: Option<String>,
+    },
+    /// Bring an existing independent account into the organization.
+    Invite {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        #[arg(long)]
+        user_name: String,
+    },
+    /// Print an account.
+    Show {
+        #[arg(value_name = "USER_NAME")]
+        user_name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group by hand.
+    Create {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add an account of the organization to a group by hand.
+    AddMember {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        #[arg(long, value_name = "NAME")]
+        group: String,
+        #[arg(long)]
+        user_name: String,
+    },
+    /// Print a group with each member's source (scim or manual).
+    Show {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        #[arg(long, value_name = "NAME")]
+        group: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Purge accounts deactivated longer than their organization's retention period.
+    Run {
+        /// Run as of this time (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// Report what would be purged without removing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 impl Command {
@@ -64,6 +148,11 @@ pub struct ServeArgs {
         value_name = "ADDR"
     )]
     pub listen: SocketAddr,
+
+    /// Seconds between background retention runs (purge of deactivated accounts, log trim).
+    #[arg(long, env = "ROSTER_RETENTION_INTERVAL", default_value_t = 3600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_interval: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,10 @@ use roster_domain::{
 };
 
 use crate::{
-    cli::{Cli, Command, OrgCommand, Retention, ScimCommand},
+    cli::{
+        Cli, Command, GroupCommand, OrgCommand, Retention, RetentionCommand, ScimCommand,
+        UserCommand,
+    },
     database::DatabaseUrl,
     output::print,
     serve,
@@ -31,7 +34,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let public_url = cli
                 .public_url
                 .unwrap_or_else(|| format!("http://{}", args.listen));
-            serve::run(roster, args.listen, &public_url).await
+            let interval = std::time::Duration::from_secs(args.retention_interval);
+            serve::run(roster, args.listen, &public_url, interval).await
         }
         Command::Migrate => print(json, &serde_json::json!({"migrated": true}), |_| {
             format!("database {database:?} is up to date")
@@ -41,7 +45,116 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
             scim(&roster, json, public_url, command).await
         }
+        Command::User(command) => user(&roster, json, command).await,
+        Command::Group(command) => group(&roster, json, command).await,
+        Command::Retention(RetentionCommand::Run { now, dry_run }) => {
+            let as_of = now
+                .map(|t| {
+                    time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+                        .with_context(|| {
+                            format!(
+                                "--now '{t}' is not an RFC 3339 time such as 2026-01-31T00:00:00Z"
+                            )
+                        })
+                })
+                .transpose()?;
+            let report = roster.run_retention(as_of, dry_run).await?;
+            print(json, &report, |r| {
+                let verb = if r.dry_run { "would purge" } else { "purged" };
+                let mut text = format!("{verb} {} account(s)", r.purged.len());
+                for p in &r.purged {
+                    text.push_str(&format!("\n  {}  {}  (org {})", p.id, p.user_name, p.org));
+                }
+                text
+            })
+        }
+        Command::Log { org, limit } => {
+            let entries = roster.provisioning_log(org_id(&org)?, limit).await?;
+            print(json, &entries, |entries| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {:<7} {:<24} {} {}  {}{}",
+                            e.at,
+                            e.outcome.as_str(),
+                            e.operation,
+                            e.status,
+                            e.name.as_deref().unwrap_or("-"),
+                            e.detail.as_deref().unwrap_or(""),
+                            e.client_request_id
+                                .as_deref()
+                                .map(|id| format!("  [client-request-id {id}]"))
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
     }
+}
+
+async fn user(roster: &Roster, json: bool, command: UserCommand) -> anyhow::Result<()> {
+    let account = match command {
+        UserCommand::Add {
+            user_name,
+            org,
+            display_name,
+            role,
+        } => {
+            let org = org.as_deref().map(org_id).transpose()?;
+            let role = role.map(|r| r.parse()).transpose()?;
+            roster
+                .add_account(org, &user_name, display_name, role)
+                .await?
+        }
+        UserCommand::Invite { org, user_name } => {
+            roster.invite_account(org_id(&org)?, &user_name).await?
+        }
+        UserCommand::Show { user_name } => roster.account_by_user_name(&user_name).await?,
+    };
+    print(json, &account, |a| {
+        format!(
+            "id:            {}\nuser name:     {}\norg:           {}\nrole:          {}\nactive:        {}\nscim managed:  {}",
+            a.id,
+            a.user_name,
+            a.org_id
+                .map_or_else(|| "(independent)".to_owned(), |o| o.to_string()),
+            a.role,
+            a.active,
+            a.scim_managed,
+        )
+    })
+}
+
+async fn group(roster: &Roster, json: bool, command: GroupCommand) -> anyhow::Result<()> {
+    let view = match command {
+        GroupCommand::Create { org, name } => {
+            let org = org_id(&org)?;
+            roster.create_group(org, &name).await?;
+            roster.group_view(org, &name).await?
+        }
+        GroupCommand::AddMember {
+            org,
+            group,
+            user_name,
+        } => roster.add_member(org_id(&org)?, &group, &user_name).await?,
+        GroupCommand::Show { org, group } => roster.group_view(org_id(&org)?, &group).await?,
+    };
+    print(json, &view, |v| {
+        let mut text = format!(
+            "id:           {}\nname:         {}\nscim managed: {}\nmembers:      {}",
+            v.group.id,
+            v.group.display_name,
+            v.group.scim_managed,
+            v.members.len()
+        );
+        for m in &v.members {
+            text.push_str(&format!("\n  {:<40} {}", m.user_name, m.source.as_str()));
+        }
+        text
+    })
 }
 
 async fn org(roster: &Roster, json: bool, command: OrgCommand) -> anyhow::Result<()> {

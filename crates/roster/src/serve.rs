@@ -1,25 +1,52 @@
 //! `roster serve`: binds, serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use roster_domain::Roster;
 use roster_web::{AppState, app};
 use tokio::net::TcpListener;
 
-pub async fn run(roster: Roster, listen: SocketAddr, public_url: &str) -> anyhow::Result<()> {
+pub async fn run(
+    roster: Roster,
+    listen: SocketAddr,
+    public_url: &str,
+    retention_interval: Duration,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
     let router = app(AppState::new(roster, public_url));
     tracing::info!(listen.addr = %local, public_url, "listening on {local}");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    retention.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Runs retention at start and then every `interval`. A failed run is logged and retried at the
+/// next tick; several instances may run it at once, since a purge is idempotent.
+async fn retention_job(roster: Roster, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match roster.run_retention(None, false).await {
+            Ok(report) => tracing::debug!(
+                purged = report.purged.len(),
+                log.trimmed = report.log_entries_trimmed,
+                "retention run finished"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "retention run failed; retrying at the next interval")
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

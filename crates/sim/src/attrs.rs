@@ -184,10 +184,7 @@ mod tests {
         new.email = "ada@new.example.edu".into();
         new.display_name = "Ada L".into();
 
-        assert_eq!(
-            new.changed_from(&old),
-            vec![Attr::DisplayName, Attr::Email]
-        );
+        assert_eq!(new.changed_from(&old), vec![Attr::DisplayName, Attr::Email]);
     }
 
     #[test]

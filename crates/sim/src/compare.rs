@@ -22,9 +22,14 @@ const PAGE: u64 = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
     /// In scope, but the job holds no anchor (its creation failed or is held).
-    UserNotProvisioned { user_name: String },
+    UserNotProvisioned {
+        user_name: String,
+    },
     /// Anchored, but the endpoint does not list that id.
-    UserMissing { user_name: String, scim_id: String },
+    UserMissing {
+        user_name: String,
+        scim_id: String,
+    },
     UserAttribute {
         user_name: String,
         attribute: String,
@@ -42,12 +47,17 @@ pub enum Mismatch {
         scim_id: String,
         status: u16,
     },
-    GroupNotProvisioned { display_name: String },
+    GroupNotProvisioned {
+        display_name: String,
+    },
     GroupMissing {
         display_name: String,
         scim_id: String,
     },
-    GroupName { expected: String, actual: String },
+    GroupName {
+        expected: String,
+        actual: String,
+    },
     MissingMembers {
         group: String,
         user_names: Vec<String>,
@@ -63,13 +73,18 @@ pub enum Mismatch {
         status: u16,
     },
     /// The endpoint could not be read.
-    Unreadable { what: String, detail: String },
+    Unreadable {
+        what: String,
+        detail: String,
+    },
 }
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UserNotProvisioned { user_name } => write!(f, "user {user_name}: not provisioned"),
+            Self::UserNotProvisioned { user_name } => {
+                write!(f, "user {user_name}: not provisioned")
+            }
             Self::UserMissing { user_name, scim_id } => {
                 write!(f, "user {user_name}: id {scim_id} not listed")
             }
@@ -78,17 +93,26 @@ impl fmt::Display for Mismatch {
                 attribute,
                 expected,
                 actual,
-            } => write!(f, "user {user_name}: {attribute} is {actual:?}, expected {expected:?}"),
+            } => write!(
+                f,
+                "user {user_name}: {attribute} is {actual:?}, expected {expected:?}"
+            ),
             Self::UserActive {
                 user_name,
                 expected,
                 actual,
-            } => write!(f, "user {user_name}: active is {actual:?}, expected {expected}"),
+            } => write!(
+                f,
+                "user {user_name}: active is {actual:?}, expected {expected}"
+            ),
             Self::DeletedUserAnswers {
                 user_name,
                 scim_id,
                 status,
-            } => write!(f, "deleted user {user_name} ({scim_id}) answers {status}, expected 404"),
+            } => write!(
+                f,
+                "deleted user {user_name} ({scim_id}) answers {status}, expected 404"
+            ),
             Self::GroupNotProvisioned { display_name } => {
                 write!(f, "group {display_name}: not provisioned")
             }
@@ -109,7 +133,10 @@ impl fmt::Display for Mismatch {
                 display_name,
                 scim_id,
                 status,
-            } => write!(f, "deleted group {display_name} ({scim_id}) answers {status}, expected 404"),
+            } => write!(
+                f,
+                "deleted group {display_name} ({scim_id}) answers {status}, expected 404"
+            ),
             Self::Unreadable { what, detail } => write!(f, "cannot read {what}: {detail}"),
         }
     }
@@ -177,9 +204,17 @@ async fn list_all(engine: &Engine, resource: &str) -> Result<Vec<Value>, String>
             .await
             .map_err(|e| e.to_string())?;
         if response.status != 200 {
-            return Err(format!("{} → {}: {}", request.describe(), response.status, response.detail()));
+            return Err(format!(
+                "{} → {}: {}",
+                request.describe(),
+                response.status,
+                response.detail()
+            ));
         }
-        let page = response.body["Resources"].as_array().cloned().unwrap_or_default();
+        let page = response.body["Resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let total = response.body["totalResults"].as_u64().unwrap_or(0);
         let got = page.len() as u64;
         all.extend(page);
@@ -192,7 +227,10 @@ async fn list_all(engine: &Engine, resource: &str) -> Result<Vec<Value>, String>
 
 pub async fn compare(engine: &Engine, directory: &Directory) -> Comparison {
     let mut result = Comparison::default();
-    let (users, groups) = match (list_all(engine, "Users").await, list_all(engine, "Groups").await) {
+    let (users, groups) = match (
+        list_all(engine, "Users").await,
+        list_all(engine, "Groups").await,
+    ) {
         (Ok(u), Ok(g)) => (u, g),
         (Err(detail), _) | (_, Err(detail)) => {
             result.mismatches.push(Mismatch::Unreadable {
@@ -228,7 +266,11 @@ pub async fn compare(engine: &Engine, directory: &Directory) -> Comparison {
         if anchored.contains(deleted.scim_id.as_str()) {
             continue;
         }
-        let status = get_status(engine, &requests::get_user(engine.profile(), &deleted.scim_id)).await;
+        let status = get_status(
+            engine,
+            &requests::get_user(engine.profile(), &deleted.scim_id),
+        )
+        .await;
         if status != 404 {
             result.mismatches.push(Mismatch::DeletedUserAnswers {
                 user_name: deleted.name.clone(),

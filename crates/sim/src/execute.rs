@@ -144,7 +144,13 @@ fn resources(body: &Value) -> Vec<Value> {
 }
 
 /// Records a problem with an answer that was 2xx but unusable.
-fn bad_answer(outcome: &mut TaskOutcome, action: Action, kind: ObjectKind, object: &str, detail: String) {
+fn bad_answer(
+    outcome: &mut TaskOutcome,
+    action: Action,
+    kind: ObjectKind,
+    object: &str,
+    detail: String,
+) {
     outcome.entries.push(LogEntry {
         action,
         kind,
@@ -164,22 +170,51 @@ impl Task for UserTask {
         match self {
             UserTask::Provision { user, attrs } => {
                 let name = attrs.user_name.clone();
-                let found = match step(ctx, &mut outcome, &requests::find_user(profile, &name), Action::Match, ObjectKind::User, &name).await {
+                let found = match step(
+                    ctx,
+                    &mut outcome,
+                    &requests::find_user(profile, &name),
+                    Action::Match,
+                    ObjectKind::User,
+                    &name,
+                )
+                .await
+                {
                     Ok(body) => resources(&body),
                     Err(f) => return outcome.fail(f.detail, f.quarantine),
                 };
                 match found.as_slice() {
                     [] => {
                         let request = requests::create_user(profile, &attrs);
-                        match step(ctx, &mut outcome, &request, Action::Create, ObjectKind::User, &name).await {
+                        match step(
+                            ctx,
+                            &mut outcome,
+                            &request,
+                            Action::Create,
+                            ObjectKind::User,
+                            &name,
+                        )
+                        .await
+                        {
                             Ok(body) => match body["id"].as_str() {
                                 Some(id) => {
                                     let scim_id = id.to_owned();
-                                    outcome.done(Effect::UserSynced { user, scim_id, attrs, active: true })
+                                    outcome.done(Effect::UserSynced {
+                                        user,
+                                        scim_id,
+                                        attrs,
+                                        active: true,
+                                    })
                                 }
                                 None => {
                                     let detail = "the created user has no id".to_owned();
-                                    bad_answer(&mut outcome, Action::Create, ObjectKind::User, &name, detail.clone());
+                                    bad_answer(
+                                        &mut outcome,
+                                        Action::Create,
+                                        ObjectKind::User,
+                                        &name,
+                                        detail.clone(),
+                                    );
                                     outcome.fail(detail, false)
                                 }
                             },
@@ -190,46 +225,140 @@ impl Task for UserTask {
                         let remote = RemoteUser::from_resource(existing);
                         let Some(scim_id) = remote.id.clone() else {
                             let detail = "the matched user has no id".to_owned();
-                            bad_answer(&mut outcome, Action::Match, ObjectKind::User, &name, detail.clone());
+                            bad_answer(
+                                &mut outcome,
+                                Action::Match,
+                                ObjectKind::User,
+                                &name,
+                                detail.clone(),
+                            );
                             return outcome.fail(detail, false);
                         };
                         let changed = remote.differs_from(&attrs);
                         let reactivate = remote.active != Some(true);
                         if changed.is_empty() && !reactivate {
-                            return outcome.done(Effect::UserSynced { user, scim_id, attrs, active: true });
+                            return outcome.done(Effect::UserSynced {
+                                user,
+                                scim_id,
+                                attrs,
+                                active: true,
+                            });
                         }
-                        let request = requests::update_user(profile, &scim_id, &attrs, &changed, reactivate.then_some(true));
-                        match step(ctx, &mut outcome, &request, Action::Update, ObjectKind::User, &name).await {
-                            Ok(_) => outcome.done(Effect::UserSynced { user, scim_id, attrs, active: true }),
+                        let request = requests::update_user(
+                            profile,
+                            &scim_id,
+                            &attrs,
+                            &changed,
+                            reactivate.then_some(true),
+                        );
+                        match step(
+                            ctx,
+                            &mut outcome,
+                            &request,
+                            Action::Update,
+                            ObjectKind::User,
+                            &name,
+                        )
+                        .await
+                        {
+                            Ok(_) => outcome.done(Effect::UserSynced {
+                                user,
+                                scim_id,
+                                attrs,
+                                active: true,
+                            }),
                             Err(f) => outcome.fail(f.detail, f.quarantine),
                         }
                     }
                     many => {
                         let detail = format!("{} users match userName eq \"{name}\"", many.len());
-                        bad_answer(&mut outcome, Action::Match, ObjectKind::User, &name, detail.clone());
+                        bad_answer(
+                            &mut outcome,
+                            Action::Match,
+                            ObjectKind::User,
+                            &name,
+                            detail.clone(),
+                        );
                         outcome.fail(detail, false)
                     }
                 }
             }
-            UserTask::Update { user, scim_id, attrs, changed, reactivate } => {
+            UserTask::Update {
+                user,
+                scim_id,
+                attrs,
+                changed,
+                reactivate,
+            } => {
                 let name = attrs.user_name.clone();
-                let request = requests::update_user(profile, &scim_id, &attrs, &changed, reactivate.then_some(true));
-                match step(ctx, &mut outcome, &request, Action::Update, ObjectKind::User, &name).await {
-                    Ok(_) => outcome.done(Effect::UserSynced { user, scim_id, attrs, active: true }),
+                let request = requests::update_user(
+                    profile,
+                    &scim_id,
+                    &attrs,
+                    &changed,
+                    reactivate.then_some(true),
+                );
+                match step(
+                    ctx,
+                    &mut outcome,
+                    &request,
+                    Action::Update,
+                    ObjectKind::User,
+                    &name,
+                )
+                .await
+                {
+                    Ok(_) => outcome.done(Effect::UserSynced {
+                        user,
+                        scim_id,
+                        attrs,
+                        active: true,
+                    }),
                     Err(f) => outcome.fail(f.detail, f.quarantine),
                 }
             }
-            UserTask::SetActive { user, scim_id, user_name, active } => {
-                let action = if active { Action::Enable } else { Action::Disable };
+            UserTask::SetActive {
+                user,
+                scim_id,
+                user_name,
+                active,
+            } => {
+                let action = if active {
+                    Action::Enable
+                } else {
+                    Action::Disable
+                };
                 let request = requests::set_active(profile, &scim_id, active);
-                match step(ctx, &mut outcome, &request, action, ObjectKind::User, &user_name).await {
+                match step(
+                    ctx,
+                    &mut outcome,
+                    &request,
+                    action,
+                    ObjectKind::User,
+                    &user_name,
+                )
+                .await
+                {
                     Ok(_) => outcome.done(Effect::UserActive { user, active }),
                     Err(f) => outcome.fail(f.detail, f.quarantine),
                 }
             }
-            UserTask::Delete { user, scim_id, user_name } => {
+            UserTask::Delete {
+                user,
+                scim_id,
+                user_name,
+            } => {
                 let request = requests::delete_user(profile, &scim_id);
-                match step(ctx, &mut outcome, &request, Action::Delete, ObjectKind::User, &user_name).await {
+                match step(
+                    ctx,
+                    &mut outcome,
+                    &request,
+                    Action::Delete,
+                    ObjectKind::User,
+                    &user_name,
+                )
+                .await
+                {
                     Ok(_) => outcome.done(Effect::UserDeleted { user }),
                     Err(f) => outcome.fail(f.detail, f.quarantine),
                 }
@@ -244,13 +373,28 @@ impl Task for GroupTask {
         let mut outcome = TaskOutcome::new(ObjectKey::Group(self.group().clone()));
         let profile = ctx.profile;
         match self {
-            GroupTask::Provision { group, display_name, external_id } => {
+            GroupTask::Provision {
+                group,
+                display_name,
+                external_id,
+            } => {
                 let name = display_name.clone();
-                let found = match step(ctx, &mut outcome, &requests::find_group(profile, &name), Action::Match, ObjectKind::Group, &name).await {
+                let found = match step(
+                    ctx,
+                    &mut outcome,
+                    &requests::find_group(profile, &name),
+                    Action::Match,
+                    ObjectKind::Group,
+                    &name,
+                )
+                .await
+                {
                     Ok(body) => resources(&body),
                     Err(f) => return outcome.fail(f.detail, f.quarantine),
                 };
-                if matches!(profile, Profile::Entra(_)) && found.iter().any(|g| g.get("members").is_some()) {
+                if matches!(profile, Profile::Entra(_))
+                    && found.iter().any(|g| g.get("members").is_some())
+                {
                     // Entra logs members returned despite `excludedAttributes=members` as an error.
                     outcome.entries.push(LogEntry {
                         action: Action::Match,
@@ -265,15 +409,34 @@ impl Task for GroupTask {
                 match found.as_slice() {
                     [] => {
                         let request = requests::create_group(profile, &name, &external_id);
-                        match step(ctx, &mut outcome, &request, Action::Create, ObjectKind::Group, &name).await {
+                        match step(
+                            ctx,
+                            &mut outcome,
+                            &request,
+                            Action::Create,
+                            ObjectKind::Group,
+                            &name,
+                        )
+                        .await
+                        {
                             Ok(body) => match body["id"].as_str() {
                                 Some(id) => {
                                     let scim_id = id.to_owned();
-                                    outcome.done(Effect::GroupSynced { group, scim_id, display_name })
+                                    outcome.done(Effect::GroupSynced {
+                                        group,
+                                        scim_id,
+                                        display_name,
+                                    })
                                 }
                                 None => {
                                     let detail = "the created group has no id".to_owned();
-                                    bad_answer(&mut outcome, Action::Create, ObjectKind::Group, &name, detail.clone());
+                                    bad_answer(
+                                        &mut outcome,
+                                        Action::Create,
+                                        ObjectKind::Group,
+                                        &name,
+                                        detail.clone(),
+                                    );
                                     outcome.fail(detail, false)
                                 }
                             },
@@ -283,31 +446,77 @@ impl Task for GroupTask {
                     [existing] => match existing["id"].as_str() {
                         Some(id) => {
                             let scim_id = id.to_owned();
-                            outcome.done(Effect::GroupSynced { group, scim_id, display_name })
+                            outcome.done(Effect::GroupSynced {
+                                group,
+                                scim_id,
+                                display_name,
+                            })
                         }
                         None => {
                             let detail = "the matched group has no id".to_owned();
-                            bad_answer(&mut outcome, Action::Match, ObjectKind::Group, &name, detail.clone());
+                            bad_answer(
+                                &mut outcome,
+                                Action::Match,
+                                ObjectKind::Group,
+                                &name,
+                                detail.clone(),
+                            );
                             outcome.fail(detail, false)
                         }
                     },
                     many => {
-                        let detail = format!("{} groups match displayName eq \"{name}\"", many.len());
-                        bad_answer(&mut outcome, Action::Match, ObjectKind::Group, &name, detail.clone());
+                        let detail =
+                            format!("{} groups match displayName eq \"{name}\"", many.len());
+                        bad_answer(
+                            &mut outcome,
+                            Action::Match,
+                            ObjectKind::Group,
+                            &name,
+                            detail.clone(),
+                        );
                         outcome.fail(detail, false)
                     }
                 }
             }
-            GroupTask::Rename { group, scim_id, display_name } => {
+            GroupTask::Rename {
+                group,
+                scim_id,
+                display_name,
+            } => {
                 let request = requests::rename_group(profile, &scim_id, &display_name);
-                match step(ctx, &mut outcome, &request, Action::Update, ObjectKind::Group, &display_name).await {
-                    Ok(_) => outcome.done(Effect::GroupRenamed { group, display_name }),
+                match step(
+                    ctx,
+                    &mut outcome,
+                    &request,
+                    Action::Update,
+                    ObjectKind::Group,
+                    &display_name,
+                )
+                .await
+                {
+                    Ok(_) => outcome.done(Effect::GroupRenamed {
+                        group,
+                        display_name,
+                    }),
                     Err(f) => outcome.fail(f.detail, f.quarantine),
                 }
             }
-            GroupTask::Delete { group, scim_id, display_name } => {
+            GroupTask::Delete {
+                group,
+                scim_id,
+                display_name,
+            } => {
                 let request = requests::delete_group(profile, &scim_id);
-                match step(ctx, &mut outcome, &request, Action::Delete, ObjectKind::Group, &display_name).await {
+                match step(
+                    ctx,
+                    &mut outcome,
+                    &request,
+                    Action::Delete,
+                    ObjectKind::Group,
+                    &display_name,
+                )
+                .await
+                {
                     Ok(_) => outcome.done(Effect::GroupDeleted { group }),
                     Err(f) => outcome.fail(f.detail, f.quarantine),
                 }
@@ -323,12 +532,27 @@ impl Task for MemberTask {
         let refs: Vec<_> = self.members.iter().map(|(_, m)| m.clone()).collect();
         let users: Vec<_> = self.members.into_iter().map(|(u, _)| u).collect();
         let (request, action) = if self.add {
-            (requests::add_members(ctx.profile, &self.scim_id, &refs), Action::AddMembers)
+            (
+                requests::add_members(ctx.profile, &self.scim_id, &refs),
+                Action::AddMembers,
+            )
         } else {
-            (requests::remove_members(ctx.profile, &self.scim_id, &refs), Action::RemoveMembers)
+            (
+                requests::remove_members(ctx.profile, &self.scim_id, &refs),
+                Action::RemoveMembers,
+            )
         };
         let group = self.group;
-        match step(ctx, &mut outcome, &request, action, ObjectKind::Group, &self.display_name).await {
+        match step(
+            ctx,
+            &mut outcome,
+            &request,
+            action,
+            ObjectKind::Group,
+            &self.display_name,
+        )
+        .await
+        {
             Ok(_) if self.add => outcome.done(Effect::MembersAdded { group, users }),
             Ok(_) => outcome.done(Effect::MembersRemoved { group, users }),
             Err(f) => outcome.fail(f.detail, f.quarantine),

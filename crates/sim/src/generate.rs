@@ -10,13 +10,44 @@ const GIVEN: [&str; 24] = [
     "annie", "linus", "mary", "claude",
 ];
 const FAMILY: [&str; 24] = [
-    "lovelace", "turing", "hopper", "dijkstra", "liskov", "knuth", "hamilton", "backus", "allen",
-    "thompson", "perlman", "wirth", "wilson", "berners", "jones", "lamport", "lamarr", "ritchie",
-    "goldwasser", "milner", "easley", "torvalds", "keller", "shannon",
+    "lovelace",
+    "turing",
+    "hopper",
+    "dijkstra",
+    "liskov",
+    "knuth",
+    "hamilton",
+    "backus",
+    "allen",
+    "thompson",
+    "perlman",
+    "wirth",
+    "wilson",
+    "berners",
+    "jones",
+    "lamport",
+    "lamarr",
+    "ritchie",
+    "goldwasser",
+    "milner",
+    "easley",
+    "torvalds",
+    "keller",
+    "shannon",
 ];
 const SUBJECTS: [&str; 12] = [
-    "Biology", "Chemistry", "Physics", "Mathematics", "History", "Geography", "Literature", "Art",
-    "Music", "Computing", "Economics", "Languages",
+    "Biology",
+    "Chemistry",
+    "Physics",
+    "Mathematics",
+    "History",
+    "Geography",
+    "Literature",
+    "Art",
+    "Music",
+    "Computing",
+    "Economics",
+    "Languages",
 ];
 
 /// How big an organization to generate.
@@ -161,10 +192,11 @@ mod tests {
         assert!(scope.users.len() > 150);
         let memberships: usize = org.directory.groups.values().map(|g| g.members.len()).sum();
         assert!(memberships > 200, "users belong to several groups");
-        assert!(
-            org.users
-                .iter()
-                .all(|u| org.directory.users[u].spec.user_principal_name.ends_with(".example.edu"))
-        );
+        assert!(org.users.iter().all(|u| {
+            org.directory.users[u]
+                .spec
+                .user_principal_name
+                .ends_with(".example.edu")
+        }));
     }
 }

@@ -10,7 +10,11 @@ use roster_sim::{
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "roster-sim", version, about = "Identity-provider simulator for SCIM 2.0 endpoints")]
+#[command(
+    name = "roster-sim",
+    version,
+    about = "Identity-provider simulator for SCIM 2.0 endpoints"
+)]
 struct Cli {
     /// The Tenant URL, e.g. http://127.0.0.1:8080/scim/v2/<org>.
     #[arg(long, env = "ROSTER_SIM_TENANT_URL", global = true)]

@@ -76,9 +76,9 @@ pub enum GroupTask {
 impl GroupTask {
     pub fn group(&self) -> &GroupId {
         match self {
-            Self::Provision { group, .. } | Self::Rename { group, .. } | Self::Delete { group, .. } => {
-                group
-            }
+            Self::Provision { group, .. }
+            | Self::Rename { group, .. }
+            | Self::Delete { group, .. } => group,
         }
     }
 }

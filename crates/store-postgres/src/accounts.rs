@@ -240,7 +240,9 @@ async fn check_seat(
         "locking the organization's seats",
     )
     .await?
-    .ok_or_else(|| StoreError::internal("checking seats", format!("organization {org} vanished")))?;
+    .ok_or_else(|| {
+        StoreError::internal("checking seats", format!("organization {org} vanished"))
+    })?;
     let seats = to_u32(col(&row, "seats")?, "an organization's seats")?;
     let used = query_one(
         tx,

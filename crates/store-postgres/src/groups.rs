@@ -5,8 +5,8 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    AccountId, Group, GroupId, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange,
-    MembershipOutcome, OrgId, StoreError, display_name_key,
+    AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
+    MembershipChange, MembershipOutcome, OrgId, StoreError, display_name_key,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -153,7 +153,7 @@ pub(crate) async fn write(
 ) -> Result<(Group, MembershipOutcome), StoreError> {
     let GroupWrite {
         group,
-        expected_version,
+        expect,
         members,
     } = write;
     if group.org_id != org {
@@ -166,8 +166,8 @@ pub(crate) async fn write(
     let org = to_uuid(org)?;
     let attributes = Json(&group.attributes);
     let key = display_name_key(&group.display_name);
-    let row = match expected_version {
-        None => {
+    let row = match expect {
+        GroupExpect::New => {
             query_one(
                 tx,
                 &format!(
@@ -191,7 +191,7 @@ pub(crate) async fn write(
             )
             .await?
         }
-        Some(expected) => {
+        GroupExpect::Version(expected) => {
             // Locks the group's row until commit: concurrent writes to this group queue here,
             // then find the version moved and get a conflict instead of losing an update.
             query_opt(
@@ -215,6 +215,23 @@ pub(crate) async fn write(
                     &expected,
                 ],
                 "updating a group",
+            )
+            .await?
+            .ok_or(StoreError::VersionConflict)?
+        }
+        GroupExpect::MembersOnly => {
+            // Also locks the row, so membership changes to one group apply one after the
+            // other; the fields stay as stored (a concurrent rename is kept). A group deleted
+            // meanwhile is a conflict, as for a versioned write.
+            query_opt(
+                tx,
+                &format!(
+                    "UPDATE groups SET updated_at = $3, version = version + 1
+                     WHERE id = $1 AND org_id = $2
+                     RETURNING {COLUMNS}"
+                ),
+                &[&id, &org, &group.updated_at],
+                "touching a group",
             )
             .await?
             .ok_or(StoreError::VersionConflict)?
@@ -260,7 +277,11 @@ async fn apply_members(
         .await?;
     }
     if !change.remove.is_empty() {
-        let remove = change.remove.iter().map(to_uuid).collect::<Result<Vec<_>, _>>()?;
+        let remove = change
+            .remove
+            .iter()
+            .map(to_uuid)
+            .collect::<Result<Vec<_>, _>>()?;
         outcome.removed += execute(
             tx,
             "DELETE FROM memberships m

@@ -76,28 +76,28 @@ impl PostgresStore {
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         let client = pool::get(&self.pool).await?;
-        pool::query_one(&**client, "SELECT 1", &[], "pinging PostgreSQL").await?;
+        pool::query_one(&client, "SELECT 1", &[], "pinging PostgreSQL").await?;
         Ok(())
     }
 
     async fn insert_org(&self, org: &Org) -> Result<(), StoreError> {
-        orgs::insert(&**pool::get(&self.pool).await?, org).await
+        orgs::insert(&pool::get(&self.pool).await?, org).await
     }
 
     async fn org(&self, id: OrgId) -> Result<Option<Org>, StoreError> {
-        orgs::get(&**pool::get(&self.pool).await?, id).await
+        orgs::get(&pool::get(&self.pool).await?, id).await
     }
 
     async fn orgs(&self) -> Result<Vec<Org>, StoreError> {
-        orgs::all(&**pool::get(&self.pool).await?).await
+        orgs::all(&pool::get(&self.pool).await?).await
     }
 
     async fn update_org(&self, org: &Org) -> Result<(), StoreError> {
-        orgs::update(&**pool::get(&self.pool).await?, org).await
+        orgs::update(&pool::get(&self.pool).await?, org).await
     }
 
     async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError> {
-        orgs::seats_used(&**pool::get(&self.pool).await?, scope.org_id()).await
+        orgs::seats_used(&pool::get(&self.pool).await?, scope.org_id()).await
     }
 
     async fn install_scim_token(
@@ -107,13 +107,16 @@ impl Store for PostgresStore {
         require_none: bool,
     ) -> Result<(), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client.transaction().await.context("starting a transaction")?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
         tokens::install(&tx, token, previous_valid_until, require_none).await?;
         tx.commit().await.context("committing a SCIM token")
     }
 
     async fn scim_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        tokens::by_hash(&**pool::get(&self.pool).await?, hash).await
+        tokens::by_hash(&pool::get(&self.pool).await?, hash).await
     }
 
     async fn valid_scim_tokens(
@@ -121,19 +124,19 @@ impl Store for PostgresStore {
         org: OrgId,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        tokens::valid(&**pool::get(&self.pool).await?, org, now).await
+        tokens::valid(&pool::get(&self.pool).await?, org, now).await
     }
 
     async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
-        tokens::revoke_all(&**pool::get(&self.pool).await?, org).await
+        tokens::revoke_all(&pool::get(&self.pool).await?, org).await
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        accounts::by_id(&**pool::get(&self.pool).await?, id).await
+        accounts::by_id(&pool::get(&self.pool).await?, id).await
     }
 
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
-        accounts::by_user_name(&**pool::get(&self.pool).await?, key).await
+        accounts::by_user_name(&pool::get(&self.pool).await?, key).await
     }
 
     async fn scim_accounts(
@@ -141,7 +144,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         lookup: &AccountLookup,
     ) -> Result<Vec<Account>, StoreError> {
-        accounts::scim_lookup(&**pool::get(&self.pool).await?, scope.org_id(), lookup).await
+        accounts::scim_lookup(&pool::get(&self.pool).await?, scope.org_id(), lookup).await
     }
 
     async fn scim_accounts_page(
@@ -150,12 +153,15 @@ impl Store for PostgresStore {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Account>, u64), StoreError> {
-        accounts::scim_page(&**pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+        accounts::scim_page(&pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client.transaction().await.context("starting a transaction")?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
         // An error returns before the commit; dropping the transaction rolls it back.
         let account = accounts::write(&tx, write).await?;
         tx.commit().await.context("committing an account")?;
@@ -167,7 +173,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         lookup: &GroupLookup,
     ) -> Result<Vec<Group>, StoreError> {
-        groups::lookup(&**pool::get(&self.pool).await?, scope.org_id(), lookup).await
+        groups::lookup(&pool::get(&self.pool).await?, scope.org_id(), lookup).await
     }
 
     async fn scim_groups_page(
@@ -176,7 +182,7 @@ impl Store for PostgresStore {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError> {
-        groups::page(&**pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+        groups::page(&pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
     }
 
     async fn group_members(
@@ -184,7 +190,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         group: GroupId,
     ) -> Result<Vec<Member>, StoreError> {
-        groups::members(&**pool::get(&self.pool).await?, scope.org_id(), group).await
+        groups::members(&pool::get(&self.pool).await?, scope.org_id(), group).await
     }
 
     async fn is_member(
@@ -193,7 +199,13 @@ impl Store for PostgresStore {
         group: GroupId,
         account: AccountId,
     ) -> Result<bool, StoreError> {
-        groups::is_member(&**pool::get(&self.pool).await?, scope.org_id(), group, account).await
+        groups::is_member(
+            &pool::get(&self.pool).await?,
+            scope.org_id(),
+            group,
+            account,
+        )
+        .await
     }
 
     async fn write_group(
@@ -202,26 +214,29 @@ impl Store for PostgresStore {
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client.transaction().await.context("starting a transaction")?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
         let written = groups::write(&tx, scope.org_id(), write).await?;
         tx.commit().await.context("committing a group")?;
         Ok(written)
     }
 
     async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
-        groups::delete(&**pool::get(&self.pool).await?, scope.org_id(), group).await
+        groups::delete(&pool::get(&self.pool).await?, scope.org_id(), group).await
     }
 
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
-        log::append(&**pool::get(&self.pool).await?, entry).await
+        log::append(&pool::get(&self.pool).await?, entry).await
     }
 
     async fn log_entries(&self, scope: OrgScope, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
-        log::newest(&**pool::get(&self.pool).await?, scope.org_id(), limit).await
+        log::newest(&pool::get(&self.pool).await?, scope.org_id(), limit).await
     }
 
     async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {
-        log::trim(&**pool::get(&self.pool).await?, before, keep_per_org).await
+        log::trim(&pool::get(&self.pool).await?, before, keep_per_org).await
     }
 
     async fn purge_deactivated(
@@ -232,9 +247,9 @@ impl Store for PostgresStore {
     ) -> Result<Vec<Account>, StoreError> {
         let client = pool::get(&self.pool).await?;
         if dry_run {
-            accounts::deactivated_before(&**client, scope.org_id(), deactivated_before).await
+            accounts::deactivated_before(&client, scope.org_id(), deactivated_before).await
         } else {
-            accounts::purge(&**client, scope.org_id(), deactivated_before).await
+            accounts::purge(&client, scope.org_id(), deactivated_before).await
         }
     }
 }

@@ -11,7 +11,10 @@ use crate::{
     pool::{execute, query},
 };
 
-pub(crate) async fn append(client: &impl GenericClient, entry: &LogEntry) -> Result<(), StoreError> {
+pub(crate) async fn append(
+    client: &impl GenericClient,
+    entry: &LogEntry,
+) -> Result<(), StoreError> {
     execute(
         client,
         "INSERT INTO provisioning_log (org_id, at, operation, resource_type, resource_id, name,

@@ -62,7 +62,7 @@ pub(crate) async fn open(url: &str, options: PoolOptions) -> Result<Pool, StoreE
         .build()
         .map_err(|e| StoreError::internal("building the PostgreSQL pool", e))?;
     let client = pool.get().await.context("connecting to PostgreSQL")?;
-    query_one(&**client, "SELECT 1", &[], "pinging PostgreSQL").await?;
+    query_one(&client, "SELECT 1", &[], "pinging PostgreSQL").await?;
     Ok(pool)
 }
 

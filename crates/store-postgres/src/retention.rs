@@ -26,7 +26,7 @@ impl RetentionLock {
     pub async fn release(mut self) -> Result<(), StoreError> {
         if let Some(client) = self.client.as_ref() {
             execute(
-                &**client,
+                client,
                 "SELECT pg_advisory_unlock($1)",
                 &[&RETENTION_LOCK],
                 "releasing the retention lock",
@@ -51,7 +51,7 @@ impl Drop for RetentionLock {
 pub(crate) async fn try_lock(pool: &Pool) -> Result<Option<RetentionLock>, StoreError> {
     let client = pool::get(pool).await?;
     let row = query_one(
-        &**client,
+        &client,
         "SELECT pg_try_advisory_lock($1) AS locked",
         &[&RETENTION_LOCK],
         "taking the retention lock",

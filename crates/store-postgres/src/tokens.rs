@@ -79,12 +79,7 @@ pub(crate) async fn install(
         tx,
         "INSERT INTO scim_tokens (id, org_id, token_hash, created_at, expires_at)
          VALUES ($1, $2, $3, $4, NULL)",
-        &[
-            &token.id,
-            &org,
-            &token.hash.0.as_slice(),
-            &token.created_at,
-        ],
+        &[&token.id, &org, &token.hash.0.as_slice(), &token.created_at],
         "storing a token",
     )
     .await?;

@@ -26,13 +26,21 @@ pub(crate) fn scim_lookup(
     let org = org.to_string();
     let base = "org_id = ?1 AND scim_deleted = 0";
     match lookup {
-        AccountLookup::Id(id) => many(conn, &format!("{base} AND id = ?2"), &[&org, &id.to_string()]),
-        AccountLookup::UserNameKey(key) => {
-            many(conn, &format!("{base} AND user_name_key = ?2"), &[&org, key])
-        }
-        AccountLookup::ExternalId(external) => {
-            many(conn, &format!("{base} AND external_id = ?2"), &[&org, external])
-        }
+        AccountLookup::Id(id) => many(
+            conn,
+            &format!("{base} AND id = ?2"),
+            &[&org, &id.to_string()],
+        ),
+        AccountLookup::UserNameKey(key) => many(
+            conn,
+            &format!("{base} AND user_name_key = ?2"),
+            &[&org, key],
+        ),
+        AccountLookup::ExternalId(external) => many(
+            conn,
+            &format!("{base} AND external_id = ?2"),
+            &[&org, external],
+        ),
         AccountLookup::Active(active) => {
             many(conn, &format!("{base} AND active = ?2"), &[&org, active])
         }
@@ -192,7 +200,11 @@ pub(crate) fn delete(conn: &Connection, id: AccountId) -> Result<(), StoreError>
     Ok(())
 }
 
-fn one(conn: &Connection, condition: &str, args: &[&dyn ToSql]) -> Result<Option<Account>, StoreError> {
+fn one(
+    conn: &Connection,
+    condition: &str,
+    args: &[&dyn ToSql],
+) -> Result<Option<Account>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE {condition}");
     let mut stmt = conn.prepare_cached(&sql).context("reading an account")?;
     let row = stmt
@@ -202,7 +214,11 @@ fn one(conn: &Connection, condition: &str, args: &[&dyn ToSql]) -> Result<Option
     row.map(from_raw).transpose()
 }
 
-fn many(conn: &Connection, condition: &str, args: &[&dyn ToSql]) -> Result<Vec<Account>, StoreError> {
+fn many(
+    conn: &Connection,
+    condition: &str,
+    args: &[&dyn ToSql],
+) -> Result<Vec<Account>, StoreError> {
     paged(conn, condition, "", args)
 }
 
@@ -214,8 +230,9 @@ fn paged(
     paging: &str,
     args: &[&dyn ToSql],
 ) -> Result<Vec<Account>, StoreError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM accounts WHERE {condition} ORDER BY created_at, id {paging}");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE {condition} ORDER BY created_at, id {paging}"
+    );
     let mut stmt = conn.prepare_cached(&sql).context("listing accounts")?;
     let rows = stmt
         .query_map(args, raw)

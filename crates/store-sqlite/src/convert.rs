@@ -36,11 +36,15 @@ impl<T> Context<T> for rusqlite::Result<T> {
     }
 }
 
-pub(crate) fn to_json(map: &serde_json::Map<String, serde_json::Value>) -> Result<String, StoreError> {
+pub(crate) fn to_json(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, StoreError> {
     serde_json::to_string(map).map_err(|e| StoreError::internal("encoding attributes", e))
 }
 
-pub(crate) fn from_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+pub(crate) fn from_json(
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::internal("decoding stored attributes", e))
 }
 

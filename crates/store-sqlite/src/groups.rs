@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use roster_domain::{
-    AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange,
-    MembershipOutcome, OrgId, StoreError, display_name_key,
+    AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
+    MembershipChange, MembershipOutcome, OrgId, StoreError, display_name_key,
 };
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
@@ -21,13 +21,24 @@ pub(crate) fn lookup(
 ) -> Result<Vec<Group>, StoreError> {
     let org = org.to_string();
     match lookup {
-        GroupLookup::Id(id) => many(conn, "org_id = ?1 AND id = ?2", "", &[&org, &id.to_string()]),
-        GroupLookup::DisplayNameKey(key) => {
-            many(conn, "org_id = ?1 AND display_name_key = ?2", "", &[&org, key])
-        }
-        GroupLookup::ExternalId(external) => {
-            many(conn, "org_id = ?1 AND external_id = ?2", "", &[&org, external])
-        }
+        GroupLookup::Id(id) => many(
+            conn,
+            "org_id = ?1 AND id = ?2",
+            "",
+            &[&org, &id.to_string()],
+        ),
+        GroupLookup::DisplayNameKey(key) => many(
+            conn,
+            "org_id = ?1 AND display_name_key = ?2",
+            "",
+            &[&org, key],
+        ),
+        GroupLookup::ExternalId(external) => many(
+            conn,
+            "org_id = ?1 AND external_id = ?2",
+            "",
+            &[&org, external],
+        ),
         GroupLookup::WithMember(account) => many(
             conn,
             "org_id = ?1 AND id IN (SELECT group_id FROM memberships WHERE account_id = ?2)",
@@ -60,11 +71,20 @@ pub(crate) fn page(
         .context("counting groups")?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let groups = many(conn, "org_id = ?1", "LIMIT ?2 OFFSET ?3", &[&org, &limit, &offset])?;
+    let groups = many(
+        conn,
+        "org_id = ?1",
+        "LIMIT ?2 OFFSET ?3",
+        &[&org, &limit, &offset],
+    )?;
     Ok((groups, total.unsigned_abs()))
 }
 
-pub(crate) fn members(conn: &Connection, org: OrgId, group: GroupId) -> Result<Vec<Member>, StoreError> {
+pub(crate) fn members(
+    conn: &Connection,
+    org: OrgId,
+    group: GroupId,
+) -> Result<Vec<Member>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT a.id, a.user_name, a.display_name, m.source, a.scim_managed
@@ -242,7 +262,13 @@ fn apply_members(
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
             )
             .and_then(|mut s| {
-                s.execute(params![group, account.to_string(), org, change.source.as_str(), now])
+                s.execute(params![
+                    group,
+                    account.to_string(),
+                    org,
+                    change.source.as_str(),
+                    now
+                ])
             })
             .context("adding a member")?;
         outcome.added += inserted as u64;
@@ -252,7 +278,11 @@ fn apply_members(
 
 /// Members the given source may remove: all of them for an administrator; for SCIM, its own
 /// memberships and those of accounts it manages (SPEC §2.7).
-fn removable(conn: &Connection, group: &str, source: MemberSource) -> Result<Vec<String>, StoreError> {
+fn removable(
+    conn: &Connection,
+    group: &str,
+    source: MemberSource,
+) -> Result<Vec<String>, StoreError> {
     let sql = match source {
         MemberSource::Manual => "SELECT account_id FROM memberships WHERE group_id = ?1",
         MemberSource::Scim => {
@@ -260,7 +290,9 @@ fn removable(conn: &Connection, group: &str, source: MemberSource) -> Result<Vec
              WHERE m.group_id = ?1 AND (m.source = 'scim' OR a.scim_managed = 1)"
         }
     };
-    let mut stmt = conn.prepare_cached(sql).context("listing removable members")?;
+    let mut stmt = conn
+        .prepare_cached(sql)
+        .context("listing removable members")?;
     let rows = stmt
         .query_map([group], |r| r.get::<_, String>(0))
         .context("listing removable members")?
@@ -269,7 +301,12 @@ fn removable(conn: &Connection, group: &str, source: MemberSource) -> Result<Vec
     Ok(rows)
 }
 
-fn remove(conn: &Connection, group: &str, account: AccountId, source: MemberSource) -> Result<u64, StoreError> {
+fn remove(
+    conn: &Connection,
+    group: &str,
+    account: AccountId,
+    source: MemberSource,
+) -> Result<u64, StoreError> {
     let sql = match source {
         MemberSource::Manual => "DELETE FROM memberships WHERE group_id = ?1 AND account_id = ?2",
         MemberSource::Scim => {
@@ -319,7 +356,8 @@ fn many(
     paging: &str,
     args: &[&dyn ToSql],
 ) -> Result<Vec<Group>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM groups WHERE {condition} ORDER BY created_at, id {paging}");
+    let sql =
+        format!("SELECT {COLUMNS} FROM groups WHERE {condition} ORDER BY created_at, id {paging}");
     let mut stmt = conn.prepare_cached(&sql).context("listing groups")?;
     let rows = stmt
         .query_map(args, raw)
@@ -329,7 +367,17 @@ fn many(
     rows.into_iter().map(from_raw).collect()
 }
 
-type RawGroup = (String, String, String, Option<String>, bool, String, i64, i64, i64);
+type RawGroup = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    i64,
+    i64,
+    i64,
+);
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
     Ok((

@@ -134,7 +134,9 @@ impl Store for SqliteStore {
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
-        self.pool.write(move |conn| accounts::write(conn, write)).await
+        self.pool
+            .write(move |conn| accounts::write(conn, write))
+            .await
     }
 
     async fn scim_groups(
@@ -142,7 +144,8 @@ impl Store for SqliteStore {
         scope: OrgScope,
         lookup: &GroupLookup,
     ) -> Result<Vec<Group>, StoreError> {
-        self.pool.read(|conn| groups::lookup(conn, scope.org_id(), lookup))
+        self.pool
+            .read(|conn| groups::lookup(conn, scope.org_id(), lookup))
     }
 
     async fn scim_groups_page(
@@ -196,7 +199,8 @@ impl Store for SqliteStore {
     }
 
     async fn log_entries(&self, scope: OrgScope, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
-        self.pool.read(|conn| log::newest(conn, scope.org_id(), limit))
+        self.pool
+            .read(|conn| log::newest(conn, scope.org_id(), limit))
     }
 
     async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {

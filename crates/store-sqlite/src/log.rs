@@ -30,7 +30,11 @@ pub(crate) fn append(conn: &Connection, entry: &LogEntry) -> Result<(), StoreErr
     Ok(())
 }
 
-pub(crate) fn newest(conn: &Connection, org: OrgId, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+pub(crate) fn newest(
+    conn: &Connection,
+    org: OrgId,
+    limit: u32,
+) -> Result<Vec<LogEntry>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT org_id, at, operation, resource_type, resource_id, name, outcome, status,
@@ -59,7 +63,19 @@ pub(crate) fn newest(conn: &Connection, org: OrgId, limit: u32) -> Result<Vec<Lo
         .context("reading the provisioning log")?;
     rows.into_iter()
         .map(
-            |(org, at, operation, resource_type, resource_id, name, outcome, status, detail, ms, rid)| {
+            |(
+                org,
+                at,
+                operation,
+                resource_type,
+                resource_id,
+                name,
+                outcome,
+                status,
+                detail,
+                ms,
+                rid,
+            )| {
                 Ok(LogEntry {
                     org_id: parse_id(&org, "a log entry's organization")?,
                     at: from_micros(at)?,

@@ -1,1 +1,143 @@
-//! Store conformance suite (in progress).
+//! The one store conformance suite: every documented behaviour of [`Store`], run against each
+//! implementation (SQLite and PostgreSQL) from its `tests/conformance.rs`, with an invariant
+//! check after each case (seats within limits, no membership across organizations, no dangling
+//! members). A dev-dependency only; it talks to stores through the trait and nothing else.
+//!
+//! A backend wires it in with [`store_conformance!`], naming an async function that returns a
+//! fresh, empty, migrated store (or `None` to skip, e.g. when no test server is configured):
+//!
+//! ```ignore
+//! async fn fresh() -> Option<roster_store_tests::Fixture> { ... }
+//! roster_store_tests::store_conformance!(fresh);
+//! ```
+//!
+//! Each case is a `pub async fn(Arc<dyn Store>)` that panics on a failed expectation, so the
+//! macro turns it into one `#[tokio::test]` and a failing case names itself.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test suite: a failed expectation is the report"
+)]
+
+pub mod accounts;
+pub mod groups;
+mod invariants;
+pub mod log;
+pub mod memberships;
+pub mod orgs;
+pub mod retention;
+pub mod seats;
+pub mod support;
+pub mod tokens;
+
+use std::{any::Any, future::Future, sync::Arc};
+
+use roster_domain::Store;
+
+pub use invariants::check_invariants;
+
+/// A fresh store for one case, and whatever must outlive it (a temporary directory, a test
+/// database to drop). Fields drop in order: the store first, then the guard.
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    guard: Option<Box<dyn Any + Send>>,
+}
+
+impl Fixture {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store, guard: None }
+    }
+
+    /// Keeps `guard` alive until the case and its invariant check are done.
+    pub fn with_guard(mut self, guard: impl Any + Send) -> Self {
+        self.guard = Some(Box::new(guard));
+        self
+    }
+}
+
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("store", &self.store)
+            .field("guard", &self.guard.is_some())
+            .finish()
+    }
+}
+
+/// Runs one case on a fresh store from `make`, then checks the invariants. `make` returning
+/// `None` skips the case (it says why).
+pub async fn run<M, MF, C, CF>(make: M, case: C)
+where
+    M: FnOnce() -> MF,
+    MF: Future<Output = Option<Fixture>>,
+    C: FnOnce(Arc<dyn Store>) -> CF,
+    CF: Future<Output = ()>,
+{
+    let Some(fixture) = make().await else {
+        return;
+    };
+    case(Arc::clone(&fixture.store)).await;
+    check_invariants(fixture.store.as_ref()).await;
+    drop(fixture);
+}
+
+/// Generates one `#[tokio::test]` per conformance case, each on a fresh store from `$make`
+/// (`async fn() -> Option<Fixture>`). The calling crate needs `tokio` as a dev-dependency.
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:path) => {
+        $crate::store_conformance!(@cases $make;
+            orgs::orgs_round_trip_exactly_and_list_oldest_first,
+            orgs::inserting_an_existing_org_id_is_a_unique_violation,
+            orgs::seats_used_counts_active_accounts_of_the_org_only,
+            tokens::first_token_installs_only_when_none_is_current,
+            tokens::rotation_with_grace_keeps_the_previous_token_until_it_expires,
+            tokens::rotation_without_grace_revokes_the_previous_token_at_once,
+            tokens::revoking_removes_every_token_of_the_org_only,
+            accounts::account_insert_sets_version_one_and_round_trips,
+            accounts::account_update_needs_the_current_version,
+            accounts::user_name_is_unique_platform_wide_ignoring_case,
+            accounts::account_lookups_answer_every_variant,
+            accounts::scim_deleted_accounts_are_invisible_to_scim_only,
+            accounts::account_pages_follow_listing_order_with_total,
+            accounts::end_scim_memberships_ends_only_scim_memberships,
+            seats::seat_limit_refuses_with_exact_counts_and_writes_nothing,
+            seats::reactivation_takes_a_seat_and_deactivation_frees_one,
+            seats::twenty_concurrent_inserts_take_exactly_five_seats,
+            seats::concurrent_reactivations_take_exactly_the_free_seats,
+            groups::group_insert_round_trips_with_version_one,
+            groups::versioned_group_update_needs_the_current_version,
+            groups::members_only_write_keeps_fields_and_bumps_version,
+            groups::display_name_is_unique_per_org_ignoring_case,
+            groups::group_lookups_answer_every_variant,
+            groups::group_pages_follow_listing_order_with_total,
+            groups::delete_group_removes_its_memberships_not_its_accounts,
+            groups::group_writes_stay_in_their_scope,
+            memberships::members_list_sources_and_managed_flags_by_user_name,
+            memberships::scim_add_keeps_a_manual_membership_manual,
+            memberships::scim_remove_takes_only_scim_or_managed_memberships,
+            memberships::scim_replace_sets_managed_members_and_keeps_hand_added_ones,
+            memberships::manual_changes_touch_every_membership,
+            memberships::members_outside_the_org_are_skipped_and_reported,
+            memberships::repeated_changes_are_idempotent,
+            memberships::fifty_concurrent_adds_and_removes_end_exactly_right,
+            memberships::concurrent_adds_of_one_member_add_it_once,
+            memberships::versioned_writers_racing_on_one_group_lose_no_update,
+            log::log_round_trips_and_lists_newest_first,
+            log::trim_removes_old_entries_and_keeps_the_newest_per_org,
+            retention::purge_dry_run_lists_without_deleting,
+            retention::purge_is_strictly_before_and_removes_memberships,
+            retention::concurrent_purges_delete_each_account_once,
+        );
+    };
+    (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                $crate::run($make, $crate::$module::$case).await;
+            }
+        )*
+    };
+}

@@ -22,7 +22,12 @@ async fn render(
 ) -> Result<Value, ApiError> {
     let base = state.tenant_url(tenant);
     let members = if projection.includes(&GROUP_RESOURCE, "members") {
-        Some(state.roster.scim_group_members(tenant.0, group, &base).await?)
+        Some(
+            state
+                .roster
+                .scim_group_members(tenant.0, group, &base)
+                .await?,
+        )
     } else {
         None
     };
@@ -95,7 +100,10 @@ pub async fn create_group(
     note.name(display_name_of(&body));
     let projection = params.projection(&GROUP_RESOURCE)?;
     let outcome = state.roster.scim_create_group(tenant.0, &body).await?;
-    note.resource(&outcome.group.id.to_string(), Some(&outcome.group.display_name));
+    note.resource(
+        &outcome.group.id.to_string(),
+        Some(&outcome.group.display_name),
+    );
     log_skipped(&state, tenant, "POST /Groups", &outcome);
     let body = render(&state, tenant, &outcome.group, &projection).await?;
     Ok(Scim::resource(StatusCode::CREATED, body))

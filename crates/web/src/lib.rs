@@ -84,7 +84,10 @@ pub fn app(state: AppState) -> Router {
                 .patch(users::patch_user)
                 .delete(users::delete_user),
         )
-        .route("/Groups", get(groups::list_groups).post(groups::create_group))
+        .route(
+            "/Groups",
+            get(groups::list_groups).post(groups::create_group),
+        )
         .route("/Groups/.search", post(groups::search_groups))
         .route(
             "/Groups/{id}",

@@ -78,7 +78,11 @@ pub(crate) fn note_scope(parts: &Parts, scope: OrgScope) {
     }
 }
 
-pub async fn provisioning_log(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn provisioning_log(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let route = request
@@ -111,7 +115,11 @@ pub async fn provisioning_log(State(state): State<AppState>, mut request: Reques
     } else if route.starts_with("/Groups") {
         "Group"
     } else {
-        route.trim_start_matches('/').split('/').next().unwrap_or("")
+        route
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
     };
     let entry = LogEntry {
         org_id: scope.org_id(),
@@ -120,9 +128,16 @@ pub async fn provisioning_log(State(state): State<AppState>, mut request: Reques
         resource_type: resource_type.to_owned(),
         resource_id: noted.resource_id,
         name: noted.name,
-        outcome: if status.is_success() { Outcome::Success } else { Outcome::Failure },
+        outcome: if status.is_success() {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
         status: status.as_u16(),
-        detail: response.extensions().get::<ScimError>().map(|e| e.detail.clone()),
+        detail: response
+            .extensions()
+            .get::<ScimError>()
+            .map(|e| e.detail.clone()),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         client_request_id,
     };

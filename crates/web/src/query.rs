@@ -53,7 +53,11 @@ impl Params {
             let text = match value {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
-                Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
                 _ => continue,
             };
             pairs.push((key.clone(), text));
@@ -91,7 +95,14 @@ impl Params {
                 )));
             }
         };
-        ListRequest::new(rt, self.get("filter"), start_index, count, self.get("sortBy"), descending)
+        ListRequest::new(
+            rt,
+            self.get("filter"),
+            start_index,
+            count,
+            self.get("sortBy"),
+            descending,
+        )
     }
 }
 

@@ -10,12 +10,7 @@ use roster_scim::{Projection, list_response, schema::USER_RESOURCE};
 use serde_json::Value;
 
 use crate::{
-    ApiError, AppState,
-    auth::Tenant,
-    body::ScimJson,
-    log::LogNote,
-    query::Params,
-    response::Scim,
+    ApiError, AppState, auth::Tenant, body::ScimJson, log::LogNote, query::Params, response::Scim,
 };
 
 fn render(state: &AppState, tenant: Tenant, account: &Account, projection: &Projection) -> Value {
@@ -47,7 +42,10 @@ pub async fn create_user(
     let projection = params.projection(&USER_RESOURCE)?;
     let (account, _) = state.roster.scim_create_user(tenant.0, &body).await?;
     note.resource(&account.id.to_string(), Some(&account.user_name));
-    Ok(Scim::resource(StatusCode::CREATED, render(&state, tenant, &account, &projection)))
+    Ok(Scim::resource(
+        StatusCode::CREATED,
+        render(&state, tenant, &account, &projection),
+    ))
 }
 
 pub async fn get_user(
@@ -68,10 +66,18 @@ pub async fn get_user(
     {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    Ok(Scim::resource(StatusCode::OK, render(&state, tenant, &account, &projection)).into_response())
+    Ok(Scim::resource(
+        StatusCode::OK,
+        render(&state, tenant, &account, &projection),
+    )
+    .into_response())
 }
 
-pub async fn list_users(State(state): State<AppState>, tenant: Tenant, params: Params) -> Result<Scim, ApiError> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    params: Params,
+) -> Result<Scim, ApiError> {
     list(&state, tenant, &params).await
 }
 
@@ -115,7 +121,10 @@ pub async fn replace_user(
         .scim_replace_user(tenant.0, &id, &body, if_match(&headers))
         .await?;
     note.resource(&id, Some(&account.user_name));
-    Ok(Scim::resource(StatusCode::OK, render(&state, tenant, &account, &projection)))
+    Ok(Scim::resource(
+        StatusCode::OK,
+        render(&state, tenant, &account, &projection),
+    ))
 }
 
 /// PATCH answers 200 with the resource (ENTRA.md: what Entra expects for users).
@@ -135,7 +144,10 @@ pub async fn patch_user(
         .scim_patch_user(tenant.0, &id, &body, if_match(&headers))
         .await?;
     note.resource(&id, Some(&account.user_name));
-    Ok(Scim::resource(StatusCode::OK, render(&state, tenant, &account, &projection)))
+    Ok(Scim::resource(
+        StatusCode::OK,
+        render(&state, tenant, &account, &projection),
+    ))
 }
 
 pub async fn delete_user(

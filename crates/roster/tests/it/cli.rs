@@ -178,3 +178,105 @@ fn human_output_shows_the_token_once_with_instructions() {
     assert!(text.contains("Secret token:  roster_"), "{text}");
     assert!(text.contains("not shown again"), "{text}");
 }
+
+#[test]
+fn accounts_groups_and_the_log_through_the_cli() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org",
+        "create",
+        "--name",
+        "Ridgemont",
+        "--kind",
+        "school",
+        "--seats",
+        "2",
+    ]);
+    let id = org["id"].as_str().unwrap();
+
+    let solo = cli.json(&[
+        "user",
+        "add",
+        "--user-name",
+        "solo@x.org",
+        "--display-name",
+        "Solo",
+    ]);
+    assert_eq!(solo["org"], serde_json::Value::Null);
+    assert_eq!(solo["role"], "learner");
+    assert_eq!(solo["scim_managed"], false);
+
+    let teacher = cli.json(&[
+        "user",
+        "add",
+        "--org",
+        id,
+        "--user-name",
+        "t@x.org",
+        "--role",
+        "teacher",
+    ]);
+    assert_eq!(teacher["role"], "teacher");
+    assert_eq!(teacher["org"], id);
+    assert_eq!(cli.json(&["org", "show", id])["seats_used"], 1);
+
+    let invited = cli.json(&["user", "invite", "--org", id, "--user-name", "SOLO@x.org"]);
+    assert_eq!(invited["org"], id);
+    assert_eq!(invited["role"], "learner", "invitation keeps the role");
+    cli.json(&["user", "add", "--user-name", "third@x.org"]);
+    let refused = cli.fails(&["user", "invite", "--org", id, "--user-name", "third@x.org"]);
+    assert!(refused.contains("seat limit reached: 2 of 2"), "{refused}");
+
+    let shown = cli.json(&["user", "show", "solo@x.org"]);
+    for key in ["id", "user_name", "org", "role", "active", "scim_managed"] {
+        assert!(shown.get(key).is_some(), "user show prints {key}");
+    }
+
+    cli.json(&["group", "create", "--org", id, "--name", "Staff"]);
+    let group = cli.json(&[
+        "group",
+        "add-member",
+        "--org",
+        id,
+        "--group",
+        "staff",
+        "--user-name",
+        "t@x.org",
+    ]);
+    assert_eq!(group["members"][0]["user_name"], "t@x.org");
+    assert_eq!(group["members"][0]["source"], "manual");
+    assert_eq!(
+        cli.json(&["group", "show", "--org", id, "--group", "Staff"]),
+        group
+    );
+
+    let log = cli.json(&["log", id, "--limit", "5"]);
+    assert_eq!(log, serde_json::json!([]), "nothing provisioned yet");
+}
+
+#[test]
+fn retention_run_from_the_cli_honours_now_and_dry_run() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "R", "--kind", "business", "--seats", "5",
+    ]);
+    let id = org["id"].as_str().unwrap();
+    cli.json(&["org", "update", id, "--retention-days", "1"]);
+    let report = cli.json(&[
+        "retention",
+        "run",
+        "--now",
+        "2999-01-01T00:00:00Z",
+        "--dry-run",
+    ]);
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(
+        report["purged"],
+        serde_json::json!([]),
+        "no deactivated accounts"
+    );
+    assert!(
+        cli.fails(&["retention", "run", "--now", "yesterday"])
+            .contains("RFC 3339")
+    );
+}

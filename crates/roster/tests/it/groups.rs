@@ -34,7 +34,11 @@ async fn member_ids(app: &TestApp, tenant: &Tenant, group: &str) -> Vec<String> 
     assert_eq!(response.status, 200, "{:#}", response.body);
     let mut ids: Vec<String> = response.body["members"]
         .as_array()
-        .map(|m| m.iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect())
+        .map(|m| {
+            m.iter()
+                .map(|m| m["value"].as_str().unwrap().to_owned())
+                .collect()
+        })
         .unwrap_or_default();
     ids.sort();
     ids
@@ -49,50 +53,125 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
 async fn entra_group_lifecycle_in_the_default_dialect() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let (a, b) = (app.create_user(&tenant, "a@x.org").await, app.create_user(&tenant, "b@x.org").await);
+    let (a, b) = (
+        app.create_user(&tenant, "a@x.org").await,
+        app.create_user(&tenant, "b@x.org").await,
+    );
     let group = create_group(&app, &tenant, "Biology 101").await;
 
-    let add = patch(json!([{"op": "Add", "path": "members", "value": [{"value": a}, {"$ref": null, "value": b}]}]));
+    let add = patch(
+        json!([{"op": "Add", "path": "members", "value": [{"value": a}, {"$ref": null, "value": b}]}]),
+    );
     let response = app.patch(&tenant, &format!("/Groups/{group}"), &add).await;
     assert_eq!(response.status, 204, "{:#}", response.body);
-    assert_eq!(member_ids(&app, &tenant, &group).await, sorted(vec![a.clone(), b.clone()]));
+    assert_eq!(
+        member_ids(&app, &tenant, &group).await,
+        sorted(vec![a.clone(), b.clone()])
+    );
 
     // Re-sent adds change nothing.
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &add).await.status, 204);
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &add)
+            .await
+            .status,
+        204
+    );
     assert_eq!(member_ids(&app, &tenant, &group).await.len(), 2);
 
     // `Remove` with a value array removes those members only, never the whole group.
     let remove = patch(json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &remove).await.status, 204);
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &remove)
+            .await
+            .status,
+        204
+    );
     assert_eq!(member_ids(&app, &tenant, &group).await, vec![b.clone()]);
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &remove).await.status, 204, "idempotent");
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &remove)
+            .await
+            .status,
+        204,
+        "idempotent"
+    );
 
     let rename = patch(json!([{"op": "Replace", "path": "displayName", "value": "Biology 102"}]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &rename).await.status, 204);
-    let found = app.scim_get(&tenant, "/Groups?excludedAttributes=members&filter=displayName+eq+%22biology+102%22").await;
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &rename)
+            .await
+            .status,
+        204
+    );
+    let found = app
+        .scim_get(
+            &tenant,
+            "/Groups?excludedAttributes=members&filter=displayName+eq+%22biology+102%22",
+        )
+        .await;
     assert_eq!(found.body["totalResults"], 1);
-    assert!(found.body["Resources"][0].get("members").is_none(), "members excluded");
+    assert!(
+        found.body["Resources"][0].get("members").is_none(),
+        "members excluded"
+    );
 
-    assert_eq!(app.delete(&tenant, &format!("/Groups/{group}")).await.status, 204);
-    app.scim_get(&tenant, &format!("/Groups/{group}")).await.assert_scim_error(404, None);
-    app.delete(&tenant, &format!("/Groups/{group}")).await.assert_scim_error(404, None);
-    assert_eq!(app.scim_get(&tenant, &format!("/Users/{b}")).await.status, 200, "accounts are untouched");
+    assert_eq!(
+        app.delete(&tenant, &format!("/Groups/{group}"))
+            .await
+            .status,
+        204
+    );
+    app.scim_get(&tenant, &format!("/Groups/{group}"))
+        .await
+        .assert_scim_error(404, None);
+    app.delete(&tenant, &format!("/Groups/{group}"))
+        .await
+        .assert_scim_error(404, None);
+    assert_eq!(
+        app.scim_get(&tenant, &format!("/Users/{b}")).await.status,
+        200,
+        "accounts are untouched"
+    );
 }
 
 #[tokio::test]
 async fn entra_group_patches_in_the_flag_dialect() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::Business, 10).await;
-    let (a, b) = (app.create_user(&tenant, "a@x.org").await, app.create_user(&tenant, "b@x.org").await);
+    let (a, b) = (
+        app.create_user(&tenant, "a@x.org").await,
+        app.create_user(&tenant, "b@x.org").await,
+    );
     let group = create_group(&app, &tenant, "Sales").await;
-    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": a}, {"value": b}]}]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}?aadOptscim062020"), &add).await.status, 204);
+    let add =
+        patch(json!([{"op": "add", "path": "members", "value": [{"value": a}, {"value": b}]}]));
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}?aadOptscim062020"), &add)
+            .await
+            .status,
+        204
+    );
     let remove = patch(json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &remove).await.status, 204);
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &remove)
+            .await
+            .status,
+        204
+    );
     assert_eq!(member_ids(&app, &tenant, &group).await, vec![b.clone()]);
-    let rename = patch(json!([{"op": "replace", "value": {"id": group, "displayName": "Sales EMEA"}}]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &rename).await.status, 204);
-    let read = app.scim_get(&tenant, &format!("/Groups/{group}?excludedAttributes=members")).await;
+    let rename =
+        patch(json!([{"op": "replace", "value": {"id": group, "displayName": "Sales EMEA"}}]));
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &rename)
+            .await
+            .status,
+        204
+    );
+    let read = app
+        .scim_get(
+            &tenant,
+            &format!("/Groups/{group}?excludedAttributes=members"),
+        )
+        .await;
     assert_eq!(read.body["displayName"], "Sales EMEA");
     assert!(read.body.get("members").is_none());
 }
@@ -103,7 +182,13 @@ async fn patch_with_attributes_answers_200_with_the_resource() {
     let tenant = app.tenant(OrgKind::Business, 10).await;
     let group = create_group(&app, &tenant, "Ops").await;
     let rename = patch(json!([{"op": "replace", "path": "displayName", "value": "Ops 2"}]));
-    let response = app.patch(&tenant, &format!("/Groups/{group}?attributes=displayName"), &rename).await;
+    let response = app
+        .patch(
+            &tenant,
+            &format!("/Groups/{group}?attributes=displayName"),
+            &rename,
+        )
+        .await;
     assert_eq!(response.status, 200);
     assert_eq!(response.body["displayName"], "Ops 2");
 }
@@ -112,18 +197,41 @@ async fn patch_with_attributes_answers_200_with_the_resource() {
 async fn membership_check_query_of_the_older_engine() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let (a, b) = (app.create_user(&tenant, "a@x.org").await, app.create_user(&tenant, "b@x.org").await);
+    let (a, b) = (
+        app.create_user(&tenant, "a@x.org").await,
+        app.create_user(&tenant, "b@x.org").await,
+    );
     let group = create_group(&app, &tenant, "Art").await;
-    app.patch(&tenant, &format!("/Groups/{group}"), &patch(json!([{"op": "Add", "path": "members", "value": [{"value": a}]}]))).await;
-    let check = |u: &str| format!("/Groups?filter=id+eq+%22{group}%22+and+members+eq+%22{u}%22&attributes=id");
+    app.patch(
+        &tenant,
+        &format!("/Groups/{group}"),
+        &patch(json!([{"op": "Add", "path": "members", "value": [{"value": a}]}])),
+    )
+    .await;
+    let check = |u: &str| {
+        format!("/Groups?filter=id+eq+%22{group}%22+and+members+eq+%22{u}%22&attributes=id")
+    };
     let yes = app.scim_get(&tenant, &check(&a)).await;
     assert_eq!(yes.body["totalResults"], 1, "{:#}", yes.body);
-    let mut keys: Vec<&String> = yes.body["Resources"][0].as_object().unwrap().keys().collect();
+    let mut keys: Vec<&String> = yes.body["Resources"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     keys.sort();
-    assert_eq!(keys, ["id", "schemas"], "attributes=id returns id (and schemas) only");
+    assert_eq!(
+        keys,
+        ["id", "schemas"],
+        "attributes=id returns id (and schemas) only"
+    );
     let no = app.scim_get(&tenant, &check(&b)).await;
     assert_eq!(no.body["totalResults"], 0);
-    let by_member = app.scim_get(&tenant, &format!("/Groups?filter=members.value+eq+%22{a}%22")).await;
+    let by_member = app
+        .scim_get(
+            &tenant,
+            &format!("/Groups?filter=members.value+eq+%22{a}%22"),
+        )
+        .await;
     assert_eq!(by_member.body["totalResults"], 1);
 }
 
@@ -131,16 +239,32 @@ async fn membership_check_query_of_the_older_engine() {
 async fn post_of_a_hand_made_group_name_adopts_it_and_a_second_post_is_409() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let manual = app.roster.create_group(tenant.org, "Chess Club").await.unwrap();
-    let matched = app.scim_get(&tenant, "/Groups?excludedAttributes=members&filter=displayName+eq+%22CHESS+CLUB%22").await;
-    assert_eq!(matched.body["totalResults"], 1, "hand-made groups are visible to SCIM filters");
+    let manual = app
+        .roster
+        .create_group(tenant.org, "Chess Club")
+        .await
+        .unwrap();
+    let matched = app
+        .scim_get(
+            &tenant,
+            "/Groups?excludedAttributes=members&filter=displayName+eq+%22CHESS+CLUB%22",
+        )
+        .await;
+    assert_eq!(
+        matched.body["totalResults"], 1,
+        "hand-made groups are visible to SCIM filters"
+    );
     let adopted = app.post(&tenant, "/Groups", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "chess club", "externalId": "e-1"})).await;
     assert_eq!(adopted.status, 201, "{:#}", adopted.body);
     assert_eq!(adopted.body["id"], manual.id.to_string());
     assert_eq!(adopted.body["externalId"], "e-1");
     let again = app.post(&tenant, "/Groups", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Chess Club"})).await;
     again.assert_scim_error(409, Some("uniqueness"));
-    let view = app.roster.group_view(tenant.org, "Chess Club").await.unwrap();
+    let view = app
+        .roster
+        .group_view(tenant.org, "Chess Club")
+        .await
+        .unwrap();
     assert!(view.group.scim_managed);
 }
 
@@ -149,28 +273,51 @@ async fn hand_added_members_survive_every_kind_of_scim_membership_write() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
     let scim_user = app.create_user(&tenant, "scim@x.org").await;
-    let hand = app.roster.add_account(Some(tenant.org), "hand@x.org", None, None).await.unwrap();
+    let hand = app
+        .roster
+        .add_account(Some(tenant.org), "hand@x.org", None, None)
+        .await
+        .unwrap();
     let group = create_group(&app, &tenant, "Drama").await;
-    app.roster.add_member(tenant.org, "Drama", "hand@x.org").await.unwrap();
+    app.roster
+        .add_member(tenant.org, "Drama", "hand@x.org")
+        .await
+        .unwrap();
     let hand_id = hand.id.to_string();
     let path = format!("/Groups/{group}");
 
     // The validator's replace of members, meant as an add.
-    let replace = patch(json!([{"op": "replace", "path": "members", "value": [{"value": scim_user}]}]));
+    let replace =
+        patch(json!([{"op": "replace", "path": "members", "value": [{"value": scim_user}]}]));
     assert_eq!(app.patch(&tenant, &path, &replace).await.status, 204);
-    assert_eq!(member_ids(&app, &tenant, &group).await, sorted(vec![scim_user.clone(), hand_id.clone()]));
+    assert_eq!(
+        member_ids(&app, &tenant, &group).await,
+        sorted(vec![scim_user.clone(), hand_id.clone()])
+    );
 
-    let remove_all_listed = patch(json!([{"op": "Remove", "path": "members", "value": [{"value": scim_user}, {"value": hand_id}]}]));
-    assert_eq!(app.patch(&tenant, &path, &remove_all_listed).await.status, 204);
-    assert_eq!(member_ids(&app, &tenant, &group).await, vec![hand_id.clone()]);
+    let remove_all_listed = patch(
+        json!([{"op": "Remove", "path": "members", "value": [{"value": scim_user}, {"value": hand_id}]}]),
+    );
+    assert_eq!(
+        app.patch(&tenant, &path, &remove_all_listed).await.status,
+        204
+    );
+    assert_eq!(
+        member_ids(&app, &tenant, &group).await,
+        vec![hand_id.clone()]
+    );
 
-    let remove_by_filter = patch(json!([{"op": "remove", "path": format!("members[value eq \"{hand_id}\"]")}]));
+    let remove_by_filter =
+        patch(json!([{"op": "remove", "path": format!("members[value eq \"{hand_id}\"]")}]));
     app.patch(&tenant, &path, &remove_by_filter).await;
     let remove_attribute = patch(json!([{"op": "remove", "path": "members"}]));
     app.patch(&tenant, &path, &remove_attribute).await;
     let put = app.put(&tenant, &path, &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Drama", "members": []})).await;
     assert_eq!(put.status, 200, "{:#}", put.body);
-    assert_eq!(member_ids(&app, &tenant, &group).await, vec![hand_id.clone()]);
+    assert_eq!(
+        member_ids(&app, &tenant, &group).await,
+        vec![hand_id.clone()]
+    );
 
     let view = app.roster.group_view(tenant.org, "Drama").await.unwrap();
     assert_eq!(view.members.len(), 1);
@@ -187,7 +334,12 @@ async fn add_and_remove_of_one_member_in_one_request_ends_without_it() {
         {"op": "add", "path": "members", "value": [{"value": a}]},
         {"op": "remove", "path": format!("members[value eq \"{a}\"]")}
     ]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &both).await.status, 204);
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &both)
+            .await
+            .status,
+        204
+    );
     assert!(member_ids(&app, &tenant, &group).await.is_empty());
 }
 
@@ -199,23 +351,50 @@ async fn members_of_other_organizations_are_skipped_and_logged() {
     let mine = app.create_user(&tenant, "mine@x.org").await;
     let theirs = app.create_user(&other, "theirs@x.org").await;
     let group = create_group(&app, &tenant, "Team").await;
-    let add = patch(json!([{"op": "Add", "path": "members", "value": [{"value": mine}, {"value": theirs}, {"value": "not-an-id"}]}]));
-    assert_eq!(app.patch(&tenant, &format!("/Groups/{group}"), &add).await.status, 204);
+    let add = patch(
+        json!([{"op": "Add", "path": "members", "value": [{"value": mine}, {"value": theirs}, {"value": "not-an-id"}]}]),
+    );
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &add)
+            .await
+            .status,
+        204
+    );
     assert_eq!(member_ids(&app, &tenant, &group).await, vec![mine]);
     let entries = app.wait_for_log(&tenant, 4).await;
-    let skipped: Vec<_> = entries.iter().filter(|e| e.outcome.as_str() == "skipped").collect();
+    let skipped: Vec<_> = entries
+        .iter()
+        .filter(|e| e.outcome.as_str() == "skipped")
+        .collect();
     assert_eq!(skipped.len(), 2, "{entries:#?}");
-    assert!(skipped.iter().any(|e| e.detail.as_deref().unwrap().contains(&theirs)));
+    assert!(
+        skipped
+            .iter()
+            .any(|e| e.detail.as_deref().unwrap().contains(&theirs))
+    );
 }
 
 #[tokio::test]
 async fn deleting_a_user_ends_its_scim_memberships_but_deactivation_keeps_them() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let (a, b) = (app.create_user(&tenant, "a@x.org").await, app.create_user(&tenant, "b@x.org").await);
+    let (a, b) = (
+        app.create_user(&tenant, "a@x.org").await,
+        app.create_user(&tenant, "b@x.org").await,
+    );
     let group = create_group(&app, &tenant, "Choir").await;
-    app.patch(&tenant, &format!("/Groups/{group}"), &patch(json!([{"op": "Add", "path": "members", "value": [{"value": a}, {"value": b}]}]))).await;
-    app.patch(&tenant, &format!("/Users/{a}"), &patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))).await;
+    app.patch(
+        &tenant,
+        &format!("/Groups/{group}"),
+        &patch(json!([{"op": "Add", "path": "members", "value": [{"value": a}, {"value": b}]}])),
+    )
+    .await;
+    app.patch(
+        &tenant,
+        &format!("/Users/{a}"),
+        &patch(json!([{"op": "Replace", "path": "active", "value": "False"}])),
+    )
+    .await;
     app.delete(&tenant, &format!("/Users/{b}")).await;
     assert_eq!(member_ids(&app, &tenant, &group).await, vec![a]);
 }
@@ -232,7 +411,12 @@ async fn fifty_parallel_single_member_adds_and_removes_end_exactly_right() {
     // The first 25 are members to begin with; then, all at once, the first 25 are removed and
     // the last 25 added.
     let initial: Vec<Value> = users[..25].iter().map(|u| json!({"value": u})).collect();
-    app.patch(&tenant, &format!("/Groups/{group}"), &patch(json!([{"op": "Add", "path": "members", "value": initial}]))).await;
+    app.patch(
+        &tenant,
+        &format!("/Groups/{group}"),
+        &patch(json!([{"op": "Add", "path": "members", "value": initial}])),
+    )
+    .await;
     let mut tasks = Vec::new();
     for (i, user) in users.iter().enumerate() {
         let op = if i < 25 {
@@ -240,7 +424,11 @@ async fn fifty_parallel_single_member_adds_and_removes_end_exactly_right() {
         } else {
             json!([{"op": "Add", "path": "members", "value": [{"value": user}]}])
         };
-        let (router, uri, token) = (app.router.clone(), format!("{}/Groups/{group}", tenant.base), tenant.token.clone());
+        let (router, uri, token) = (
+            app.router.clone(),
+            format!("{}/Groups/{group}", tenant.base),
+            tenant.token.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt;
             let request = axum::http::Request::patch(uri)
@@ -254,5 +442,8 @@ async fn fifty_parallel_single_member_adds_and_removes_end_exactly_right() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), 204);
     }
-    assert_eq!(member_ids(&app, &tenant, &group).await, sorted(users[25..].to_vec()));
+    assert_eq!(
+        member_ids(&app, &tenant, &group).await,
+        sorted(users[25..].to_vec())
+    );
 }

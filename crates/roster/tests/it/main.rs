@@ -13,6 +13,7 @@ mod cli;
 mod discovery;
 mod errors;
 mod groups;
+mod retention;
 mod serve;
 mod support;
 mod users;

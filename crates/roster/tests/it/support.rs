@@ -102,15 +102,33 @@ impl TestApp {
     }
 
     pub async fn post(&self, tenant: &Tenant, path: &str, body: &Value) -> TestResponse {
-        self.send_json("POST", &format!("{}{path}", tenant.base), &tenant.token, body).await
+        self.send_json(
+            "POST",
+            &format!("{}{path}", tenant.base),
+            &tenant.token,
+            body,
+        )
+        .await
     }
 
     pub async fn patch(&self, tenant: &Tenant, path: &str, body: &Value) -> TestResponse {
-        self.send_json("PATCH", &format!("{}{path}", tenant.base), &tenant.token, body).await
+        self.send_json(
+            "PATCH",
+            &format!("{}{path}", tenant.base),
+            &tenant.token,
+            body,
+        )
+        .await
     }
 
     pub async fn put(&self, tenant: &Tenant, path: &str, body: &Value) -> TestResponse {
-        self.send_json("PUT", &format!("{}{path}", tenant.base), &tenant.token, body).await
+        self.send_json(
+            "PUT",
+            &format!("{}{path}", tenant.base),
+            &tenant.token,
+            body,
+        )
+        .await
     }
 
     pub async fn delete(&self, tenant: &Tenant, path: &str) -> TestResponse {
@@ -122,7 +140,8 @@ impl TestApp {
     }
 
     pub async fn scim_get(&self, tenant: &Tenant, path: &str) -> TestResponse {
-        self.get(&format!("{}{path}", tenant.base), Some(&tenant.token)).await
+        self.get(&format!("{}{path}", tenant.base), Some(&tenant.token))
+            .await
     }
 
     /// Creates a user through SCIM and returns its id.

@@ -4,7 +4,7 @@
 use roster_domain::OrgKind;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, Tenant};
+use crate::support::{Tenant, TestApp};
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -35,7 +35,13 @@ async fn seats_used(app: &TestApp, tenant: &Tenant) -> u32 {
 async fn entra_create_returns_201_with_the_full_resource_and_headers() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let response = app.post(&tenant, "/Users", &entra_create("ada@example.org", json!(true))).await;
+    let response = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("ada@example.org", json!(true)),
+        )
+        .await;
     assert_eq!(response.status, 201, "{:#}", response.body);
     assert_eq!(response.content_type(), "application/scim+json");
     let body = &response.body;
@@ -47,13 +53,22 @@ async fn entra_create_returns_201_with_the_full_resource_and_headers() {
     assert_eq!(body["emails"][0]["value"], "ada@example.org");
     assert_eq!(body[ENTERPRISE]["employeeNumber"], "7");
     assert_eq!(body["schemas"], json!([CORE, ENTERPRISE]));
-    assert!(body.get("title").is_none(), "nulls are absent, never returned");
-    assert!(body.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:Usr").is_none());
+    assert!(
+        body.get("title").is_none(),
+        "nulls are absent, never returned"
+    );
+    assert!(
+        body.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:Usr")
+            .is_none()
+    );
     assert_eq!(body["meta"]["resourceType"], "User");
     let location = format!("https://roster.test{}/Users/{id}", tenant.base);
     assert_eq!(body["meta"]["location"], location);
     assert_eq!(response.headers["location"], location.as_str());
-    assert_eq!(response.headers["etag"], body["meta"]["version"].as_str().unwrap());
+    assert_eq!(
+        response.headers["etag"],
+        body["meta"]["version"].as_str().unwrap()
+    );
 
     let fetched = app.scim_get(&tenant, &format!("/Users/{id}")).await;
     assert_eq!(fetched.status, 200);
@@ -67,8 +82,16 @@ async fn scim_creates_accounts_with_the_lowest_role_of_the_organization() {
     let business = app.tenant(OrgKind::Business, 10).await;
     app.create_user(&school, "pupil@school.example").await;
     app.create_user(&business, "clerk@corp.example").await;
-    let pupil = app.roster.account_by_user_name("PUPIL@school.example").await.unwrap();
-    let clerk = app.roster.account_by_user_name("clerk@corp.example").await.unwrap();
+    let pupil = app
+        .roster
+        .account_by_user_name("PUPIL@school.example")
+        .await
+        .unwrap();
+    let clerk = app
+        .roster
+        .account_by_user_name("clerk@corp.example")
+        .await
+        .unwrap();
     assert_eq!(pupil.role.as_str(), "student");
     assert_eq!(clerk.role.as_str(), "learner");
     assert!(pupil.scim_managed);
@@ -78,12 +101,28 @@ async fn scim_creates_accounts_with_the_lowest_role_of_the_organization() {
 async fn string_booleans_from_entra_are_accepted() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let response = app.post(&tenant, "/Users", &entra_create("b@example.org", json!("True"))).await;
+    let response = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("b@example.org", json!("True")),
+        )
+        .await;
     assert_eq!(response.status, 201, "{:#}", response.body);
     assert_eq!(response.body["active"], true);
-    let inactive = app.post(&tenant, "/Users", &entra_create("c@example.org", json!("False"))).await;
+    let inactive = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("c@example.org", json!("False")),
+        )
+        .await;
     assert_eq!(inactive.body["active"], false);
-    assert_eq!(seats_used(&app, &tenant).await, 1, "an inactive account holds no seat");
+    assert_eq!(
+        seats_used(&app, &tenant).await,
+        1,
+        "an inactive account holds no seat"
+    );
 }
 
 #[tokio::test]
@@ -91,7 +130,13 @@ async fn duplicate_create_is_409_uniqueness_whatever_the_case() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
     app.create_user(&tenant, "Ada@Example.org").await;
-    let again = app.post(&tenant, "/Users", &entra_create("ada@example.ORG", json!(true))).await;
+    let again = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("ada@example.ORG", json!(true)),
+        )
+        .await;
     again.assert_scim_error(409, Some("uniqueness"));
     let list = app.scim_get(&tenant, "/Users").await;
     assert_eq!(list.body["totalResults"], 1, "nothing was written");
@@ -104,7 +149,12 @@ async fn parallel_duplicate_posts_create_exactly_one_account() {
     let body = entra_create("race@example.org", json!(true));
     let mut tasks = Vec::new();
     for _ in 0..12 {
-        let (router, base, token, body) = (app.router.clone(), tenant.base.clone(), tenant.token.clone(), body.clone());
+        let (router, base, token, body) = (
+            app.router.clone(),
+            tenant.base.clone(),
+            tenant.token.clone(),
+            body.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt;
             let request = axum::http::Request::post(format!("{base}/Users"))
@@ -119,8 +169,16 @@ async fn parallel_duplicate_posts_create_exactly_one_account() {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 11, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        11,
+        "{statuses:?}"
+    );
     assert_eq!(seats_used(&app, &tenant).await, 1);
 }
 
@@ -130,13 +188,34 @@ async fn creates_beyond_the_seat_limit_are_refused_with_limit_and_count() {
     let tenant = app.tenant(OrgKind::Business, 2).await;
     app.create_user(&tenant, "one@example.org").await;
     app.create_user(&tenant, "two@example.org").await;
-    let refused = app.post(&tenant, "/Users", &entra_create("three@example.org", json!(true))).await;
+    let refused = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("three@example.org", json!(true)),
+        )
+        .await;
     refused.assert_scim_error(409, None);
     let detail = refused.body["detail"].as_str().unwrap();
-    assert!(detail.contains("seat limit reached: 2 of 2 seats in use"), "{detail}");
-    assert!(app.roster.account_by_user_name("three@example.org").await.is_err(), "nothing written");
+    assert!(
+        detail.contains("seat limit reached: 2 of 2 seats in use"),
+        "{detail}"
+    );
+    assert!(
+        app.roster
+            .account_by_user_name("three@example.org")
+            .await
+            .is_err(),
+        "nothing written"
+    );
     // An inactive create takes no seat, so it is allowed.
-    let inactive = app.post(&tenant, "/Users", &entra_create("four@example.org", json!(false))).await;
+    let inactive = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("four@example.org", json!(false)),
+        )
+        .await;
     assert_eq!(inactive.status, 201);
 }
 
@@ -146,7 +225,11 @@ async fn parallel_creates_against_a_seat_limit_fill_exactly_the_seats() {
     let tenant = app.tenant(OrgKind::Business, 5).await;
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let (router, base, token) = (app.router.clone(), tenant.base.clone(), tenant.token.clone());
+        let (router, base, token) = (
+            app.router.clone(),
+            tenant.base.clone(),
+            tenant.token.clone(),
+        );
         let body = entra_create(&format!("u{i}@example.org"), json!(true));
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt;
@@ -183,10 +266,16 @@ async fn deactivation_by_string_false_keeps_the_account_visible_and_frees_the_se
     assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.body["active"], false);
     assert_eq!(seats_used(&app, &tenant).await, 0);
-    let found = app.scim_get(&tenant, "/Users?filter=userName+eq+%22ADA%40example.org%22").await;
+    let found = app
+        .scim_get(&tenant, "/Users?filter=userName+eq+%22ADA%40example.org%22")
+        .await;
     assert_eq!(found.body["totalResults"], 1);
     assert_eq!(found.body["Resources"][0]["active"], false);
-    let account = app.roster.account_by_user_name("ada@example.org").await.unwrap();
+    let account = app
+        .roster
+        .account_by_user_name("ada@example.org")
+        .await
+        .unwrap();
     assert!(account.deactivated_at.is_some());
 
     // The freed seat goes to someone else; reactivating Ada is then refused.
@@ -195,7 +284,9 @@ async fn deactivation_by_string_false_keeps_the_account_visible_and_frees_the_se
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "value": {"active": true}}]
     });
-    let refused = app.patch(&tenant, &format!("/Users/{id}"), &reactivate).await;
+    let refused = app
+        .patch(&tenant, &format!("/Users/{id}"), &reactivate)
+        .await;
     refused.assert_scim_error(409, None);
     assert!(refused.body["detail"].as_str().unwrap().contains("1 of 1"));
     let still = app.scim_get(&tenant, &format!("/Users/{id}")).await;
@@ -209,14 +300,26 @@ async fn delete_deactivates_then_every_scim_operation_on_the_id_is_404() {
     let id = app.create_user(&tenant, "ada@example.org").await;
     let deleted = app.delete(&tenant, &format!("/Users/{id}")).await;
     assert_eq!(deleted.status, 204);
-    app.scim_get(&tenant, &format!("/Users/{id}")).await.assert_scim_error(404, None);
-    app.delete(&tenant, &format!("/Users/{id}")).await.assert_scim_error(404, None);
+    app.scim_get(&tenant, &format!("/Users/{id}"))
+        .await
+        .assert_scim_error(404, None);
+    app.delete(&tenant, &format!("/Users/{id}"))
+        .await
+        .assert_scim_error(404, None);
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": true}]});
-    app.patch(&tenant, &format!("/Users/{id}"), &patch).await.assert_scim_error(404, None);
-    let found = app.scim_get(&tenant, "/Users?filter=userName+eq+%22ada%40example.org%22").await;
+    app.patch(&tenant, &format!("/Users/{id}"), &patch)
+        .await
+        .assert_scim_error(404, None);
+    let found = app
+        .scim_get(&tenant, "/Users?filter=userName+eq+%22ada%40example.org%22")
+        .await;
     assert_eq!(found.body["totalResults"], 0);
 
-    let account = app.roster.account_by_user_name("ada@example.org").await.unwrap();
+    let account = app
+        .roster
+        .account_by_user_name("ada@example.org")
+        .await
+        .unwrap();
     assert!(!account.active, "the account stays, deactivated");
     assert!(!account.scim_managed);
     assert_eq!(seats_used(&app, &tenant).await, 0);
@@ -228,11 +331,25 @@ async fn recreating_a_deleted_user_reactivates_the_retained_account() {
     let tenant = app.tenant(OrgKind::School, 10).await;
     let id = app.create_user(&tenant, "ada@example.org").await;
     app.delete(&tenant, &format!("/Users/{id}")).await;
-    let again = app.post(&tenant, "/Users", &entra_create("Ada@example.org", json!(true))).await;
+    let again = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("Ada@example.org", json!(true)),
+        )
+        .await;
     assert_eq!(again.status, 201, "{:#}", again.body);
-    assert_eq!(again.body["id"], id.as_str(), "the same account, not a duplicate");
+    assert_eq!(
+        again.body["id"],
+        id.as_str(),
+        "the same account, not a duplicate"
+    );
     assert_eq!(again.body["active"], true);
-    let account = app.roster.account_by_user_name("ada@example.org").await.unwrap();
+    let account = app
+        .roster
+        .account_by_user_name("ada@example.org")
+        .await
+        .unwrap();
     assert!(account.scim_managed && !account.scim_deleted);
 }
 
@@ -240,7 +357,14 @@ async fn recreating_a_deleted_user_reactivates_the_retained_account() {
 async fn entra_patch_shapes_update_attributes_in_both_dialects() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let id = app.post(&tenant, "/Users", &entra_create("ada@example.org", json!(true))).await.body["id"]
+    let id = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("ada@example.org", json!(true)),
+        )
+        .await
+        .body["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -253,7 +377,9 @@ async fn entra_patch_shapes_update_attributes_in_both_dialects() {
             {"op": "Add", "path": "title", "value": "Countess"}
         ]
     });
-    let response = app.patch(&tenant, &format!("/Users/{id}"), &default_dialect).await;
+    let response = app
+        .patch(&tenant, &format!("/Users/{id}"), &default_dialect)
+        .await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.body["name"]["givenName"], "Augusta");
     assert_eq!(response.body["emails"][0]["value"], "augusta@example.org");
@@ -268,7 +394,9 @@ async fn entra_patch_shapes_update_attributes_in_both_dialects() {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "9"
         }}]
     });
-    let response = app.patch(&tenant, &format!("/Users/{id}"), &flag_dialect).await;
+    let response = app
+        .patch(&tenant, &format!("/Users/{id}"), &flag_dialect)
+        .await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.body["displayName"], "Ada L");
     assert_eq!(response.body["name"]["givenName"], "Ada");
@@ -280,7 +408,13 @@ async fn entra_patch_shapes_update_attributes_in_both_dialects() {
 async fn etag_changes_with_each_write_and_if_match_is_honoured() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    let created = app.post(&tenant, "/Users", &entra_create("ada@example.org", json!(true))).await;
+    let created = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("ada@example.org", json!(true)),
+        )
+        .await;
     let id = created.body["id"].as_str().unwrap();
     let v1 = created.headers["etag"].to_str().unwrap().to_owned();
     let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "A"}]});
@@ -314,15 +448,28 @@ async fn put_replaces_attributes_and_keeps_the_role() {
     let response = app.put(&tenant, &format!("/Users/{id}"), &body).await;
     assert_eq!(response.status, 200, "{:#}", response.body);
     assert_eq!(response.body["name"]["familyName"], "K");
-    let account = app.roster.account_by_user_name("okta@example.org").await.unwrap();
-    assert_eq!(account.role.as_str(), "learner", "SCIM never changes a role");
+    let account = app
+        .roster
+        .account_by_user_name("okta@example.org")
+        .await
+        .unwrap();
+    assert_eq!(
+        account.role.as_str(),
+        "learner",
+        "SCIM never changes a role"
+    );
 }
 
 #[tokio::test]
 async fn filters_find_users_by_indexed_and_other_attributes() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    app.post(&tenant, "/Users", &entra_create("ada@example.org", json!(true))).await;
+    app.post(
+        &tenant,
+        "/Users",
+        &entra_create("ada@example.org", json!(true)),
+    )
+    .await;
     app.create_user(&tenant, "grace@example.org").await;
     for (filter, expected) in [
         ("userName eq \"ADA@EXAMPLE.ORG\"", 1),
@@ -335,8 +482,15 @@ async fn filters_find_users_by_indexed_and_other_attributes() {
         ("userName pr and not (userName eq \"ada@example.org\")", 1),
         ("meta.lastModified gt \"2000-01-01T00:00:00Z\"", 2),
     ] {
-        let encoded: String = filter.replace('%', "%25").replace(' ', "+").replace('"', "%22").replace('[', "%5B").replace(']', "%5D");
-        let response = app.scim_get(&tenant, &format!("/Users?filter={encoded}")).await;
+        let encoded: String = filter
+            .replace('%', "%25")
+            .replace(' ', "+")
+            .replace('"', "%22")
+            .replace('[', "%5B")
+            .replace(']', "%5D");
+        let response = app
+            .scim_get(&tenant, &format!("/Users?filter={encoded}"))
+            .await;
         assert_eq!(response.status, 200, "{filter}: {:#}", response.body);
         assert_eq!(response.body["totalResults"], expected, "{filter}");
     }
@@ -354,12 +508,28 @@ async fn list_pages_sorts_and_projects() {
     assert_eq!(page.body["totalResults"], 3);
     assert_eq!(page.body["itemsPerPage"], 1);
     assert_eq!(page.body["startIndex"], 2);
-    assert_eq!(page.body["Resources"][0]["userName"], "a@x.org", "creation order");
-    let sorted = app.scim_get(&tenant, "/Users?sortBy=userName&sortOrder=descending&attributes=userName").await;
-    let names: Vec<&str> = sorted.body["Resources"].as_array().unwrap().iter().map(|r| r["userName"].as_str().unwrap()).collect();
+    assert_eq!(
+        page.body["Resources"][0]["userName"], "a@x.org",
+        "creation order"
+    );
+    let sorted = app
+        .scim_get(
+            &tenant,
+            "/Users?sortBy=userName&sortOrder=descending&attributes=userName",
+        )
+        .await;
+    let names: Vec<&str> = sorted.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["c@x.org", "b@x.org", "a@x.org"]);
     let first = &sorted.body["Resources"][0];
-    assert!(first.get("active").is_none(), "attributes=userName projects");
+    assert!(
+        first.get("active").is_none(),
+        "attributes=userName projects"
+    );
     assert!(first.get("id").is_some(), "id is always returned");
 }
 
@@ -367,16 +537,45 @@ async fn list_pages_sorts_and_projects() {
 async fn independent_accounts_are_not_moved_into_an_organization() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
-    app.roster.add_account(None, "solo@example.org", None, None).await.unwrap();
-    let refused = app.post(&tenant, "/Users", &entra_create("solo@example.org", json!(true))).await;
+    app.roster
+        .add_account(None, "solo@example.org", None, None)
+        .await
+        .unwrap();
+    let refused = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("solo@example.org", json!(true)),
+        )
+        .await;
     refused.assert_scim_error(409, Some("uniqueness"));
-    assert!(refused.body["detail"].as_str().unwrap().contains("add or invite"));
-    let account = app.roster.account_by_user_name("solo@example.org").await.unwrap();
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("add or invite")
+    );
+    let account = app
+        .roster
+        .account_by_user_name("solo@example.org")
+        .await
+        .unwrap();
     assert_eq!(account.org_id, None, "still independent");
 
-    app.roster.invite_account(tenant.org, "solo@example.org").await.unwrap();
-    let found = app.scim_get(&tenant, "/Users?filter=userName+eq+%22solo%40example.org%22").await;
-    assert_eq!(found.body["totalResults"], 1, "visible to SCIM once invited");
+    app.roster
+        .invite_account(tenant.org, "solo@example.org")
+        .await
+        .unwrap();
+    let found = app
+        .scim_get(
+            &tenant,
+            "/Users?filter=userName+eq+%22solo%40example.org%22",
+        )
+        .await;
+    assert_eq!(
+        found.body["totalResults"], 1,
+        "visible to SCIM once invited"
+    );
 }
 
 #[tokio::test]
@@ -387,15 +586,28 @@ async fn provisioning_log_records_writes_and_refusals_with_client_request_id() {
         .header("authorization", format!("Bearer {}", tenant.token))
         .header("content-type", "application/scim+json")
         .header("client-request-id", "c0ffee")
-        .body(axum::body::Body::from(entra_create("ada@example.org", json!(true)).to_string()))
+        .body(axum::body::Body::from(
+            entra_create("ada@example.org", json!(true)).to_string(),
+        ))
         .unwrap();
     assert_eq!(app.send(request).await.status, 201);
-    app.post(&tenant, "/Users", &entra_create("bob@example.org", json!(true))).await;
+    app.post(
+        &tenant,
+        "/Users",
+        &entra_create("bob@example.org", json!(true)),
+    )
+    .await;
     let entries = app.wait_for_log(&tenant, 2).await;
     assert_eq!(entries[0].status, 409);
     assert_eq!(entries[0].outcome.as_str(), "failure");
     assert_eq!(entries[0].name.as_deref(), Some("bob@example.org"));
-    assert!(entries[0].detail.as_deref().unwrap().contains("seat limit reached: 1 of 1"));
+    assert!(
+        entries[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("seat limit reached: 1 of 1")
+    );
     assert_eq!(entries[1].status, 201);
     assert_eq!(entries[1].operation, "POST /Users");
     assert_eq!(entries[1].resource_type, "User");

@@ -196,9 +196,7 @@ fn members_are_added_in_batches() {
 #[test]
 fn members_without_an_anchor_wait_for_a_later_cycle() {
     let mut f = synced();
-    let newcomer = f
-        .dir
-        .add_user(UserSpec::simple("new.comer", "example.edu"));
+    let newcomer = f.dir.add_user(UserSpec::simple("new.comer", "example.edu"));
     f.dir.add_member(&f.maths, &newcomer);
     assert!(plan_members(&f.dir, &f.state, 2, 10).tasks.is_empty());
 }

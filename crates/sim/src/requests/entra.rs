@@ -9,7 +9,8 @@ use crate::{
 };
 
 /// The extra schema Entra sometimes puts on groups it creates.
-const AD_SCIM_GROUP: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+const AD_SCIM_GROUP: &str =
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 /// `POST /Users` as Entra sends it: core + enterprise schemas, `externalId`, `roles: []`, `meta`.
 pub fn create_user(dialect: Dialect, attrs: &UserAttrs) -> Value {

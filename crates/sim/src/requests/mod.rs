@@ -81,12 +81,7 @@ impl ScimRequest {
         if query.is_empty() {
             format!("{} {}", self.method.as_str(), self.path)
         } else {
-            format!(
-                "{} {}?{}",
-                self.method.as_str(),
-                self.path,
-                query.join("&")
-            )
+            format!("{} {}?{}", self.method.as_str(), self.path, query.join("&"))
         }
     }
 }

@@ -162,7 +162,10 @@ fn users_are_matched_by_a_quoted_user_name_filter() {
 #[test]
 fn entra_creates_users_with_core_and_enterprise_schemas() {
     let body = create_user(DEFAULT, &ada()).body.unwrap();
-    assert_eq!(body["schemas"], json!([CORE_USER, crate::attrs::ENTERPRISE_USER]));
+    assert_eq!(
+        body["schemas"],
+        json!([CORE_USER, crate::attrs::ENTERPRISE_USER])
+    );
     assert_eq!(body["active"], json!("True"));
     assert_eq!(body["roles"], json!([]));
     assert_eq!(body["externalId"], json!("ada.lovelace"));
@@ -170,18 +173,25 @@ fn entra_creates_users_with_core_and_enterprise_schemas() {
         body[crate::attrs::ENTERPRISE_USER]["employeeNumber"],
         json!("7")
     );
-    assert_eq!(create_user(FLAG, &ada()).body.unwrap()["active"], json!(true));
+    assert_eq!(
+        create_user(FLAG, &ada()).body.unwrap()["active"],
+        json!(true)
+    );
 }
 
 #[test]
 fn entra_renames_groups_with_a_path_or_a_pathless_object() {
     assert_eq!(
         rename_group(DEFAULT, "g1", "Bio").body,
-        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "displayName", "value": "Bio"}]}))
+        Some(
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "displayName", "value": "Bio"}]})
+        )
     );
     assert_eq!(
         rename_group(FLAG, "g1", "Bio").body,
-        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"displayName": "Bio"}}]}))
+        Some(
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"displayName": "Bio"}}]})
+        )
     );
 }
 
@@ -199,7 +209,9 @@ fn okta_updates_with_put_of_the_whole_resource() {
 fn okta_deactivates_with_a_pathless_replace_of_active() {
     assert_eq!(
         set_active(Profile::Okta, "42", false).body,
-        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": false}}]}))
+        Some(
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": false}}]})
+        )
     );
 }
 
@@ -207,9 +219,11 @@ fn okta_deactivates_with_a_pathless_replace_of_active() {
 fn okta_pushes_members_with_their_display_names() {
     assert_eq!(
         add_members(Profile::Okta, "g1", &members()).body,
-        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [
-            {"value": "u1", "display": "a@x.org"}, {"value": "u2", "display": "b@x.org"}
-        ]}]}))
+        Some(
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [
+                {"value": "u1", "display": "a@x.org"}, {"value": "u2", "display": "b@x.org"}
+            ]}]})
+        )
     );
     assert_eq!(
         find_group(Profile::Okta, "Bio").describe(),

@@ -1,0 +1,64 @@
+//! What must hold after every case, checked through the trait alone: no organization has more
+//! active accounts than seats, every member is an existing account of the group's organization
+//! (no cross-organization membership, no dangling member), and every visible account is found
+//! again by its userName key.
+
+use roster_domain::{AccountLookup, GroupLookup, OrgScope, Store};
+
+pub async fn check_invariants(store: &dyn Store) {
+    for org in store.orgs().await.unwrap() {
+        let scope = OrgScope::trusted(org.id);
+        let used = store.seats_used(scope).await.unwrap();
+        assert!(
+            used <= org.seats,
+            "invariant: org {} has {used} active accounts for {} seats",
+            org.id,
+            org.seats
+        );
+        let accounts = store.scim_accounts(scope, &AccountLookup::All).await.unwrap();
+        for account in &accounts {
+            assert_eq!(account.org_id, Some(org.id), "invariant: account in its org");
+            assert!(account.version >= 1, "invariant: stored versions start at 1");
+            let by_name = store
+                .account_by_user_name(&account.user_name_key())
+                .await
+                .unwrap();
+            assert_eq!(
+                by_name.map(|a| a.id),
+                Some(account.id),
+                "invariant: one account per userName key"
+            );
+            for group in store
+                .scim_groups(scope, &GroupLookup::WithMember(account.id))
+                .await
+                .unwrap()
+            {
+                assert_eq!(group.org_id, org.id, "invariant: member's groups in its org");
+                assert!(store.is_member(scope, group.id, account.id).await.unwrap());
+            }
+        }
+        let active = accounts.iter().filter(|a| a.active).count();
+        assert!(
+            active <= usize::try_from(used).unwrap(),
+            "invariant: seats_used counts every active account SCIM sees"
+        );
+        for group in store.scim_groups(scope, &GroupLookup::All).await.unwrap() {
+            assert_eq!(group.org_id, org.id, "invariant: group in its org");
+            for member in store.group_members(scope, group.id).await.unwrap() {
+                let account = store.account(member.account_id).await.unwrap();
+                let Some(account) = account else {
+                    panic!("invariant: member {} of group {} does not exist", member.account_id, group.id);
+                };
+                assert_eq!(
+                    account.org_id,
+                    Some(org.id),
+                    "invariant: member {} of group {} belongs to another organization",
+                    account.id,
+                    group.id
+                );
+                assert_eq!(member.user_name, account.user_name);
+                assert_eq!(member.account_scim_managed, account.scim_managed);
+            }
+        }
+    }
+}
