@@ -3,8 +3,9 @@
 
 use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use roster_domain::Store;
+use roster_store_postgres::PostgresStore;
 use roster_store_sqlite::SqliteStore;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -24,6 +25,7 @@ impl DatabaseUrl {
         Self::Sqlite(base.join("roster").join("roster.db"))
     }
 
+    /// Opens the store and applies pending migrations (so `roster migrate` is just an open).
     pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
         match self {
             Self::Sqlite(path) => {
@@ -31,9 +33,19 @@ impl DatabaseUrl {
                     .with_context(|| format!("opening the SQLite database {}", path.display()))?;
                 Ok(Arc::new(store))
             }
-            Self::Postgres(_) => bail!(
-                "PostgreSQL is not supported by this build yet; use a SQLite path or sqlite:// URL"
-            ),
+            Self::Postgres(url) => {
+                // Errors name the server as `Debug` shows it: never the password.
+                let store = PostgresStore::connect(url)
+                    .await
+                    .with_context(|| format!("connecting to PostgreSQL at {self:?}"))?;
+                // Every instance migrates at start; the migration lock makes that safe when
+                // several start at once.
+                store
+                    .migrate()
+                    .await
+                    .with_context(|| format!("migrating the PostgreSQL database at {self:?}"))?;
+                Ok(Arc::new(store))
+            }
         }
     }
 }
@@ -75,7 +87,9 @@ impl fmt::Debug for DatabaseUrl {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
             Self::Postgres(url) => {
-                let host = url.rsplit_once('@').map_or(url.as_str(), |(_, host)| host);
+                // Parameters may carry a password too (`?password=...`): not shown either.
+                let url = url.split_once('?').map_or(url.as_str(), |(base, _)| base);
+                let host = url.rsplit_once('@').map_or(url, |(_, host)| host);
                 let host = host
                     .trim_start_matches("postgres://")
                     .trim_start_matches("postgresql://");
@@ -114,5 +128,10 @@ mod tests {
         let shown = format!("{url:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("db.internal:5432/roster"), "{shown}");
+        let url: DatabaseUrl = "postgres://db.internal/roster?user=r&password=s3cret"
+            .parse()
+            .unwrap();
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

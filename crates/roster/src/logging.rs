@@ -8,7 +8,10 @@ pub fn init(serving: bool) {
     let default = if serving { "info" } else { "warn" };
     let filter = EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let json = std::env::var("ROSTER_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second init (never in the binary, possible in tests) is harmless.
     let _ = if json {
         builder.json().flatten_event(true).try_init()

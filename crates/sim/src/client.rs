@@ -234,6 +234,57 @@ mod tests {
         );
     }
 
+    use crate::fake_server::{self, Canned};
+
+    fn quick(url: &str) -> ScimClient {
+        let mut config = ClientConfig::new(url, "t");
+        config.max_retry_after = Duration::from_millis(50);
+        config.max_throttle_retries = 2;
+        ScimClient::new(config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_429_is_retried_after_the_servers_retry_after() {
+        let server = fake_server::start(vec![
+            Canned::new(429, r#"{"detail":"slow down"}"#).header("retry-after", "0"),
+            Canned::new(200, r#"{"totalResults":0,"Resources":[]}"#),
+        ])
+        .await;
+        let request = requests::find_user(Profile::Okta, "a@x.org");
+
+        let response = quick(&server.url)
+            .send(Profile::Okta, &request)
+            .await
+            .unwrap();
+
+        assert_eq!(response.status, 200);
+        assert_eq!(response.throttled, 1);
+        assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn throttling_beyond_the_retry_budget_is_returned_as_the_429() {
+        let server = fake_server::start(vec![
+            Canned::new(429, r#"{"detail":"slow down"}"#).header("retry-after", "3600"),
+        ])
+        .await;
+        let request = requests::find_user(Profile::Okta, "a@x.org");
+        let started = std::time::Instant::now();
+
+        let response = quick(&server.url)
+            .send(Profile::Okta, &request)
+            .await
+            .unwrap();
+
+        assert_eq!(response.status, 429);
+        assert_eq!(response.throttled, 2);
+        assert_eq!(response.detail(), "slow down");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "Retry-After is capped"
+        );
+    }
+
     #[test]
     fn debug_output_never_shows_the_token() {
         let config = ClientConfig::new("http://127.0.0.1:9/scim/v2/o", "s3cret-token");

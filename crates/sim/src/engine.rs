@@ -191,3 +191,81 @@ impl Engine {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        directory::UserSpec,
+        fake_server::{self, Canned},
+        profile::Dialect,
+        report::Status,
+    };
+
+    #[tokio::test]
+    async fn a_401_quarantines_the_job_until_cleared() {
+        let server = fake_server::start(vec![Canned::new(
+            401,
+            r#"{"detail":"invalid token","status":"401"}"#,
+        )])
+        .await;
+        let mut engine = Engine::new(
+            ClientConfig::new(&server.url, "wrong"),
+            EngineConfig::new(Profile::Entra(Dialect::Default)),
+        )
+        .unwrap();
+        let mut dir = Directory::new();
+        for login in ["a.one", "b.two"] {
+            let u = dir.add_user(UserSpec::simple(login, "x.org"));
+            dir.assign_user(&u);
+        }
+
+        let first = engine.run_cycle(&dir).await;
+        assert!(
+            first
+                .quarantined
+                .as_deref()
+                .is_some_and(|q| q.contains("401"))
+        );
+        assert_eq!(first.count(Action::Match, Status::Failure), 2);
+
+        let second = engine.run_cycle(&dir).await;
+        assert!(second.entries.is_empty(), "a quarantined job sends nothing");
+        assert!(second.quarantined.is_some());
+
+        engine.clear_quarantine();
+        let third = engine.run_cycle(&dir).await;
+        assert_eq!(third.count(Action::Match, Status::Failure), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_is_held_with_the_servers_detail() {
+        let server = fake_server::start(vec![
+            Canned::new(200, r#"{"totalResults":0,"Resources":[]}"#),
+            Canned::new(
+                409,
+                r#"{"detail":"seat limit reached: 1 of 1 seats in use","scimType":"uniqueness","status":"409"}"#,
+            ),
+        ])
+        .await;
+        let mut engine = Engine::new(
+            ClientConfig::new(&server.url, "t"),
+            EngineConfig::new(Profile::Entra(Dialect::Flag)),
+        )
+        .unwrap();
+        let mut dir = Directory::new();
+        let u = dir.add_user(UserSpec::simple("a.one", "x.org"));
+        dir.assign_user(&u);
+
+        let first = engine.run_cycle(&dir).await;
+        let failures = first.failures();
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].http_status, Some(409));
+        assert_eq!(
+            failures[0].detail,
+            "seat limit reached: 1 of 1 seats in use"
+        );
+        let held = &engine.state().held[&crate::state::ObjectKey::User(u)];
+        assert_eq!((held.failures, held.retry_cycle), (1, 2));
+    }
+}

@@ -16,6 +16,8 @@ pub mod compare;
 pub mod directory;
 pub mod engine;
 pub mod execute;
+#[cfg(test)]
+mod fake_server;
 pub mod generate;
 pub mod plan;
 pub mod profile;

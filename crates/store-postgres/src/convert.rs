@@ -30,7 +30,7 @@ impl<T> Context<T> for Result<T, deadpool_postgres::PoolError> {
 
 fn store_error(what: &str, e: &tokio_postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
-        return StoreError::internal(what.to_owned(), e.to_string());
+        return StoreError::internal(what.to_owned(), with_causes(e));
     };
     if *db.code() == SqlState::UNIQUE_VIOLATION {
         return StoreError::UniqueViolation {
@@ -43,6 +43,22 @@ fn store_error(what: &str, e: &tokio_postgres::Error) -> StoreError {
         what.to_owned(),
         format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
     )
+}
+
+/// The error and its causes on one line: tokio-postgres says only "error connecting to server"
+/// and keeps the reason ("Connection refused", a timeout) in its source.
+fn with_causes(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// What a violated uniqueness constraint means, in the domain's words.

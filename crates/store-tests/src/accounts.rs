@@ -19,17 +19,27 @@ pub async fn account_insert_sets_version_one_and_round_trips(store: Arc<dyn Stor
     account.version = 42;
     account.role = Role::Teacher;
     account.external_id = None;
-    account.attributes.insert("nickName".into(), json!("Ada ✓ \"quoted\""));
-    account.attributes.insert("big".into(), json!(9_007_199_254_740_993_u64));
+    account
+        .attributes
+        .insert("nickName".into(), json!("Ada ✓ \"quoted\""));
+    account
+        .attributes
+        .insert("big".into(), json!(9_007_199_254_740_993_u64));
     let stored = insert(&store, account.clone()).await;
     let expected = roster_domain::Account {
         version: 1,
         ..account
     };
     assert_eq!(stored, expected);
-    assert_eq!(store.account(stored.id).await.unwrap(), Some(expected.clone()));
+    assert_eq!(
+        store.account(stored.id).await.unwrap(),
+        Some(expected.clone())
+    );
     let key = user_name_key("ADA.lovelace@example.EDU");
-    assert_eq!(store.account_by_user_name(&key).await.unwrap(), Some(expected));
+    assert_eq!(
+        store.account_by_user_name(&key).await.unwrap(),
+        Some(expected)
+    );
     assert_eq!(store.account(AccountId::new_random()).await.unwrap(), None);
     assert_eq!(store.account_by_user_name("nobody").await.unwrap(), None);
 
@@ -40,7 +50,10 @@ pub async fn account_insert_sets_version_one_and_round_trips(store: Arc<dyn Stor
     inactive.scim_managed = false;
     inactive.display_name = None;
     let stored = insert(&store, inactive.clone()).await;
-    assert_eq!(store.account(stored.id).await.unwrap(), Some(stored.clone()));
+    assert_eq!(
+        store.account(stored.id).await.unwrap(),
+        Some(stored.clone())
+    );
     assert_eq!(stored.org_id, None);
     assert_eq!(stored.deactivated_at, Some(at(7)));
 }
@@ -51,7 +64,8 @@ pub async fn account_update_needs_the_current_version(store: Arc<dyn Store>) {
     let mut next = stored.clone();
     next.display_name = Some("Grace Hopper".into());
     next.external_id = Some("e-42".into());
-    next.attributes.insert("title".into(), json!("Rear Admiral"));
+    next.attributes
+        .insert("title".into(), json!("Rear Admiral"));
     next.updated_at = at(20);
     next.scim_managed = false;
     let updated = update(&store, next.clone()).await;
@@ -59,7 +73,10 @@ pub async fn account_update_needs_the_current_version(store: Arc<dyn Store>) {
     assert_eq!(updated.display_name.as_deref(), Some("Grace Hopper"));
     assert_eq!(updated.created_at, stored.created_at);
     assert_eq!(updated.updated_at, at(20));
-    assert_eq!(store.account(stored.id).await.unwrap(), Some(updated.clone()));
+    assert_eq!(
+        store.account(stored.id).await.unwrap(),
+        Some(updated.clone())
+    );
 
     // A writer still holding version 1 loses, and writes nothing.
     let mut stale = stored.clone();
@@ -73,7 +90,10 @@ pub async fn account_update_needs_the_current_version(store: Arc<dyn Store>) {
         })
         .await;
     expect_conflict(result, "updating with a stale version");
-    assert_eq!(store.account(stored.id).await.unwrap(), Some(updated.clone()));
+    assert_eq!(
+        store.account(stored.id).await.unwrap(),
+        Some(updated.clone())
+    );
 
     // So does an update of an account that does not exist.
     let ghost = new_account(Some(org.id), "ghost");
@@ -95,7 +115,11 @@ pub async fn account_update_needs_the_current_version(store: Arc<dyn Store>) {
     assert_eq!(renamed.version, 3);
     assert_eq!(store.account_by_user_name("grace").await.unwrap(), None);
     assert_eq!(
-        store.account_by_user_name("grace.hopper").await.unwrap().map(|a| a.id),
+        store
+            .account_by_user_name("grace.hopper")
+            .await
+            .unwrap()
+            .map(|a| a.id),
         Some(stored.id)
     );
 }
@@ -135,7 +159,10 @@ pub async fn user_name_is_unique_platform_wide_ignoring_case(store: Arc<dyn Stor
     assert_eq!(store.account(bob.id).await.unwrap(), Some(bob));
     assert_eq!(store.seats_used(scope_a).await.unwrap(), 1);
     assert_eq!(
-        store.account_by_user_name("alice@school.edu").await.unwrap(),
+        store
+            .account_by_user_name("alice@school.edu")
+            .await
+            .unwrap(),
         Some(first)
     );
 }
@@ -161,7 +188,10 @@ pub async fn account_lookups_answer_every_variant(store: Arc<dyn Store>) {
 
     let mut listed = made.clone();
     listed.sort_by_key(|a| (a.created_at, a.id));
-    let all = store.scim_accounts(scope, &AccountLookup::All).await.unwrap();
+    let all = store
+        .scim_accounts(scope, &AccountLookup::All)
+        .await
+        .unwrap();
     assert_eq!(all, listed);
 
     let carol = made[0].clone();
@@ -169,7 +199,10 @@ pub async fn account_lookups_answer_every_variant(store: Arc<dyn Store>) {
         let store = Arc::clone(&store);
         async move { store.scim_accounts(scope, &lookup).await.unwrap() }
     };
-    assert_eq!(found(AccountLookup::Id(carol.id)).await, vec![carol.clone()]);
+    assert_eq!(
+        found(AccountLookup::Id(carol.id)).await,
+        vec![carol.clone()]
+    );
     assert_eq!(found(AccountLookup::Id(stranger.id)).await, vec![]);
     assert_eq!(
         store
@@ -182,13 +215,22 @@ pub async fn account_lookups_answer_every_variant(store: Arc<dyn Store>) {
         found(AccountLookup::UserNameKey("carol".into())).await,
         vec![carol.clone()]
     );
-    assert_eq!(found(AccountLookup::UserNameKey("stranger".into())).await, vec![]);
-    assert_eq!(found(AccountLookup::UserNameKey("loner".into())).await, vec![]);
+    assert_eq!(
+        found(AccountLookup::UserNameKey("stranger".into())).await,
+        vec![]
+    );
+    assert_eq!(
+        found(AccountLookup::UserNameKey("loner".into())).await,
+        vec![]
+    );
     assert_eq!(
         found(AccountLookup::ExternalId("ext-carol".into())).await,
         vec![carol.clone()]
     );
-    assert_eq!(found(AccountLookup::ExternalId("EXT-CAROL".into())).await, vec![]);
+    assert_eq!(
+        found(AccountLookup::ExternalId("EXT-CAROL".into())).await,
+        vec![]
+    );
 
     let bob = made[2].clone();
     let bob = crate::support::deactivate(&store, &bob, at(300)).await;
@@ -205,7 +247,10 @@ pub async fn account_lookups_answer_every_variant(store: Arc<dyn Store>) {
     };
     assert_eq!(names(found(since(at(300), true)).await), ["bob", "twin"]);
     assert_eq!(names(found(since(at(300), false)).await), ["twin"]);
-    assert_eq!(names(found(since(at(210), false)).await), ["bob", "dave", "twin"]);
+    assert_eq!(
+        names(found(since(at(210), false)).await),
+        ["bob", "dave", "twin"]
+    );
     assert_eq!(found(since(at(501), true)).await, vec![]);
 }
 
@@ -242,7 +287,10 @@ pub async fn scim_deleted_accounts_are_invisible_to_scim_only(store: Arc<dyn Sto
     assert_eq!((ids(&page), total), (vec![kept.id], 1));
     // Operators and the userName check still see it.
     assert_eq!(store.account(gone.id).await.unwrap(), Some(deleted.clone()));
-    assert_eq!(store.account_by_user_name("gone").await.unwrap(), Some(deleted));
+    assert_eq!(
+        store.account_by_user_name("gone").await.unwrap(),
+        Some(deleted)
+    );
     assert_eq!(store.seats_used(scope).await.unwrap(), 1);
 }
 
@@ -265,9 +313,18 @@ pub async fn account_pages_follow_listing_order_with_total(store: Arc<dyn Store>
         seen.extend(page);
     }
     assert_eq!(seen, made);
-    assert_eq!(store.scim_accounts_page(scope, 7, 3).await.unwrap(), (vec![], 7));
-    assert_eq!(store.scim_accounts_page(scope, 100, 3).await.unwrap(), (vec![], 7));
-    assert_eq!(store.scim_accounts_page(scope, 2, 0).await.unwrap(), (vec![], 7));
+    assert_eq!(
+        store.scim_accounts_page(scope, 7, 3).await.unwrap(),
+        (vec![], 7)
+    );
+    assert_eq!(
+        store.scim_accounts_page(scope, 100, 3).await.unwrap(),
+        (vec![], 7)
+    );
+    assert_eq!(
+        store.scim_accounts_page(scope, 2, 0).await.unwrap(),
+        (vec![], 7)
+    );
     let (everything, total) = store.scim_accounts_page(scope, 0, u64::MAX).await.unwrap();
     assert_eq!((everything, total), (made, 7));
 }
@@ -278,8 +335,20 @@ pub async fn end_scim_memberships_ends_only_scim_memberships(store: Arc<dyn Stor
     let stayer = member(&store, org.id, "stayer").await;
     let by_scim = group(&store, scope, "By SCIM").await;
     let by_hand = group(&store, scope, "By hand").await;
-    change(&store, scope, &by_scim, add(MemberSource::Scim, &[leaver.id, stayer.id])).await;
-    change(&store, scope, &by_hand, add(MemberSource::Manual, &[leaver.id])).await;
+    change(
+        &store,
+        scope,
+        &by_scim,
+        add(MemberSource::Scim, &[leaver.id, stayer.id]),
+    )
+    .await;
+    change(
+        &store,
+        scope,
+        &by_hand,
+        add(MemberSource::Manual, &[leaver.id]),
+    )
+    .await;
 
     let mut deleted = leaver.clone();
     deleted.active = false;

@@ -10,7 +10,7 @@ use roster_domain::{
 use serde_json::json;
 
 use crate::support::{
-    add, at, change, expect_conflict, expect_unique, group, member, new_group, org,
+    add, at, change, expect_conflict, expect_unique, group, member, new_group, org, remove,
 };
 
 fn write(group: Group, expect: GroupExpect) -> GroupWrite {
@@ -31,10 +31,19 @@ pub async fn group_insert_round_trips_with_version_one(store: Arc<dyn Store>) {
         .write_group(scope, write(fresh.clone(), GroupExpect::New))
         .await
         .unwrap();
-    assert_eq!(stored, Group { version: 1, ..fresh });
+    assert_eq!(
+        stored,
+        Group {
+            version: 1,
+            ..fresh
+        }
+    );
     assert_eq!(outcome, MembershipOutcome::default());
     assert_eq!(
-        store.scim_groups(scope, &GroupLookup::Id(stored.id)).await.unwrap(),
+        store
+            .scim_groups(scope, &GroupLookup::Id(stored.id))
+            .await
+            .unwrap(),
         vec![stored.clone()]
     );
     assert_eq!(store.group_members(scope, stored.id).await.unwrap(), vec![]);
@@ -62,7 +71,8 @@ pub async fn versioned_group_update_needs_the_current_version(store: Arc<dyn Sto
     let mut next = stored.clone();
     next.display_name = "All staff".into();
     next.external_id = Some("x-1".into());
-    next.attributes.insert("note".into(), json!({"k": [1, 2, 3]}));
+    next.attributes
+        .insert("note".into(), json!({"k": [1, 2, 3]}));
     next.updated_at = at(50);
     let (updated, _) = store
         .write_group(scope, write(next.clone(), GroupExpect::Version(1)))
@@ -87,16 +97,23 @@ pub async fn versioned_group_update_needs_the_current_version(store: Arc<dyn Sto
     let mut stale = stored.clone();
     stale.display_name = "Stale".into();
     expect_conflict(
-        store.write_group(scope, write(stale, GroupExpect::Version(1))).await,
+        store
+            .write_group(scope, write(stale, GroupExpect::Version(1)))
+            .await,
         "a stale group update",
     );
     let missing = new_group(scope.org_id(), "Missing");
     expect_conflict(
-        store.write_group(scope, write(missing, GroupExpect::Version(1))).await,
+        store
+            .write_group(scope, write(missing, GroupExpect::Version(1)))
+            .await,
         "updating a missing group",
     );
     assert_eq!(
-        store.scim_groups(scope, &GroupLookup::Id(stored.id)).await.unwrap(),
+        store
+            .scim_groups(scope, &GroupLookup::Id(stored.id))
+            .await
+            .unwrap(),
         vec![updated]
     );
 }
@@ -136,7 +153,10 @@ pub async fn members_only_write_keeps_fields_and_bumps_version(store: Arc<dyn St
         }
     );
     assert_eq!(
-        store.scim_groups(scope, &GroupLookup::Id(stored.id)).await.unwrap(),
+        store
+            .scim_groups(scope, &GroupLookup::Id(stored.id))
+            .await
+            .unwrap(),
         vec![after]
     );
 
@@ -148,7 +168,10 @@ pub async fn members_only_write_keeps_fields_and_bumps_version(store: Arc<dyn St
         "a members-only write to a missing group",
     );
     assert_eq!(
-        store.scim_groups(scope, &GroupLookup::Id(missing.id)).await.unwrap(),
+        store
+            .scim_groups(scope, &GroupLookup::Id(missing.id))
+            .await
+            .unwrap(),
         vec![]
     );
 }
@@ -173,14 +196,26 @@ pub async fn display_name_is_unique_per_org_ignoring_case(store: Arc<dyn Store>)
     let mut clash = other.clone();
     clash.display_name = "tEaChErS".into();
     expect_unique(
-        store.write_group(scope_a, write(clash, GroupExpect::Version(1))).await,
+        store
+            .write_group(scope_a, write(clash, GroupExpect::Version(1)))
+            .await,
         "renaming onto a taken group name",
     );
     assert_eq!(
-        store.scim_groups(scope_a, &GroupLookup::Id(other.id)).await.unwrap(),
+        store
+            .scim_groups(scope_a, &GroupLookup::Id(other.id))
+            .await
+            .unwrap(),
         vec![other]
     );
-    assert_eq!(store.scim_groups(scope_a, &GroupLookup::All).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .scim_groups(scope_a, &GroupLookup::All)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
@@ -192,12 +227,21 @@ pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
         let mut g = new_group(org.id, name);
         g.created_at = at(100 - i * 10);
         g.updated_at = at(200 + i * 10);
-        made.push(store.write_group(scope, write(g, GroupExpect::New)).await.unwrap().0);
+        made.push(
+            store
+                .write_group(scope, write(g, GroupExpect::New))
+                .await
+                .unwrap()
+                .0,
+        );
     }
     let elsewhere = group(&store, other_scope, "Delta").await;
     let mut listed = made.clone();
     listed.sort_by_key(|g| (g.created_at, g.id));
-    assert_eq!(store.scim_groups(scope, &GroupLookup::All).await.unwrap(), listed);
+    assert_eq!(
+        store.scim_groups(scope, &GroupLookup::All).await.unwrap(),
+        listed
+    );
 
     let found = |lookup: GroupLookup| {
         let store = Arc::clone(&store);
@@ -220,7 +264,13 @@ pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
     let stranger = member(&store, other.id, "stranger").await;
     change(&store, scope, &made[1], add(MemberSource::Scim, &[a.id])).await;
     change(&store, scope, &made[3], add(MemberSource::Manual, &[a.id])).await;
-    change(&store, other_scope, &elsewhere, add(MemberSource::Scim, &[stranger.id])).await;
+    change(
+        &store,
+        other_scope,
+        &elsewhere,
+        add(MemberSource::Scim, &[stranger.id]),
+    )
+    .await;
     let mut with_a: Vec<GroupId> = found(GroupLookup::WithMember(a.id))
         .await
         .into_iter()
@@ -240,7 +290,10 @@ pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
         names.sort();
         names
     };
-    assert_eq!(names(found(since(at(220), true)).await), ["Bravo", "Charlie"]);
+    assert_eq!(
+        names(found(since(at(220), true)).await),
+        ["Bravo", "Charlie"]
+    );
     assert_eq!(names(found(since(at(220), false)).await), ["Bravo"]);
     assert_eq!(found(since(at(231), true)).await, vec![]);
 }
@@ -252,7 +305,13 @@ pub async fn group_pages_follow_listing_order_with_total(store: Arc<dyn Store>) 
     for i in 0..5_i64 {
         let mut g = new_group(org.id, &format!("group {i}"));
         g.created_at = at(50 - i);
-        made.push(store.write_group(scope, write(g, GroupExpect::New)).await.unwrap().0);
+        made.push(
+            store
+                .write_group(scope, write(g, GroupExpect::New))
+                .await
+                .unwrap()
+                .0,
+        );
     }
     group(&store, other_scope, "group 0").await;
     made.sort_by_key(|g| (g.created_at, g.id));
@@ -261,9 +320,15 @@ pub async fn group_pages_follow_listing_order_with_total(store: Arc<dyn Store>) 
     let (third, _) = store.scim_groups_page(scope, 4, 2).await.unwrap();
     assert_eq!(total, 5);
     assert_eq!([first, second, third].concat(), made);
-    assert_eq!(store.scim_groups_page(scope, 5, 2).await.unwrap(), (vec![], 5));
+    assert_eq!(
+        store.scim_groups_page(scope, 5, 2).await.unwrap(),
+        (vec![], 5)
+    );
     let (_, empty_scope) = crate::support::org(&store, 5).await;
-    assert_eq!(store.scim_groups_page(empty_scope, 0, 2).await.unwrap(), (vec![], 0));
+    assert_eq!(
+        store.scim_groups_page(empty_scope, 0, 2).await.unwrap(),
+        (vec![], 0)
+    );
 }
 
 pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dyn Store>) {
@@ -281,7 +346,13 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
     assert!(!store.delete_group(other_scope, doomed.id).await.unwrap());
     assert!(store.delete_group(scope, doomed.id).await.unwrap());
     assert!(!store.delete_group(scope, doomed.id).await.unwrap());
-    assert_eq!(store.scim_groups(scope, &GroupLookup::Id(doomed.id)).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .scim_groups(scope, &GroupLookup::Id(doomed.id))
+            .await
+            .unwrap(),
+        vec![]
+    );
     assert_eq!(store.group_members(scope, doomed.id).await.unwrap(), vec![]);
     assert!(!store.is_member(scope, doomed.id, a.id).await.unwrap());
     assert_eq!(
@@ -306,28 +377,69 @@ pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
     let mine = group(&store, scope, "Mine").await;
     let a = member(&store, org.id, "a").await;
     change(&store, scope, &mine, add(MemberSource::Scim, &[a.id])).await;
+    let mine = store
+        .scim_groups(scope, &GroupLookup::Id(mine.id))
+        .await
+        .unwrap()
+        .remove(0);
+    let version = mine.version;
 
     // Another organization sees nothing of the group.
-    assert_eq!(store.scim_groups(other_scope, &GroupLookup::Id(mine.id)).await.unwrap(), vec![]);
-    assert_eq!(store.group_members(other_scope, mine.id).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .scim_groups(other_scope, &GroupLookup::Id(mine.id))
+            .await
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.group_members(other_scope, mine.id).await.unwrap(),
+        vec![]
+    );
     assert!(!store.is_member(other_scope, mine.id, a.id).await.unwrap());
     // A write through another organization's scope fails and changes nothing, whatever the
     // group claims.
     let mut hijack = mine.clone();
     hijack.display_name = "Hijacked".into();
     let via_other = store
-        .write_group(other_scope, write(hijack.clone(), GroupExpect::Version(1)))
+        .write_group(
+            other_scope,
+            write(hijack.clone(), GroupExpect::Version(version)),
+        )
         .await;
-    assert!(via_other.is_err(), "a write through another scope succeeded");
+    assert!(
+        via_other.is_err(),
+        "a write through another scope succeeded"
+    );
     hijack.org_id = other_scope.org_id();
     let relabelled = store
-        .write_group(other_scope, write(hijack, GroupExpect::Version(1)))
+        .write_group(other_scope, write(hijack, GroupExpect::Version(version)))
         .await;
     assert!(relabelled.is_err(), "a group moved to another organization");
+    let mut members_only = mine.clone();
+    members_only.org_id = other_scope.org_id();
+    let touched = store
+        .write_group(
+            other_scope,
+            GroupWrite {
+                group: members_only,
+                expect: GroupExpect::MembersOnly,
+                members: remove(MemberSource::Manual, &[a.id]),
+            },
+        )
+        .await;
+    assert!(
+        touched.is_err(),
+        "members changed through another organization"
+    );
+    assert!(store.is_member(scope, mine.id, a.id).await.unwrap());
     let unknown = OrgScope::trusted(OrgId::new_random());
     assert!(!store.delete_group(unknown, mine.id).await.unwrap());
     assert_eq!(
-        store.scim_groups(scope, &GroupLookup::Id(mine.id)).await.unwrap(),
+        store
+            .scim_groups(scope, &GroupLookup::Id(mine.id))
+            .await
+            .unwrap(),
         vec![mine]
     );
 }

@@ -15,10 +15,20 @@ pub async fn check_invariants(store: &dyn Store) {
             org.id,
             org.seats
         );
-        let accounts = store.scim_accounts(scope, &AccountLookup::All).await.unwrap();
+        let accounts = store
+            .scim_accounts(scope, &AccountLookup::All)
+            .await
+            .unwrap();
         for account in &accounts {
-            assert_eq!(account.org_id, Some(org.id), "invariant: account in its org");
-            assert!(account.version >= 1, "invariant: stored versions start at 1");
+            assert_eq!(
+                account.org_id,
+                Some(org.id),
+                "invariant: account in its org"
+            );
+            assert!(
+                account.version >= 1,
+                "invariant: stored versions start at 1"
+            );
             let by_name = store
                 .account_by_user_name(&account.user_name_key())
                 .await
@@ -33,7 +43,10 @@ pub async fn check_invariants(store: &dyn Store) {
                 .await
                 .unwrap()
             {
-                assert_eq!(group.org_id, org.id, "invariant: member's groups in its org");
+                assert_eq!(
+                    group.org_id, org.id,
+                    "invariant: member's groups in its org"
+                );
                 assert!(store.is_member(scope, group.id, account.id).await.unwrap());
             }
         }
@@ -47,7 +60,10 @@ pub async fn check_invariants(store: &dyn Store) {
             for member in store.group_members(scope, group.id).await.unwrap() {
                 let account = store.account(member.account_id).await.unwrap();
                 let Some(account) = account else {
-                    panic!("invariant: member {} of group {} does not exist", member.account_id, group.id);
+                    panic!(
+                        "invariant: member {} of group {} does not exist",
+                        member.account_id, group.id
+                    );
                 };
                 assert_eq!(
                     account.org_id,

@@ -16,7 +16,6 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     reason = "a test suite: a failed expectation is the report"
 )]

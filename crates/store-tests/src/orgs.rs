@@ -16,7 +16,10 @@ pub async fn orgs_round_trip_exactly_and_list_oldest_first(store: Arc<dyn Store>
     assert_eq!(store.org(late.id).await.unwrap(), Some(late.clone()));
     assert_eq!(store.org(early.id).await.unwrap(), Some(early.clone()));
     assert_eq!(store.org(OrgId::new_random()).await.unwrap(), None);
-    assert_eq!(store.orgs().await.unwrap(), vec![early.clone(), late.clone()]);
+    assert_eq!(
+        store.orgs().await.unwrap(),
+        vec![early.clone(), late.clone()]
+    );
 
     let mut updated = late.clone();
     updated.name = "Renamed Ltd".into();

@@ -68,7 +68,10 @@ pub async fn reactivation_takes_a_seat_and_deactivation_frees_one(store: Arc<dyn
     };
     let result = store.write_account(reactivate(&sleeper)).await;
     expect_seat_limit(result, 1, 1);
-    assert_eq!(store.account(sleeper.id).await.unwrap(), Some(sleeper.clone()));
+    assert_eq!(
+        store.account(sleeper.id).await.unwrap(),
+        Some(sleeper.clone())
+    );
 
     deactivate(&store, &holder, at(30)).await;
     assert_eq!(store.seats_used(scope).await.unwrap(), 0);
@@ -104,7 +107,10 @@ pub async fn twenty_concurrent_inserts_take_exactly_five_seats(store: Arc<dyn St
     }
     assert_eq!((won, refused), (5, 15));
     assert_eq!(store.seats_used(scope).await.unwrap(), 5);
-    let visible = store.scim_accounts(scope, &AccountLookup::All).await.unwrap();
+    let visible = store
+        .scim_accounts(scope, &AccountLookup::All)
+        .await
+        .unwrap();
     assert_eq!(visible.len(), 5, "refused inserts wrote nothing");
 }
 

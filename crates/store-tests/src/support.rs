@@ -100,7 +100,11 @@ pub async fn update(store: &Arc<dyn Store>, account: Account) -> Account {
 }
 
 /// Deactivates a stored account at `when`.
-pub async fn deactivate(store: &Arc<dyn Store>, account: &Account, when: OffsetDateTime) -> Account {
+pub async fn deactivate(
+    store: &Arc<dyn Store>,
+    account: &Account,
+    when: OffsetDateTime,
+) -> Account {
     let mut next = account.clone();
     next.active = false;
     next.deactivated_at = Some(when);

@@ -116,7 +116,16 @@ pub fn app(state: AppState) -> Router {
             axum::http::header::COOKIE,
         ]))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(middleware::make_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::make_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(axum::middleware::from_fn(middleware::scim_error_bodies))
         .layer(CatchPanicLayer::new())

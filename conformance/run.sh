@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Third-party SCIM conformance suites against a real `roster serve`:
+#   (a) Microsoft's SCIM reference Postman collection (shared/conformance/scim-reference-postman,
+#       see its SOURCE.txt), run with newman from conformance/node_modules;
+#   (b) scim2-tester, run through `scim2 test` (scim2-cli) from conformance/.venv.
+# Each suite gets a fresh organization (1,000 seats, SCIM enabled) on one server started on a
+# free port with a temporary SQLite database. Exits non-zero when either suite has failures.
+#
+# Environment: ROSTER_POSTMAN_COLLECTION overrides the collection path; ROSTER_BIN uses that
+# binary instead of building one; CARGO_TARGET_DIR is honoured by the build.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(dirname "$HERE")"
+COLLECTION="${ROSTER_POSTMAN_COLLECTION:-$ROOT/../shared/conformance/scim-reference-postman/PostmanCollection.json}"
+
+# Requests of the collection that target the reference server's own endpoints, not RFC 7644
+# behaviour ("Folder/Request name|reason"). Everything else must pass.
+SKIPPED=(
+  "Get Token/Get Token|GET /Token is the reference server's own token endpoint; Roster's tokens come from 'roster scim enable'"
+  "Endpoint tests/Get ServiceProviderConfig|GET /serviceConfiguration is the reference server's own path; RFC 7644 §4 names /ServiceProviderConfig, which scim2-tester checks"
+)
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "roster binary"
+if [[ -n "${ROSTER_BIN:-}" ]]; then
+  BIN="$ROSTER_BIN"
+else
+  BIN="$(cd "$ROOT" && cargo build -p roster --bin roster --message-format json-render-diagnostics |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "roster" and m.get("executable"):
+        print(m["executable"])')"
+fi
+[[ -x "$BIN" ]] || { echo "no roster binary at '$BIN'" >&2; exit 1; }
+echo "$BIN"
+
+step "tools"
+# Reinstall when the lock files change; a stamp beside each install records what it holds.
+cd "$HERE"
+if [[ ! -x node_modules/.bin/newman || "$(cat node_modules/.stamp 2>/dev/null)" != "$(sha256sum package-lock.json)" ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  sha256sum package-lock.json > node_modules/.stamp
+fi
+if [[ ! -x .venv/bin/scim2 || "$(cat .venv/.stamp 2>/dev/null)" != "$(sha256sum requirements.txt)" ]]; then
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  sha256sum requirements.txt > .venv/.stamp
+fi
+node_modules/.bin/newman --version
+.venv/bin/pip show scim2-tester 2>/dev/null | grep -E '^(Name|Version)' | paste -sd ' '
+
+step "roster serve"
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+DB="$WORK/roster.db"
+roster() { env -u ROSTER_DATABASE_URL -u ROSTER_PUBLIC_URL "$BIN" --database "$DB" "$@"; }
+ROSTER_LOG=info roster serve --listen 127.0.0.1:0 2> "$WORK/serve.log" &
+SERVER_PID=$!
+ADDR=""
+for _ in $(seq 1 300); do
+  ADDR="$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$WORK/serve.log" | head -n1)"
+  [[ -n "$ADDR" ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n "$ADDR" ]] || { echo "roster serve did not report its address" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+HOST="${ADDR%:*}"
+PORT="${ADDR##*:}"
+echo "listening on $ADDR"
+
+# Prints "<org id> <tenant url> <token>" for a fresh organization with SCIM enabled.
+new_org() {
+  local org scim
+  org="$(roster --json org create --name "$1" --kind school --seats 1000 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  scim="$(roster --json --public-url "http://$ADDR" scim enable "$org")"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[2]); print(sys.argv[1], d["tenant_url"], d["token"])' "$org" "$scim"
+}
+
+step "newman: SCIM reference Postman collection"
+read -r ORG1 _ TOKEN1 < <(new_org "Postman conformance")
+node - "$COLLECTION" "$WORK/collection.json" "${SKIPPED[@]}" <<'JS'
+// Writes a copy of the collection without the skipped requests, and lists what was removed.
+const fs = require("fs");
+const [source, target, ...skipped] = process.argv.slice(2);
+const names = new Set(skipped.map((s) => s.split("|")[0]));
+const collection = JSON.parse(fs.readFileSync(source, "utf8"));
+const removed = [];
+const prune = (items, prefix) =>
+  items.filter((item) => {
+    const name = prefix ? `${prefix}/${item.name}` : item.name;
+    if (names.has(name)) { removed.push(name); return false; }
+    if (item.item) item.item = prune(item.item, name);
+    return !(item.item && item.item.length === 0);
+  });
+collection.item = prune(collection.item, "");
+const missing = [...names].filter((n) => !removed.includes(n));
+if (missing.length) { console.error(`skip list names unknown requests: ${missing.join(", ")}`); process.exit(1); }
+for (const s of skipped) console.log(`skipped: ${s.replace("|", " — ")}`);
+fs.writeFileSync(target, JSON.stringify(collection));
+JS
+set +e
+node_modules/.bin/newman run "$WORK/collection.json" \
+  --env-var "Protocol=http" --env-var "Server=$HOST" --env-var "Port=:$PORT" \
+  --env-var "Api=scim/v2/$ORG1" --env-var "token=$TOKEN1" \
+  --timeout-request 30000 --color off --disable-unicode \
+  --reporters cli,json --reporter-json-export "$WORK/newman.json" > "$WORK/newman.txt" 2>&1
+NEWMAN_RC=$?
+set -e
+cat "$WORK/newman.txt"
+read -r NEWMAN_PASSED NEWMAN_FAILED < <(python3 - "$WORK/newman.json" <<'PY'
+import json, sys
+try:
+    stats = json.load(open(sys.argv[1]))["run"]["stats"]["assertions"]
+    print(stats["total"] - stats["failed"], stats["failed"])
+except (OSError, ValueError, KeyError):
+    print(0, 1)
+PY
+)
+if [[ $NEWMAN_RC -ne 0 && $NEWMAN_FAILED -eq 0 ]]; then NEWMAN_FAILED=1; fi
+
+step "scim2-tester (scim2 test)"
+read -r _ TENANT2 TOKEN2 < <(new_org "scim2-tester conformance")
+set +e
+# The token travels in the environment, never on a command line.
+SCIM_CLI_HEADERS="Authorization: Bearer $TOKEN2" .venv/bin/scim2 --url "$TENANT2" test > "$WORK/scim2.txt" 2>&1
+SCIM2_RC=$?
+set -e
+cat "$WORK/scim2.txt"
+SCIM2_PASSED="$(grep -c '^SUCCESS ' "$WORK/scim2.txt" || true)"
+SCIM2_FAILED="$(grep -cE '^(ERROR|CRITICAL|FAILURE) ' "$WORK/scim2.txt" || true)"
+SCIM2_SKIPPED="$(grep -c '^SKIPPED ' "$WORK/scim2.txt" || true)"
+if [[ $SCIM2_RC -ne 0 && $SCIM2_FAILED -eq 0 ]]; then SCIM2_FAILED=1; fi
+if [[ $SCIM2_PASSED -eq 0 ]]; then SCIM2_FAILED=$((SCIM2_FAILED + 1)); fi
+
+step "summary"
+echo "newman:        $NEWMAN_PASSED assertions passed, $NEWMAN_FAILED failed (${#SKIPPED[@]} requests skipped, listed above)"
+echo "scim2-tester:  $SCIM2_PASSED checks passed, $SCIM2_FAILED failed, $SCIM2_SKIPPED skipped"
+echo "conformance: $((NEWMAN_PASSED + SCIM2_PASSED)) passed, $((NEWMAN_FAILED + SCIM2_FAILED)) failed"
+[[ $NEWMAN_FAILED -eq 0 && $SCIM2_FAILED -eq 0 ]]
