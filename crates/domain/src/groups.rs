@@ -9,6 +9,7 @@ use crate::{AccountId, GroupId, OrgId};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
     pub id: GroupId,
+    #[serde(rename = "org")]
     pub org_id: OrgId,
     pub display_name: String,
     pub external_id: Option<String>,

@@ -122,7 +122,8 @@ impl Roster {
             .ok_or_else(|| group_not_found(&id.to_string()))
     }
 
-    /// The SCIM `members` of a group: `value`, `display`, `$ref` and `type` per member.
+    /// The SCIM `members` of a group: `value`, `$ref` and `type` per member. `display` is left
+    /// out: clients compare members as they sent them, and none sends Roster's names back.
     pub async fn scim_group_members(
         &self,
         scope: OrgScope,
@@ -135,7 +136,6 @@ impl Roster {
             .map(|m| {
                 json!({
                     "value": m.account_id.to_string(),
-                    "display": m.display_name.unwrap_or(m.user_name),
                     "$ref": format!("{base}/Users/{}", m.account_id),
                     "type": "User",
                 })

@@ -153,6 +153,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_RETENTION_INTERVAL", default_value_t = 3600, value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retention_interval: u64,
+
+    /// Requests per second each organization may send (bursts of twice that); 0 turns it off.
+    #[arg(long, env = "ROSTER_RATE_LIMIT", default_value_t = 100, value_name = "N")]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Subcommand)]

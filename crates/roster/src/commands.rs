@@ -31,11 +31,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.json;
     match cli.command {
         Command::Serve(args) => {
-            let public_url = cli
-                .public_url
-                .unwrap_or_else(|| format!("http://{}", args.listen));
             let interval = std::time::Duration::from_secs(args.retention_interval);
-            serve::run(roster, args.listen, &public_url, interval).await
+            serve::run(roster, args.listen, cli.public_url, interval, args.rate_limit).await
         }
         Command::Migrate => print(json, &serde_json::json!({"migrated": true}), |_| {
             format!("database {database:?} is up to date")

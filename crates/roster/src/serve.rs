@@ -10,15 +10,20 @@ use tokio::net::TcpListener;
 pub async fn run(
     roster: Roster,
     listen: SocketAddr,
-    public_url: &str,
+    public_url: Option<String>,
     retention_interval: Duration,
+    rate_limit: u32,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
+    // Without a configured public URL, tenant URLs point at the address actually bound (which
+    // differs from --listen when that asks for port 0).
+    let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
+    let public_url = public_url.as_str();
     let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
-    let router = app(AppState::new(roster, public_url));
+    let router = app(AppState::new(roster, public_url).with_rate_limit(rate_limit));
     tracing::info!(listen.addr = %local, public_url, "listening on {local}");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

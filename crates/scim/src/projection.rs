@@ -250,9 +250,9 @@ fn project_complex(
 }
 
 fn parse_list(rt: &ResourceType, list: &str, parameter: &str) -> Result<Vec<Name>, ScimError> {
-    let names: Vec<&str> = list
-        .split(',')
-        .map(str::trim)
+    let names: Vec<String> = split_names(list)
+        .into_iter()
+        .map(|n| without_value_filter(n.trim()))
         .filter(|n| !n.is_empty())
         .collect();
     if names.len() > MAX_NAMES {
@@ -262,7 +262,7 @@ fn parse_list(rt: &ResourceType, list: &str, parameter: &str) -> Result<Vec<Name
         )));
     }
     let mut resolved = Vec::with_capacity(names.len());
-    for name in names {
+    for name in &names {
         if let Some(name) = resolve_name(rt, name)
             && !resolved.contains(&name)
         {
@@ -270,6 +270,35 @@ fn parse_list(rt: &ResourceType, list: &str, parameter: &str) -> Result<Vec<Name
         }
     }
     Ok(resolved)
+}
+
+/// Splits on commas outside brackets, so a value filter's own commas stay in its name.
+fn split_names(list: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in list.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                names.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    names.push(&list[start..]);
+    names
+}
+
+/// `emails[type eq "work"].value` names `emails.value`. RFC 7644 §3.9 has attribute names only,
+/// but some clients (Microsoft's reference tests among them) put a value filter in `attributes`;
+/// returning the whole attribute serves them better than ignoring the name.
+fn without_value_filter(name: &str) -> String {
+    match (name.find('['), name.rfind(']')) {
+        (Some(open), Some(close)) if close > open => format!("{}{}", &name[..open], &name[close + 1..]),
+        _ => name.to_owned(),
+    }
 }
 
 /// Resolves `name`, `name.sub`, `urn:...:name[.sub]` or an extension URN; `None` when unknown.
@@ -345,6 +374,17 @@ mod tests {
     fn project(attributes: Option<&str>, excluded: Option<&str>) -> Value {
         let p = Projection::parse(&USER_RESOURCE, attributes, excluded).unwrap();
         Value::Object(p.apply(&USER_RESOURCE, &stored_user()))
+    }
+
+    #[test]
+    fn a_value_filter_in_attributes_selects_the_whole_attribute() {
+        let projected = project(Some("emails[type eq \"work\"].value, name[givenName pr]"), None);
+        assert_eq!(
+            projected["emails"],
+            json!([{"value": "ada@example.org"}, {"value": "ada@home.org"}])
+        );
+        assert_eq!(projected["name"]["givenName"], "Ada");
+        assert!(projected.get("userName").is_none());
     }
 
     #[test]

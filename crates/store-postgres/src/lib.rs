@@ -16,6 +16,7 @@ mod migrations;
 mod orgs;
 mod pool;
 mod retention;
+pub mod testing;
 mod tokens;
 
 use async_trait::async_trait;

@@ -31,6 +31,15 @@ impl FromRequestParts<AppState> for Tenant {
             .and_then(bearer_token);
         let scope = state.roster.authenticate_scim(&org, bearer).await?;
         crate::log::note_scope(parts, scope);
+        if let Some(limit) = &state.rate_limit
+            && !limit.allow(scope.org_id())
+        {
+            return Err(roster_scim::ScimError::too_many_requests(format!(
+                "this organization is sending more than {} requests per second; retry after the time in Retry-After",
+                limit.per_second()
+            ))
+            .into());
+        }
         Ok(Self(scope))
     }
 }

@@ -66,6 +66,10 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(self.0.clone());
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // The per-second quota refills within a second.
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750 §3: tell the client which scheme is expected.
             headers.insert(

@@ -14,7 +14,7 @@ use crate::{
     ApiError, AppState, auth::Tenant, body::ScimJson, log::LogNote, query::Params, response::Scim,
 };
 
-async fn render(
+pub(crate) async fn render(
     state: &AppState,
     tenant: Tenant,
     group: &Group,

@@ -10,10 +10,12 @@ mod discovery;
 mod error;
 mod groups;
 mod health;
+mod limits;
 mod log;
 mod middleware;
 mod query;
 mod resources;
+mod search;
 mod response;
 mod users;
 
@@ -35,6 +37,7 @@ use tower_http::{
 };
 
 pub use error::ApiError;
+pub use limits::OrgRateLimit;
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -48,6 +51,8 @@ pub struct AppState {
     /// The externally visible base URL (`https://roster.example.edu`), for tenant URLs and
     /// `meta.location`.
     pub public_url: Arc<str>,
+    /// `None`: no rate limit.
+    pub rate_limit: Option<Arc<OrgRateLimit>>,
 }
 
 impl AppState {
@@ -60,13 +65,23 @@ impl AppState {
         Self {
             roster,
             public_url: public_url.trim_end_matches('/').into(),
+            rate_limit: None,
         }
+    }
+
+    /// Limits each organization to `per_second` requests (bursts of twice that); 0 turns the
+    /// limit off.
+    #[must_use]
+    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = OrgRateLimit::new(per_second).map(Arc::new);
+        self
     }
 }
 
 /// The whole application: SCIM routes, health checks and middleware.
 pub fn app(state: AppState) -> Router {
     let scim = Router::new()
+        .route("/.search", post(search::search_all))
         .route(
             "/ServiceProviderConfig",
             get(discovery::service_provider_config),

@@ -197,3 +197,41 @@ async fn readiness_reports_the_store() {
     assert_eq!(response.status, 200);
     assert_eq!(response.body["status"], "ready");
 }
+
+#[tokio::test]
+async fn an_organization_over_its_rate_gets_429_with_retry_after_and_others_do_not() {
+    let app = TestApp::with_rate_limit(2).await;
+    let busy = app.tenant(OrgKind::School, 10).await;
+    let quiet = app.tenant(OrgKind::School, 10).await;
+    // A burst of twice the rate passes; the next request is refused.
+    for _ in 0..4 {
+        assert_eq!(app.scim_get(&busy, "/Users").await.status, 200);
+    }
+    let refused = app.scim_get(&busy, "/Users").await;
+    refused.assert_scim_error(429, None);
+    assert_eq!(refused.headers["retry-after"], "1");
+    assert_eq!(app.scim_get(&quiet, "/Users").await.status, 200, "limits are per organization");
+}
+
+#[tokio::test]
+async fn root_search_finds_users_and_groups() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    app.create_user(&tenant, "ada@x.org").await;
+    app.roster.create_group(tenant.org, "Ada's group").await.unwrap();
+    let all = app
+        .post(&tenant, "/.search", &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 10}))
+        .await;
+    assert_eq!(all.status, 200, "{:#}", all.body);
+    assert_eq!(all.body["totalResults"], 2);
+    assert_eq!(all.body["Resources"][0]["userName"], "ada@x.org");
+    assert_eq!(all.body["Resources"][1]["displayName"], "Ada's group");
+    let second_page = app
+        .post(&tenant, "/.search", &json!({"startIndex": 2, "count": 1}))
+        .await;
+    assert_eq!(second_page.body["Resources"][0]["displayName"], "Ada's group");
+    let users_only = app
+        .post(&tenant, "/.search", &json!({"filter": "userName sw \"ada\""}))
+        .await;
+    assert_eq!(users_only.body["totalResults"], 1, "{:#}", users_only.body);
+}

@@ -13,6 +13,7 @@ mod cli;
 mod discovery;
 mod errors;
 mod groups;
+mod multi_instance;
 mod retention;
 mod serve;
 mod support;

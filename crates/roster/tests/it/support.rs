@@ -15,7 +15,7 @@ use axum::{
     http::{Request, Response, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use roster_domain::{FixedClock, NewOrg, OrgId, OrgKind, Roster, ScimCredentials};
+use roster_domain::{FixedClock, NewOrg, OrgId, OrgKind, Roster, ScimCredentials, Store};
 use roster_store_sqlite::SqliteStore;
 use roster_web::{AppState, app};
 use serde_json::Value;
@@ -30,6 +30,7 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub router: Router,
     _dir: TempDir,
+    _database: Option<roster_store_postgres::testing::TestDatabase>,
 }
 
 /// An organization with SCIM enabled.
@@ -40,17 +41,36 @@ pub struct Tenant {
 }
 
 impl TestApp {
+    /// The app on SQLite, or on a fresh PostgreSQL database when `ROSTER_TEST_STORE=postgres`
+    /// (the test script runs the whole suite both ways).
     pub async fn new() -> Self {
+        Self::build(|state| state).await
+    }
+
+    pub async fn with_rate_limit(per_second: u32) -> Self {
+        Self::build(|state| state.with_rate_limit(per_second)).await
+    }
+
+    async fn build(configure: impl FnOnce(AppState) -> AppState) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("roster.db")).unwrap();
+        let (store, database): (Arc<dyn Store>, _) = match std::env::var("ROSTER_TEST_STORE").as_deref() {
+            Ok("postgres") => {
+                let url = roster_store_postgres::testing::server_url()
+                    .expect("ROSTER_TEST_STORE=postgres needs ROSTER_TEST_POSTGRES_URL");
+                let (store, db) = roster_store_postgres::testing::fresh_store(&url).await.unwrap();
+                (Arc::new(store), Some(db))
+            }
+            _ => (Arc::new(SqliteStore::open(&dir.path().join("roster.db")).unwrap()), None),
+        };
         let clock = Arc::new(FixedClock::new(datetime!(2026-01-05 09:00 UTC)));
-        let roster = Roster::new(Arc::new(store), clock.clone());
-        let router = app(AppState::new(roster.clone(), PUBLIC_URL));
+        let roster = Roster::new(store, clock.clone());
+        let router = app(configure(AppState::new(roster.clone(), PUBLIC_URL)));
         Self {
             roster,
             clock,
             router,
             _dir: dir,
+            _database: database,
         }
     }
 

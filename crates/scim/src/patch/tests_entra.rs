@@ -261,9 +261,12 @@ fn validator_replace_of_members_sets_the_managed_set() {
 }
 
 #[test]
-fn member_sub_attribute_paths_change_nothing() {
-    let c = patch_group(
+fn member_sub_attribute_paths_that_do_not_exist_are_invalid_paths() {
+    // Roster's members have value, $ref and type (RFC 7643 §8.7.1); `display` is not one.
+    let req = parse_patch(&body(
         json!([{"op": "replace", "path": "members[value eq \"u-1\"].display", "value": "Ada"}]),
-    );
-    assert!(c.is_empty());
+    ))
+    .unwrap();
+    let err = apply_patch(&GROUP_RESOURCE, &group(), &req).unwrap_err();
+    assert_eq!(err.scim_type, Some(crate::ScimType::InvalidPath));
 }

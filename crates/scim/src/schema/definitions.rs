@@ -444,9 +444,6 @@ pub static GROUP: Schema = Schema {
                     &["User", "Group"],
                     "The URI corresponding to a SCIM resource that is a member of this Group.",
                 )),
-                // Not in §8.7.1; Roster fills it from the member's displayName for display and
-                // ignores it on input.
-                read_only(DISPLAY),
                 immutable(canonical(
                     string(
                         "type",

@@ -1,130 +1,16 @@
-//! A fresh PostgreSQL database per test, from the server named by `ROSTER_TEST_POSTGRES_URL`,
-//! dropped when the test ends (even when it fails). Without the variable the tests print that
-//! they are skipped and pass; CI sets it.
+//! The shared PostgreSQL test support, with failures ending the test.
 
 #![expect(
     clippy::expect_used,
     reason = "test set-up: a server that cannot give us a database ends the test"
 )]
 
-use roster_store_postgres::{PoolOptions, PostgresStore};
-use tokio_postgres::NoTls;
-
-pub const URL_VAR: &str = "ROSTER_TEST_POSTGRES_URL";
-
-/// The server URL, or `None` after printing why the test is skipped.
-pub fn server_url() -> Option<String> {
-    match std::env::var(URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            println!(
-                "skipped: set {URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run the PostgreSQL tests"
-            );
-            None
-        }
-    }
-}
-
-/// A database created for one test and dropped with this value.
-#[derive(Debug)]
-pub struct TestDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl TestDatabase {
-    pub async fn create(admin_url: &str) -> Self {
-        let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
-        let (client, connection) = tokio_postgres::connect(admin_url, NoTls)
-            .await
-            .expect("connecting to the test server");
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("creating a test database");
-        Self {
-            admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name),
-            name,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Drop runs inside the test's runtime, where blocking on a future is not allowed: a
-        // short-lived thread with its own runtime does the cleanup. Best effort: a leftover
-        // database only costs disk.
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok((client, connection)) = tokio_postgres::connect(&admin_url, NoTls).await {
-                    tokio::spawn(connection);
-                    let dropped = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                    if let Err(e) = dropped {
-                        eprintln!("could not drop test database {name}: {e}");
-                    }
-                }
-            });
-        });
-        let _ = cleanup.join();
-    }
-}
-
-/// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let path = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    let mut out = format!("{}/{database}", &base[..path]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
+pub use roster_store_postgres::testing::{TestDatabase, server_url};
+use roster_store_postgres::PostgresStore;
 
 /// A migrated store on a fresh database.
 pub async fn fresh_store(admin_url: &str) -> (PostgresStore, TestDatabase) {
-    let db = TestDatabase::create(admin_url).await;
-    let options = PoolOptions {
-        max_connections: 8,
-        ..PoolOptions::default()
-    };
-    let store = PostgresStore::connect_with(&db.url, options)
+    roster_store_postgres::testing::fresh_store(admin_url)
         .await
-        .expect("connecting to the test database");
-    store.migrate().await.expect("migrating the test database");
-    (store, db)
-}
-
-#[test]
-fn database_is_replaced_in_urls() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
-        "postgres://u:p@h/x?sslmode=disable"
-    );
-    assert_eq!(
-        with_database("postgres://h:5432", "x"),
-        "postgres://h:5432/x"
-    );
+        .expect("a fresh, migrated test database")
 }

@@ -1,0 +1,416 @@
+//! The system under test: a `roster serve` process on its own database, an organization set up
+//! through the CLI (`--json`), and the users and groups seeded through SCIM the way Entra's
+//! initial cycle creates them.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::task::JoinSet;
+use tokio_postgres::NoTls;
+
+use crate::load::{member_patch, user_body};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+impl StoreKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A running server with a seeded organization.
+#[derive(Debug)]
+pub struct Target {
+    pub kind: StoreKind,
+    pub tenant: Arc<Tenant>,
+    server: Child,
+    /// Kept for its `Drop`: removes the temporary directory or PostgreSQL database.
+    _database: Database,
+}
+
+/// What a store's data lives in; only its `Drop` matters (directory or database removed).
+#[derive(Debug)]
+struct Database {
+    _sqlite: Option<TempDir>,
+    _postgres: Option<PgDatabase>,
+}
+
+impl Target {
+    pub async fn start(
+        kind: StoreKind,
+        bin: &Path,
+        postgres_url: Option<&str>,
+        log: &str,
+        users: usize,
+        groups: usize,
+        concurrency: usize,
+    ) -> anyhow::Result<Self> {
+        let (database, url) = match kind {
+            StoreKind::Sqlite => {
+                let dir = tempfile::tempdir()?;
+                let url = dir.path().join("roster.db").display().to_string();
+                (Database { _sqlite: Some(dir), _postgres: None }, url)
+            }
+            StoreKind::Postgres => {
+                let admin = postgres_url.context("no PostgreSQL URL")?;
+                let db = PgDatabase::create(admin).await?;
+                let url = db.url.clone();
+                (Database { _sqlite: None, _postgres: Some(db) }, url)
+            }
+        };
+        // Seats for the seeded users and for every create the benchmark can send.
+        let org = cli(
+            bin,
+            &url,
+            &[
+                "org",
+                "create",
+                "--name",
+                "Bench Academy",
+                "--kind",
+                "business",
+                "--seats",
+                "4000000",
+            ],
+        )?;
+        let org_id = org["id"].as_str().context("org create printed no id")?;
+        let enabled = cli(bin, &url, &["scim", "enable", org_id])?;
+        let token = enabled["token"]
+            .as_str()
+            .context("scim enable printed no token")?
+            .to_owned();
+        let (server, addr) = serve(bin, &url, log)?;
+        let http = Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(concurrency)
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let mut target = Self {
+            kind,
+            tenant: Arc::new(Tenant {
+                http,
+                base: format!("http://{addr}/scim/v2/{org_id}"),
+                token,
+                users: Vec::new(),
+                groups: Vec::new(),
+            }),
+            server,
+            _database: database,
+        };
+        let (users, groups) = seed(&target.tenant, users, groups, concurrency).await?;
+        // The seeding tasks have finished, so this is the only reference.
+        let tenant = Arc::get_mut(&mut target.tenant).context("the tenant is still shared")?;
+        tenant.users = users;
+        tenant.groups = groups;
+        Ok(target)
+    }
+
+    /// Stops the server, then drops the PostgreSQL database (in that order: see `Drop`).
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        // Runs before the fields drop: the server is gone before its database is. Also on an
+        // early error, so a failed run never leaves a server behind.
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// The organization's SCIM tenant on one server, and what was seeded into it.
+#[derive(Debug)]
+pub struct Tenant {
+    http: Client,
+    /// The tenant URL, `http://ADDR/scim/v2/ORG`.
+    base: String,
+    token: String,
+    /// Seeded users: `(id, userName)`.
+    pub users: Vec<(String, String)>,
+    /// Seeded group ids.
+    pub groups: Vec<String>,
+}
+
+impl Tenant {
+    /// Sends one SCIM request; the caller reads (or drops) the response.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        request.send().await
+    }
+
+    /// Sends a seeding request that must answer `status`; returns the parsed body.
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        status: u16,
+    ) -> anyhow::Result<Value> {
+        let response = self.send(method.clone(), path, Some(body)).await?;
+        let got = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        if got != status {
+            bail!(
+                "seeding: {method} {path} answered {got}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)?
+        })
+    }
+}
+
+/// Users by POST (in parallel, as Entra's initial cycle does), then groups, then members
+/// spread evenly over the groups in PATCHes of 100 values.
+async fn seed(
+    this: &Arc<Tenant>,
+    users: usize,
+    groups: usize,
+    concurrency: usize,
+) -> anyhow::Result<(Vec<(String, String)>, Vec<String>)> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = JoinSet::new();
+    for _ in 0..concurrency {
+        let (this, next) = (Arc::clone(this), Arc::clone(&next));
+        workers.spawn(async move {
+            let mut made = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= users {
+                    return anyhow::Ok(made);
+                }
+                let name = format!("user{i:06}@bench.example");
+                let body = this.expect(Method::POST, "/Users", &user_body(&name), 201).await?;
+                let id = body["id"].as_str().context("no id")?.to_owned();
+                made.push((i, id, name));
+            }
+        });
+    }
+    let mut made = Vec::with_capacity(users);
+    while let Some(result) = workers.join_next().await {
+        made.extend(result??);
+    }
+    made.sort_unstable_by_key(|(i, _, _)| *i);
+    let seeded: Vec<(String, String)> = made.into_iter().map(|(_, id, name)| (id, name)).collect();
+    let mut group_ids = Vec::with_capacity(groups);
+
+    for g in 0..groups {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": format!("Cohort {g:03}"),
+            "externalId": format!("cohort-{g}"),
+            "members": [],
+        });
+        let created = this.expect(Method::POST, "/Groups", &body, 201).await?;
+        group_ids.push(created["id"].as_str().context("no id")?.to_owned());
+    }
+    let mut patches = JoinSet::new();
+    for (g, group) in group_ids.iter().enumerate() {
+        let members: Vec<&String> = seeded
+            .iter()
+            .skip(g)
+            .step_by(groups)
+            .map(|(id, _)| id)
+            .collect();
+        for chunk in members.chunks(100) {
+            let body = member_patch("Add", chunk.iter().map(|id| id.as_str()));
+            let (this, path) = (Arc::clone(this), format!("/Groups/{group}"));
+            patches.spawn(async move { this.expect(Method::PATCH, &path, &body, 204).await });
+            // Bounded parallelism, like the user seeding.
+            if patches.len() >= concurrency {
+                if let Some(result) = patches.join_next().await {
+                    result??;
+                }
+            }
+        }
+    }
+    while let Some(result) = patches.join_next().await {
+        result??;
+    }
+    Ok((seeded, group_ids))
+}
+
+/// `cargo build --release -p roster`, and the executable Cargo reports: never a stale binary.
+pub fn build_release_binary() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--release", "-p", "roster", "--bin", "roster"])
+        .args(["--message-format", "json-render-diagnostics"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo")?;
+    anyhow::ensure!(output.status.success(), "cargo build -p roster failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "roster")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .context("cargo reported no roster executable")
+}
+
+fn command(bin: &Path, database: &str) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .env_remove("ROSTER_DATABASE_URL")
+        .env_remove("ROSTER_PUBLIC_URL")
+        .env_remove("ROSTER_LISTEN")
+        .args(["--database", database]);
+    command
+}
+
+/// Runs a CLI command with `--json` and returns what it printed.
+fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
+    let output = command(bin, database).args(args).arg("--json").output()?;
+    if !output.status.success() {
+        bail!(
+            "roster {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// Starts `roster serve` on a random loopback port; returns it with the address it reported.
+fn serve(bin: &Path, database: &str, log: &str) -> anyhow::Result<(Child, String)> {
+    let mut child = command(bin, database)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROSTER_LOG", log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting roster serve")?;
+    let stderr = child.stderr.take().context("no stderr")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                let addr = addr.split_whitespace().next().unwrap_or("").to_owned();
+                let _ = tx.send(addr);
+                break;
+            }
+        }
+        // Keep draining: a full pipe would block the server's logging.
+        for _ in lines {}
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(addr) => Ok((child, addr)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("roster serve did not report its address (is ROSTER_LOG at least info?)")
+        }
+    }
+}
+
+/// A database of the benchmark's own on the given server.
+#[derive(Debug)]
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(admin_url: &str) -> anyhow::Result<Self> {
+        let name = format!("roster_bench_{}", uuid::Uuid::new_v4().simple());
+        let (client, connection) = tokio_postgres::connect(admin_url, NoTls)
+            .await
+            .context("connecting to PostgreSQL")?;
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .context("creating the benchmark database")?;
+        Ok(Self {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name),
+            name,
+        })
+    }
+
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        // Drop may run inside the runtime, where blocking on a future is not allowed: a
+        // short-lived thread with its own runtime does the cleanup. Best effort: a leftover
+        // database only costs disk.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok((client, connection)) = tokio_postgres::connect(&admin_url, NoTls).await {
+                    tokio::spawn(connection);
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    if let Err(e) = client.batch_execute(&sql).await {
+                        eprintln!("could not drop benchmark database {name}: {e}");
+                    }
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let path = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    let mut out = format!("{}/{database}", &base[..path]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
