@@ -20,6 +20,15 @@ SKIPPED=(
   "Endpoint tests/Get ServiceProviderConfig|GET /serviceConfiguration is the reference server's own path; RFC 7644 §4 names /ServiceProviderConfig, which scim2-tester checks"
 )
 
+# Assertions of the collection that check a behaviour of the reference server which Roster
+# deliberately does differently ("Request name|Assertion name|reason"). They are reported as
+# deviations, not failures; any other failed assertion fails the run.
+DEVIATIONS=(
+  "Patch user omalley new username|Status code is 204|Roster answers PATCH /Users with 200 and the resource, as Entra expects (ENTRA.md); RFC 7644 §3.5.2 allows 200 or 204"
+  "patch user omalley active with boolean|Status code is 204|same: PATCH /Users answers 200 with the resource"
+  "Get group by id|Body contians user|expects the group to echo a non-standard member attribute (displayName) sent in a PATCH; Roster stores memberships as rows and returns members as value, \$ref and type (RFC 7643 §8.7.1)"
+)
+
 step() { printf '\n== %s\n' "$*"; }
 
 step "roster binary"
@@ -62,7 +71,8 @@ cleanup() {
 trap cleanup EXIT
 DB="$WORK/roster.db"
 roster() { env -u ROSTER_DATABASE_URL -u ROSTER_PUBLIC_URL "$BIN" --database "$DB" "$@"; }
-ROSTER_LOG=info roster serve --listen 127.0.0.1:0 2> "$WORK/serve.log" &
+# No rate limit: test suites send far faster than any identity provider.
+ROSTER_RATE_LIMIT=0 ROSTER_LOG=info roster serve --listen 127.0.0.1:0 2> "$WORK/serve.log" &
 SERVER_PID=$!
 ADDR=""
 for _ in $(seq 1 300); do
@@ -115,16 +125,26 @@ node_modules/.bin/newman run "$WORK/collection.json" \
 NEWMAN_RC=$?
 set -e
 cat "$WORK/newman.txt"
-read -r NEWMAN_PASSED NEWMAN_FAILED < <(python3 - "$WORK/newman.json" <<'PY'
+read -r NEWMAN_PASSED NEWMAN_FAILED NEWMAN_DEVIATIONS < <(python3 - "$WORK/newman.json" "${DEVIATIONS[@]}" <<'PY'
 import json, sys
+known = {tuple(d.split("|")[:2]): d.split("|")[2] for d in sys.argv[2:]}
 try:
-    stats = json.load(open(sys.argv[1]))["run"]["stats"]["assertions"]
-    print(stats["total"] - stats["failed"], stats["failed"])
+    run = json.load(open(sys.argv[1]))["run"]
+    stats = run["stats"]["assertions"]
+    deviations = 0
+    for failure in run.get("failures", []):
+        key = (failure.get("source", {}).get("name", ""), failure.get("error", {}).get("test", ""))
+        if key in known:
+            deviations += 1
+            print(f"known deviation: {key[0]} / {key[1]}: {known[key]}", file=sys.stderr)
+    print(stats["total"] - stats["failed"], stats["failed"] - deviations, deviations)
 except (OSError, ValueError, KeyError):
-    print(0, 1)
+    print(0, 1, 0)
 PY
 )
-if [[ $NEWMAN_RC -ne 0 && $NEWMAN_FAILED -eq 0 ]]; then NEWMAN_FAILED=1; fi
+# newman exits non-zero on any failed assertion, deviations included: trust the count instead,
+# unless nothing was counted at all.
+if [[ $NEWMAN_RC -ne 0 && $NEWMAN_FAILED -eq 0 && $NEWMAN_DEVIATIONS -eq 0 ]]; then NEWMAN_FAILED=1; fi
 
 step "scim2-tester (scim2 test)"
 read -r _ TENANT2 TOKEN2 < <(new_org "scim2-tester conformance")
@@ -141,7 +161,7 @@ if [[ $SCIM2_RC -ne 0 && $SCIM2_FAILED -eq 0 ]]; then SCIM2_FAILED=1; fi
 if [[ $SCIM2_PASSED -eq 0 ]]; then SCIM2_FAILED=$((SCIM2_FAILED + 1)); fi
 
 step "summary"
-echo "newman:        $NEWMAN_PASSED assertions passed, $NEWMAN_FAILED failed (${#SKIPPED[@]} requests skipped, listed above)"
+echo "newman:        $NEWMAN_PASSED assertions passed, $NEWMAN_FAILED failed, $NEWMAN_DEVIATIONS known deviations (${#SKIPPED[@]} requests skipped; both listed above)"
 echo "scim2-tester:  $SCIM2_PASSED checks passed, $SCIM2_FAILED failed, $SCIM2_SKIPPED skipped"
 echo "conformance: $((NEWMAN_PASSED + SCIM2_PASSED)) passed, $((NEWMAN_FAILED + SCIM2_FAILED)) failed"
 [[ $NEWMAN_FAILED -eq 0 && $SCIM2_FAILED -eq 0 ]]

@@ -19,7 +19,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::{
     load::{Scenario, Settings},
-    server::{StoreKind, Target},
+    server::{Setup, StoreKind, Target},
 };
 
 #[derive(Debug, Parser)]
@@ -61,6 +61,10 @@ struct Args {
     /// `ROSTER_LOG` for the servers; `info` (the default of `serve`) logs every request.
     #[arg(long, default_value = "info")]
     server_log: String,
+    /// `--rate-limit` for the servers. Off by default: one organization sends all the load, and
+    /// the benchmark measures the server, not the per-organization limiter (default 100/s).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    rate_limit: u32,
 }
 
 #[tokio::main]
@@ -77,6 +81,15 @@ async fn main() -> anyhow::Result<()> {
         args.scenarios.clone()
     };
 
+    let setup = Setup {
+        bin: &bin,
+        postgres_url: args.postgres_url.as_deref(),
+        log: &args.server_log,
+        rate_limit: args.rate_limit,
+        users: args.users,
+        groups: args.groups,
+        concurrency: args.concurrency,
+    };
     let mut targets = Vec::new();
     for &kind in &args.stores {
         if kind == StoreKind::Postgres && args.postgres_url.is_none() {
@@ -89,16 +102,8 @@ async fn main() -> anyhow::Result<()> {
             args.users,
             args.groups
         );
-        let target = Target::start(
-            kind,
-            &bin,
-            args.postgres_url.as_deref(),
-            &args.server_log,
-            args.users,
-            args.groups,
-            args.concurrency,
-        )
-        .await
+        let target = Target::start(kind, &setup)
+            .await
         .with_context(|| format!("setting up {}", kind.label()))?;
         targets.push(target);
     }
@@ -116,8 +121,14 @@ async fn main() -> anyhow::Result<()> {
     let rows = rows?;
 
     println!(
-        "{} users and {} groups seeded; {} connections; {} s measured after {} s warm-up per row; server log level `{}`.\n",
-        args.users, args.groups, args.concurrency, args.duration, args.warmup, args.server_log
+        "{} users and {} groups seeded; {} connections; {} s measured after {} s warm-up per row; server log level `{}`, rate limit {}.\n",
+        args.users,
+        args.groups,
+        args.concurrency,
+        args.duration,
+        args.warmup,
+        args.server_log,
+        if args.rate_limit == 0 { "off".to_owned() } else { format!("{}/s", args.rate_limit) }
     );
     println!("| scenario | store | req/s | p50 ms | p99 ms | errors |");
     println!("|---|---|---:|---:|---:|---:|");

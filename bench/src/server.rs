@@ -39,6 +39,20 @@ impl StoreKind {
     }
 }
 
+/// How to start and seed a server.
+#[derive(Debug)]
+pub struct Setup<'a> {
+    pub bin: &'a Path,
+    pub postgres_url: Option<&'a str>,
+    /// `ROSTER_LOG` for the server.
+    pub log: &'a str,
+    /// `--rate-limit` for the server (0: off).
+    pub rate_limit: u32,
+    pub users: usize,
+    pub groups: usize,
+    pub concurrency: usize,
+}
+
 /// A running server with a seeded organization.
 #[derive(Debug)]
 pub struct Target {
@@ -57,15 +71,8 @@ struct Database {
 }
 
 impl Target {
-    pub async fn start(
-        kind: StoreKind,
-        bin: &Path,
-        postgres_url: Option<&str>,
-        log: &str,
-        users: usize,
-        groups: usize,
-        concurrency: usize,
-    ) -> anyhow::Result<Self> {
+    pub async fn start(kind: StoreKind, setup: &Setup<'_>) -> anyhow::Result<Self> {
+        let bin = setup.bin;
         let (database, url) = match kind {
             StoreKind::Sqlite => {
                 let dir = tempfile::tempdir()?;
@@ -73,7 +80,7 @@ impl Target {
                 (Database { _sqlite: Some(dir), _postgres: None }, url)
             }
             StoreKind::Postgres => {
-                let admin = postgres_url.context("no PostgreSQL URL")?;
+                let admin = setup.postgres_url.context("no PostgreSQL URL")?;
                 let db = PgDatabase::create(admin).await?;
                 let url = db.url.clone();
                 (Database { _sqlite: None, _postgres: Some(db) }, url)
@@ -100,10 +107,10 @@ impl Target {
             .as_str()
             .context("scim enable printed no token")?
             .to_owned();
-        let (server, addr) = serve(bin, &url, log)?;
+        let (server, addr) = serve(bin, &url, setup.log, setup.rate_limit)?;
         let http = Client::builder()
             .no_proxy()
-            .pool_max_idle_per_host(concurrency)
+            .pool_max_idle_per_host(setup.concurrency)
             .timeout(Duration::from_secs(60))
             .build()?;
         let mut target = Self {
@@ -118,7 +125,8 @@ impl Target {
             server,
             _database: database,
         };
-        let (users, groups) = seed(&target.tenant, users, groups, concurrency).await?;
+        let (users, groups) =
+            seed(&target.tenant, setup.users, setup.groups, setup.concurrency).await?;
         // The seeding tasks have finished, so this is the only reference.
         let tenant = Arc::get_mut(&mut target.tenant).context("the tenant is still shared")?;
         tenant.users = users;
@@ -294,6 +302,7 @@ fn command(bin: &Path, database: &str) -> Command {
         .env_remove("ROSTER_DATABASE_URL")
         .env_remove("ROSTER_PUBLIC_URL")
         .env_remove("ROSTER_LISTEN")
+        .env_remove("ROSTER_RATE_LIMIT")
         .args(["--database", database]);
     command
 }
@@ -311,9 +320,15 @@ fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
 }
 
 /// Starts `roster serve` on a random loopback port; returns it with the address it reported.
-fn serve(bin: &Path, database: &str, log: &str) -> anyhow::Result<(Child, String)> {
+fn serve(
+    bin: &Path,
+    database: &str,
+    log: &str,
+    rate_limit: u32,
+) -> anyhow::Result<(Child, String)> {
     let mut child = command(bin, database)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--rate-limit", &rate_limit.to_string()])
         .env("ROSTER_LOG", log)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -70,6 +70,11 @@ pub struct Account {
     pub display_name: Option<String>,
     pub role: Role,
     pub active: bool,
+    /// A PATCH removed `active`: RFC 7644 §3.5.2.2 says the attribute is then unassigned, so SCIM
+    /// shows none. Roster reads an account without `active` as active (it holds a seat), as it
+    /// does for a create that sends none.
+    #[serde(skip)]
+    pub active_unassigned: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub deactivated_at: Option<OffsetDateTime>,
     /// SCIM has written to this account (and still manages it).

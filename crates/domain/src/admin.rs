@@ -37,6 +37,7 @@ impl Roster {
             display_name: display_name.filter(|d| !d.trim().is_empty()),
             role,
             active: true,
+            active_unassigned: false,
             deactivated_at: None,
             scim_managed: false,
             scim_deleted: false,

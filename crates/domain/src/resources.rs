@@ -72,7 +72,9 @@ pub fn user_resource(account: &Account, base: Option<&str>) -> Map<String, Value
     if let Some(display) = &account.display_name {
         resource.insert("displayName".into(), Value::String(display.clone()));
     }
-    resource.insert("active".into(), Value::Bool(account.active));
+    if !account.active_unassigned {
+        resource.insert("active".into(), Value::Bool(account.active));
+    }
     for (key, value) in &account.attributes {
         resource.insert(key.clone(), value.clone());
     }

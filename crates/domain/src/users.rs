@@ -77,6 +77,7 @@ impl Roster {
             display_name: fields.display_name.clone(),
             role: Role::lowest_for(org.kind),
             active,
+            active_unassigned: false,
             deactivated_at: (!active).then_some(now),
             scim_managed: true,
             scim_deleted: false,
@@ -228,8 +229,8 @@ impl Roster {
             updated.external_id = fields.external_id;
             updated.display_name = fields.display_name;
             updated.attributes = fields.attributes;
-            // `active` removed reads as active (RFC 7643 leaves it to the provider).
             updated.active = fields.active.unwrap_or(true);
+            updated.active_unassigned = fields.active.is_none();
             match self.save(&current, updated, false).await {
                 Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
                 other => return other,
@@ -282,8 +283,10 @@ impl Roster {
         if claim {
             account.scim_deleted = false;
             account.active = fields.active.unwrap_or(true);
+            account.active_unassigned = false;
         } else if let Some(active) = fields.active {
             account.active = active;
+            account.active_unassigned = false;
         }
         Ok(account)
     }

@@ -51,6 +51,7 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
             display_name: None,
             role: Role::Learner,
             active: true,
+            active_unassigned: false,
             deactivated_at: None,
             scim_managed: true,
             scim_deleted: false,

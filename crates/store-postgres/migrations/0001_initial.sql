@@ -39,6 +39,8 @@ CREATE TABLE accounts (
     display_name    text,
     role            text NOT NULL CHECK (role IN ('admin', 'teacher', 'learner', 'student')),
     active          boolean NOT NULL,
+    -- A PATCH removed `active` (RFC 7644 §3.5.2.2): SCIM shows none; the account counts as active.
+    active_unassigned boolean NOT NULL DEFAULT false,
     deactivated_at  timestamptz,
     scim_managed    boolean NOT NULL,
     scim_deleted    boolean NOT NULL,

@@ -15,7 +15,8 @@ use crate::{
 };
 
 pub(crate) const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, active, \
-     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version";
+     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version, \
+     active_unassigned";
 
 /// SCIM listing order: stable across pages and across backends.
 const ORDER: &str = "ORDER BY created_at, id";
@@ -154,7 +155,7 @@ pub(crate) async fn write(
                 tx,
                 &format!(
                     "INSERT INTO accounts ({COLUMNS}, user_name_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $15, $14)
                      RETURNING {COLUMNS}"
                 ),
                 &[
@@ -172,6 +173,7 @@ pub(crate) async fn write(
                     &account.created_at,
                     &account.updated_at,
                     &key,
+                    &account.active_unassigned,
                 ],
                 "inserting an account",
             )
@@ -186,7 +188,8 @@ pub(crate) async fn write(
                     "UPDATE accounts SET org_id = $2, user_name = $3, external_id = $4,
                          display_name = $5, role = $6, active = $7, deactivated_at = $8,
                          scim_managed = $9, scim_deleted = $10, attributes = $11,
-                         updated_at = $12, user_name_key = $13, version = version + 1
+                         updated_at = $12, user_name_key = $13, version = version + 1,
+                         active_unassigned = $15
                      WHERE id = $1 AND version = $14
                      RETURNING {COLUMNS}"
                 ),
@@ -205,6 +208,7 @@ pub(crate) async fn write(
                     &account.updated_at,
                     &key,
                     &expected,
+                    &account.active_unassigned,
                 ],
                 "updating an account",
             )
@@ -324,6 +328,7 @@ fn from_row(row: &Row) -> Result<Account, StoreError> {
             .parse::<Role>()
             .map_err(|e| StoreError::internal("reading a role", e.to_string()))?,
         active: col(row, "active")?,
+        active_unassigned: col(row, "active_unassigned")?,
         deactivated_at: col(row, "deactivated_at")?,
         scim_managed: col(row, "scim_managed")?,
         scim_deleted: col(row, "scim_deleted")?,

@@ -36,6 +36,8 @@ CREATE TABLE accounts (
     display_name    TEXT,
     role            TEXT NOT NULL CHECK (role IN ('admin', 'teacher', 'learner', 'student')),
     active          INTEGER NOT NULL CHECK (active IN (0, 1)),
+    -- A PATCH removed `active` (RFC 7644 §3.5.2.2): SCIM shows none; the account counts as active.
+    active_unassigned INTEGER NOT NULL DEFAULT 0 CHECK (active_unassigned IN (0, 1)),
     deactivated_at  INTEGER,
     scim_managed    INTEGER NOT NULL CHECK (scim_managed IN (0, 1)),
     scim_deleted    INTEGER NOT NULL CHECK (scim_deleted IN (0, 1)),

@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
 
 const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, active, \
-     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version";
+     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version, \
+     active_unassigned";
 
 pub(crate) fn by_id(conn: &Connection, id: AccountId) -> Result<Option<Account>, StoreError> {
     one(conn, "id = ?1", &[&id.to_string()])
@@ -115,7 +116,7 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
             account.version = 1;
             conn.prepare_cached(&format!(
                 "INSERT INTO accounts ({COLUMNS}, user_name_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
             ))
             .and_then(|mut s| {
                 s.execute(params![
@@ -133,6 +134,7 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
                     to_micros(account.created_at),
                     to_micros(account.updated_at),
                     account.version,
+                    account.active_unassigned,
                     key,
                 ])
             })
@@ -145,7 +147,8 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
                     "UPDATE accounts SET org_id = ?2, user_name = ?3, external_id = ?4,
                          display_name = ?5, role = ?6, active = ?7, deactivated_at = ?8,
                          scim_managed = ?9, scim_deleted = ?10, attributes = ?11,
-                         updated_at = ?12, version = ?13, user_name_key = ?14
+                         updated_at = ?12, version = ?13, user_name_key = ?14,
+                         active_unassigned = ?16
                      WHERE id = ?1 AND version = ?15",
                 )
                 .and_then(|mut s| {
@@ -165,6 +168,7 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
                         account.version,
                         key,
                         expected,
+                        account.active_unassigned,
                     ])
                 })
                 .context("updating an account")?;
@@ -257,6 +261,7 @@ struct RawAccount {
     created_at: i64,
     updated_at: i64,
     version: i64,
+    active_unassigned: bool,
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawAccount> {
@@ -275,6 +280,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawAccount> {
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
         version: row.get(13)?,
+        active_unassigned: row.get(14)?,
     })
 }
 
@@ -294,6 +300,7 @@ fn from_raw(raw: RawAccount) -> Result<Account, StoreError> {
             .parse::<Role>()
             .map_err(|e| StoreError::internal("reading a role", e.to_string()))?,
         active: raw.active,
+        active_unassigned: raw.active_unassigned,
         deactivated_at: raw.deactivated_at.map(from_micros).transpose()?,
         scim_managed: raw.scim_managed,
         scim_deleted: raw.scim_deleted,

@@ -59,6 +59,7 @@ pub fn new_account(org: Option<OrgId>, user_name: &str) -> Account {
         deactivated_at: None,
         scim_managed: true,
         scim_deleted: false,
+        active_unassigned: false,
         attributes: attributes(user_name),
         created_at: at(1),
         updated_at: at(1),

@@ -614,3 +614,19 @@ async fn provisioning_log_records_writes_and_refusals_with_client_request_id() {
     assert_eq!(entries[1].client_request_id.as_deref(), Some("c0ffee"));
     assert!(entries[1].resource_id.is_some());
 }
+
+#[tokio::test]
+async fn removing_active_leaves_it_unassigned_and_the_account_active() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let id = app.create_user(&tenant, "ada@x.org").await;
+    let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "active"}]});
+    let response = app.patch(&tenant, &format!("/Users/{id}"), &remove).await;
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    assert!(response.body.get("active").is_none(), "RFC 7644 §3.5.2.2: unassigned");
+    assert_eq!(seats_used(&app, &tenant).await, 1, "still holds its seat");
+    let set = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let response = app.patch(&tenant, &format!("/Users/{id}"), &set).await;
+    assert_eq!(response.body["active"], false);
+    assert_eq!(seats_used(&app, &tenant).await, 0);
+}
