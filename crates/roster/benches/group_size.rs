@@ -4,6 +4,11 @@
 //!
 //! `cargo bench -p roster --bench group_size` (set `GROUP_SIZES=10,1000` for a quicker run).
 
+#![expect(
+    clippy::expect_used,
+    reason = "benchmark set-up: a fixture that cannot be built ends the run"
+)]
+
 use std::sync::Arc;
 
 use axum::{
@@ -37,11 +42,18 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
             Arc::new(SqliteStore::open(&dir.path().join("bench.db")).expect("open store"));
         let roster = Roster::new(store.clone(), Arc::new(SystemClock));
         let org = roster
-            .create_org(NewOrg { name: "Bench".into(), kind: OrgKind::Business, seats: 200_000 })
+            .create_org(NewOrg {
+                name: "Bench".into(),
+                kind: OrgKind::Business,
+                seats: 200_000,
+            })
             .await
             .expect("org")
             .org;
-        let credentials = roster.enable_scim(org.id, "http://bench").await.expect("enable");
+        let credentials = roster
+            .enable_scim(org.id, "http://bench")
+            .await
+            .expect("enable");
         let now = time::OffsetDateTime::now_utc();
         let account = |i: usize| Account {
             id: AccountId::new_random(),
@@ -60,19 +72,24 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
             updated_at: now,
             version: 0,
         };
-        // Accounts are written concurrently so the store commits them in groups.
+        // Accounts are written by many tasks at once so the store commits them in groups.
         let mut ids = Vec::with_capacity(members + 1);
-        for chunk in (0..=members).collect::<Vec<_>>().chunks(512) {
-            let writes = chunk.iter().map(|&i| {
-                store.write_account(AccountWrite {
-                    account: account(i),
-                    expected_version: None,
-                    takes_seat: true,
-                    end_scim_memberships: false,
+        for chunk in (0..=members).collect::<Vec<_>>().chunks(1024) {
+            let tasks: Vec<_> = chunk
+                .iter()
+                .map(|&i| {
+                    let store = store.clone();
+                    let write = AccountWrite {
+                        account: account(i),
+                        expected_version: None,
+                        takes_seat: true,
+                        end_scim_memberships: false,
+                    };
+                    tokio::spawn(async move { store.write_account(write).await })
                 })
-            });
-            for written in futures_join(writes).await {
-                ids.push(written.expect("account").id);
+                .collect();
+            for task in tasks {
+                ids.push(task.await.expect("task").expect("account").id);
             }
         }
         let outsider = ids.pop().expect("one account outside the group");
@@ -114,16 +131,12 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
     })
 }
 
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut out = Vec::new();
-    let pinned: Vec<_> = futures.map(Box::pin).collect();
-    for f in pinned {
-        out.push(f.await);
-    }
-    out
-}
-
-async fn send(f: &Fixture, method: &str, uri: String, body: Option<serde_json::Value>) -> StatusCode {
+async fn send(
+    f: &Fixture,
+    method: &str,
+    uri: String,
+    body: Option<serde_json::Value>,
+) -> StatusCode {
     let request = Request::builder()
         .method(method)
         .uri(uri)
@@ -131,11 +144,19 @@ async fn send(f: &Fixture, method: &str, uri: String, body: Option<serde_json::V
         .header("content-type", "application/scim+json")
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
         .expect("request");
-    f.router.clone().oneshot(request).await.expect("response").status()
+    f.router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response")
+        .status()
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let sizes: Vec<usize> = std::env::var("GROUP_SIZES")
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
@@ -147,34 +168,53 @@ fn bench(c: &mut Criterion) {
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                    "Operations": [{"op": op, "path": "members", "value": [{"value": f.outsider}]}]})
         };
-        group.bench_with_input(BenchmarkId::new("patch_add_then_remove_one_member", size), &size, |b, _| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let uri = format!("{}/Groups/{}", f.base, f.group);
-                    assert_eq!(send(&f, "PATCH", uri.clone(), Some(member_patch("Add"))).await, StatusCode::NO_CONTENT);
-                    assert_eq!(send(&f, "PATCH", uri, Some(member_patch("Remove"))).await, StatusCode::NO_CONTENT);
+        group.bench_with_input(
+            BenchmarkId::new("patch_add_then_remove_one_member", size),
+            &size,
+            |b, _| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        let uri = format!("{}/Groups/{}", f.base, f.group);
+                        assert_eq!(
+                            send(&f, "PATCH", uri.clone(), Some(member_patch("Add"))).await,
+                            StatusCode::NO_CONTENT
+                        );
+                        assert_eq!(
+                            send(&f, "PATCH", uri, Some(member_patch("Remove"))).await,
+                            StatusCode::NO_CONTENT
+                        );
+                    });
                 });
-            });
-        });
-        group.bench_with_input(BenchmarkId::new("get_excluding_members", size), &size, |b, _| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let uri = format!("{}/Groups/{}?excludedAttributes=members", f.base, f.group);
-                    assert_eq!(send(&f, "GET", uri, None).await, StatusCode::OK);
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("get_excluding_members", size),
+            &size,
+            |b, _| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        let uri =
+                            format!("{}/Groups/{}?excludedAttributes=members", f.base, f.group);
+                        assert_eq!(send(&f, "GET", uri, None).await, StatusCode::OK);
+                    });
                 });
-            });
-        });
-        group.bench_with_input(BenchmarkId::new("membership_check_query", size), &size, |b, _| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let uri = format!(
-                        "{}/Groups?filter=id+eq+%22{}%22+and+members+eq+%22{}%22&attributes=id",
-                        f.base, f.group, f.outsider
-                    );
-                    assert_eq!(send(&f, "GET", uri, None).await, StatusCode::OK);
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("membership_check_query", size),
+            &size,
+            |b, _| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        let uri = format!(
+                            "{}/Groups?filter=id+eq+%22{}%22+and+members+eq+%22{}%22&attributes=id",
+                            f.base, f.group, f.outsider
+                        );
+                        assert_eq!(send(&f, "GET", uri, None).await, StatusCode::OK);
+                    });
                 });
-            });
-        });
+            },
+        );
     }
     group.finish();
 }
