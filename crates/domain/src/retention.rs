@@ -24,6 +24,8 @@ pub struct RetentionReport {
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
     pub dry_run: bool,
+    /// `false` when another instance was running retention, so this run did nothing.
+    pub ran: bool,
     pub purged: Vec<Purged>,
     pub log_entries_trimmed: u64,
 }
@@ -36,6 +38,16 @@ impl Roster {
         dry_run: bool,
     ) -> Result<RetentionReport> {
         let as_of = as_of.unwrap_or_else(|| self.now());
+        let Some(_lock) = self.store.try_lock_retention().await? else {
+            tracing::debug!("retention is running on another instance");
+            return Ok(RetentionReport {
+                as_of,
+                dry_run,
+                ran: false,
+                purged: Vec::new(),
+                log_entries_trimmed: 0,
+            });
+        };
         let mut purged = Vec::new();
         for org in self.store.orgs().await? {
             let Some(days) = org.retention_days else {
@@ -69,6 +81,7 @@ impl Roster {
         Ok(RetentionReport {
             as_of,
             dry_run,
+            ran: true,
             purged,
             log_entries_trimmed,
         })

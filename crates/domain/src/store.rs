@@ -13,6 +13,9 @@ use crate::{
     LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, StoreError, TokenHash, TokenRecord,
 };
 
+/// A held retention lock; whatever the store needs to keep it, released on drop.
+pub type RetentionLock = Box<dyn std::any::Any + Send>;
+
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Cheap round trip for readiness checks.
@@ -121,6 +124,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Removes entries older than `before`, and beyond the newest `keep_per_org` of each
     /// organization. Returns how many were removed.
     async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError>;
+    /// Takes the lock that keeps retention on one instance at a time, if no other holds it; the
+    /// lock is released when the returned value is dropped. Purges and trims stay correct without
+    /// it (each row is deleted once); the lock saves duplicated work across instances.
+    async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError>;
     /// Accounts of the organization deactivated before `deactivated_before`, which are
     /// permanently deleted with their memberships unless `dry_run`. Returns them.
     async fn purge_deactivated(

@@ -155,7 +155,12 @@ pub struct ServeArgs {
     pub retention_interval: u64,
 
     /// Requests per second each organization may send (bursts of twice that); 0 turns it off.
-    #[arg(long, env = "ROSTER_RATE_LIMIT", default_value_t = 100, value_name = "N")]
+    #[arg(
+        long,
+        env = "ROSTER_RATE_LIMIT",
+        default_value_t = 100,
+        value_name = "N"
+    )]
     pub rate_limit: u32,
 }
 

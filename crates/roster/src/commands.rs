@@ -32,7 +32,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let interval = std::time::Duration::from_secs(args.retention_interval);
-            serve::run(roster, args.listen, cli.public_url, interval, args.rate_limit).await
+            serve::run(
+                roster,
+                args.listen,
+                cli.public_url,
+                interval,
+                args.rate_limit,
+            )
+            .await
         }
         Command::Migrate => print(json, &serde_json::json!({"migrated": true}), |_| {
             format!("database {database:?} is up to date")
@@ -57,6 +64,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .transpose()?;
             let report = roster.run_retention(as_of, dry_run).await?;
             print(json, &report, |r| {
+                if !r.ran {
+                    return "retention is running on another instance right now; nothing was done"
+                        .to_owned();
+                }
                 let verb = if r.dry_run { "would purge" } else { "purged" };
                 let mut text = format!("{verb} {} account(s)", r.purged.len());
                 for p in &r.purged {

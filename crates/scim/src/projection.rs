@@ -296,7 +296,9 @@ fn split_names(list: &str) -> Vec<&str> {
 /// returning the whole attribute serves them better than ignoring the name.
 fn without_value_filter(name: &str) -> String {
     match (name.find('['), name.rfind(']')) {
-        (Some(open), Some(close)) if close > open => format!("{}{}", &name[..open], &name[close + 1..]),
+        (Some(open), Some(close)) if close > open => {
+            format!("{}{}", &name[..open], &name[close + 1..])
+        }
         _ => name.to_owned(),
     }
 }
@@ -378,7 +380,10 @@ mod tests {
 
     #[test]
     fn a_value_filter_in_attributes_selects_the_whole_attribute() {
-        let projected = project(Some("emails[type eq \"work\"].value, name[givenName pr]"), None);
+        let projected = project(
+            Some("emails[type eq \"work\"].value, name[givenName pr]"),
+            None,
+        );
         assert_eq!(
             projected["emails"],
             json!([{"value": "ada@example.org"}, {"value": "ada@home.org"}])

@@ -240,6 +240,12 @@ impl Store for PostgresStore {
         log::trim(&pool::get(&self.pool).await?, before, keep_per_org).await
     }
 
+    async fn try_lock_retention(&self) -> Result<Option<roster_domain::RetentionLock>, StoreError> {
+        Ok(retention::try_lock(&self.pool)
+            .await?
+            .map(|lock| Box::new(lock) as roster_domain::RetentionLock))
+    }
+
     async fn purge_deactivated(
         &self,
         scope: OrgScope,

@@ -24,7 +24,9 @@ async fn instance(url: &str) -> Result<PostgresStore, StoreError> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_starting_together_apply_each_migration_once() {
     let Some(url) = server_url() else { return };
-    let db = TestDatabase::create(&url).await.expect("a fresh test database");
+    let db = TestDatabase::create(&url)
+        .await
+        .expect("a fresh test database");
     let mut starting = JoinSet::new();
     for _ in 0..4 {
         let url = db.url.clone();

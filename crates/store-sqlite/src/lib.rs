@@ -15,13 +15,19 @@ mod orgs;
 mod pool;
 mod tokens;
 
-use std::path::Path;
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use async_trait::async_trait;
 use roster_domain::{
     Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
-    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, Store, StoreError, TokenHash,
-    TokenRecord,
+    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, RetentionLock, Store, StoreError,
+    TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -31,6 +37,16 @@ use pool::Pool;
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: Pool,
+    retention_held: Arc<AtomicBool>,
+}
+
+/// Releases the in-process retention lock when dropped.
+struct HeldRetention(Arc<AtomicBool>);
+
+impl Drop for HeldRetention {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl SqliteStore {
@@ -42,7 +58,10 @@ impl SqliteStore {
             })?;
         }
         let pool = Pool::open(path, migrations::apply)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            retention_held: Arc::new(AtomicBool::new(false)),
+        })
     }
 }
 
@@ -208,6 +227,16 @@ impl Store for SqliteStore {
         self.pool
             .write(move |conn| log::trim(conn, before, keep_per_org))
             .await
+    }
+
+    async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError> {
+        // One holder per process; another process on the same file (a CLI run beside `serve`)
+        // is still safe, since purges run in the writer's transactions and delete each row once.
+        let held = self.retention_held.clone();
+        if held.swap(true, Ordering::AcqRel) {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(HeldRetention(held))))
     }
 
     async fn purge_deactivated(

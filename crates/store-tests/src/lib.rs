@@ -129,6 +129,7 @@ macro_rules! store_conformance {
             retention::purge_dry_run_lists_without_deleting,
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
+            retention::retention_lock_has_one_holder_at_a_time,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -139,3 +139,34 @@ pub async fn concurrent_purges_delete_each_account_once(store: Arc<dyn Store>) {
     assert_eq!(id_set(&purged), id_set(&doomed));
     assert_eq!(store.group_members(scope, g.id).await.unwrap(), vec![]);
 }
+
+/// The retention lock keeps the job on one holder at a time and is free again once dropped.
+pub async fn retention_lock_has_one_holder_at_a_time(store: Arc<dyn Store>) {
+    let first = store
+        .try_lock_retention()
+        .await
+        .expect("taking the lock")
+        .expect("nobody holds it yet");
+    assert!(
+        store
+            .try_lock_retention()
+            .await
+            .expect("asking again")
+            .is_none(),
+        "a second holder while the first holds it"
+    );
+    drop(first);
+    let mut again = None;
+    // PostgreSQL releases a dropped lock when its session closes, which may take a moment.
+    for _ in 0..100 {
+        again = store
+            .try_lock_retention()
+            .await
+            .expect("asking after release");
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "the lock is free once dropped");
+}

@@ -15,8 +15,8 @@ mod log;
 mod middleware;
 mod query;
 mod resources;
-mod search;
 mod response;
+mod search;
 mod users;
 
 use std::{sync::Arc, time::Duration};

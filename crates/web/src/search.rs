@@ -8,7 +8,9 @@ use roster_scim::{
     schema::{GROUP_RESOURCE, USER_RESOURCE},
 };
 
-use crate::{ApiError, AppState, auth::Tenant, body::ScimJson, groups, query::Params, response::Scim, users};
+use crate::{
+    ApiError, AppState, auth::Tenant, body::ScimJson, groups, query::Params, response::Scim, users,
+};
 
 pub async fn search_all(
     State(state): State<AppState>,
@@ -31,7 +33,11 @@ pub async fn search_all(
         let (accounts, matched) = state.roster.scim_list_users(tenant.0, &request).await?;
         users_total = matched;
         total += matched;
-        resources.extend(accounts.iter().map(|a| users::render(&state, tenant, a, &projection)));
+        resources.extend(
+            accounts
+                .iter()
+                .map(|a| users::render(&state, tenant, a, &projection)),
+        );
     }
     if let Ok(mut request) = group_request {
         let projection = params.projection(&GROUP_RESOURCE)?;

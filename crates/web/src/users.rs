@@ -13,7 +13,12 @@ use crate::{
     ApiError, AppState, auth::Tenant, body::ScimJson, log::LogNote, query::Params, response::Scim,
 };
 
-pub(crate) fn render(state: &AppState, tenant: Tenant, account: &Account, projection: &Projection) -> Value {
+pub(crate) fn render(
+    state: &AppState,
+    tenant: Tenant,
+    account: &Account,
+    projection: &Projection,
+) -> Value {
     let base = state.tenant_url(tenant);
     Value::Object(projection.apply(&USER_RESOURCE, &user_resource(account, Some(&base))))
 }

@@ -210,7 +210,11 @@ async fn an_organization_over_its_rate_gets_429_with_retry_after_and_others_do_n
     let refused = app.scim_get(&busy, "/Users").await;
     refused.assert_scim_error(429, None);
     assert_eq!(refused.headers["retry-after"], "1");
-    assert_eq!(app.scim_get(&quiet, "/Users").await.status, 200, "limits are per organization");
+    assert_eq!(
+        app.scim_get(&quiet, "/Users").await.status,
+        200,
+        "limits are per organization"
+    );
 }
 
 #[tokio::test]
@@ -218,7 +222,10 @@ async fn root_search_finds_users_and_groups() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
     app.create_user(&tenant, "ada@x.org").await;
-    app.roster.create_group(tenant.org, "Ada's group").await.unwrap();
+    app.roster
+        .create_group(tenant.org, "Ada's group")
+        .await
+        .unwrap();
     let all = app
         .post(&tenant, "/.search", &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "count": 10}))
         .await;
@@ -229,9 +236,16 @@ async fn root_search_finds_users_and_groups() {
     let second_page = app
         .post(&tenant, "/.search", &json!({"startIndex": 2, "count": 1}))
         .await;
-    assert_eq!(second_page.body["Resources"][0]["displayName"], "Ada's group");
+    assert_eq!(
+        second_page.body["Resources"][0]["displayName"],
+        "Ada's group"
+    );
     let users_only = app
-        .post(&tenant, "/.search", &json!({"filter": "userName sw \"ada\""}))
+        .post(
+            &tenant,
+            "/.search",
+            &json!({"filter": "userName sw \"ada\""}),
+        )
         .await;
     assert_eq!(users_only.body["totalResults"], 1, "{:#}", users_only.body);
 }

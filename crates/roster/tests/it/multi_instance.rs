@@ -42,7 +42,14 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     cli.database = PathBuf::from(&db.url);
 
     let org = cli.json(&[
-        "org", "create", "--name", "Two Rivers High", "--kind", "school", "--seats", "15",
+        "org",
+        "create",
+        "--name",
+        "Two Rivers High",
+        "--kind",
+        "school",
+        "--seats",
+        "15",
     ]);
     let org_id = org["id"].as_str().unwrap().to_owned();
     let token = cli.json(&["scim", "enable", &org_id])["token"]
@@ -128,9 +135,8 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     accounts.push((dup_name.to_owned(), dup_id.clone()));
     let (to_add, to_remove) = accounts.split_at(8);
     assert_eq!(to_remove.len(), 8);
-    let (status, group) = t
-        .a
-        .send(
+    let (status, group) =
+        t.a.send(
             "group-create",
             Method::POST,
             "/Groups",
@@ -145,10 +151,12 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     assert_eq!(status, 201, "{group:#}");
     let group_id = group["id"].as_str().unwrap().to_owned();
     let group_path = format!("/Groups/{group_id}");
-    let initial: Vec<Value> = to_remove.iter().map(|(_, id)| json!({"value": id})).collect();
-    let (status, body) = t
-        .b
-        .send(
+    let initial: Vec<Value> = to_remove
+        .iter()
+        .map(|(_, id)| json!({"value": id}))
+        .collect();
+    let (status, body) =
+        t.b.send(
             "group-seed",
             Method::PATCH,
             &group_path,
@@ -194,7 +202,11 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             .iter()
             .map(|m| m["value"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, expected_ids, "instance {} sees the same members", instance.label);
+        assert_eq!(
+            ids, expected_ids,
+            "instance {} sees the same members",
+            instance.label
+        );
     }
 
     // (d) The same displayName POSTed to both instances at once, for five names.
@@ -204,7 +216,9 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
         group_creates.spawn(async move {
             let name = format!("Chemistry {}", 200 + i / 2);
             let body = json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": []});
-            let (status, body) = t.send(i, "group", Method::POST, "/Groups", Some(body)).await;
+            let (status, body) = t
+                .send(i, "group", Method::POST, "/Groups", Some(body))
+                .await;
             (name, status, body)
         });
     }
@@ -220,7 +234,11 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     assert_eq!(outcomes.len(), 5);
     for (name, mut statuses) in outcomes {
         statuses.sort_unstable();
-        assert_eq!(statuses, [201, 409], "{name}: one create wins, one is refused");
+        assert_eq!(
+            statuses,
+            [201, 409],
+            "{name}: one create wins, one is refused"
+        );
         let shown = cli.json(&["group", "show", "--org", &org_id, "--group", &name]);
         assert_eq!(shown["scim_managed"], true);
         assert_eq!(shown["members"], json!([]));
@@ -229,7 +247,10 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     // Invariants through the CLI: seats, every account, and no trace of the refused ones.
     let org_status = cli.json(&["org", "show", &org_id]);
     assert_eq!(org_status["seats"], 40);
-    assert_eq!(org_status["seats_used"], 16, "15 seat racers and one duplicate");
+    assert_eq!(
+        org_status["seats_used"], 16,
+        "15 seat racers and one duplicate"
+    );
     for (name, id) in &accounts {
         let account = cli.json(&["user", "show", name]);
         assert_eq!(account["id"], id.as_str());
@@ -257,19 +278,35 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             .collect();
         assert_eq!(names.len(), resources.len(), "no duplicate userNames");
         let active = resources.iter().filter(|u| u["active"] == true).count();
-        assert_eq!(json!(active), org_status["seats_used"], "seats used = active accounts");
+        assert_eq!(
+            json!(active),
+            org_status["seats_used"],
+            "seats used = active accounts"
+        );
         let (status, groups) = instance
-            .send("list", Method::GET, "/Groups?count=1000&excludedAttributes=members", None)
+            .send(
+                "list",
+                Method::GET,
+                "/Groups?count=1000&excludedAttributes=members",
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{groups:#}");
-        assert_eq!(groups["totalResults"], 6, "Biology 101 and five Chemistry groups");
+        assert_eq!(
+            groups["totalResults"], 6,
+            "Biology 101 and five Chemistry groups"
+        );
     }
 
     // Both instances recorded their refusals: each request carried a client-request-id that
     // names the instance it was sent to. Entries are written after the answer, so poll briefly.
     let mut log = Vec::new();
     for _ in 0..100 {
-        log = cli.json(&["log", &org_id, "--limit", "1000"]).as_array().unwrap().clone();
+        log = cli
+            .json(&["log", &org_id, "--limit", "1000"])
+            .as_array()
+            .unwrap()
+            .clone();
         if refusals(&log, "seat-").len() == 25
             && refusals(&log, "dup-").len() == 9
             && refusals(&log, "group-").len() == 5
@@ -280,7 +317,11 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     }
     for (prefix, expected) in [("seat-", 25), ("dup-", 9), ("group-", 5)] {
         let refused = refusals(&log, prefix);
-        assert_eq!(refused.len(), expected, "{prefix} refusals in the log: {refused:#?}");
+        assert_eq!(
+            refused.len(),
+            expected,
+            "{prefix} refusals in the log: {refused:#?}"
+        );
         for label in ["A", "B"] {
             assert!(
                 refused.iter().any(|e| e["client_request_id"]
@@ -289,7 +330,11 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
                 "instance {label} logged {prefix} refusals: {refused:#?}"
             );
         }
-        assert!(refused.iter().all(|e| e["outcome"] == "failure" && e["status"] == 409));
+        assert!(
+            refused
+                .iter()
+                .all(|e| e["outcome"] == "failure" && e["status"] == 409)
+        );
     }
     let seat_refusal = refusals(&log, "seat-")[0];
     assert!(
@@ -390,7 +435,13 @@ struct Instance {
 
 impl Instance {
     /// Sends with a `client-request-id` of `<id>@<instance>` so the log shows who answered.
-    async fn send(&self, id: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    async fn send(
+        &self,
+        id: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))

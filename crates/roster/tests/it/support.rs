@@ -53,15 +53,21 @@ impl TestApp {
 
     async fn build(configure: impl FnOnce(AppState) -> AppState) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (store, database): (Arc<dyn Store>, _) = match std::env::var("ROSTER_TEST_STORE").as_deref() {
-            Ok("postgres") => {
-                let url = roster_store_postgres::testing::server_url()
-                    .expect("ROSTER_TEST_STORE=postgres needs ROSTER_TEST_POSTGRES_URL");
-                let (store, db) = roster_store_postgres::testing::fresh_store(&url).await.unwrap();
-                (Arc::new(store), Some(db))
-            }
-            _ => (Arc::new(SqliteStore::open(&dir.path().join("roster.db")).unwrap()), None),
-        };
+        let (store, database): (Arc<dyn Store>, _) =
+            match std::env::var("ROSTER_TEST_STORE").as_deref() {
+                Ok("postgres") => {
+                    let url = roster_store_postgres::testing::server_url()
+                        .expect("ROSTER_TEST_STORE=postgres needs ROSTER_TEST_POSTGRES_URL");
+                    let (store, db) = roster_store_postgres::testing::fresh_store(&url)
+                        .await
+                        .unwrap();
+                    (Arc::new(store), Some(db))
+                }
+                _ => (
+                    Arc::new(SqliteStore::open(&dir.path().join("roster.db")).unwrap()),
+                    None,
+                ),
+            };
         let clock = Arc::new(FixedClock::new(datetime!(2026-01-05 09:00 UTC)));
         let roster = Roster::new(store, clock.clone());
         let router = app(configure(AppState::new(roster.clone(), PUBLIC_URL)));

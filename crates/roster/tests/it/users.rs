@@ -623,7 +623,10 @@ async fn removing_active_leaves_it_unassigned_and_the_account_active() {
     let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": "active"}]});
     let response = app.patch(&tenant, &format!("/Users/{id}"), &remove).await;
     assert_eq!(response.status, 200, "{:#}", response.body);
-    assert!(response.body.get("active").is_none(), "RFC 7644 §3.5.2.2: unassigned");
+    assert!(
+        response.body.get("active").is_none(),
+        "RFC 7644 §3.5.2.2: unassigned"
+    );
     assert_eq!(seats_used(&app, &tenant).await, 1, "still holds its seat");
     let set = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]});
     let response = app.patch(&tenant, &format!("/Users/{id}"), &set).await;

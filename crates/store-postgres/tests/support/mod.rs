@@ -5,8 +5,8 @@
     reason = "test set-up: a server that cannot give us a database ends the test"
 )]
 
-pub use roster_store_postgres::testing::{TestDatabase, server_url};
 use roster_store_postgres::PostgresStore;
+pub use roster_store_postgres::testing::{TestDatabase, server_url};
 
 /// A migrated store on a fresh database.
 pub async fn fresh_store(admin_url: &str) -> (PostgresStore, TestDatabase) {
