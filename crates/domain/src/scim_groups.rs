@@ -122,9 +122,19 @@ impl Roster {
             .ok_or_else(|| group_not_found(&id.to_string()))
     }
 
-    /// The SCIM `members` of a group: `value`, `$ref` and `type` per member. `display` is left
-    /// out: clients compare members as they sent them, and none sends Roster's names back.
-    pub async fn scim_group_members(
+    /// The members of a group, as rows; the web layer writes them out without building a JSON
+    /// value per member.
+    pub async fn scim_group_member_rows(
+        &self,
+        scope: OrgScope,
+        group: &Group,
+    ) -> Result<Vec<crate::Member>> {
+        Ok(self.store.group_members(scope, group.id).await?)
+    }
+
+    /// The SCIM `members` of a group as JSON values (`value`, `$ref`, `type`), for evaluating
+    /// filters on `members`.
+    async fn scim_group_members(
         &self,
         scope: OrgScope,
         group: &Group,

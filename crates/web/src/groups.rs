@@ -6,35 +6,113 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Group, GroupOutcome, LogEntry, Outcome, group_resource};
-use roster_scim::{Projection, list_response, schema::GROUP_RESOURCE};
-use serde_json::Value;
+use roster_domain::{Group, GroupOutcome, LogEntry, Member, Outcome, group_resource};
+use roster_scim::{Projection, schema::GROUP_RESOURCE};
+use serde::Serialize;
+use serde_json::{Value, json, value::RawValue};
 
 use crate::{
-    ApiError, AppState, auth::Tenant, body::ScimJson, log::LogNote, query::Params, response::Scim,
+    ApiError, AppState,
+    auth::Tenant,
+    body::ScimJson,
+    log::LogNote,
+    query::Params,
+    response::{Scim, list_page},
 };
 
+/// A group as JSON text. Members (a group can have hundreds of thousands) go from the store's
+/// rows straight into the text, one small object at a time, instead of through a JSON value per
+/// member and copies of the whole resource.
 pub(crate) async fn render(
     state: &AppState,
     tenant: Tenant,
     group: &Group,
     projection: &Projection,
-) -> Result<Value, ApiError> {
+) -> Result<Box<RawValue>, ApiError> {
     let base = state.tenant_url(tenant);
-    let members = if projection.includes(&GROUP_RESOURCE, "members") {
-        Some(
-            state
-                .roster
-                .scim_group_members(tenant.0, group, &base)
-                .await?,
-        )
-    } else {
-        None
-    };
-    Ok(Value::Object(projection.apply(
-        &GROUP_RESOURCE,
-        &group_resource(group, members, Some(&base)),
-    )))
+    let resource = projection.apply(&GROUP_RESOURCE, &group_resource(group, None, Some(&base)));
+    let mut text = serde_json::to_string(&resource).map_err(internal)?;
+    if projection.includes(&GROUP_RESOURCE, "members") {
+        let members = state.roster.scim_group_member_rows(tenant.0, group).await?;
+        if !members.is_empty() {
+            let kept = MemberFields::kept_by(projection, group);
+            // `resource` always holds `id` and `schemas`, so the object is never empty here.
+            text.pop();
+            text.push_str(",\"members\":[");
+            for (i, member) in members.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                kept.write(&mut text, &base, member).map_err(internal)?;
+            }
+            text.push_str("]}");
+        }
+    }
+    RawValue::from_string(text).map_err(internal)
+}
+
+/// Which member sub-attributes the projection returns (`attributes=members.value` keeps one).
+struct MemberFields {
+    value: bool,
+    reference: bool,
+    kind: bool,
+}
+
+impl MemberFields {
+    fn kept_by(projection: &Projection, group: &Group) -> Self {
+        let sample = group_resource(
+            group,
+            Some(vec![json!({"value": "v", "$ref": "r", "type": "User"})]),
+            None,
+        );
+        let projected = projection.apply(&GROUP_RESOURCE, &sample);
+        let kept = |key: &str| projected["members"][0].get(key).is_some();
+        Self {
+            value: kept("value"),
+            reference: kept("$ref"),
+            kind: kept("type"),
+        }
+    }
+
+    fn write(&self, out: &mut String, base: &str, member: &Member) -> serde_json::Result<()> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            value: Option<String>,
+            #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
+            reference: Option<String>,
+            #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+            kind: Option<&'a str>,
+        }
+        let id = member.account_id.to_string();
+        let out_member = Out {
+            reference: self.reference.then(|| format!("{base}/Users/{id}")),
+            value: self.value.then_some(id),
+            kind: self.kind.then_some("User"),
+        };
+        out.push_str(&serde_json::to_string(&out_member)?);
+        Ok(())
+    }
+}
+
+fn internal(e: serde_json::Error) -> ApiError {
+    crate::response::render_failed(&e).into()
+}
+
+/// ETag and Location of a rendered group.
+fn group_response(
+    state: &AppState,
+    tenant: Tenant,
+    status: StatusCode,
+    group: &Group,
+    body: Box<RawValue>,
+) -> Scim {
+    let mut response = Scim::json(status, body.get().to_owned());
+    response.etag = Some(roster_domain::etag(group.version));
+    if status == StatusCode::CREATED {
+        response.location = Some(format!("{}/Groups/{}", state.tenant_url(tenant), group.id));
+    }
+    response
 }
 
 fn if_match(headers: &HeaderMap) -> Option<&str> {
@@ -106,7 +184,13 @@ pub async fn create_group(
     );
     log_skipped(&state, tenant, "POST /Groups", &outcome);
     let body = render(&state, tenant, &outcome.group, &projection).await?;
-    Ok(Scim::resource(StatusCode::CREATED, body))
+    Ok(group_response(
+        &state,
+        tenant,
+        StatusCode::CREATED,
+        &outcome.group,
+        body,
+    ))
 }
 
 pub async fn get_group(
@@ -118,7 +202,7 @@ pub async fn get_group(
     let projection = params.projection(&GROUP_RESOURCE)?;
     let group = state.roster.scim_group(tenant.0, &id).await?;
     let body = render(&state, tenant, &group, &projection).await?;
-    Ok(Scim::resource(StatusCode::OK, body))
+    Ok(group_response(&state, tenant, StatusCode::OK, &group, body))
 }
 
 pub async fn list_groups(
@@ -146,11 +230,7 @@ async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim,
     for group in &groups {
         resources.push(render(state, tenant, group, &projection).await?);
     }
-    Ok(Scim::ok(list_response(
-        resources,
-        usize::try_from(total).unwrap_or(usize::MAX),
-        usize::try_from(request.start_index).unwrap_or(1),
-    )))
+    Ok(list_page(resources, total, request.start_index))
 }
 
 /// PATCH answers 204, as Microsoft documents for groups, unless the client asks for attributes
@@ -177,7 +257,7 @@ pub async fn patch_group(
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
     }
     let body = render(&state, tenant, &outcome.group, &projection).await?;
-    Ok(Scim::resource(StatusCode::OK, body).into_response())
+    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, body).into_response())
 }
 
 pub async fn replace_group(
@@ -197,7 +277,13 @@ pub async fn replace_group(
         .await?;
     log_skipped(&state, tenant, "PUT /Groups/{id}", &outcome);
     let body = render(&state, tenant, &outcome.group, &projection).await?;
-    Ok(Scim::resource(StatusCode::OK, body))
+    Ok(group_response(
+        &state,
+        tenant,
+        StatusCode::OK,
+        &outcome.group,
+        body,
+    ))
 }
 
 pub async fn delete_group(

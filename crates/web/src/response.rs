@@ -5,7 +5,8 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, value::RawValue};
 
 pub const SCIM_JSON: &str = "application/scim+json";
 
@@ -13,15 +14,21 @@ pub const SCIM_JSON: &str = "application/scim+json";
 #[derive(Debug)]
 pub struct Scim {
     pub status: StatusCode,
-    pub body: Value,
+    /// Serialised JSON.
+    pub body: String,
     pub etag: Option<String>,
     pub location: Option<String>,
 }
 
 impl Scim {
     pub fn ok(body: Value) -> Self {
+        Self::json(StatusCode::OK, body.to_string())
+    }
+
+    /// An already serialised document.
+    pub fn json(status: StatusCode, body: String) -> Self {
         Self {
-            status: StatusCode::OK,
+            status,
             body,
             etag: None,
             location: None,
@@ -36,7 +43,7 @@ impl Scim {
             .flatten();
         Self {
             status,
-            body,
+            body: body.to_string(),
             etag,
             location,
         }
@@ -45,7 +52,7 @@ impl Scim {
 
 impl IntoResponse for Scim {
     fn into_response(self) -> Response {
-        let mut response = (self.status, self.body.to_string()).into_response();
+        let mut response = (self.status, self.body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
         for (name, value) in [(header::ETAG, self.etag), (header::LOCATION, self.location)] {
@@ -55,4 +62,40 @@ impl IntoResponse for Scim {
         }
         response
     }
+}
+
+/// A ListResponse (RFC 7644 §3.4.2) around already rendered resources.
+pub(crate) fn list_page(resources: Vec<Box<RawValue>>, total: u64, start_index: u64) -> Scim {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page {
+        schemas: [&'static str; 1],
+        total_results: u64,
+        start_index: u64,
+        items_per_page: usize,
+        #[serde(rename = "Resources")]
+        resources: Vec<Box<RawValue>>,
+    }
+    let page = Page {
+        schemas: [roster_scim::list::LIST_RESPONSE_URN],
+        total_results: total,
+        start_index,
+        items_per_page: resources.len(),
+        resources,
+    };
+    match serde_json::to_string(&page) {
+        Ok(body) => Scim::json(StatusCode::OK, body),
+        Err(e) => {
+            let error = render_failed(&e);
+            let mut failed = Scim::ok(error.to_json());
+            failed.status = StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+        }
+    }
+}
+
+/// A response that could not be serialised: logged here, answered as 500.
+pub fn render_failed(e: &serde_json::Error) -> roster_scim::ScimError {
+    tracing::error!(error = %e, "rendering a response");
+    roster_scim::ScimError::internal("Roster could not render the response; it was logged")
 }

@@ -3,13 +3,16 @@
 //! groups, and paging runs across both.
 
 use axum::extract::State;
-use roster_scim::{
-    list_response,
-    schema::{GROUP_RESOURCE, USER_RESOURCE},
-};
+use roster_scim::schema::{GROUP_RESOURCE, USER_RESOURCE};
 
 use crate::{
-    ApiError, AppState, auth::Tenant, body::ScimJson, groups, query::Params, response::Scim, users,
+    ApiError, AppState,
+    auth::Tenant,
+    body::ScimJson,
+    groups,
+    query::Params,
+    response::{Scim, list_page},
+    users,
 };
 
 pub async fn search_all(
@@ -33,11 +36,14 @@ pub async fn search_all(
         let (accounts, matched) = state.roster.scim_list_users(tenant.0, &request).await?;
         users_total = matched;
         total += matched;
-        resources.extend(
-            accounts
-                .iter()
-                .map(|a| users::render(&state, tenant, a, &projection)),
-        );
+        for account in &accounts {
+            resources.push(users::raw(&users::render(
+                &state,
+                tenant,
+                account,
+                &projection,
+            ))?);
+        }
     }
     if let Ok(mut request) = group_request {
         let projection = params.projection(&GROUP_RESOURCE)?;
@@ -50,9 +56,5 @@ pub async fn search_all(
             resources.push(groups::render(&state, tenant, group, &projection).await?);
         }
     }
-    Ok(Scim::ok(list_response(
-        resources,
-        usize::try_from(total).unwrap_or(usize::MAX),
-        usize::try_from(start_index).unwrap_or(1),
-    )))
+    Ok(list_page(resources, total, start_index))
 }

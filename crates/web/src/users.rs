@@ -6,11 +6,16 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use roster_domain::{Account, user_resource};
-use roster_scim::{Projection, list_response, schema::USER_RESOURCE};
-use serde_json::Value;
+use roster_scim::{Projection, schema::USER_RESOURCE};
+use serde_json::{Value, value::RawValue};
 
 use crate::{
-    ApiError, AppState, auth::Tenant, body::ScimJson, log::LogNote, query::Params, response::Scim,
+    ApiError, AppState,
+    auth::Tenant,
+    body::ScimJson,
+    log::LogNote,
+    query::Params,
+    response::{Scim, list_page},
 };
 
 pub(crate) fn render(
@@ -21,6 +26,10 @@ pub(crate) fn render(
 ) -> Value {
     let base = state.tenant_url(tenant);
     Value::Object(projection.apply(&USER_RESOURCE, &user_resource(account, Some(&base))))
+}
+
+pub(crate) fn raw(resource: &Value) -> Result<Box<RawValue>, ApiError> {
+    serde_json::value::to_raw_value(resource).map_err(|e| crate::response::render_failed(&e).into())
 }
 
 fn if_match(headers: &HeaderMap) -> Option<&str> {
@@ -101,13 +110,9 @@ async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim,
     let (accounts, total) = state.roster.scim_list_users(tenant.0, &request).await?;
     let resources = accounts
         .iter()
-        .map(|a| render(state, tenant, a, &projection))
-        .collect();
-    Ok(Scim::ok(list_response(
-        resources,
-        usize::try_from(total).unwrap_or(usize::MAX),
-        usize::try_from(request.start_index).unwrap_or(1),
-    )))
+        .map(|a| raw(&render(state, tenant, a, &projection)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(list_page(resources, total, request.start_index))
 }
 
 pub async fn replace_user(

@@ -69,12 +69,14 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             let (status, body) = t
                 .send(i, "seat", Method::POST, "/Users", Some(entra_user(&name)))
                 .await;
-            (name, status, body)
+            (i, name, status, body)
         });
     }
     let mut seated = BTreeMap::new();
     let mut refused_for_seats = Vec::new();
-    for (name, status, body) in creates.join_all().await {
+    // The client-request-ids of every refused request, for the provisioning log check.
+    let mut refused_ids = BTreeSet::new();
+    for (i, name, status, body) in creates.join_all().await {
         match status {
             201 => {
                 assert_eq!(body["userName"], name.as_str());
@@ -88,6 +90,7 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
                 );
                 assert_eq!(body["scimType"], Value::Null, "{body:#}");
                 refused_for_seats.push(name);
+                refused_ids.insert(request_id("seat", i));
             }
             other => panic!("create of {name}: unexpected {other} {body:#}"),
         }
@@ -106,13 +109,15 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     for i in 0..10 {
         let t = t.clone();
         dups.spawn(async move {
-            t.send(i, "dup", Method::POST, "/Users", Some(entra_user(dup_name)))
-                .await
+            let (status, body) = t
+                .send(i, "dup", Method::POST, "/Users", Some(entra_user(dup_name)))
+                .await;
+            (i, status, body)
         });
     }
     let mut dup_id = None;
     let mut dup_refusals = 0;
-    for (status, body) in dups.join_all().await {
+    for (i, status, body) in dups.join_all().await {
         match status {
             201 => {
                 assert!(dup_id.is_none(), "a second 201 for {dup_name}: {body:#}");
@@ -121,6 +126,7 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             409 => {
                 assert_eq!(body["scimType"], "uniqueness", "{body:#}");
                 dup_refusals += 1;
+                refused_ids.insert(request_id("dup", i));
             }
             other => panic!("duplicate create: unexpected {other} {body:#}"),
         }
@@ -137,7 +143,7 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     assert_eq!(to_remove.len(), 8);
     let (status, group) =
         t.a.send(
-            "group-create",
+            "group-create@A",
             Method::POST,
             "/Groups",
             Some(json!({
@@ -157,7 +163,7 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
         .collect();
     let (status, body) =
         t.b.send(
-            "group-seed",
+            "group-seed@B",
             Method::PATCH,
             &group_path,
             Some(member_patch("Add", initial)),
@@ -219,13 +225,14 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             let (status, body) = t
                 .send(i, "group", Method::POST, "/Groups", Some(body))
                 .await;
-            (name, status, body)
+            (i, name, status, body)
         });
     }
     let mut outcomes: BTreeMap<String, Vec<u16>> = BTreeMap::new();
-    for (name, status, body) in group_creates.join_all().await {
+    for (i, name, status, body) in group_creates.join_all().await {
         if status == 409 {
             assert_eq!(body["scimType"], "uniqueness", "{body:#}");
+            refused_ids.insert(request_id("group", i));
         } else {
             assert_eq!(status, 201, "{body:#}");
         }
@@ -299,7 +306,10 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     }
 
     // Both instances recorded their refusals: each request carried a client-request-id that
-    // names the instance it was sent to. Entries are written after the answer, so poll briefly.
+    // names the instance it was sent to, and the log holds exactly the refused ones. Entries are
+    // written after the answer, so poll briefly.
+    assert_eq!(refused_ids.len(), 25 + 9 + 5);
+    let mut logged = BTreeSet::new();
     let mut log = Vec::new();
     for _ in 0..100 {
         log = cli
@@ -307,57 +317,48 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             .as_array()
             .unwrap()
             .clone();
-        if refusals(&log, "seat-").len() == 25
-            && refusals(&log, "dup-").len() == 9
-            && refusals(&log, "group-").len() == 5
-        {
+        logged = log
+            .iter()
+            .filter(|e| e["status"].as_u64().is_some_and(|s| s >= 400))
+            .filter_map(|e| e["client_request_id"].as_str().map(str::to_owned))
+            .collect();
+        if logged == refused_ids {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    for (prefix, expected) in [("seat-", 25), ("dup-", 9), ("group-", 5)] {
-        let refused = refusals(&log, prefix);
-        assert_eq!(
-            refused.len(),
-            expected,
-            "{prefix} refusals in the log: {refused:#?}"
-        );
-        for label in ["A", "B"] {
-            assert!(
-                refused.iter().any(|e| e["client_request_id"]
-                    .as_str()
-                    .is_some_and(|id| id.ends_with(&format!("@{label}")))),
-                "instance {label} logged {prefix} refusals: {refused:#?}"
-            );
-        }
+    assert_eq!(
+        logged, refused_ids,
+        "the log records every refusal, and only those"
+    );
+    for label in ["A", "B"] {
+        // 20 seat creates went to each instance and at most 15 succeeded in all.
         assert!(
-            refused
+            logged
                 .iter()
-                .all(|e| e["outcome"] == "failure" && e["status"] == 409)
+                .any(|id| id.starts_with("seat-") && id.ends_with(&format!("@{label}"))),
+            "instance {label} logged seat refusals"
         );
     }
-    let seat_refusal = refusals(&log, "seat-")[0];
-    assert!(
-        seat_refusal["detail"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("seat limit reached: 15 of 15 seats in use")),
-        "{seat_refusal:#}"
-    );
+    for entry in log
+        .iter()
+        .filter(|e| e["status"].as_u64().is_some_and(|s| s >= 400))
+    {
+        assert_eq!(entry["outcome"], "failure", "{entry:#}");
+        assert_eq!(entry["status"], 409, "{entry:#}");
+        let id = entry["client_request_id"].as_str().unwrap();
+        let detail = entry["detail"].as_str().unwrap();
+        if id.starts_with("seat-") {
+            assert!(
+                detail.starts_with("seat limit reached: 15 of 15 seats in use"),
+                "{entry:#}"
+            );
+            assert_eq!(entry["operation"], "POST /Users");
+        }
+    }
 
     drop((server_a, server_b));
     drop(db);
-}
-
-/// Log entries of refused requests whose client-request-id starts with `prefix`.
-fn refusals<'a>(log: &'a [Value], prefix: &str) -> Vec<&'a Value> {
-    log.iter()
-        .filter(|e| e["status"].as_u64().is_some_and(|s| s >= 400))
-        .filter(|e| {
-            e["client_request_id"]
-                .as_str()
-                .is_some_and(|id| id.starts_with(prefix))
-        })
-        .collect()
 }
 
 /// A user as Entra's default dialect creates it: string boolean, enterprise extension, nulls.
@@ -381,6 +382,11 @@ fn member_patch(op: &str, members: Vec<Value>) -> Value {
         "schemas": [PATCH_SCHEMA],
         "Operations": [{"op": op, "path": "members", "value": members}],
     })
+}
+
+/// The `client-request-id` of request number `i` of a race: `<kind>-<i>@<instance>`.
+fn request_id(kind: &str, i: usize) -> String {
+    format!("{kind}-{i}@{}", if i % 2 == 0 { "A" } else { "B" })
 }
 
 /// The organization's tenant on each of the two instances.
@@ -409,7 +415,7 @@ impl Tenants {
         }
     }
 
-    /// Request number `i` of a race: even ones go to A, odd ones to B.
+    /// Request number `i` of a race: even ones go to A, odd ones to B (see [`request_id`]).
     async fn send(
         &self,
         i: usize,
@@ -420,7 +426,7 @@ impl Tenants {
     ) -> (u16, Value) {
         let instance = if i % 2 == 0 { &self.a } else { &self.b };
         instance
-            .send(&format!("{kind}-{i}"), method, path, body)
+            .send(&request_id(kind, i), method, path, body)
             .await
     }
 }
@@ -434,7 +440,7 @@ struct Instance {
 }
 
 impl Instance {
-    /// Sends with a `client-request-id` of `<id>@<instance>` so the log shows who answered.
+    /// Sends with `id` as Entra's `client-request-id`, which the provisioning log records.
     async fn send(
         &self,
         id: &str,
@@ -446,7 +452,7 @@ impl Instance {
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
-            .header("client-request-id", format!("{id}@{}", self.label));
+            .header("client-request-id", id);
         if let Some(body) = body {
             request = request
                 .header("content-type", "application/scim+json")
