@@ -142,27 +142,17 @@ pub async fn concurrent_purges_delete_each_account_once(store: Arc<dyn Store>) {
 
 /// The retention lock keeps the job on one holder at a time and is free again once dropped.
 pub async fn retention_lock_has_one_holder_at_a_time(store: Arc<dyn Store>) {
-    let first = store
-        .try_lock_retention()
-        .await
-        .expect("taking the lock")
-        .expect("nobody holds it yet");
+    let first = store.try_lock_retention().await.unwrap();
+    assert!(first.is_some(), "nobody holds it yet");
     assert!(
-        store
-            .try_lock_retention()
-            .await
-            .expect("asking again")
-            .is_none(),
+        store.try_lock_retention().await.unwrap().is_none(),
         "a second holder while the first holds it"
     );
     drop(first);
     let mut again = None;
     // PostgreSQL releases a dropped lock when its session closes, which may take a moment.
     for _ in 0..100 {
-        again = store
-            .try_lock_retention()
-            .await
-            .expect("asking after release");
+        again = store.try_lock_retention().await.unwrap();
         if again.is_some() {
             break;
         }

@@ -105,7 +105,7 @@ fn group_response(
     tenant: Tenant,
     status: StatusCode,
     group: &Group,
-    body: Box<RawValue>,
+    body: &RawValue,
 ) -> Scim {
     let mut response = Scim::json(status, body.get().to_owned());
     response.etag = Some(roster_domain::etag(group.version));
@@ -202,7 +202,13 @@ pub async fn get_group(
     let projection = params.projection(&GROUP_RESOURCE)?;
     let group = state.roster.scim_group(tenant.0, &id).await?;
     let body = render(&state, tenant, &group, &projection).await?;
-    Ok(group_response(&state, tenant, StatusCode::OK, &group, body))
+    Ok(group_response(
+        &state,
+        tenant,
+        StatusCode::OK,
+        &group,
+        &body,
+    ))
 }
 
 pub async fn list_groups(
@@ -257,7 +263,7 @@ pub async fn patch_group(
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
     }
     let body = render(&state, tenant, &outcome.group, &projection).await?;
-    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, body).into_response())
+    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, &body).into_response())
 }
 
 pub async fn replace_group(
