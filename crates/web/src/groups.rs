@@ -189,7 +189,7 @@ pub async fn create_group(
         tenant,
         StatusCode::CREATED,
         &outcome.group,
-        body,
+        &body,
     ))
 }
 
@@ -288,7 +288,7 @@ pub async fn replace_group(
         tenant,
         StatusCode::OK,
         &outcome.group,
-        body,
+        &body,
     ))
 }
 
