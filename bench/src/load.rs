@@ -85,7 +85,11 @@ impl Stats {
 
 /// Runs `scenario` against `target`: `concurrency` workers loop until warm-up plus duration
 /// have passed; requests that start inside the measured window are counted.
-pub async fn run(target: &Target, scenario: Scenario, settings: &Settings) -> anyhow::Result<Stats> {
+pub async fn run(
+    target: &Target,
+    scenario: Scenario,
+    settings: &Settings,
+) -> anyhow::Result<Stats> {
     let start = Instant::now();
     let measure_from = start + settings.warmup;
     let end = measure_from + settings.duration;
@@ -197,7 +201,12 @@ impl Worker {
                     self.run_tag & 0xffff_ffff,
                     self.index
                 );
-                (Method::POST, "/Users".into(), Some(user_body(&name)), &[201])
+                (
+                    Method::POST,
+                    "/Users".into(),
+                    Some(user_body(&name)),
+                    &[201],
+                )
             }
             Scenario::ToggleActive => {
                 // Each worker owns every `workers`-th user, so no two workers race on one user
@@ -205,7 +214,11 @@ impl Worker {
                 let owned = t.users.len().div_ceil(self.workers).max(1);
                 let slot = n % owned;
                 let user = (self.index + slot * self.workers) % t.users.len();
-                let value = if (n / owned) % 2 == 0 { "False" } else { "True" };
+                let value = if (n / owned).is_multiple_of(2) {
+                    "False"
+                } else {
+                    "True"
+                };
                 let body = json!({
                     "schemas": [PATCH_SCHEMA],
                     "Operations": [{"op": "Replace", "path": "active", "value": value}],

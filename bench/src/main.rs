@@ -45,7 +45,12 @@ struct Args {
     #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     groups: usize,
     /// Stores to measure, in this order within each scenario.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite,postgres")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sqlite,postgres"
+    )]
     stores: Vec<StoreKind>,
     /// Scenarios to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -104,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
         );
         let target = Target::start(kind, &setup)
             .await
-        .with_context(|| format!("setting up {}", kind.label()))?;
+            .with_context(|| format!("setting up {}", kind.label()))?;
         targets.push(target);
     }
     anyhow::ensure!(!targets.is_empty(), "no store to measure");
@@ -128,7 +133,11 @@ async fn main() -> anyhow::Result<()> {
         args.duration,
         args.warmup,
         args.server_log,
-        if args.rate_limit == 0 { "off".to_owned() } else { format!("{}/s", args.rate_limit) }
+        if args.rate_limit == 0 {
+            "off".to_owned()
+        } else {
+            format!("{}/s", args.rate_limit)
+        }
     );
     println!("| scenario | store | req/s | p50 ms | p99 ms | errors |");
     println!("|---|---|---:|---:|---:|---:|");

@@ -77,13 +77,25 @@ impl Target {
             StoreKind::Sqlite => {
                 let dir = tempfile::tempdir()?;
                 let url = dir.path().join("roster.db").display().to_string();
-                (Database { _sqlite: Some(dir), _postgres: None }, url)
+                (
+                    Database {
+                        _sqlite: Some(dir),
+                        _postgres: None,
+                    },
+                    url,
+                )
             }
             StoreKind::Postgres => {
                 let admin = setup.postgres_url.context("no PostgreSQL URL")?;
                 let db = PgDatabase::create(admin).await?;
                 let url = db.url.clone();
-                (Database { _sqlite: None, _postgres: Some(db) }, url)
+                (
+                    Database {
+                        _sqlite: None,
+                        _postgres: Some(db),
+                    },
+                    url,
+                )
             }
         };
         // Seats for the seeded users and for every create the benchmark can send.
@@ -227,7 +239,9 @@ async fn seed(
                     return anyhow::Ok(made);
                 }
                 let name = format!("user{i:06}@bench.example");
-                let body = this.expect(Method::POST, "/Users", &user_body(&name), 201).await?;
+                let body = this
+                    .expect(Method::POST, "/Users", &user_body(&name), 201)
+                    .await?;
                 let id = body["id"].as_str().context("no id")?.to_owned();
                 made.push((i, id, name));
             }
@@ -264,10 +278,10 @@ async fn seed(
             let (this, path) = (Arc::clone(this), format!("/Groups/{group}"));
             patches.spawn(async move { this.expect(Method::PATCH, &path, &body, 204).await });
             // Bounded parallelism, like the user seeding.
-            if patches.len() >= concurrency {
-                if let Some(result) = patches.join_next().await {
-                    result??;
-                }
+            if patches.len() >= concurrency
+                && let Some(result) = patches.join_next().await
+            {
+                result??;
             }
         }
     }
@@ -383,7 +397,6 @@ impl PgDatabase {
             name,
         })
     }
-
 }
 
 impl Drop for PgDatabase {

@@ -9,6 +9,9 @@ CREATE TABLE orgs (
     kind            text NOT NULL CHECK (kind IN ('school', 'business')),
     seats           bigint NOT NULL CHECK (seats >= 0),
     retention_days  integer CHECK (retention_days > 0),
+    -- Active accounts of the organization, kept by every account write in its transaction, so
+    -- the seat check costs the same for ten accounts or a hundred thousand.
+    active_accounts bigint NOT NULL DEFAULT 0 CHECK (active_accounts >= 0),
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL
 );

@@ -141,11 +141,25 @@ pub(crate) async fn write(
     } = write;
     let id = to_uuid(account.id)?;
     let org = account.org_id.map(to_uuid).transpose()?;
+    // Where the account held a seat before this write, if it did (locking its row).
+    let previous_seat: Option<uuid::Uuid> = match expected_version {
+        None => None,
+        Some(_) => query_opt(
+            tx,
+            "SELECT org_id FROM accounts WHERE id = $1 AND active FOR UPDATE",
+            &[&id],
+            "reading an account's seat",
+        )
+        .await?
+        .map(|row| col::<Option<uuid::Uuid>>(&row, "org_id"))
+        .transpose()?
+        .flatten(),
+    };
     if takes_seat {
         let org = org.ok_or_else(|| {
             StoreError::internal("checking seats", "an independent account holds no seat")
         })?;
-        check_seat(tx, org, id).await?;
+        check_seat(tx, org, previous_seat == Some(org)).await?;
     }
     let attributes = Json(&account.attributes);
     let key = user_name_key(&account.user_name);
@@ -216,6 +230,10 @@ pub(crate) async fn write(
             .ok_or(StoreError::VersionConflict)?
         }
     };
+    let seat_now = if account.active { org } else { None };
+    if previous_seat != seat_now {
+        move_seat(tx, previous_seat, seat_now).await?;
+    }
     if end_scim_memberships {
         execute(
             tx,
@@ -229,17 +247,16 @@ pub(crate) async fn write(
 }
 
 /// Refuses the write if the organization has no free seat. Locking the organization's row makes
-/// every seat-taking write of that organization, on every instance, wait here in turn; the count
-/// that follows runs with a fresh snapshot (READ COMMITTED), so it sees every seat taken by the
-/// writers that went before.
+/// every seat-taking write of that organization, on every instance, wait here in turn, and the
+/// counter it reads is kept by every account write in the same transaction as the write.
 async fn check_seat(
     tx: &impl GenericClient,
     org: uuid::Uuid,
-    account: uuid::Uuid,
+    holds_one_already: bool,
 ) -> Result<(), StoreError> {
     let row = query_opt(
         tx,
-        "SELECT seats FROM orgs WHERE id = $1 FOR UPDATE",
+        "SELECT seats, active_accounts FROM orgs WHERE id = $1 FOR UPDATE",
         &[&org],
         "locking the organization's seats",
     )
@@ -248,14 +265,10 @@ async fn check_seat(
         StoreError::internal("checking seats", format!("organization {org} vanished"))
     })?;
     let seats = to_u32(col(&row, "seats")?, "an organization's seats")?;
-    let used = query_one(
-        tx,
-        "SELECT count(*) AS used FROM accounts WHERE org_id = $1 AND active AND id <> $2",
-        &[&org, &account],
-        "counting seats in use",
-    )
-    .await?;
-    let used = to_u32(col(&used, "used")?, "seats in use")?;
+    let mut used = to_u32(col(&row, "active_accounts")?, "seats in use")?;
+    if holds_one_already {
+        used = used.saturating_sub(1);
+    }
     if used >= seats {
         return Err(StoreError::SeatLimit { seats, used });
     }
@@ -337,4 +350,32 @@ fn from_row(row: &Row) -> Result<Account, StoreError> {
         updated_at: col(row, "updated_at")?,
         version: col(row, "version")?,
     })
+}
+
+/// Keeps `orgs.active_accounts` right: one seat freed in `from`, one taken in `to`. The update
+/// locks the organization's row, as the seat check does, so the counter never loses a change.
+async fn move_seat(
+    tx: &impl GenericClient,
+    from: Option<uuid::Uuid>,
+    to: Option<uuid::Uuid>,
+) -> Result<(), StoreError> {
+    if let Some(org) = from {
+        execute(
+            tx,
+            "UPDATE orgs SET active_accounts = active_accounts - 1 WHERE id = $1",
+            &[&org],
+            "freeing a seat",
+        )
+        .await?;
+    }
+    if let Some(org) = to {
+        execute(
+            tx,
+            "UPDATE orgs SET active_accounts = active_accounts + 1 WHERE id = $1",
+            &[&org],
+            "taking a seat",
+        )
+        .await?;
+    }
+    Ok(())
 }

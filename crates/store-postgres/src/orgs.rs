@@ -84,12 +84,12 @@ pub(crate) async fn all(client: &impl GenericClient) -> Result<Vec<Org>, StoreEr
 pub(crate) async fn seats_used(client: &impl GenericClient, id: OrgId) -> Result<u32, StoreError> {
     let row = query_one(
         client,
-        "SELECT count(*) FROM accounts WHERE org_id = $1 AND active",
+        "SELECT COALESCE((SELECT active_accounts FROM orgs WHERE id = $1), 0) AS used",
         &[&to_uuid(id)?],
         "counting seats in use",
     )
     .await?;
-    to_u32(col(&row, "count")?, "seats in use")
+    to_u32(col(&row, "used")?, "seats in use")
 }
 
 fn retention_to_sql(days: u32) -> Result<i32, StoreError> {

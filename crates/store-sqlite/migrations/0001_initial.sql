@@ -8,6 +8,9 @@ CREATE TABLE orgs (
     kind            TEXT NOT NULL CHECK (kind IN ('school', 'business')),
     seats           INTEGER NOT NULL CHECK (seats >= 0),
     retention_days  INTEGER CHECK (retention_days > 0),
+    -- Active accounts of the organization, kept by every account write in its transaction, so
+    -- the seat check costs the same for ten accounts or a hundred thousand.
+    active_accounts INTEGER NOT NULL DEFAULT 0 CHECK (active_accounts >= 0),
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL
 ) STRICT;

@@ -79,14 +79,6 @@ pub(crate) fn scim_page(
     Ok((page, total.unsigned_abs()))
 }
 
-pub(crate) fn seats_used(conn: &Connection, org: &str, except: &str) -> Result<u32, StoreError> {
-    conn.prepare_cached(
-        "SELECT count(*) FROM accounts WHERE org_id = ?1 AND active = 1 AND id <> ?2",
-    )
-    .and_then(|mut s| s.query_row([org, except], |r| r.get(0)))
-    .context("counting seats in use")
-}
-
 pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, StoreError> {
     let AccountWrite {
         mut account,
@@ -96,15 +88,29 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
     } = write;
     let id = account.id.to_string();
     let org = account.org_id.map(|o| o.to_string());
+    // Where the account held a seat before this write, if it did.
+    let previous_seat: Option<String> = match expected_version {
+        None => None,
+        Some(_) => conn
+            .prepare_cached("SELECT org_id FROM accounts WHERE id = ?1 AND active = 1")
+            .and_then(|mut s| {
+                s.query_row([&id], |r| r.get::<_, Option<String>>(0))
+                    .optional()
+            })
+            .context("reading an account's seat")?
+            .flatten(),
+    };
     if takes_seat {
         let org = org.as_deref().ok_or_else(|| {
             StoreError::internal("checking seats", "an independent account holds no seat")
         })?;
-        let seats: u32 = conn
-            .prepare_cached("SELECT seats FROM orgs WHERE id = ?1")
-            .and_then(|mut s| s.query_row([org], |r| r.get(0)))
+        let (seats, mut used): (u32, u32) = conn
+            .prepare_cached("SELECT seats, active_accounts FROM orgs WHERE id = ?1")
+            .and_then(|mut s| s.query_row([org], |r| Ok((r.get(0)?, r.get(1)?))))
             .context("reading the seat limit")?;
-        let used = seats_used(conn, org, &id)?;
+        if previous_seat.as_deref() == Some(org) {
+            used = used.saturating_sub(1);
+        }
         if used >= seats {
             return Err(StoreError::SeatLimit { seats, used });
         }
@@ -177,12 +183,31 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
             }
         }
     }
+    let seat_now = account.active.then_some(org.as_deref()).flatten();
+    if previous_seat.as_deref() != seat_now {
+        move_seat(conn, previous_seat.as_deref(), seat_now)?;
+    }
     if end_scim_memberships {
         conn.prepare_cached("DELETE FROM memberships WHERE account_id = ?1 AND source = 'scim'")
             .and_then(|mut s| s.execute([&id]))
             .context("ending SCIM memberships")?;
     }
     Ok(account)
+}
+
+/// Keeps `orgs.active_accounts` right: one seat freed in `from`, one taken in `to`.
+fn move_seat(conn: &Connection, from: Option<&str>, to: Option<&str>) -> Result<(), StoreError> {
+    if let Some(org) = from {
+        conn.prepare_cached("UPDATE orgs SET active_accounts = active_accounts - 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute([org]))
+            .context("freeing a seat")?;
+    }
+    if let Some(org) = to {
+        conn.prepare_cached("UPDATE orgs SET active_accounts = active_accounts + 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute([org]))
+            .context("taking a seat")?;
+    }
+    Ok(())
 }
 
 pub(crate) fn deactivated_before(

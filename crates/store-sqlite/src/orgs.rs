@@ -77,7 +77,7 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<Org>, StoreError> {
 }
 
 pub(crate) fn seats_used(conn: &Connection, id: OrgId) -> Result<u32, StoreError> {
-    conn.prepare_cached("SELECT count(*) FROM accounts WHERE org_id = ?1 AND active = 1")
+    conn.prepare_cached("SELECT COALESCE((SELECT active_accounts FROM orgs WHERE id = ?1), 0)")
         .and_then(|mut stmt| stmt.query_row([id.to_string()], |row| row.get(0)))
         .context("counting seats in use")
 }
