@@ -103,14 +103,20 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
     assert_eq!(raised["seats"], 40);
     assert_eq!(raised["seats_used"], 15);
 
-    // (b) One userName created ten times at once, five times on each instance.
+    // (b) One userName created ten times at once, five times on each instance, in two cases
+    // (uniqueness ignores case; Entra's values may differ in case from what was stored).
     let dup_name = "dup@tworivers.example";
     let mut dups = JoinSet::new();
-    for i in 0..10 {
+    for i in 0..10_usize {
         let t = t.clone();
+        let name = if i % 4 < 2 {
+            dup_name.to_owned()
+        } else {
+            dup_name.to_uppercase()
+        };
         dups.spawn(async move {
             let (status, body) = t
-                .send(i, "dup", Method::POST, "/Users", Some(entra_user(dup_name)))
+                .send(i, "dup", Method::POST, "/Users", Some(entra_user(&name)))
                 .await;
             (i, status, body)
         });
@@ -121,7 +127,8 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
         match status {
             201 => {
                 assert!(dup_id.is_none(), "a second 201 for {dup_name}: {body:#}");
-                dup_id = Some(body["id"].as_str().unwrap().to_owned());
+                let stored = body["userName"].as_str().unwrap().to_owned();
+                dup_id = Some((stored, body["id"].as_str().unwrap().to_owned()));
             }
             409 => {
                 assert_eq!(body["scimType"], "uniqueness", "{body:#}");
@@ -131,14 +138,15 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             other => panic!("duplicate create: unexpected {other} {body:#}"),
         }
     }
-    let dup_id = dup_id.expect("one of the duplicate creates succeeds");
+    let dup = dup_id.expect("one of the duplicate creates succeeds");
+    assert_eq!(dup.0.to_lowercase(), dup_name);
     assert_eq!(dup_refusals, 9);
 
     // (c) A group made through instance A, then 50 single-member PATCHes in parallel over both
     // instances: adds (re-sent for members already present) for the first eight accounts,
     // removes (repeated for members already gone) for the other eight, which start as members.
     let mut accounts: Vec<(String, String)> = seated.clone().into_iter().collect();
-    accounts.push((dup_name.to_owned(), dup_id.clone()));
+    accounts.push(dup);
     let (to_add, to_remove) = accounts.split_at(8);
     assert_eq!(to_remove.len(), 8);
     let (status, group) =
@@ -171,8 +179,8 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
         .await;
     assert_eq!(status, 204, "{body:#}");
     let mut patches = JoinSet::new();
-    for i in 0..50 {
-        let (op, (_, member)) = if i % 2 == 0 {
+    for i in 0..50_usize {
+        let (op, (_, member)) = if i.is_multiple_of(2) {
             ("Add", &to_add[(i / 2) % to_add.len()])
         } else {
             ("Remove", &to_remove[(i / 2) % to_remove.len()])
@@ -215,13 +223,18 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
         );
     }
 
-    // (d) The same displayName POSTed to both instances at once, for five names.
+    // (d) The same displayName POSTed to both instances at once (in two cases), for five names.
     let mut group_creates = JoinSet::new();
-    for i in 0..10 {
+    for i in 0..10_usize {
         let t = t.clone();
         group_creates.spawn(async move {
             let name = format!("Chemistry {}", 200 + i / 2);
-            let body = json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": []});
+            let sent = if i.is_multiple_of(2) {
+                name.clone()
+            } else {
+                name.to_uppercase()
+            };
+            let body = json!({"schemas": [GROUP_SCHEMA], "displayName": sent, "members": []});
             let (status, body) = t
                 .send(i, "group", Method::POST, "/Groups", Some(body))
                 .await;
@@ -229,12 +242,15 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
         });
     }
     let mut outcomes: BTreeMap<String, Vec<u16>> = BTreeMap::new();
+    let mut stored_names = BTreeMap::new();
     for (i, name, status, body) in group_creates.join_all().await {
         if status == 409 {
             assert_eq!(body["scimType"], "uniqueness", "{body:#}");
             refused_ids.insert(request_id("group", i));
         } else {
             assert_eq!(status, 201, "{body:#}");
+            let stored = body["displayName"].as_str().unwrap().to_owned();
+            stored_names.insert(name.clone(), stored);
         }
         outcomes.entry(name).or_default().push(status);
     }
@@ -246,7 +262,10 @@ async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_un
             [201, 409],
             "{name}: one create wins, one is refused"
         );
-        let shown = cli.json(&["group", "show", "--org", &org_id, "--group", &name]);
+        let stored = &stored_names[&name];
+        assert_eq!(stored.to_lowercase(), name.to_lowercase());
+        let shown = cli.json(&["group", "show", "--org", &org_id, "--group", stored]);
+        assert_eq!(shown["display_name"], stored.as_str());
         assert_eq!(shown["scim_managed"], true);
         assert_eq!(shown["members"], json!([]));
     }
@@ -386,7 +405,7 @@ fn member_patch(op: &str, members: Vec<Value>) -> Value {
 
 /// The `client-request-id` of request number `i` of a race: `<kind>-<i>@<instance>`.
 fn request_id(kind: &str, i: usize) -> String {
-    format!("{kind}-{i}@{}", if i % 2 == 0 { "A" } else { "B" })
+    format!("{kind}-{i}@{}", if i.is_multiple_of(2) { "A" } else { "B" })
 }
 
 /// The organization's tenant on each of the two instances.
@@ -424,7 +443,11 @@ impl Tenants {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let instance = if i % 2 == 0 { &self.a } else { &self.b };
+        let instance = if i.is_multiple_of(2) {
+            &self.a
+        } else {
+            &self.b
+        };
         instance
             .send(&request_id(kind, i), method, path, body)
             .await
