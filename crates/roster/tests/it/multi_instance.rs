@@ -17,11 +17,10 @@ use std::{
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
-use tokio_postgres::NoTls;
+use roster_store_postgres::testing;
 
 use crate::support::{Cli, Server};
 
-const URL_VAR: &str = "ROSTER_TEST_POSTGRES_URL";
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -30,13 +29,10 @@ const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_database_keep_seats_names_and_memberships_exact_under_parallel_load()
 {
-    let Some(admin_url) = std::env::var(URL_VAR).ok().filter(|u| !u.trim().is_empty()) else {
-        println!(
-            "skipped: set {URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run the multi-instance test"
-        );
+    let Some(admin_url) = testing::server_url() else {
         return;
     };
-    let db = TestDatabase::create(&admin_url).await;
+    let db = testing::TestDatabase::create(&admin_url).await.unwrap();
     let mut cli = Cli::new();
     // The helper passes `database` as `--database`; a URL is as good as a path there.
     cli.database = PathBuf::from(&db.url);
@@ -491,75 +487,4 @@ impl Instance {
         };
         (status, body)
     }
-}
-
-/// A database created for this test on the server at `ROSTER_TEST_POSTGRES_URL`, dropped (with
-/// any connections the killed servers left) when this value is.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create(admin_url: &str) -> Self {
-        let name = format!("roster_it_{}", uuid::Uuid::new_v4().simple());
-        let (client, connection) = tokio_postgres::connect(admin_url, NoTls).await.unwrap();
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap();
-        Self {
-            admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name),
-            name,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Drop may run inside the test's runtime, where blocking on a future is not allowed: a
-        // short-lived thread with its own runtime does the cleanup. Best effort: a leftover
-        // database only costs disk.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok((client, connection)) = tokio_postgres::connect(&admin_url, NoTls).await {
-                    tokio::spawn(connection);
-                    let dropped = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                    if let Err(e) = dropped {
-                        eprintln!("could not drop test database {name}: {e}");
-                    }
-                }
-            });
-        });
-        let _ = cleanup.join();
-    }
-}
-
-/// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let path = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    let mut out = format!("{}/{database}", &base[..path]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }
