@@ -454,17 +454,32 @@ async fn members_are_listed_with_value_ref_and_type_and_follow_the_projection() 
     let tenant = app.tenant(OrgKind::School, 10).await;
     let a = app.create_user(&tenant, "a@x.org").await;
     let group = create_group(&app, &tenant, "Chem").await;
-    app.patch(&tenant, &format!("/Groups/{group}"), &patch(json!([{"op": "add", "path": "members", "value": [{"value": a}]}]))).await;
+    app.patch(
+        &tenant,
+        &format!("/Groups/{group}"),
+        &patch(json!([{"op": "add", "path": "members", "value": [{"value": a}]}])),
+    )
+    .await;
     let full = app.scim_get(&tenant, &format!("/Groups/{group}")).await;
     assert_eq!(
         full.body["members"],
         json!([{"value": a, "$ref": format!("https://roster.test{}/Users/{a}", tenant.base), "type": "User"}])
     );
-    assert_eq!(full.headers["etag"], full.body["meta"]["version"].as_str().unwrap());
-    let values = app.scim_get(&tenant, &format!("/Groups/{group}?attributes=members.value")).await;
+    assert_eq!(
+        full.headers["etag"],
+        full.body["meta"]["version"].as_str().unwrap()
+    );
+    let values = app
+        .scim_get(
+            &tenant,
+            &format!("/Groups/{group}?attributes=members.value"),
+        )
+        .await;
     assert_eq!(values.body["members"], json!([{"value": a}]));
     assert!(values.body.get("displayName").is_none());
-    let listed = app.scim_get(&tenant, "/Groups?attributes=displayName").await;
+    let listed = app
+        .scim_get(&tenant, "/Groups?attributes=displayName")
+        .await;
     assert_eq!(listed.body["Resources"][0]["displayName"], "Chem");
     assert!(listed.body["Resources"][0].get("members").is_none());
 }

@@ -15,9 +15,9 @@ use std::{
 };
 
 use reqwest::{Client, Method};
+use roster_store_postgres::testing;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
-use roster_store_postgres::testing;
 
 use crate::support::{Cli, Server};
 

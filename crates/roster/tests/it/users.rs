@@ -638,7 +638,9 @@ async fn removing_active_leaves_it_unassigned_and_the_account_active() {
 async fn microsoft_validator_shapes_are_understood() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::Business, 10).await;
-    let created = app.post(&tenant, "/Users", &entra_create("val@x.org", json!(true))).await;
+    let created = app
+        .post(&tenant, "/Users", &entra_create("val@x.org", json!(true)))
+        .await;
     let id = created.body["id"].as_str().unwrap();
     let ops = json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -654,10 +656,18 @@ async fn microsoft_validator_shapes_are_understood() {
     assert_eq!(response.body["emails"][0]["primary"], true);
     assert_eq!(response.body[ENTERPRISE]["manager"]["value"], "m-42");
     // Upper-cased filter values still match (userName is case-insensitive).
-    let found = app.scim_get(&tenant, "/Users?filter=userName+eq+%22VALIDATED%40X.ORG%22").await;
+    let found = app
+        .scim_get(&tenant, "/Users?filter=userName+eq+%22VALIDATED%40X.ORG%22")
+        .await;
     assert_eq!(found.body["totalResults"], 1);
     // The old name is free again; the new one is taken.
-    let clash = app.post(&tenant, "/Users", &entra_create("validated@x.org", json!(true))).await;
+    let clash = app
+        .post(
+            &tenant,
+            "/Users",
+            &entra_create("validated@x.org", json!(true)),
+        )
+        .await;
     clash.assert_scim_error(409, Some("uniqueness"));
 }
 
@@ -668,7 +678,9 @@ async fn renaming_onto_a_taken_user_name_is_409_and_changes_nothing() {
     app.create_user(&tenant, "taken@x.org").await;
     let id = app.create_user(&tenant, "mine@x.org").await;
     let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "Replace", "path": "userName", "value": "TAKEN@x.org"}]});
-    app.patch(&tenant, &format!("/Users/{id}"), &rename).await.assert_scim_error(409, Some("uniqueness"));
+    app.patch(&tenant, &format!("/Users/{id}"), &rename)
+        .await
+        .assert_scim_error(409, Some("uniqueness"));
     let still = app.scim_get(&tenant, &format!("/Users/{id}")).await;
     assert_eq!(still.body["userName"], "mine@x.org");
 }
