@@ -54,9 +54,6 @@ async fn okta_profile_lifecycle_agrees_at_every_step() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Roster bug: with --listen 127.0.0.1:0 and no --public-url, meta.location and member \
-            $ref use port 0 instead of the bound port; un-ignore once serve derives its public \
-            URL from the bound address"]
 async fn created_resources_are_located_under_the_tenant_url() {
     scenarios::locations::created_resources_are_located_under_the_tenant_url().await;
 }
