@@ -79,3 +79,55 @@ fn serve_refuses_an_address_in_use() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("listening on {addr}")), "{stderr}");
 }
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_before_the_process_exits() {
+    use std::io::{Read, Write};
+
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
+    ]);
+    let id = org["id"].as_str().unwrap().to_owned();
+    let token = cli.json(&["scim", "enable", &id])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let server = cli.serve(&[]);
+
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "late@example.org"
+    })
+    .to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut stream = std::net::TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "POST /scim/v2/{id}/Users HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        server.addr,
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    // The request is in flight (half its body sent) when the server is told to stop.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stream.write_all(tail.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        cli.json(&["user", "show", "late@example.org"])["active"],
+        true,
+        "the write landed"
+    );
+}
