@@ -2,6 +2,7 @@
 //! through the CLI (`--json`), and the users and groups seeded through SCIM the way Entra's
 //! initial cycle creates them.
 
+use roster_store_postgres::testing::TestDatabase;
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -20,7 +21,6 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::task::JoinSet;
-use tokio_postgres::NoTls;
 
 use crate::load::{member_patch, user_body};
 
@@ -67,7 +67,7 @@ pub struct Target {
 #[derive(Debug)]
 struct Database {
     _sqlite: Option<TempDir>,
-    _postgres: Option<PgDatabase>,
+    _postgres: Option<TestDatabase>,
 }
 
 impl Target {
@@ -87,7 +87,7 @@ impl Target {
             }
             StoreKind::Postgres => {
                 let admin = setup.postgres_url.context("no PostgreSQL URL")?;
-                let db = PgDatabase::create(admin).await?;
+                let db = TestDatabase::create(admin).await?;
                 let url = db.url.clone();
                 (
                     Database {
@@ -370,75 +370,4 @@ fn serve(
             bail!("roster serve did not report its address (is ROSTER_LOG at least info?)")
         }
     }
-}
-
-/// A database of the benchmark's own on the given server.
-#[derive(Debug)]
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(admin_url: &str) -> anyhow::Result<Self> {
-        let name = format!("roster_bench_{}", uuid::Uuid::new_v4().simple());
-        let (client, connection) = tokio_postgres::connect(admin_url, NoTls)
-            .await
-            .context("connecting to PostgreSQL")?;
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .context("creating the benchmark database")?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            url: with_database(admin_url, &name),
-            name,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        // Drop may run inside the runtime, where blocking on a future is not allowed: a
-        // short-lived thread with its own runtime does the cleanup. Best effort: a leftover
-        // database only costs disk.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok((client, connection)) = tokio_postgres::connect(&admin_url, NoTls).await {
-                    tokio::spawn(connection);
-                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    if let Err(e) = client.batch_execute(&sql).await {
-                        eprintln!("could not drop benchmark database {name}: {e}");
-                    }
-                }
-            });
-        });
-        let _ = cleanup.join();
-    }
-}
-
-/// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let path = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    let mut out = format!("{}/{database}", &base[..path]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }
