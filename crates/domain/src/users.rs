@@ -121,7 +121,7 @@ impl Roster {
         }
         // A retained account that SCIM deleted earlier, or one an administrator added by hand:
         // take it over, keeping its id, role and content.
-        let updated = self.apply_fields(account.clone(), fields, true)?;
+        let updated = apply_fields(account.clone(), fields, true);
         let stored = self.save(&account, updated, false).await?;
         tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "existing account taken over by SCIM");
         Ok((stored, Created::Existing))
@@ -195,7 +195,7 @@ impl Roster {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
-            let updated = self.apply_fields(current.clone(), &fields, false)?;
+            let updated = apply_fields(current.clone(), &fields, false);
             match self.save(&current, updated, false).await {
                 Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
                 other => return other,
@@ -266,31 +266,6 @@ impl Roster {
         Err(contention())
     }
 
-    /// The account with a POST's or PUT's fields applied; `claim` also brings back a SCIM-deleted
-    /// account. The role is never touched.
-    fn apply_fields(
-        &self,
-        mut account: Account,
-        fields: &UserFields,
-        claim: bool,
-    ) -> Result<Account> {
-        if let Some(user_name) = &fields.user_name {
-            account.user_name.clone_from(user_name);
-        }
-        account.external_id.clone_from(&fields.external_id);
-        account.display_name.clone_from(&fields.display_name);
-        account.attributes.clone_from(&fields.attributes);
-        if claim {
-            account.scim_deleted = false;
-            account.active = fields.active.unwrap_or(true);
-            account.active_unassigned = false;
-        } else if let Some(active) = fields.active {
-            account.active = active;
-            account.active_unassigned = false;
-        }
-        Ok(account)
-    }
-
     /// Writes `updated` over `current`: marks it SCIM-managed, stamps deactivation, and asks the
     /// store for a seat when the account becomes active.
     async fn save(
@@ -334,6 +309,26 @@ impl Roster {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// The account with a POST's or PUT's fields applied; `claim` also brings back a SCIM-deleted
+/// account. The role is never touched.
+fn apply_fields(mut account: Account, fields: &UserFields, claim: bool) -> Account {
+    if let Some(user_name) = &fields.user_name {
+        account.user_name.clone_from(user_name);
+    }
+    account.external_id.clone_from(&fields.external_id);
+    account.display_name.clone_from(&fields.display_name);
+    account.attributes.clone_from(&fields.attributes);
+    if claim {
+        account.scim_deleted = false;
+        account.active = fields.active.unwrap_or(true);
+        account.active_unassigned = false;
+    } else if let Some(active) = fields.active {
+        account.active = active;
+        account.active_unassigned = false;
+    }
+    account
 }
 
 fn parse_user_id(id: &str) -> Result<AccountId> {
