@@ -17,6 +17,7 @@ mod log;
 mod orgs;
 mod resources;
 mod retention;
+mod retry;
 mod roster;
 mod scim_groups;
 mod scope;

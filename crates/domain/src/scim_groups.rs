@@ -16,9 +16,8 @@ use crate::{
     error::Result,
     listing::{IndexHint, ListRequest, index_hint},
     resources::{check_if_match, group_fields, group_resource},
+    retry::{MAX_ATTEMPTS, until_written},
 };
-
-const MAX_ATTEMPTS: usize = 8;
 
 /// What a group write did, for the answer and the provisioning log.
 #[derive(Debug, Clone)]
@@ -223,8 +222,8 @@ impl Roster {
         body: &Value,
         if_match: Option<&str>,
     ) -> Result<GroupOutcome> {
-        let request = parse_patch(body)?;
-        for _ in 0..MAX_ATTEMPTS {
+        let request = &parse_patch(body)?;
+        until_written(if_match, || async move {
             let current = self.scim_group(scope, id).await?;
             check_if_match(current.version, if_match)?;
             // The engine never needs the member list: membership operations come back as a change
@@ -232,7 +231,7 @@ impl Roster {
             let (patched, changes) = apply_patch(
                 &GROUP_RESOURCE,
                 &group_resource(&current, None, None),
-                &request,
+                request,
             )?;
             let (members, invalid_members) = membership_change(&changes.members);
             let fields = group_fields(patched);
@@ -257,30 +256,20 @@ impl Roster {
             } else {
                 GroupExpect::MembersOnly
             };
-            match self
-                .write_group(
-                    scope,
-                    GroupWrite {
-                        group,
-                        expect,
-                        members,
-                    },
-                )
-                .await
-            {
-                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
-                Ok((group, outcome)) => {
-                    return Ok(GroupOutcome {
-                        group,
-                        members: outcome,
-                        invalid_members,
-                        adopted: false,
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Store(StoreError::VersionConflict))
+            let write = GroupWrite {
+                group,
+                expect,
+                members,
+            };
+            let (group, outcome) = self.write_group(scope, write).await?;
+            Ok(GroupOutcome {
+                group,
+                members: outcome,
+                invalid_members,
+                adopted: false,
+            })
+        })
+        .await
     }
 
     /// `PUT /Groups/{id}`: replaces attributes and the SCIM-managed members.
@@ -294,8 +283,9 @@ impl Roster {
         let resource = normalize(&GROUP_RESOURCE, body)?;
         check_required(&GROUP_RESOURCE, &resource)?;
         let (members, invalid_members) = member_ids(resource.get("members"));
-        let fields = group_fields(resource);
-        for _ in 0..MAX_ATTEMPTS {
+        let (members, invalid_members) = (&members, &invalid_members);
+        let fields = &group_fields(resource);
+        until_written(if_match, || async move {
             let current = self.scim_group(scope, id).await?;
             check_if_match(current.version, if_match)?;
             let mut group = current.clone();
@@ -317,20 +307,15 @@ impl Roster {
                     remove: Vec::new(),
                 },
             };
-            match self.write_group(scope, write).await {
-                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
-                Ok((group, outcome)) => {
-                    return Ok(GroupOutcome {
-                        group,
-                        members: outcome,
-                        invalid_members,
-                        adopted: false,
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Store(StoreError::VersionConflict))
+            let (group, outcome) = self.write_group(scope, write).await?;
+            Ok(GroupOutcome {
+                group,
+                members: outcome,
+                invalid_members: invalid_members.clone(),
+                adopted: false,
+            })
+        })
+        .await
     }
 
     /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay.

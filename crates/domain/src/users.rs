@@ -13,11 +13,9 @@ use crate::{
     error::Result,
     listing::{IndexHint, ListRequest, index_hint},
     resources::{UserFields, user_fields, user_resource},
+    retry::{MAX_ATTEMPTS, until_written},
     user_name_key,
 };
-
-/// Concurrent writers to one account retry their read-modify-write this often before giving up.
-const MAX_ATTEMPTS: usize = 8;
 
 /// What a SCIM create did: created a new account, or took over a retained or hand-made one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +55,7 @@ impl Roster {
                 other => return other,
             }
         }
-        Err(contention())
+        Err(Error::Store(StoreError::VersionConflict))
     }
 
     async fn insert_scim_account(
@@ -191,17 +189,14 @@ impl Roster {
     ) -> Result<Account> {
         let resource = normalize(&USER_RESOURCE, body)?;
         check_required(&USER_RESOURCE, &resource)?;
-        let fields = user_fields(resource);
-        for _ in 0..MAX_ATTEMPTS {
+        let fields = &user_fields(resource);
+        until_written(if_match, || async move {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
-            let updated = apply_fields(current.clone(), &fields, false);
-            match self.save(&current, updated, false).await {
-                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
-                other => return other,
-            }
-        }
-        Err(contention())
+            let updated = apply_fields(current.clone(), fields, false);
+            self.save(&current, updated, false).await
+        })
+        .await
     }
 
     /// `PATCH /Users/{id}`, every dialect the protocol core reads.
@@ -212,12 +207,12 @@ impl Roster {
         body: &Value,
         if_match: Option<&str>,
     ) -> Result<Account> {
-        let request = parse_patch(body)?;
-        for _ in 0..MAX_ATTEMPTS {
+        let request = &parse_patch(body)?;
+        until_written(if_match, || async move {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
             let (patched, changes) =
-                apply_patch(&USER_RESOURCE, &user_resource(&current, None), &request)?;
+                apply_patch(&USER_RESOURCE, &user_resource(&current, None), request)?;
             if changes.is_empty() && current.scim_managed {
                 return Ok(current);
             }
@@ -231,12 +226,9 @@ impl Roster {
             updated.attributes = fields.attributes;
             updated.active = fields.active.unwrap_or(true);
             updated.active_unassigned = fields.active.is_none();
-            match self.save(&current, updated, false).await {
-                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
-                other => return other,
-            }
-        }
-        Err(contention())
+            self.save(&current, updated, false).await
+        })
+        .await
     }
 
     /// `DELETE /Users/{id}`: deactivates the account and ends SCIM's management of it; the account
@@ -247,23 +239,18 @@ impl Roster {
         id: &str,
         if_match: Option<&str>,
     ) -> Result<()> {
-        for _ in 0..MAX_ATTEMPTS {
+        let stored = until_written(if_match, || async move {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
             let mut updated = current.clone();
             updated.active = false;
             updated.scim_managed = false;
             updated.scim_deleted = true;
-            match self.save(&current, updated, true).await {
-                Ok(stored) => {
-                    tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "account deactivated by SCIM DELETE");
-                    return Ok(());
-                }
-                Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(contention())
+            self.save(&current, updated, true).await
+        })
+        .await?;
+        tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "account deactivated by SCIM DELETE");
+        Ok(())
     }
 
     /// Writes `updated` over `current`: marks it SCIM-managed, stamps deactivation, and asks the
@@ -341,8 +328,4 @@ fn user_not_found(id: &str) -> Error {
 
 fn check_version(account: &Account, if_match: Option<&str>) -> Result<()> {
     crate::resources::check_if_match(account.version, if_match)
-}
-
-fn contention() -> Error {
-    Error::Store(StoreError::VersionConflict)
 }

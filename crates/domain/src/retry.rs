@@ -1,0 +1,27 @@
+//! The one retry policy for read-modify-write requests (PUT, PATCH, DELETE): a write that lost a
+//! race to a concurrent writer is tried again on fresh data, so parallel requests from an
+//! identity provider lose no update. A client that pinned a version with `If-Match` asked not to
+//! be merged with anyone: its conflict is answered, not retried.
+
+use std::future::Future;
+
+use crate::{Error, StoreError, error::Result};
+
+/// Attempts before giving up under extreme contention on one resource.
+pub(crate) const MAX_ATTEMPTS: usize = 8;
+
+pub(crate) async fn until_written<T, Fut>(
+    if_match: Option<&str>,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T>
+where
+    Fut: Future<Output = Result<T>>,
+{
+    for _ in 0..MAX_ATTEMPTS {
+        match attempt().await {
+            Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+            other => return other,
+        }
+    }
+    Err(Error::Store(StoreError::VersionConflict))
+}
