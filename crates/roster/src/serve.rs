@@ -23,13 +23,22 @@ pub async fn run(
     let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
     let public_url = public_url.as_str();
     let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
-    let router = app(AppState::new(roster, public_url).with_rate_limit(rate_limit));
+    let state = AppState::new(roster, public_url).with_rate_limit(rate_limit);
+    let background = state.background.clone();
+    let router = app(state);
     tracing::info!(listen.addr = %local, public_url, "listening on {local}");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
     retention.abort();
+    background.close();
+    if tokio::time::timeout(Duration::from_secs(10), background.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped before every provisioning log entry was written");
+    }
     tracing::info!("stopped");
     Ok(())
 }

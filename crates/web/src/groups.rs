@@ -144,7 +144,7 @@ fn log_skipped(state: &AppState, tenant: Tenant, operation: &str, outcome: &Grou
     let scope = tenant.0;
     let group = outcome.group.clone();
     let operation = operation.to_owned();
-    tokio::spawn(async move {
+    state.background.spawn(async move {
         for value in skipped {
             let entry = LogEntry {
                 org_id: scope.org_id(),

@@ -26,6 +26,7 @@ use axum::{
     routing::{get, post},
 };
 use roster_domain::Roster;
+use tokio_util::task::TaskTracker;
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -53,6 +54,9 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// `None`: no rate limit.
     pub rate_limit: Option<Arc<OrgRateLimit>>,
+    /// Work that outlives its request (provisioning log entries written after the answer);
+    /// shutdown waits for it, so no entry of an answered request is lost.
+    pub background: TaskTracker,
 }
 
 impl AppState {
@@ -66,6 +70,7 @@ impl AppState {
             roster,
             public_url: public_url.trim_end_matches('/').into(),
             rate_limit: None,
+            background: TaskTracker::new(),
         }
     }
 

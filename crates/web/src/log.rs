@@ -143,7 +143,7 @@ pub async fn provisioning_log(
     };
     // Recorded after the answer so the client never waits on the log.
     let roster = state.roster.clone();
-    tokio::spawn(async move {
+    state.background.spawn(async move {
         if let Err(e) = roster.record(scope, entry).await {
             tracing::warn!(org.id = %scope.org_id(), error = %e, "could not record a provisioning log entry");
         }

@@ -130,4 +130,10 @@ fn sigterm_lets_a_request_in_flight_finish_before_the_process_exits() {
         true,
         "the write landed"
     );
+    let log = cli.json(&["log", &id]);
+    assert_eq!(
+        log[0]["status"], 201,
+        "and its provisioning log entry: {log:#}"
+    );
+    assert_eq!(log[0]["name"], "late@example.org");
 }
