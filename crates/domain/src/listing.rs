@@ -77,6 +77,15 @@ impl ListRequest {
         self.filter.is_none() && self.sort_by.is_none()
     }
 
+    /// The filter in the form the store answers in SQL, when it has one and the default order
+    /// is asked for.
+    pub(crate) fn store_filter(&self, rt: &ResourceType) -> Option<crate::StoreFilter> {
+        if self.sort_by.is_some() {
+            return None;
+        }
+        crate::StoreFilter::lower(rt, self.filter.as_ref()?)
+    }
+
     /// Keeps the resources matching the filter, sorts them and cuts the requested page.
     /// Returns the page and the total number of matches.
     pub fn select(

@@ -158,11 +158,17 @@ impl Roster {
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Group>, u64)> {
+        let offset = request.start_index - 1;
         if request.is_plain() {
-            let offset = request.start_index - 1;
             return Ok(self
                 .store
                 .scim_groups_page(scope, offset, request.count)
+                .await?);
+        }
+        if let Some(filter) = request.store_filter(&GROUP_RESOURCE) {
+            return Ok(self
+                .store
+                .scim_groups_matching(scope, &filter, offset, request.count)
                 .await?);
         }
         let lookup = match request.filter().and_then(index_hint) {

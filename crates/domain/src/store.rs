@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
-    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, StoreError, TokenHash, TokenRecord,
+    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, StoreError, StoreFilter, TokenHash,
+    TokenRecord,
 };
 
 /// A held retention lock; whatever the store needs to keep it, released on drop.
@@ -75,6 +76,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Account>, u64), StoreError>;
+    /// One page of the accounts visible to SCIM that match `filter`, in listing order, with the
+    /// number of matches; the filter is compiled to bound SQL (see [`StoreFilter`]).
+    async fn scim_accounts_matching(
+        &self,
+        scope: OrgScope,
+        filter: &StoreFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Account>, u64), StoreError>;
     /// Inserts or updates an account atomically (see [`AccountWrite`]): the version check, the
     /// seat check and the uniqueness of `userName` are enforced in the same transaction. Returns
     /// the stored account, whose `version` the store sets (1 on insert, previous + 1 on update).
@@ -91,6 +101,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn scim_groups_page(
         &self,
         scope: OrgScope,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Group>, u64), StoreError>;
+    /// One page of the groups that match `filter`, in listing order, with the number of matches.
+    async fn scim_groups_matching(
+        &self,
+        scope: OrgScope,
+        filter: &StoreFilter,
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError>;

@@ -142,11 +142,17 @@ impl Roster {
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Account>, u64)> {
+        let offset = request.start_index - 1;
         if request.is_plain() {
-            let offset = request.start_index - 1;
             return Ok(self
                 .store
                 .scim_accounts_page(scope, offset, request.count)
+                .await?);
+        }
+        if let Some(filter) = request.store_filter(&USER_RESOURCE) {
+            return Ok(self
+                .store
+                .scim_accounts_matching(scope, &filter, offset, request.count)
                 .await?);
         }
         let lookup = match request.filter().and_then(index_hint) {

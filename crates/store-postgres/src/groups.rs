@@ -375,3 +375,48 @@ fn from_row(row: &Row) -> Result<Group, StoreError> {
         version: col(row, "version")?,
     })
 }
+
+/// One page of the rows matching `filter` (compiled to bound SQL), with the number of matches.
+pub(crate) async fn matching(
+    client: &impl GenericClient,
+    org: OrgId,
+    filter: &roster_domain::StoreFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Group>, u64), StoreError> {
+    let (condition, args) = crate::filter::compile(filter, 2)?;
+    let condition = format!("org_id = $1 AND {condition}");
+    let org = to_uuid(org)?;
+    let (limit, offset) = (to_i64(limit), to_i64(offset));
+    let n = args.len();
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&org];
+    params.extend(
+        args.iter()
+            .map(|a| a.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)),
+    );
+    let total: i64 = col(
+        &query_one(
+            client,
+            &format!("SELECT count(*) AS total FROM groups WHERE {condition}"),
+            &params,
+            "counting matching rows",
+        )
+        .await?,
+        "total",
+    )?;
+    params.push(&limit);
+    params.push(&offset);
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {COLUMNS} FROM groups WHERE {condition} {ORDER} LIMIT ${} OFFSET ${}",
+            n + 2,
+            n + 3
+        ),
+        &params,
+        "listing matching rows",
+    )
+    .await?;
+    let page = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    Ok((page, total.unsigned_abs()))
+}

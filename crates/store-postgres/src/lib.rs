@@ -10,6 +10,7 @@
 
 mod accounts;
 mod convert;
+mod filter;
 mod groups;
 mod log;
 mod migrations;
@@ -157,6 +158,17 @@ impl Store for PostgresStore {
         accounts::scim_page(&pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
     }
 
+    async fn scim_accounts_matching(
+        &self,
+        scope: OrgScope,
+        filter: &roster_domain::StoreFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Account>, u64), StoreError> {
+        let client = pool::get(&self.pool).await?;
+        accounts::scim_matching(&client, scope.org_id(), filter, offset, limit).await
+    }
+
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
         let mut client = pool::get(&self.pool).await?;
         let tx = client
@@ -184,6 +196,17 @@ impl Store for PostgresStore {
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError> {
         groups::page(&pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+    }
+
+    async fn scim_groups_matching(
+        &self,
+        scope: OrgScope,
+        filter: &roster_domain::StoreFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Group>, u64), StoreError> {
+        let client = pool::get(&self.pool).await?;
+        groups::matching(&client, scope.org_id(), filter, offset, limit).await
     }
 
     async fn group_members(

@@ -1,9 +1,10 @@
 //! SQL for accounts, including the seat check that runs in the same transaction as the write.
 
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, user_name_key,
+    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, StoreFilter,
+    user_name_key,
 };
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, types::Value as SqlValue};
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
 
@@ -75,6 +76,34 @@ pub(crate) fn scim_page(
         "org_id = ?1 AND scim_deleted = 0",
         "LIMIT ?2 OFFSET ?3",
         &[&org, &limit, &offset],
+    )?;
+    Ok((page, total.unsigned_abs()))
+}
+
+/// One page of the visible accounts matching `filter`, with the number of matches.
+pub(crate) fn scim_matching(
+    conn: &Connection,
+    org: OrgId,
+    filter: &StoreFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Account>, u64), StoreError> {
+    let (condition, mut args) = crate::filter::compile(filter, 2);
+    let condition = format!("org_id = ?1 AND scim_deleted = 0 AND {condition}");
+    args.insert(0, SqlValue::Text(org.to_string()));
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM accounts WHERE {condition}"))
+        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+        .context("counting matching accounts")?;
+    let n = args.len();
+    args.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    args.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let refs: Vec<&dyn ToSql> = args.iter().map(|a| a as &dyn ToSql).collect();
+    let page = paged(
+        conn,
+        &condition,
+        &format!("LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
+        &refs,
     )?;
     Ok((page, total.unsigned_abs()))
 }

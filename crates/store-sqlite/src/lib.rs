@@ -8,6 +8,7 @@
 
 mod accounts;
 mod convert;
+mod filter;
 mod groups;
 mod log;
 mod migrations;
@@ -27,7 +28,7 @@ use async_trait::async_trait;
 use roster_domain::{
     Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
     LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, RetentionLock, Store, StoreError,
-    TokenHash, TokenRecord,
+    StoreFilter, TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -152,6 +153,17 @@ impl Store for SqliteStore {
             .read(|conn| accounts::scim_page(conn, scope.org_id(), offset, limit))
     }
 
+    async fn scim_accounts_matching(
+        &self,
+        scope: OrgScope,
+        filter: &StoreFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Account>, u64), StoreError> {
+        self.pool
+            .read(|conn| accounts::scim_matching(conn, scope.org_id(), filter, offset, limit))
+    }
+
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
         self.pool
             .write(move |conn| accounts::write(conn, write))
@@ -175,6 +187,17 @@ impl Store for SqliteStore {
     ) -> Result<(Vec<Group>, u64), StoreError> {
         self.pool
             .read(|conn| groups::page(conn, scope.org_id(), offset, limit))
+    }
+
+    async fn scim_groups_matching(
+        &self,
+        scope: OrgScope,
+        filter: &StoreFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Group>, u64), StoreError> {
+        self.pool
+            .read(|conn| groups::matching(conn, scope.org_id(), filter, offset, limit))
     }
 
     async fn group_members(

@@ -21,6 +21,7 @@
 )]
 
 pub mod accounts;
+pub mod filters;
 pub mod groups;
 mod invariants;
 pub mod log;
@@ -130,6 +131,8 @@ macro_rules! store_conformance {
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
             retention::retention_lock_has_one_holder_at_a_time,
+            filters::sql_filters_on_accounts_agree_with_the_in_memory_evaluator,
+            filters::sql_filters_on_groups_agree_with_the_in_memory_evaluator,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {
