@@ -388,39 +388,13 @@ pub(crate) async fn scim_matching(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Account>, u64), StoreError> {
-    let (condition, args) = crate::filter::compile(filter, 2)?;
-    let condition = format!("org_id = $1 AND NOT scim_deleted AND {condition}");
-    let org = to_uuid(org)?;
-    let (limit, offset) = (to_i64(limit), to_i64(offset));
-    let n = args.len();
-    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&org];
-    params.extend(
-        args.iter()
-            .map(|a| a.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)),
-    );
-    let total: i64 = col(
-        &query_one(
-            client,
-            &format!("SELECT count(*) AS total FROM accounts WHERE {condition}"),
-            &params,
-            "counting matching rows",
-        )
-        .await?,
-        "total",
-    )?;
-    params.push(&limit);
-    params.push(&offset);
-    let rows = query(
-        client,
-        &format!(
-            "SELECT {COLUMNS} FROM accounts WHERE {condition} {ORDER} LIMIT ${} OFFSET ${}",
-            n + 2,
-            n + 3
-        ),
-        &params,
-        "listing matching rows",
-    )
-    .await?;
+    let listing = crate::filter::Listing {
+        table: "accounts",
+        columns: COLUMNS,
+        visible: "NOT scim_deleted AND ",
+    };
+    let (rows, total) =
+        crate::filter::page_matching(client, &listing, org, filter, offset, limit).await?;
     let page = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    Ok((page, total.unsigned_abs()))
+    Ok((page, total))
 }

@@ -3,9 +3,71 @@
 //! (no LIKE pattern to escape); ordering compares under the "C" collation, so it is the same code
 //! point order as the in-memory evaluator and SQLite, whatever the database's collation.
 
-use roster_domain::{Bound, Column, Op, Predicate, StoreError, StoreFilter};
-use tokio_postgres::types::ToSql;
+use deadpool_postgres::GenericClient;
+use roster_domain::{Bound, Column, Op, OrgId, Predicate, StoreError, StoreFilter};
+use tokio_postgres::{Row, types::ToSql};
 use uuid::Uuid;
+
+use crate::{
+    convert::{col, to_i64, to_uuid},
+    pool::{query, query_one},
+};
+
+/// Where a filtered listing runs: the table, its selected columns, and the rows of the
+/// organization SCIM may see there.
+pub(crate) struct Listing<'a> {
+    pub table: &'a str,
+    pub columns: &'a str,
+    /// Extra condition on visible rows, e.g. `NOT scim_deleted AND `; empty for none.
+    pub visible: &'a str,
+}
+
+/// One page of the organization's rows matching `filter`, in listing order, and their number.
+pub(crate) async fn page_matching(
+    client: &impl GenericClient,
+    listing: &Listing<'_>,
+    org: OrgId,
+    filter: &StoreFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<Row>, u64), StoreError> {
+    let (condition, args) = compile(filter, 2)?;
+    let Listing {
+        table,
+        columns,
+        visible,
+    } = listing;
+    let condition = format!("org_id = $1 AND {visible}{condition}");
+    let org = to_uuid(org)?;
+    let (limit, offset) = (to_i64(limit), to_i64(offset));
+    let n = args.len();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&org];
+    params.extend(args.iter().map(|a| a.as_ref() as &(dyn ToSql + Sync)));
+    let total: i64 = col(
+        &query_one(
+            client,
+            &format!("SELECT count(*) AS total FROM {table} WHERE {condition}"),
+            &params,
+            "counting matching rows",
+        )
+        .await?,
+        "total",
+    )?;
+    params.push(&limit);
+    params.push(&offset);
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {columns} FROM {table} WHERE {condition} ORDER BY created_at, id LIMIT ${} OFFSET ${}",
+            n + 2,
+            n + 3
+        ),
+        &params,
+        "listing matching rows",
+    )
+    .await?;
+    Ok((rows, total.unsigned_abs()))
+}
 
 /// A bound value.
 pub(crate) type Arg = Box<dyn ToSql + Sync + Send>;

@@ -4,7 +4,7 @@ use roster_domain::{
     Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, StoreFilter,
     user_name_key,
 };
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, types::Value as SqlValue};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
 
@@ -80,7 +80,7 @@ pub(crate) fn scim_page(
     Ok((page, total.unsigned_abs()))
 }
 
-/// One page of the visible accounts matching `filter`, with the number of matches.
+/// One page of the visible rows matching `filter`, with the number of matches.
 pub(crate) fn scim_matching(
     conn: &Connection,
     org: OrgId,
@@ -88,24 +88,15 @@ pub(crate) fn scim_matching(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Account>, u64), StoreError> {
-    let (condition, mut args) = crate::filter::compile(filter, 2);
-    let condition = format!("org_id = ?1 AND scim_deleted = 0 AND {condition}");
-    args.insert(0, SqlValue::Text(org.to_string()));
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM accounts WHERE {condition}"))
-        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
-        .context("counting matching accounts")?;
-    let n = args.len();
-    args.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-    args.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let refs: Vec<&dyn ToSql> = args.iter().map(|a| a as &dyn ToSql).collect();
-    let page = paged(
+    crate::filter::page_matching(
         conn,
-        &condition,
-        &format!("LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
-        &refs,
-    )?;
-    Ok((page, total.unsigned_abs()))
+        "accounts",
+        "scim_deleted = 0 AND ",
+        org,
+        filter,
+        (offset, limit),
+        |condition, paging, args| paged(conn, condition, paging, args),
+    )
 }
 
 pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, StoreError> {

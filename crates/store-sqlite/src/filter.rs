@@ -2,10 +2,41 @@
 //! spliced. Substring tests use `instr`/`substr`, which compare characters exactly, so there is
 //! no LIKE pattern to escape and no ASCII-only case folding: columns hold keys the domain folded.
 
-use roster_domain::{Bound, Column, Op, Predicate, StoreFilter};
-use rusqlite::types::Value;
+use roster_domain::{Bound, Column, Op, OrgId, Predicate, StoreError, StoreFilter};
+use rusqlite::{Connection, ToSql, types::Value};
 
-use crate::convert::to_micros;
+use crate::convert::{Context, to_micros};
+
+/// One page of the organization's rows of `table` matching `filter`, and their number. `visible`
+/// is an extra condition on the rows SCIM may see (e.g. `scim_deleted = 0 AND `); `select` reads
+/// the page given the condition, the LIMIT/OFFSET clause and the bound values.
+pub(crate) fn page_matching<T>(
+    conn: &Connection,
+    table: &str,
+    visible: &str,
+    org: OrgId,
+    filter: &StoreFilter,
+    (offset, limit): (u64, u64),
+    select: impl FnOnce(&str, &str, &[&dyn ToSql]) -> Result<Vec<T>, StoreError>,
+) -> Result<(Vec<T>, u64), StoreError> {
+    let (condition, mut args) = compile(filter, 2);
+    let condition = format!("org_id = ?1 AND {visible}{condition}");
+    args.insert(0, Value::Text(org.to_string()));
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM {table} WHERE {condition}"))
+        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+        .context("counting matching rows")?;
+    let n = args.len();
+    args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    args.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let refs: Vec<&dyn ToSql> = args.iter().map(|a| a as &dyn ToSql).collect();
+    let page = select(
+        &condition,
+        &format!("LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
+        &refs,
+    )?;
+    Ok((page, total.unsigned_abs()))
+}
 
 /// SQL for the filter and its bound values, numbered from `first_param`. Runs on `accounts` or
 /// `groups`; the domain lowers only the columns each table has.

@@ -7,7 +7,7 @@ use roster_domain::{
     AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
     MembershipChange, MembershipOutcome, OrgId, StoreError, StoreFilter, display_name_key,
 };
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, types::Value as SqlValue};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
 
@@ -80,7 +80,7 @@ pub(crate) fn page(
     Ok((groups, total.unsigned_abs()))
 }
 
-/// One page of the groups matching `filter`, with the number of matches.
+/// One page of the visible rows matching `filter`, with the number of matches.
 pub(crate) fn matching(
     conn: &Connection,
     org: OrgId,
@@ -88,24 +88,15 @@ pub(crate) fn matching(
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Group>, u64), StoreError> {
-    let (condition, mut args) = crate::filter::compile(filter, 2);
-    let condition = format!("org_id = ?1 AND {condition}");
-    args.insert(0, SqlValue::Text(org.to_string()));
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM groups WHERE {condition}"))
-        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
-        .context("counting matching groups")?;
-    let n = args.len();
-    args.push(SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-    args.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-    let refs: Vec<&dyn ToSql> = args.iter().map(|a| a as &dyn ToSql).collect();
-    let groups = many(
+    crate::filter::page_matching(
         conn,
-        &condition,
-        &format!("LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
-        &refs,
-    )?;
-    Ok((groups, total.unsigned_abs()))
+        "groups",
+        "",
+        org,
+        filter,
+        (offset, limit),
+        |condition, paging, args| many(conn, condition, paging, args),
+    )
 }
 
 pub(crate) fn members(
