@@ -235,6 +235,15 @@ pub(crate) async fn write(
         move_seat(tx, previous_seat, seat_now).await?;
     }
     if end_scim_memberships {
+        // The groups change too: their ETags must not keep vouching for the old member list.
+        execute(
+            tx,
+            "UPDATE groups SET version = version + 1, updated_at = $2 WHERE id IN
+                 (SELECT group_id FROM memberships WHERE account_id = $1 AND source = 'scim')",
+            &[&id, &account.updated_at],
+            "touching the groups a SCIM delete leaves",
+        )
+        .await?;
         execute(
             tx,
             "DELETE FROM memberships WHERE account_id = $1 AND source = 'scim'",

@@ -208,6 +208,13 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
         move_seat(conn, previous_seat.as_deref(), seat_now)?;
     }
     if end_scim_memberships {
+        // The groups change too: their ETags must not keep vouching for the old member list.
+        conn.prepare_cached(
+            "UPDATE groups SET version = version + 1, updated_at = ?2 WHERE id IN
+                 (SELECT group_id FROM memberships WHERE account_id = ?1 AND source = 'scim')",
+        )
+        .and_then(|mut s| s.execute(params![id, to_micros(account.updated_at)]))
+        .context("touching the groups a SCIM delete leaves")?;
         conn.prepare_cached("DELETE FROM memberships WHERE account_id = ?1 AND source = 'scim'")
             .and_then(|mut s| s.execute([&id]))
             .context("ending SCIM memberships")?;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use roster_domain::{
-    AccountId, AccountLookup, AccountWrite, MemberSource, Role, Store, user_name_key,
+    AccountId, AccountLookup, AccountWrite, GroupLookup, MemberSource, Role, Store, user_name_key,
 };
 use serde_json::json;
 
@@ -350,6 +350,18 @@ pub async fn end_scim_memberships_ends_only_scim_memberships(store: Arc<dyn Stor
     )
     .await;
 
+    let version = |group: roster_domain::GroupId| {
+        let store = store.clone();
+        async move {
+            store
+                .scim_groups(scope, &GroupLookup::Id(group))
+                .await
+                .unwrap()[0]
+                .version
+        }
+    };
+    let by_scim_version = version(by_scim.id).await;
+    let by_hand_version = version(by_hand.id).await;
     let mut deleted = leaver.clone();
     deleted.active = false;
     deleted.deactivated_at = Some(at(60));
@@ -368,6 +380,15 @@ pub async fn end_scim_memberships_ends_only_scim_memberships(store: Arc<dyn Stor
     assert_eq!(
         members(&store, scope, by_scim.id).await,
         vec![(stayer.id, MemberSource::Scim)]
+    );
+    assert!(
+        version(by_scim.id).await > by_scim_version,
+        "a group that lost a member has a new version"
+    );
+    assert_eq!(
+        version(by_hand.id).await,
+        by_hand_version,
+        "an untouched group keeps its version"
     );
     assert_eq!(
         members(&store, scope, by_hand.id).await,
