@@ -45,12 +45,12 @@ pub enum StoreError {
     /// The row changed (or vanished) since it was read; nothing was written.
     #[error("the record changed concurrently")]
     VersionConflict,
-    /// Anything else: connection lost, disk full, corrupt data, a bug.
-    #[error("{context}: {source}")]
+    /// Anything else: connection lost, disk full, corrupt data, a bug. The cause is part of the
+    /// message (logs print it once) rather than an error source (chains would print it twice).
+    #[error("{context}: {cause}")]
     Internal {
         context: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -61,7 +61,7 @@ impl StoreError {
     ) -> Self {
         Self::Internal {
             context: context.into(),
-            source: source.into(),
+            cause: source.into(),
         }
     }
 }
