@@ -72,7 +72,10 @@ trap cleanup EXIT
 DB="$WORK/roster.db"
 roster() { env -u ROSTER_DATABASE_URL -u ROSTER_PUBLIC_URL "$BIN" --database "$DB" "$@"; }
 # No rate limit: test suites send far faster than any identity provider.
-ROSTER_RATE_LIMIT=0 ROSTER_LOG=info roster serve --listen 127.0.0.1:0 2> "$WORK/serve.log" &
+# Started directly, not through the `roster` function: `$!` must be the server itself (env execs
+# it), or the cleanup would stop a subshell and leave the server running.
+ROSTER_RATE_LIMIT=0 ROSTER_LOG=info env -u ROSTER_DATABASE_URL -u ROSTER_PUBLIC_URL \
+  "$BIN" --database "$DB" serve --listen 127.0.0.1:0 2> "$WORK/serve.log" &
 SERVER_PID=$!
 ADDR=""
 for _ in $(seq 1 300); do
