@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use tokio_postgres::{Row, types::Json};
 
 use crate::{
-    convert::{col, from_uuid, to_i64, to_u32, to_uuid},
+    convert::{col, from_uuid, to_u32, to_uuid},
     pool::{execute, query, query_one, query_opt},
 };
 
@@ -88,44 +88,6 @@ pub(crate) async fn scim_lookup(
         }
     };
     rows.iter().map(from_row).collect()
-}
-
-/// One page and the total, read by one statement so both come from the same snapshot.
-pub(crate) async fn scim_page(
-    client: &impl GenericClient,
-    org: OrgId,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Account>, u64), StoreError> {
-    let org = to_uuid(org)?;
-    let rows = query(
-        client,
-        &format!(
-            "SELECT {COLUMNS},
-                 (SELECT count(*) FROM accounts WHERE org_id = $1 AND NOT scim_deleted) AS total
-             FROM accounts WHERE org_id = $1 AND NOT scim_deleted
-             {ORDER} LIMIT $2 OFFSET $3"
-        ),
-        &[&org, &to_i64(limit), &to_i64(offset)],
-        "listing accounts",
-    )
-    .await?;
-    let total: i64 = match rows.first() {
-        Some(row) => col(row, "total")?,
-        // Past the end (or an empty organization): the count alone.
-        None => col(
-            &query_one(
-                client,
-                "SELECT count(*) AS total FROM accounts WHERE org_id = $1 AND NOT scim_deleted",
-                &[&org],
-                "counting accounts",
-            )
-            .await?,
-            "total",
-        )?,
-    };
-    let page = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    Ok((page, total.unsigned_abs()))
 }
 
 /// Runs inside the caller's transaction; the caller commits only if this succeeds.
@@ -389,11 +351,12 @@ async fn move_seat(
     Ok(())
 }
 
-/// One page of the rows matching `filter` (compiled to bound SQL), with the number of matches.
-pub(crate) async fn scim_matching(
+/// One page of the visible rows matching `filter` (compiled to bound SQL; all without one), with
+/// their number.
+pub(crate) async fn scim_page(
     client: &impl GenericClient,
     org: OrgId,
-    filter: &roster_domain::StoreFilter,
+    filter: Option<&roster_domain::StoreFilter>,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Account>, u64), StoreError> {

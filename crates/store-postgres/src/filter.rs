@@ -22,16 +22,20 @@ pub(crate) struct Listing<'a> {
     pub visible: &'a str,
 }
 
-/// One page of the organization's rows matching `filter`, in listing order, and their number.
+/// One page of the organization's rows matching `filter` (all of them without one), in listing
+/// order, and their number.
 pub(crate) async fn page_matching(
     client: &impl GenericClient,
     listing: &Listing<'_>,
     org: OrgId,
-    filter: &StoreFilter,
+    filter: Option<&StoreFilter>,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Row>, u64), StoreError> {
-    let (condition, args) = compile(filter, 2)?;
+    let (condition, args) = match filter {
+        Some(filter) => compile(filter, 2)?,
+        None => ("TRUE".to_owned(), Vec::new()),
+    };
     let Listing {
         table,
         columns,

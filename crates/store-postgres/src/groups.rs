@@ -14,7 +14,7 @@ use tokio_postgres::{Row, types::Json};
 use uuid::Uuid;
 
 use crate::{
-    convert::{col, from_uuid, to_i64, to_uuid},
+    convert::{col, from_uuid, to_uuid},
     pool::{execute, query, query_one, query_opt},
 };
 
@@ -62,41 +62,6 @@ pub(crate) async fn lookup(
         }
     };
     rows.iter().map(from_row).collect()
-}
-
-/// One page and the total, read by one statement so both come from the same snapshot.
-pub(crate) async fn page(
-    client: &impl GenericClient,
-    org: OrgId,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Group>, u64), StoreError> {
-    let org = to_uuid(org)?;
-    let rows = query(
-        client,
-        &format!(
-            "SELECT {COLUMNS}, (SELECT count(*) FROM groups WHERE org_id = $1) AS total
-             FROM groups WHERE org_id = $1 {ORDER} LIMIT $2 OFFSET $3"
-        ),
-        &[&org, &to_i64(limit), &to_i64(offset)],
-        "listing groups",
-    )
-    .await?;
-    let total: i64 = match rows.first() {
-        Some(row) => col(row, "total")?,
-        None => col(
-            &query_one(
-                client,
-                "SELECT count(*) AS total FROM groups WHERE org_id = $1",
-                &[&org],
-                "counting groups",
-            )
-            .await?,
-            "total",
-        )?,
-    };
-    let groups = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    Ok((groups, total.unsigned_abs()))
 }
 
 /// Ordered by user name key, bytewise (`COLLATE "C"`), as SQLite orders it.
@@ -376,11 +341,12 @@ fn from_row(row: &Row) -> Result<Group, StoreError> {
     })
 }
 
-/// One page of the rows matching `filter` (compiled to bound SQL), with the number of matches.
-pub(crate) async fn matching(
+/// One page of the visible rows matching `filter` (compiled to bound SQL; all without one), with
+/// their number.
+pub(crate) async fn page(
     client: &impl GenericClient,
     org: OrgId,
-    filter: &roster_domain::StoreFilter,
+    filter: Option<&roster_domain::StoreFilter>,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Group>, u64), StoreError> {

@@ -155,7 +155,14 @@ impl Store for PostgresStore {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Account>, u64), StoreError> {
-        accounts::scim_page(&pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+        accounts::scim_page(
+            &pool::get(&self.pool).await?,
+            scope.org_id(),
+            None,
+            offset,
+            limit,
+        )
+        .await
     }
 
     async fn scim_accounts_matching(
@@ -166,7 +173,7 @@ impl Store for PostgresStore {
         limit: u64,
     ) -> Result<(Vec<Account>, u64), StoreError> {
         let client = pool::get(&self.pool).await?;
-        accounts::scim_matching(&client, scope.org_id(), filter, offset, limit).await
+        accounts::scim_page(&client, scope.org_id(), Some(filter), offset, limit).await
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
@@ -195,7 +202,14 @@ impl Store for PostgresStore {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError> {
-        groups::page(&pool::get(&self.pool).await?, scope.org_id(), offset, limit).await
+        groups::page(
+            &pool::get(&self.pool).await?,
+            scope.org_id(),
+            None,
+            offset,
+            limit,
+        )
+        .await
     }
 
     async fn scim_groups_matching(
@@ -206,7 +220,7 @@ impl Store for PostgresStore {
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError> {
         let client = pool::get(&self.pool).await?;
-        groups::matching(&client, scope.org_id(), filter, offset, limit).await
+        groups::page(&client, scope.org_id(), Some(filter), offset, limit).await
     }
 
     async fn group_members(

@@ -58,33 +58,11 @@ pub(crate) fn scim_lookup(
     }
 }
 
+/// One page of the visible rows matching `filter` (all without one), with their number.
 pub(crate) fn scim_page(
     conn: &Connection,
     org: OrgId,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Account>, u64), StoreError> {
-    let org = org.to_string();
-    let total: i64 = conn
-        .prepare_cached("SELECT count(*) FROM accounts WHERE org_id = ?1 AND scim_deleted = 0")
-        .and_then(|mut s| s.query_row([&org], |r| r.get(0)))
-        .context("counting accounts")?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let page = paged(
-        conn,
-        "org_id = ?1 AND scim_deleted = 0",
-        "LIMIT ?2 OFFSET ?3",
-        &[&org, &limit, &offset],
-    )?;
-    Ok((page, total.unsigned_abs()))
-}
-
-/// One page of the visible rows matching `filter`, with the number of matches.
-pub(crate) fn scim_matching(
-    conn: &Connection,
-    org: OrgId,
-    filter: &StoreFilter,
+    filter: Option<&StoreFilter>,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Account>, u64), StoreError> {

@@ -7,7 +7,8 @@ use rusqlite::{Connection, ToSql, types::Value};
 
 use crate::convert::{Context, to_micros};
 
-/// One page of the organization's rows of `table` matching `filter`, and their number. `visible`
+/// One page of the organization's rows of `table` matching `filter` (all of them without one), and
+/// their number. `visible`
 /// is an extra condition on the rows SCIM may see (e.g. `scim_deleted = 0 AND `); `select` reads
 /// the page given the condition, the LIMIT/OFFSET clause and the bound values.
 pub(crate) fn page_matching<T>(
@@ -15,11 +16,14 @@ pub(crate) fn page_matching<T>(
     table: &str,
     visible: &str,
     org: OrgId,
-    filter: &StoreFilter,
+    filter: Option<&StoreFilter>,
     (offset, limit): (u64, u64),
     select: impl FnOnce(&str, &str, &[&dyn ToSql]) -> Result<Vec<T>, StoreError>,
 ) -> Result<(Vec<T>, u64), StoreError> {
-    let (condition, mut args) = compile(filter, 2);
+    let (condition, mut args) = match filter {
+        Some(filter) => compile(filter, 2),
+        None => ("1".to_owned(), Vec::new()),
+    };
     let condition = format!("org_id = ?1 AND {visible}{condition}");
     args.insert(0, Value::Text(org.to_string()));
     let total: i64 = conn

@@ -58,33 +58,11 @@ pub(crate) fn lookup(
     }
 }
 
+/// One page of the visible rows matching `filter` (all without one), with their number.
 pub(crate) fn page(
     conn: &Connection,
     org: OrgId,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Group>, u64), StoreError> {
-    let org = org.to_string();
-    let total: i64 = conn
-        .prepare_cached("SELECT count(*) FROM groups WHERE org_id = ?1")
-        .and_then(|mut s| s.query_row([&org], |r| r.get(0)))
-        .context("counting groups")?;
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let groups = many(
-        conn,
-        "org_id = ?1",
-        "LIMIT ?2 OFFSET ?3",
-        &[&org, &limit, &offset],
-    )?;
-    Ok((groups, total.unsigned_abs()))
-}
-
-/// One page of the visible rows matching `filter`, with the number of matches.
-pub(crate) fn matching(
-    conn: &Connection,
-    org: OrgId,
-    filter: &StoreFilter,
+    filter: Option<&StoreFilter>,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<Group>, u64), StoreError> {

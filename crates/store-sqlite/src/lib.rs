@@ -150,7 +150,7 @@ impl Store for SqliteStore {
         limit: u64,
     ) -> Result<(Vec<Account>, u64), StoreError> {
         self.pool
-            .read(|conn| accounts::scim_page(conn, scope.org_id(), offset, limit))
+            .read(|conn| accounts::scim_page(conn, scope.org_id(), None, offset, limit))
     }
 
     async fn scim_accounts_matching(
@@ -161,7 +161,7 @@ impl Store for SqliteStore {
         limit: u64,
     ) -> Result<(Vec<Account>, u64), StoreError> {
         self.pool
-            .read(|conn| accounts::scim_matching(conn, scope.org_id(), filter, offset, limit))
+            .read(|conn| accounts::scim_page(conn, scope.org_id(), Some(filter), offset, limit))
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
@@ -186,7 +186,7 @@ impl Store for SqliteStore {
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError> {
         self.pool
-            .read(|conn| groups::page(conn, scope.org_id(), offset, limit))
+            .read(|conn| groups::page(conn, scope.org_id(), None, offset, limit))
     }
 
     async fn scim_groups_matching(
@@ -197,7 +197,7 @@ impl Store for SqliteStore {
         limit: u64,
     ) -> Result<(Vec<Group>, u64), StoreError> {
         self.pool
-            .read(|conn| groups::matching(conn, scope.org_id(), filter, offset, limit))
+            .read(|conn| groups::page(conn, scope.org_id(), Some(filter), offset, limit))
     }
 
     async fn group_members(
