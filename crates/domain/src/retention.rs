@@ -38,7 +38,7 @@ impl Roster {
         dry_run: bool,
     ) -> Result<RetentionReport> {
         let as_of = as_of.unwrap_or_else(|| self.now());
-        let Some(_lock) = self.store.try_lock_retention().await? else {
+        let Some(lock) = self.store.try_lock_retention().await? else {
             tracing::debug!("retention is running on another instance");
             return Ok(RetentionReport {
                 as_of,
@@ -48,6 +48,24 @@ impl Roster {
                 log_entries_trimmed: 0,
             });
         };
+        let outcome = self.purge_due(as_of, dry_run).await;
+        // Released before answering, so the next run can take the lock at once.
+        if let Err(e) = self.store.release_retention_lock(lock).await {
+            tracing::warn!(error = %e, "could not release the retention lock; it ends with its session");
+        }
+        let (purged, log_entries_trimmed) = outcome?;
+        Ok(RetentionReport {
+            as_of,
+            dry_run,
+            ran: true,
+            purged,
+            log_entries_trimmed,
+        })
+    }
+
+    /// What a run removes (or would remove): the accounts due in every organization, and the
+    /// number of log entries trimmed.
+    async fn purge_due(&self, as_of: OffsetDateTime, dry_run: bool) -> Result<(Vec<Purged>, u64)> {
         let mut purged = Vec::new();
         for org in self.store.orgs().await? {
             let Some(days) = org.retention_days else {
@@ -78,12 +96,6 @@ impl Roster {
                 )
                 .await?
         };
-        Ok(RetentionReport {
-            as_of,
-            dry_run,
-            ran: true,
-            purged,
-            log_entries_trimmed,
-        })
+        Ok((purged, log_entries_trimmed))
     }
 }

@@ -146,6 +146,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// lock is released when the returned value is dropped. Purges and trims stay correct without
     /// it (each row is deleted once); the lock saves duplicated work across instances.
     async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError>;
+    /// Releases a lock taken by [`Store::try_lock_retention`] now, so the next run (on this
+    /// instance or another) can take it at once. Dropping the lock releases it too, eventually.
+    async fn release_retention_lock(&self, lock: RetentionLock) -> Result<(), StoreError> {
+        drop(lock);
+        Ok(())
+    }
     /// Accounts of the organization deactivated before `deactivated_before`, which are
     /// permanently deleted with their memberships unless `dry_run`. Returns them.
     async fn purge_deactivated(

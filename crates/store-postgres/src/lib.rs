@@ -283,6 +283,17 @@ impl Store for PostgresStore {
             .map(|lock| Box::new(lock) as roster_domain::RetentionLock))
     }
 
+    async fn release_retention_lock(
+        &self,
+        lock: roster_domain::RetentionLock,
+    ) -> Result<(), StoreError> {
+        match lock.downcast::<RetentionLock>() {
+            Ok(lock) => lock.release().await,
+            // Not ours: dropping it is all that can be done.
+            Err(_) => Ok(()),
+        }
+    }
+
     async fn purge_deactivated(
         &self,
         scope: OrgScope,

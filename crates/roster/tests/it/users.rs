@@ -591,6 +591,8 @@ async fn provisioning_log_records_writes_and_refusals_with_client_request_id() {
         ))
         .unwrap();
     assert_eq!(app.send(request).await.status, 201);
+    // Entries are written after the answers, in any order; their times order them.
+    app.clock.advance(time::Duration::seconds(1));
     app.post(
         &tenant,
         "/Users",
