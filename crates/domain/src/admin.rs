@@ -2,7 +2,7 @@
 //! into an organization, look accounts up. The same seat rule applies as for SCIM.
 
 use crate::{
-    Account, AccountId, AccountWrite, Error, OrgId, Role, Roster, StoreError, error::Result,
+    Account, AccountId, AccountWrite, Conflict, Error, OrgId, Role, Roster, error::Result,
     user_name_key,
 };
 
@@ -52,14 +52,7 @@ impl Roster {
             takes_seat: org.is_some(),
             end_scim_memberships: false,
         };
-        match self.store.write_account(write).await {
-            Ok(account) => Ok(account),
-            Err(StoreError::UniqueViolation { .. }) => Err(Error::Conflict(format!(
-                "an account with user name '{user_name}' already exists; use 'roster user invite' to bring an independent account into an organization"
-            ))),
-            Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
-            Err(e) => Err(e.into()),
-        }
+        self.write(write).await
     }
 
     /// Brings an existing independent account into the organization; SCIM then finds it by
@@ -69,16 +62,18 @@ impl Roster {
         let account = self.account_by_user_name(user_name).await?;
         match account.org_id {
             Some(current) if current == org.id => {
-                return Err(Error::Conflict(format!(
+                return Err(Conflict::State(format!(
                     "'{}' is already in this organization",
                     account.user_name
-                )));
+                ))
+                .into());
             }
             Some(_) => {
-                return Err(Error::Conflict(format!(
+                return Err(Conflict::State(format!(
                     "'{}' belongs to another organization; only independent accounts can be invited",
                     account.user_name
-                )));
+                ))
+                .into());
             }
             None => {}
         }
@@ -91,11 +86,7 @@ impl Roster {
             expected_version: Some(account.version),
             end_scim_memberships: false,
         };
-        match self.store.write_account(write).await {
-            Ok(account) => Ok(account),
-            Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
-            Err(e) => Err(e.into()),
-        }
+        self.write(write).await
     }
 
     /// Any account, by user name (case-insensitive).

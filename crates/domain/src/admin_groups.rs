@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::{
-    Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
-    MembershipChange, OrgId, OrgScope, Roster, StoreError, display_name_key, error::Result,
+    Conflict, Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
+    MembershipChange, OrgId, OrgScope, Roster, display_name_key, error::Result,
 };
 
 /// A group with its members and where each membership came from.
@@ -40,13 +40,8 @@ impl Roster {
             expect: GroupExpect::New,
             members: MembershipChange::none(MemberSource::Manual),
         };
-        match self.store.write_group(OrgScope::new(org.id), write).await {
-            Ok((group, _)) => Ok(group),
-            Err(StoreError::UniqueViolation { .. }) => Err(Error::Conflict(format!(
-                "the organization already has a group named '{name}'"
-            ))),
-            Err(e) => Err(e.into()),
-        }
+        let (group, _) = self.write_group(OrgScope::new(org.id), write).await?;
+        Ok(group)
     }
 
     /// Adds an account of the organization to a group by hand; the membership is `manual`, so
@@ -66,6 +61,9 @@ impl Roster {
                 account.user_name
             )));
         }
+        if account.scim_deleted {
+            return Err(not_addable(&account.user_name));
+        }
         let mut touched = group.clone();
         touched.updated_at = self.now();
         let write = GroupWrite {
@@ -78,7 +76,11 @@ impl Roster {
                 remove: Vec::new(),
             },
         };
-        self.store.write_group(scope, write).await?;
+        let (_, outcome) = self.write_group(scope, write).await?;
+        // The account was removed by SCIM (or left the organization) after it was read.
+        if !outcome.skipped.is_empty() {
+            return Err(not_addable(&account.user_name));
+        }
         self.group_view(org, group_name).await
     }
 
@@ -101,4 +103,13 @@ impl Roster {
             .next()
             .ok_or_else(|| Error::NotFound(format!("no group named '{name}' in this organization")))
     }
+}
+
+/// Memberships are for accounts SCIM can see: one SCIM deleted stays deactivated and hidden from
+/// the identity provider until provisioning brings it back, so a group must not list it.
+fn not_addable(user_name: &str) -> Error {
+    Conflict::State(format!(
+        "'{user_name}' was deleted by SCIM provisioning: the account is deactivated and kept only for data retention, so it cannot join a group. Assign the person to the application in the identity provider again; provisioning will bring the account back."
+    ))
+    .into()
 }

@@ -1,5 +1,10 @@
-//! The domain's one error type. The web layer maps every variant to a SCIM error body (no
-//! catch-all), the CLI prints it; internal causes are logged where handled, never sent to clients.
+//! The domain's one error type, and the storage error it is made from. The web layer maps every
+//! variant to a SCIM error body and picks its `scimType` (no catch-all), the CLI prints it;
+//! internal causes are logged where handled, never sent to clients.
+//!
+//! A [`StoreError`] becomes an [`Error`] through one `From` (exhaustive, so a new storage failure
+//! is a compile error until it has a meaning here); call sites use `?` and add nothing but the
+//! name a [`Conflict::Taken`] is about.
 
 use roster_scim::ScimError;
 
@@ -14,12 +19,12 @@ pub enum Error {
     /// Input a person or client must correct.
     #[error("{0}")]
     Invalid(String),
-    /// The request conflicts with existing state (a name taken, SCIM already enabled, ...).
-    #[error("{0}")]
-    Conflict(String),
+    /// The request conflicts with existing state; nothing was written.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     /// Taking a seat would exceed the organization's seats (SPEC §2.2); nothing was written.
-    #[error("seat limit reached: {used} of {seats} seats in use")]
-    SeatLimit { seats: u32, used: u32 },
+    #[error(transparent)]
+    SeatLimit(#[from] SeatLimit),
     /// `If-Match` named a version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -28,30 +33,137 @@ pub enum Error {
     Scim(#[from] ScimError),
     /// Storage failed; the cause is for logs, not for clients.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Internal(#[from] Internal),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UniqueViolation(what) => Conflict::Taken { what, name: None }.into(),
+            StoreError::SeatLimit(limit) => limit.into(),
+            StoreError::VersionConflict => Conflict::Concurrent.into(),
+            StoreError::Internal(internal) => internal.into(),
+        }
+    }
+}
+
+impl Error {
+    /// Names the value a [`Conflict::Taken`] is about, for a message the caller can act on;
+    /// other errors pass unchanged.
+    pub(crate) fn naming(self, name: &str) -> Self {
+        match self {
+            Self::Conflict(Conflict::Taken { what, name: None }) => {
+                Self::Conflict(Conflict::Taken {
+                    what,
+                    name: Some(name.to_owned()),
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+/// How a request conflicts with what is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum Conflict {
+    /// A value that must be unique is taken: a `userName` (platform-wide), a group name (within
+    /// the organization), the organization's current SCIM token.
+    #[error("{}", taken(*what, name.as_deref()))]
+    Taken { what: Unique, name: Option<String> },
+    /// Another request changed the record at the same time, more often than the domain retries.
+    #[error("the resource was changed by another request at the same time; retry")]
+    Concurrent,
+    /// Any other conflict with existing state, in words the caller can act on.
+    #[error("{0}")]
+    State(String),
+}
+
+fn taken(what: Unique, name: Option<&str>) -> String {
+    match (what, name) {
+        (Unique::UserName, Some(name)) => format!(
+            "userName '{name}' is already taken by another account (user names are unique across Roster, ignoring case)"
+        ),
+        (Unique::GroupName, Some(name)) => {
+            format!("another group of this organization is already named '{name}'")
+        }
+        (Unique::CurrentScimToken, _) => "SCIM is already enabled for this organization; rotate the token to get a new one (roster scim rotate-token)".to_owned(),
+        (what, _) => format!("{what} already exists"),
+    }
+}
+
+/// The uniqueness rules the stores enforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// `userName`, platform-wide, compared by [`user_name_key`](crate::user_name_key).
+    UserName,
+    /// A group's `displayName` within its organization, by
+    /// [`display_name_key`](crate::display_name_key).
+    GroupName,
+    /// One current SCIM token per organization.
+    CurrentScimToken,
+    /// A primary key (ids are random, so only a bug or a replayed write collides).
+    Id,
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UserName => "an account with this userName",
+            Self::GroupName => "a group with this name in the organization",
+            Self::CurrentScimToken => "a current SCIM token for the organization",
+            Self::Id => "a record with this id",
+        })
+    }
+}
+
+/// The organization's seats are all taken; nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "seat limit reached: {used} of {seats} seats in use. Raise the organization's seat limit in Roster or deactivate accounts, then retry."
+)]
+pub struct SeatLimit {
+    pub seats: u32,
+    pub used: u32,
+}
+
+/// A failure nobody can act on but an operator: connection lost, disk full, corrupt data, a bug.
+/// The cause is part of the message (logs print it once) rather than an error source (chains
+/// would print it twice).
+#[derive(Debug, thiserror::Error)]
+#[error("{context}: {cause}")]
+pub struct Internal {
+    context: String,
+    cause: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl Internal {
+    pub fn new(
+        context: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            context: context.into(),
+            cause: cause.into(),
+        }
+    }
+}
+
 /// A storage failure, with the context of what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness constraint refused the write: `what` names the constraint's meaning.
-    #[error("already exists: {what}")]
-    UniqueViolation { what: String },
+    /// A uniqueness rule refused the write; nothing was written.
+    #[error("already exists: {0}")]
+    UniqueViolation(Unique),
     /// Taking a seat would exceed the organization's seats; nothing was written.
-    #[error("seat limit reached: {used} of {seats} seats in use")]
-    SeatLimit { seats: u32, used: u32 },
+    #[error(transparent)]
+    SeatLimit(SeatLimit),
     /// The row changed (or vanished) since it was read; nothing was written.
     #[error("the record changed concurrently")]
     VersionConflict,
-    /// Anything else: connection lost, disk full, corrupt data, a bug. The cause is part of the
-    /// message (logs print it once) rather than an error source (chains would print it twice).
-    #[error("{context}: {cause}")]
-    Internal {
-        context: String,
-        cause: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error(transparent)]
+    Internal(Internal),
 }
 
 impl StoreError {
@@ -59,9 +171,6 @@ impl StoreError {
         context: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        Self::Internal {
-            context: context.into(),
-            cause: source.into(),
-        }
+        Self::Internal(Internal::new(context, source))
     }
 }

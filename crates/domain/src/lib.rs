@@ -29,7 +29,7 @@ mod users;
 pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
 pub use admin_groups::GroupView;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::{Error, StoreError};
+pub use error::{Conflict, Error, Internal, SeatLimit, StoreError, Unique};
 pub use groups::{
     Group, GroupExpect, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange,
     MembershipOutcome, display_name_key,

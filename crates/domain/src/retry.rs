@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use crate::{Error, StoreError, error::Result};
+use crate::{Conflict, Error, error::Result};
 
 /// Attempts before giving up under extreme contention on one resource.
 pub(crate) const MAX_ATTEMPTS: usize = 8;
@@ -19,9 +19,9 @@ where
 {
     for _ in 0..MAX_ATTEMPTS {
         match attempt().await {
-            Err(Error::Store(StoreError::VersionConflict)) if if_match.is_none() => continue,
+            Err(Error::Conflict(Conflict::Concurrent)) if if_match.is_none() => continue,
             other => return other,
         }
     }
-    Err(Error::Store(StoreError::VersionConflict))
+    Err(Conflict::Concurrent.into())
 }

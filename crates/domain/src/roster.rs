@@ -5,7 +5,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    Clock, Error, NewOrg, Org, OrgId, OrgScope, OrgStatus, OrgUpdate, StoreError,
+    Clock, Conflict, Error, NewOrg, Org, OrgId, OrgScope, OrgStatus, OrgUpdate,
     error::Result,
     orgs,
     store::Store,
@@ -77,16 +77,7 @@ impl Roster {
     pub async fn enable_scim(&self, id: OrgId, public_url: &str) -> Result<ScimCredentials> {
         let org = self.org(id).await?;
         let (token, record) = tokens::generate(org.id, self.now())?;
-        match self.store.install_scim_token(&record, None, true).await {
-            Ok(()) => {}
-            Err(StoreError::UniqueViolation { .. }) => {
-                return Err(Error::Conflict(format!(
-                    "SCIM is already enabled for organization {}; use 'roster scim rotate-token' for a new token",
-                    org.id
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.store.install_scim_token(&record, None, true).await?;
         tracing::info!(org.id = %org.id, "SCIM enabled");
         Ok(ScimCredentials {
             tenant_url: tokens::tenant_url(public_url, org.id),
@@ -108,10 +99,11 @@ impl Roster {
         let org = self.org(id).await?;
         let now = self.now();
         if self.store.valid_scim_tokens(org.id, now).await?.is_empty() {
-            return Err(Error::Conflict(format!(
+            return Err(Conflict::State(format!(
                 "SCIM is not enabled for organization {}; use 'roster scim enable' first",
                 org.id
-            )));
+            ))
+            .into());
         }
         let (token, record) = tokens::generate(org.id, now)?;
         let previous_valid_until = (grace > Duration::ZERO).then(|| now + grace);

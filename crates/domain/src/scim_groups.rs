@@ -11,8 +11,8 @@ use roster_scim::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    AccountId, Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, MemberSource,
-    MembershipChange, MembershipOutcome, OrgScope, Roster, StoreError, display_name_key,
+    AccountId, Conflict, Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, MemberSource,
+    MembershipChange, MembershipOutcome, OrgScope, Roster, Unique, display_name_key,
     error::Result,
     listing::{IndexHint, ListRequest, index_hint},
     resources::{check_if_match, group_fields, group_resource},
@@ -52,7 +52,7 @@ impl Roster {
             let now = self.now();
             let (group, expect, adopted) = match existing {
                 Some(group) if group.scim_managed => {
-                    return Err(ScimError::uniqueness(format!(
+                    return Err(Conflict::State(format!(
                         "a group named '{}' is already provisioned in this organization (id {}); match it with a filter instead of creating it again",
                         group.display_name, group.id
                     ))
@@ -92,7 +92,7 @@ impl Roster {
                     remove: Vec::new(),
                 },
             };
-            match self.store.write_group(scope, write).await {
+            match self.write_group(scope, write).await {
                 Ok((group, outcome)) => {
                     tracing::info!(org.id = %scope.org_id(), group.id = %group.id, adopted, "group provisioned");
                     return Ok(GroupOutcome {
@@ -103,11 +103,17 @@ impl Roster {
                     });
                 }
                 // Created or adopted concurrently: decide again on what is there now.
-                Err(StoreError::UniqueViolation { .. } | StoreError::VersionConflict) => continue,
-                Err(e) => return Err(e.into()),
+                Err(Error::Conflict(
+                    Conflict::Concurrent
+                    | Conflict::Taken {
+                        what: Unique::GroupName,
+                        ..
+                    },
+                )) => continue,
+                Err(e) => return Err(e),
             }
         }
-        Err(Error::Store(StoreError::VersionConflict))
+        Err(Conflict::Concurrent.into())
     }
 
     /// `GET /Groups/{id}`.
@@ -341,20 +347,17 @@ impl Roster {
         }
     }
 
+    /// Every group write, whoever asks: a refusal names the group it is about.
     pub(crate) async fn write_group(
         &self,
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome)> {
         let name = write.group.display_name.clone();
-        match self.store.write_group(scope, write).await {
-            Ok(done) => Ok(done),
-            Err(StoreError::UniqueViolation { .. }) => Err(ScimError::uniqueness(format!(
-                "another group of this organization is already named '{name}'"
-            ))
-            .into()),
-            Err(e) => Err(e.into()),
-        }
+        self.store
+            .write_group(scope, write)
+            .await
+            .map_err(|e| Error::from(e).naming(&name))
     }
 }
 

@@ -68,7 +68,7 @@ impl TokenRecord {
 pub(crate) fn generate(org_id: OrgId, now: OffsetDateTime) -> Result<(String, TokenRecord), Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
-        Error::Store(crate::StoreError::internal(
+        Error::Internal(crate::Internal::new(
             "reading the OS random number generator",
             e.to_string(),
         ))

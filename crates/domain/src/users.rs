@@ -9,7 +9,8 @@ use roster_scim::{
 use serde_json::Value;
 
 use crate::{
-    Account, AccountId, AccountLookup, AccountWrite, Error, OrgScope, Role, Roster, StoreError,
+    Account, AccountId, AccountLookup, AccountWrite, Conflict, Error, OrgScope, Role, Roster,
+    Unique,
     error::Result,
     listing::{IndexHint, ListRequest, index_hint},
     resources::{UserFields, user_fields, user_resource},
@@ -49,13 +50,17 @@ impl Roster {
             };
             match result {
                 // Another request created or changed the same userName meanwhile: look again.
-                Err(Error::Store(
-                    StoreError::UniqueViolation { .. } | StoreError::VersionConflict,
+                Err(Error::Conflict(
+                    Conflict::Concurrent
+                    | Conflict::Taken {
+                        what: Unique::UserName,
+                        ..
+                    },
                 )) => continue,
                 other => return other,
             }
         }
-        Err(Error::Store(StoreError::VersionConflict))
+        Err(Conflict::Concurrent.into())
     }
 
     async fn insert_scim_account(
@@ -104,14 +109,14 @@ impl Roster {
         fields: &UserFields,
     ) -> Result<(Account, Created)> {
         if account.org_id != Some(scope.org_id()) {
-            return Err(ScimError::uniqueness(format!(
+            return Err(Conflict::State(format!(
                 "userName '{}' belongs to an account outside this organization. Roster does not move existing accounts: ask a Roster administrator of the organization to add or invite this person first (roster user invite); provisioning will then match and manage the account.",
                 fields.user_name.as_deref().unwrap_or_default()
             ))
             .into());
         }
         if account.scim_managed && !account.scim_deleted {
-            return Err(ScimError::uniqueness(format!(
+            return Err(Conflict::State(format!(
                 "userName '{}' is already provisioned in this organization (id {}); match it with a filter instead of creating it again",
                 account.user_name, account.id
             ))
@@ -287,20 +292,13 @@ impl Roster {
         .await
     }
 
-    /// Store writes, with uniqueness refusals of `userName` turned into SCIM's 409.
+    /// Every account write, whoever asks: a refusal names the `userName` it is about.
     pub(crate) async fn write(&self, write: AccountWrite) -> Result<Account> {
         let user_name = write.account.user_name.clone();
-        let is_update = write.expected_version.is_some();
-        match self.store.write_account(write).await {
-            Ok(account) => Ok(account),
-            Err(StoreError::SeatLimit { seats, used }) => Err(Error::SeatLimit { seats, used }),
-            // On insert the caller retries the lookup; on update another account has the name.
-            Err(StoreError::UniqueViolation { .. }) if is_update => Err(ScimError::uniqueness(
-                format!("userName '{user_name}' is already taken by another account"),
-            )
-            .into()),
-            Err(e) => Err(e.into()),
-        }
+        self.store
+            .write_account(write)
+            .await
+            .map_err(|e| Error::from(e).naming(&user_name))
     }
 }
 

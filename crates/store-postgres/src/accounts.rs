@@ -3,7 +3,8 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, user_name_key,
+    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, SeatLimit, StoreError,
+    user_name_key,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -241,7 +242,7 @@ async fn check_seat(
         used = used.saturating_sub(1);
     }
     if used >= seats {
-        return Err(StoreError::SeatLimit { seats, used });
+        return Err(StoreError::SeatLimit(SeatLimit { seats, used }));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::{fmt::Display, str::FromStr};
 
-use roster_domain::StoreError;
+use roster_domain::{StoreError, Unique};
 use tokio_postgres::{Row, error::SqlState, types::FromSql};
 use uuid::Uuid;
 
@@ -33,9 +33,7 @@ fn store_error(what: &str, e: &tokio_postgres::Error) -> StoreError {
         return StoreError::internal(what.to_owned(), with_causes(e));
     };
     if *db.code() == SqlState::UNIQUE_VIOLATION {
-        return StoreError::UniqueViolation {
-            what: unique_meaning(db.constraint()).to_owned(),
-        };
+        return StoreError::UniqueViolation(unique_rule(db.constraint()));
     }
     // tokio-postgres prints only "db error" for server errors; the server's message (severity,
     // SQLSTATE, text) is what an operator needs in the log.
@@ -61,16 +59,13 @@ fn with_causes(e: &tokio_postgres::Error) -> String {
     text
 }
 
-/// What a violated uniqueness constraint means, in the domain's words.
-fn unique_meaning(constraint: Option<&str>) -> &'static str {
+/// The uniqueness rule behind a violated constraint.
+fn unique_rule(constraint: Option<&str>) -> Unique {
     match constraint {
-        Some("accounts_user_name_unique") => "an account with this userName",
-        Some("groups_display_name_unique") => "a group with this displayName in the organization",
-        Some("scim_tokens_one_current") => "a current SCIM token",
-        Some("orgs_pkey") => "an organization with this id",
-        Some("accounts_pkey") => "an account with this id",
-        Some("groups_pkey") => "a group with this id",
-        _ => "a record with these values",
+        Some("accounts_user_name_unique") => Unique::UserName,
+        Some("groups_display_name_unique") => Unique::GroupName,
+        Some("scim_tokens_one_current") => Unique::CurrentScimToken,
+        _ => Unique::Id,
     }
 }
 

@@ -2,7 +2,7 @@
 //! concurrent `enable`s or rotations of one organization run one after the other.
 
 use deadpool_postgres::GenericClient;
-use roster_domain::{OrgId, StoreError, TokenHash, TokenRecord};
+use roster_domain::{OrgId, StoreError, TokenHash, TokenRecord, Unique};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 
@@ -43,9 +43,7 @@ pub(crate) async fn install(
         )
         .await?;
         if current.is_some() {
-            return Err(StoreError::UniqueViolation {
-                what: "a current SCIM token".into(),
-            });
+            return Err(StoreError::UniqueViolation(Unique::CurrentScimToken));
         }
     }
     execute(

@@ -109,7 +109,7 @@ async fn seat_limit_holds_across_instances() {
     while let Some(result) = tasks.join_next().await {
         match result.unwrap() {
             Ok(_) => won += 1,
-            Err(StoreError::SeatLimit { seats: 5, used: 5 }) => {}
+            Err(StoreError::SeatLimit(roster_domain::SeatLimit { seats: 5, used: 5 })) => {}
             Err(other) => panic!("unexpected {other:?}"),
         }
     }

@@ -1,8 +1,8 @@
 //! SQL for accounts, including the seat check that runs in the same transaction as the write.
 
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, StoreError, StoreFilter,
-    user_name_key,
+    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, SeatLimit, StoreError,
+    StoreFilter, user_name_key,
 };
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
@@ -110,7 +110,7 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
             used = used.saturating_sub(1);
         }
         if used >= seats {
-            return Err(StoreError::SeatLimit { seats, used });
+            return Err(StoreError::SeatLimit(SeatLimit { seats, used }));
         }
     }
     let attributes = to_json(&account.attributes)?;

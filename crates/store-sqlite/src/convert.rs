@@ -1,6 +1,6 @@
 //! Conversions between domain values and SQLite columns, and error context.
 
-use roster_domain::StoreError;
+use roster_domain::{StoreError, Unique};
 use rusqlite::ErrorCode;
 use time::OffsetDateTime;
 
@@ -24,16 +24,24 @@ pub(crate) trait Context<T> {
 impl<T> Context<T> for rusqlite::Result<T> {
     fn context(self, what: &str) -> Result<T, StoreError> {
         self.map_err(|e| match e.sqlite_error_code() {
-            Some(ErrorCode::ConstraintViolation)
-                if e.to_string().contains("UNIQUE constraint failed") =>
-            {
-                StoreError::UniqueViolation {
-                    what: e.to_string(),
-                }
-            }
+            Some(ErrorCode::ConstraintViolation) => match unique_rule(&e.to_string()) {
+                Some(rule) => StoreError::UniqueViolation(rule),
+                None => StoreError::internal(what.to_owned(), e),
+            },
             _ => StoreError::internal(what.to_owned(), e),
         })
     }
+}
+
+/// The uniqueness rule behind SQLite's "UNIQUE constraint failed: TABLE.COLUMN, ..." message.
+fn unique_rule(message: &str) -> Option<Unique> {
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    Some(match columns {
+        "accounts.user_name_key" => Unique::UserName,
+        "groups.org_id, groups.display_name_key" => Unique::GroupName,
+        "scim_tokens.org_id" => Unique::CurrentScimToken,
+        _ => Unique::Id,
+    })
 }
 
 pub(crate) fn to_json(

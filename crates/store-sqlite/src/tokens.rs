@@ -1,6 +1,6 @@
 //! SQL for SCIM tokens.
 
-use roster_domain::{OrgId, StoreError, TokenHash, TokenRecord};
+use roster_domain::{OrgId, StoreError, TokenHash, TokenRecord, Unique};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
@@ -24,9 +24,7 @@ pub(crate) fn install(
             )
             .context("checking for a current token")?;
         if current {
-            return Err(StoreError::UniqueViolation {
-                what: "a current SCIM token exists".into(),
-            });
+            return Err(StoreError::UniqueViolation(Unique::CurrentScimToken));
         }
     }
     conn.execute(

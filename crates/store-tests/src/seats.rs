@@ -101,7 +101,9 @@ pub async fn twenty_concurrent_inserts_take_exactly_five_seats(store: Arc<dyn St
     while let Some(result) = tasks.join_next().await {
         match result.unwrap() {
             Ok(_) => won += 1,
-            Err(StoreError::SeatLimit { seats: 5, used: 5 }) => refused += 1,
+            Err(StoreError::SeatLimit(roster_domain::SeatLimit { seats: 5, used: 5 })) => {
+                refused += 1
+            }
             Err(other) => panic!("a racing insert failed with {other:?}"),
         }
     }
@@ -145,7 +147,9 @@ pub async fn concurrent_reactivations_take_exactly_the_free_seats(store: Arc<dyn
     while let Some(result) = tasks.join_next().await {
         match result.unwrap() {
             Ok(_) => won += 1,
-            Err(StoreError::SeatLimit { seats: 4, used: 4 }) => refused += 1,
+            Err(StoreError::SeatLimit(roster_domain::SeatLimit { seats: 4, used: 4 })) => {
+                refused += 1
+            }
             Err(other) => panic!("a racing reactivation failed with {other:?}"),
         }
     }

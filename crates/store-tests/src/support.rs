@@ -205,7 +205,7 @@ pub fn ids(accounts: &[Account]) -> Vec<AccountId> {
 
 pub fn expect_unique<T: Debug>(result: Result<T, StoreError>, doing: &str) {
     match result {
-        Err(StoreError::UniqueViolation { .. }) => {}
+        Err(StoreError::UniqueViolation(_)) => {}
         other => panic!("{doing}: expected UniqueViolation, got {other:?}"),
     }
 }
@@ -219,7 +219,8 @@ pub fn expect_conflict<T: Debug>(result: Result<T, StoreError>, doing: &str) {
 
 pub fn expect_seat_limit<T: Debug>(result: Result<T, StoreError>, seats: u32, used: u32) {
     match result {
-        Err(StoreError::SeatLimit { seats: s, used: u }) if s == seats && u == used => {}
+        Err(StoreError::SeatLimit(roster_domain::SeatLimit { seats: s, used: u }))
+            if s == seats && u == used => {}
         other => panic!("expected SeatLimit {{ seats: {seats}, used: {used} }}, got {other:?}"),
     }
 }

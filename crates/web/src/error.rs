@@ -5,7 +5,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Error, StoreError};
+use roster_domain::{Conflict, Error};
 use roster_scim::ScimError;
 
 use crate::response::SCIM_JSON;
@@ -25,29 +25,17 @@ impl From<Error> for ApiError {
             Error::NotFound(detail) => ScimError::not_found(detail),
             Error::Unauthorized(detail) => ScimError::unauthorized(detail),
             Error::Invalid(detail) => ScimError::invalid_value(detail),
-            Error::Conflict(detail) => ScimError::uniqueness(detail),
-            Error::SeatLimit { seats, used } => ScimError::new(
-                409,
-                None,
-                format!(
-                    "seat limit reached: {used} of {seats} seats in use. Raise the organization's seat limit in Roster or deactivate accounts, then retry."
-                ),
-            ),
+            Error::Conflict(conflict) => match conflict {
+                Conflict::Taken { .. } | Conflict::State(_) => {
+                    ScimError::uniqueness(conflict.to_string())
+                }
+                // RFC 7644 §3.12 has no scimType for a lost race; the client retries.
+                Conflict::Concurrent => ScimError::new(409, None, conflict.to_string()),
+            },
+            Error::SeatLimit(limit) => ScimError::new(409, None, limit.to_string()),
             Error::PreconditionFailed(detail) => ScimError::precondition_failed(detail),
             Error::Scim(e) => e,
-            Error::Store(StoreError::UniqueViolation { what }) => {
-                tracing::warn!(error = %what, "uniqueness violation reached the API unmapped");
-                ScimError::uniqueness("the resource conflicts with an existing one")
-            }
-            Error::Store(StoreError::SeatLimit { seats, used }) => {
-                return Self::from(Error::SeatLimit { seats, used });
-            }
-            Error::Store(StoreError::VersionConflict) => ScimError::new(
-                409,
-                None,
-                "the resource was changed by another request at the same time; retry",
-            ),
-            Error::Store(e @ StoreError::Internal { .. }) => {
+            Error::Internal(e) => {
                 tracing::error!(error = %e, "storage failure");
                 ScimError::internal(
                     "Roster could not complete the request because of an internal error; it was logged and the request can be retried.",

@@ -325,6 +325,48 @@ async fn hand_added_members_survive_every_kind_of_scim_membership_write() {
 }
 
 #[tokio::test]
+async fn adding_an_account_scim_deleted_by_hand_is_refused_and_adds_nothing() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let gone = app.create_user(&tenant, "gone@x.org").await;
+    assert_eq!(
+        app.delete(&tenant, &format!("/Users/{gone}")).await.status,
+        204
+    );
+    app.roster
+        .create_group(tenant.org, "Chess Club")
+        .await
+        .unwrap();
+
+    let refused = app
+        .roster
+        .add_member(tenant.org, "Chess Club", "gone@x.org")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            refused,
+            roster_domain::Error::Conflict(roster_domain::Conflict::State(_))
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("'gone@x.org' was deleted by SCIM provisioning"),
+        "{refused}"
+    );
+    let view = app
+        .roster
+        .group_view(tenant.org, "Chess Club")
+        .await
+        .unwrap();
+    assert!(view.members.is_empty(), "{:?}", view.members);
+    assert_eq!(view.group.version, 1, "the group was not touched");
+}
+
+#[tokio::test]
 async fn add_and_remove_of_one_member_in_one_request_ends_without_it() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
