@@ -16,6 +16,7 @@
 
 #![expect(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     reason = "a test suite: a failed expectation is the report"
 )]
@@ -31,6 +32,7 @@ pub mod retention;
 pub mod seats;
 pub mod support;
 pub mod tokens;
+pub mod upgrade;
 
 use std::{any::Any, future::Future, sync::Arc};
 
