@@ -1,8 +1,6 @@
 //! A database made by the oldest migration set, filled as that version wrote rows, is upgraded
 //! by the current store's migrations, and reads back unchanged (see `roster_store_tests::upgrade`).
 
-#![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
-
 use roster_store_postgres::{
     PostgresStore,
     testing::{TestDatabase, server_url},

@@ -26,6 +26,17 @@ fn create_oldest(conn: &Connection) {
     .unwrap();
 }
 
+#[derive(Clone, Copy)]
+struct Flags {
+    external_id: Option<&'static str>,
+    display_name: Option<&'static str>,
+    active: bool,
+    managed: bool,
+    deleted: bool,
+    attributes: &'static str,
+    version: i64,
+}
+
 /// Rows as the first schema holds them. Written for `0001_initial.sql`; never edited.
 fn seed(conn: &Connection) {
     let s = &SEED;
@@ -36,117 +47,68 @@ fn seed(conn: &Connection) {
         params![s.org, t],
     )
     .unwrap();
-    let account = "INSERT INTO accounts (id, org_id, user_name, user_name_key, external_id,
-             display_name, role, active, active_unassigned, deactivated_at, scim_managed,
-             scim_deleted, attributes, created_at, updated_at, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?13, ?14)";
-    let rows: [(
-        &str,
-        Option<&str>,
-        &str,
-        Option<&str>,
-        Option<&str>,
-        &str,
-        bool,
-        Option<i64>,
-        bool,
-        bool,
-        &str,
-        i64,
-    ); 4] = [
-        (
-            s.ada,
-            Some(s.org),
-            "Ada@Example.org",
-            Some("ext-ada"),
-            Some("Ada Lovelace"),
-            "student",
-            true,
-            None,
-            true,
-            false,
-            r#"{"name":{"givenName":"Ada"}}"#,
-            3,
-        ),
-        (
-            s.bob,
-            Some(s.org),
-            "bob@example.org",
-            None,
-            None,
-            "teacher",
-            true,
-            None,
-            false,
-            false,
-            "{}",
-            1,
-        ),
-        (
-            s.cy,
-            Some(s.org),
-            "cy@example.org",
-            None,
-            None,
-            "student",
-            false,
-            Some(t),
-            false,
-            true,
-            "{}",
-            2,
-        ),
-        (
-            s.solo,
-            None,
-            "solo@example.org",
-            None,
-            None,
-            "learner",
-            true,
-            None,
-            false,
-            false,
-            "{}",
-            1,
-        ),
-    ];
-    for (
-        id,
-        org,
-        user_name,
-        external,
-        display,
-        role,
-        active,
-        deactivated,
-        managed,
-        deleted,
-        attributes,
-        version,
-    ) in rows
-    {
+    let account = |id: &str, org: Option<&str>, user_name: &str, role: &str, flags: Flags| {
         conn.execute(
-            account,
+            "INSERT INTO accounts (id, org_id, user_name, user_name_key, external_id,
+                 display_name, role, active, active_unassigned, deactivated_at, scim_managed,
+                 scim_deleted, attributes, created_at, updated_at, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
             params![
                 id,
                 org,
                 user_name,
                 user_name.to_lowercase(),
-                external,
-                display,
+                flags.external_id,
+                flags.display_name,
                 role,
-                active,
-                deactivated,
-                managed,
-                deleted,
-                attributes,
+                flags.active,
+                (!flags.active).then_some(t),
+                flags.managed,
+                flags.deleted,
+                flags.attributes,
                 t,
-                version
+                flags.version
             ],
         )
         .unwrap();
-    }
+    };
+    let plain = Flags {
+        external_id: None,
+        display_name: None,
+        active: true,
+        managed: false,
+        deleted: false,
+        attributes: "{}",
+        version: 1,
+    };
+    account(
+        s.ada,
+        Some(s.org),
+        "Ada@Example.org",
+        "student",
+        Flags {
+            external_id: Some("ext-ada"),
+            display_name: Some("Ada Lovelace"),
+            managed: true,
+            attributes: r#"{"name":{"givenName":"Ada"}}"#,
+            version: 3,
+            ..plain
+        },
+    );
+    account(s.bob, Some(s.org), "bob@example.org", "teacher", plain);
+    account(
+        s.cy,
+        Some(s.org),
+        "cy@example.org",
+        "student",
+        Flags {
+            active: false,
+            deleted: true,
+            version: 2,
+            ..plain
+        },
+    );
+    account(s.solo, None, "solo@example.org", "learner", plain);
     conn.execute(
         "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id, scim_managed,
              attributes, created_at, updated_at, version)
