@@ -56,6 +56,7 @@ impl ListRequest {
                         rt.name
                     )));
                 }
+                filter::validate_sort_by(&path, rt)?;
                 Ok(path)
             })
             .transpose()?;

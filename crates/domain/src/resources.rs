@@ -18,6 +18,10 @@ const ACCOUNT_COLUMNS: &[&str] = &[
     "active",
     "groups",
 ];
+/// Accepted and dropped, never stored: people sign in through their organization's identity
+/// provider, so a password an identity provider pushes (Okta can) has no use here and would only
+/// be a secret to leak.
+const NEVER_STORED: &[&str] = &["password"];
 const GROUP_COLUMNS: &[&str] = &[
     "id",
     "meta",
@@ -143,7 +147,7 @@ pub(crate) fn user_fields(mut resource: Map<String, Value>) -> UserFields {
     let external_id = take_string(&mut resource, "externalId");
     let display_name = take_string(&mut resource, "displayName");
     let active = resource.remove("active").and_then(|v| v.as_bool());
-    for column in ACCOUNT_COLUMNS {
+    for column in ACCOUNT_COLUMNS.iter().chain(NEVER_STORED) {
         resource.remove(*column);
     }
     UserFields {

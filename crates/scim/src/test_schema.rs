@@ -3,7 +3,7 @@
 //! an integer and an immutable attribute, which the real User schema lacks. Common attributes (`id`,
 //! `externalId`, `meta`) come from the real definitions: `ResourceType::resolve` shares them.
 
-use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Schema, Uniqueness};
+use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema, Uniqueness};
 
 const MULTI_VALUE_SUBS: &[Attribute] = &[
     Attribute::new("value", AttrType::String),
@@ -41,6 +41,7 @@ pub static USER: Schema = Schema {
         },
         Attribute {
             case_exact: true,
+            returned: Returned::Never,
             ..Attribute::new("password", AttrType::String)
         },
         Attribute {

@@ -18,11 +18,18 @@ struct Migration {
 }
 
 /// Every migration, in order; a unit test checks this list against the directory.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "drop_passwords",
+        sql: include_str!("../migrations/0002_drop_passwords.sql"),
+    },
+];
 
 /// Advisory lock key of the migration runner ("roster" in ASCII, then 1). Retention uses
 /// another key, so a long purge never delays a start.

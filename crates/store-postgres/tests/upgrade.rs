@@ -40,7 +40,7 @@ fn seed_sql() -> String {
              VALUES ('{}', 'Ridgemont High', 'school', 10, 30, 2, {t}, {t});",
             s.org
         ),
-        account(s.ada, Some(s.org), "Ada@Example.org", "'ext-ada'", "'Ada Lovelace'", "student", true, true, false, r#"{"name":{"givenName":"Ada"}}"#, 3),
+        account(s.ada, Some(s.org), "Ada@Example.org", "'ext-ada'", "'Ada Lovelace'", "student", true, true, false, r#"{"name":{"givenName":"Ada"},"password":"hunter2"}"#, 3),
         account(s.bob, Some(s.org), "bob@example.org", "NULL", "NULL", "teacher", true, false, false, "{}", 1),
         account(s.cy, Some(s.org), "cy@example.org", "NULL", "NULL", "student", false, false, true, "{}", 2),
         account(s.solo, None, "solo@example.org", "NULL", "NULL", "learner", true, false, false, "{}", 1),

@@ -6,8 +6,14 @@ use rusqlite::Connection;
 
 use crate::convert::Context;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "drop_passwords",
+        include_str!("../migrations/0002_drop_passwords.sql"),
+    ),
+];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(

@@ -90,7 +90,7 @@ fn seed(conn: &Connection) {
             external_id: Some("ext-ada"),
             display_name: Some("Ada Lovelace"),
             managed: true,
-            attributes: r#"{"name":{"givenName":"Ada"}}"#,
+            attributes: r#"{"name":{"givenName":"Ada"},"password":"hunter2"}"#,
             version: 3,
             ..plain
         },

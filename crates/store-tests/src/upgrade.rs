@@ -67,6 +67,10 @@ pub async fn check_seeded(store: &dyn Store) {
     assert_eq!(ada.role, Role::Student);
     assert!(ada.active && ada.scim_managed && !ada.scim_deleted);
     assert_eq!(ada.attributes["name"]["givenName"], "Ada");
+    assert!(
+        !ada.attributes.contains_key("password"),
+        "0002 removed the password the oldest version stored"
+    );
     assert_eq!(ada.version, 3);
 
     let bob = store

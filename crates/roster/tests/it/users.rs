@@ -686,3 +686,54 @@ async fn renaming_onto_a_taken_user_name_is_409_and_changes_nothing() {
     let still = app.scim_get(&tenant, &format!("/Users/{id}")).await;
     assert_eq!(still.body["userName"], "mine@x.org");
 }
+
+#[tokio::test]
+async fn passwords_are_accepted_and_never_stored_filtered_or_sorted_on() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::Business, 10).await;
+    let created = app
+        .post(
+            &tenant,
+            "/Users",
+            &json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "okta@x.org",
+                "password": "Correct-Horse-1",
+                "name": {"givenName": "Okta"},
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    assert!(created.body.get("password").is_none());
+    let id = created.body["id"].as_str().unwrap();
+    let patched = app
+        .patch(
+            &tenant,
+            &format!("/Users/{id}"),
+            &json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "password", "value": "Another-Secret-2"}]
+            }),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:#}", patched.body);
+
+    let stored = app.roster.account_by_user_name("okta@x.org").await.unwrap();
+    assert!(
+        !stored.attributes.contains_key("password"),
+        "{:?}",
+        stored.attributes
+    );
+    assert_eq!(stored.attributes["name"]["givenName"], "Okta");
+
+    let refused = "'password' is never returned, so it cannot be filtered or sorted on";
+    for query in [
+        "filter=userName%20eq%20%22okta@x.org%22%20and%20password%20ge%20%22M%22",
+        "filter=password%20pr",
+        "sortBy=password",
+    ] {
+        let response = app.scim_get(&tenant, &format!("/Users?{query}")).await;
+        response.assert_scim_error(400, Some("invalidFilter"));
+        assert_eq!(response.body["detail"], refused, "{query}");
+    }
+}

@@ -32,7 +32,7 @@ mod tests;
 pub use ast::{AttrPath, CompValue, CompareOp, Filter};
 pub use eval::matches;
 pub(crate) use eval::matches_element;
-pub use resolve::{ResolvedPath, validate, validate_value_filter};
+pub use resolve::{ResolvedPath, validate, validate_sort_by, validate_value_filter};
 
 use crate::error::ScimError;
 

@@ -6,7 +6,7 @@
 
 use super::ast::{AttrPath, CompareOp, Filter};
 use crate::error::ScimError;
-use crate::schema::{AttrType, Attribute, ResourceType, Schema};
+use crate::schema::{AttrType, Attribute, ResourceType, Returned, Schema};
 
 /// An attribute path resolved against a resource type.
 #[derive(Debug, Clone, Copy)]
@@ -124,6 +124,12 @@ fn validate_in(
     }
 }
 
+/// Checks that `path` may order a list (`sortBy`): it names an attribute of `rt` that is ever
+/// returned. Errors are 400 `invalidFilter`.
+pub fn validate_sort_by(path: &AttrPath, rt: &ResourceType) -> Result<(), ScimError> {
+    resolve_target(path, rt, None).map(|_| ())
+}
+
 fn resolve_target(
     path: &AttrPath,
     rt: &ResourceType,
@@ -133,6 +139,14 @@ fn resolve_target(
         Some(parent) => path.resolve_in(parent),
         None => path.resolve(rt).map(|r| r.target()),
     };
+    // RFC 7643 §7 `returned: never` (`password`): a filter or an order on a value the server never
+    // shows would reveal it bit by bit, one yes-or-no answer per request.
+    if let Some(attribute) = found.filter(|a| a.returned == Returned::Never) {
+        return Err(ScimError::invalid_filter(format!(
+            "'{path}' is never returned, so it cannot be filtered or sorted on",
+            path = attribute.name
+        )));
+    }
     found.ok_or_else(|| match parent {
         Some(parent) => ScimError::invalid_filter(format!(
             "unknown attribute '{path}' in a filter on '{}'",

@@ -326,6 +326,19 @@ fn validation_accepts_known_attributes_in_any_case() {
 }
 
 #[test]
+fn never_returned_attributes_cannot_be_filtered_or_sorted_on() {
+    let refused = "'password' is never returned, so it cannot be filtered or sorted on";
+    assert_eq!(invalid(r#"userName eq "u" and password ge "m""#), refused);
+    assert_eq!(invalid("PASSWORD pr"), refused);
+    assert_eq!(invalid(r#"not (password co "a")"#), refused);
+    let sort = AttrPath::new("password");
+    let e = validate_sort_by(&sort, &USER_RT).unwrap_err();
+    assert_eq!(e.scim_type, Some(ScimType::InvalidFilter));
+    assert_eq!(e.detail, refused);
+    validate_sort_by(&AttrPath::new("userName"), &USER_RT).unwrap();
+}
+
+#[test]
 fn validation_names_the_unknown_attribute() {
     assert_eq!(
         invalid(r#"foo eq "x""#),
