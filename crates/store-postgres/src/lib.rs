@@ -17,6 +17,7 @@ mod migrations;
 mod orgs;
 mod pool;
 mod retention;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
 
