@@ -58,8 +58,6 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // --- accounts --------------------------------------------------------------------------
 
-    /// Any account by id, whatever its organization (operator tools).
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
     /// Any account by [`user_name_key`](crate::user_name_key), platform-wide.
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError>;
     /// Accounts of the organization visible to SCIM (not `scim_deleted`) matching `lookup`,

@@ -134,10 +134,6 @@ impl Store for PostgresStore {
         tokens::revoke_all(&pool::get(&self.pool).await?, org).await
     }
 
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        accounts::by_id(&pool::get(&self.pool).await?, id).await
-    }
-
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
         accounts::by_user_name(&pool::get(&self.pool).await?, key).await
     }

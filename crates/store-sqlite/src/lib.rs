@@ -126,10 +126,6 @@ impl Store for SqliteStore {
         self.pool.write(move |tx| tokens::revoke_all(tx, org)).await
     }
 
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        self.pool.read(|conn| accounts::by_id(conn, id))
-    }
-
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
         self.pool.read(|conn| accounts::by_user_name(conn, key))
     }
