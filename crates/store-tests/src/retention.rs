@@ -147,15 +147,24 @@ pub async fn concurrent_purges_delete_each_account_once(store: Arc<dyn Store>) {
     assert_eq!(store.group_members(scope, g.id).await.unwrap(), vec![]);
 }
 
-/// The retention lock keeps the job on one holder at a time and is free again once dropped.
+/// The retention lock keeps the job on one holder at a time; it is free again at once when
+/// released (so back-to-back runs are not skipped), and eventually when dropped.
 pub async fn retention_lock_has_one_holder_at_a_time(store: Arc<dyn Store>) {
-    let first = store.try_lock_retention().await.unwrap();
-    assert!(first.is_some(), "nobody holds it yet");
+    let Some(first) = store.try_lock_retention().await.unwrap() else {
+        panic!("nobody holds it yet");
+    };
     assert!(
         store.try_lock_retention().await.unwrap().is_none(),
         "a second holder while the first holds it"
     );
-    drop(first);
+    first.release().await.unwrap();
+    let second = store.try_lock_retention().await.unwrap();
+    assert!(second.is_some(), "the lock is free at once when released");
+    assert!(
+        store.try_lock_retention().await.unwrap().is_none(),
+        "a second holder while the next one holds it"
+    );
+    drop(second);
     let mut again = None;
     // PostgreSQL releases a dropped lock when its session closes, which may take a moment.
     for _ in 0..100 {
