@@ -1,8 +1,9 @@
-//! The tenant capability. Every store call that touches an organization's accounts, groups or
-//! log takes an [`OrgScope`], and only the domain can mint one (after token verification
-//! for SCIM, a console session, or an operator command checking the organization exists), so code
-//! cannot reach across organizations by accident. Store tests, which call a store directly, mint
-//! theirs with `OrgScope::trusted`, which exists only with the `testing` feature.
+//! The tenant capability. Every store call that touches an organization's accounts, groups, log
+//! or SCIM tokens takes an [`OrgScope`], and only the domain can mint one (after token
+//! verification for SCIM, a console session, or an operator command checking the organization
+//! exists), so code cannot reach across organizations by accident. Store tests, which call a
+//! store directly, mint theirs with `OrgScope::trusted`, which exists only with the `testing`
+//! feature.
 
 use crate::OrgId;
 

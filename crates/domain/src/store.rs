@@ -75,11 +75,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Tokens of the organization that are still valid at `now`.
     async fn valid_scim_tokens(
         &self,
-        org: OrgId,
+        scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes every token of the organization; returns how many there were.
-    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError>;
+    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError>;
 
     // --- accounts --------------------------------------------------------------------------
 

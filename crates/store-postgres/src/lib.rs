@@ -116,14 +116,14 @@ impl Store for PostgresStore {
 
     async fn valid_scim_tokens(
         &self,
-        org: OrgId,
+        scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        tokens::valid(&pool::get(&self.pool).await?, org, now).await
+        tokens::valid(&pool::get(&self.pool).await?, scope.org_id(), now).await
     }
 
-    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
-        tokens::revoke_all(&pool::get(&self.pool).await?, org).await
+    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError> {
+        tokens::revoke_all(&pool::get(&self.pool).await?, scope.org_id()).await
     }
 
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {

@@ -126,13 +126,15 @@ impl Store for SqliteStore {
 
     async fn valid_scim_tokens(
         &self,
-        org: OrgId,
+        scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        self.pool.read(|conn| tokens::valid(conn, org, now))
+        self.pool
+            .read(|conn| tokens::valid(conn, scope.org_id(), now))
     }
 
-    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
+    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError> {
+        let org = scope.org_id();
         self.pool.write(move |tx| tokens::revoke_all(tx, org)).await
     }
 
