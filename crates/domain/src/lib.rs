@@ -44,6 +44,6 @@ pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
 pub use scim_groups::GroupOutcome;
 pub use scope::OrgScope;
-pub use store::{RetentionLock, Store};
+pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
 pub use users::Created;

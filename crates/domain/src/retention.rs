@@ -50,7 +50,7 @@ impl Roster {
         };
         let outcome = self.purge_due(as_of, dry_run).await;
         // Released before answering, so the next run can take the lock at once.
-        if let Err(e) = self.store.release_retention_lock(lock).await {
+        if let Err(e) = lock.release().await {
             tracing::warn!(error = %e, "could not release the retention lock; it ends with its session");
         }
         let (purged, log_entries_trimmed) = outcome?;

@@ -98,7 +98,8 @@ impl Roster {
         }
         let org = self.org(id).await?;
         let now = self.now();
-        if self.store.valid_scim_tokens(org.id, now).await?.is_empty() {
+        let scope = OrgScope::new(org.id);
+        if self.store.valid_scim_tokens(scope, now).await?.is_empty() {
             return Err(Conflict::State(format!(
                 "SCIM is not enabled for organization {}; use 'roster scim enable' first",
                 org.id
@@ -120,7 +121,7 @@ impl Roster {
     /// Revokes every token: the identity provider gets 401 from now on.
     pub async fn disable_scim(&self, id: OrgId) -> Result<OrgStatus> {
         let org = self.org(id).await?;
-        let revoked = self.store.revoke_scim_tokens(org.id).await?;
+        let revoked = self.store.revoke_scim_tokens(OrgScope::new(org.id)).await?;
         tracing::info!(org.id = %org.id, tokens.revoked = revoked, "SCIM disabled");
         self.status_of(org).await
     }
@@ -188,7 +189,7 @@ impl Roster {
         let seats_used = self.store.seats_used(scope).await?;
         let scim_enabled = !self
             .store
-            .valid_scim_tokens(org.id, self.now())
+            .valid_scim_tokens(scope, self.now())
             .await?
             .is_empty();
         Ok(OrgStatus {

@@ -1,6 +1,9 @@
-//! The tenant capability. Every store call that touches an organization's accounts, groups or log
-//! takes an [`OrgScope`], and only token verification (SCIM), a console session or an operator
-//! command can mint one, so code cannot reach across organizations by accident.
+//! The tenant capability. Every store call that touches an organization's accounts, groups, log
+//! or SCIM tokens takes an [`OrgScope`], and only the domain can mint one (after token
+//! verification for SCIM, a console session, or an operator command checking the organization
+//! exists), so code cannot reach across organizations by accident. Store tests, which call a
+//! store directly, mint theirs with `OrgScope::trusted`, which exists only with the `testing`
+//! feature.
 
 use crate::OrgId;
 
@@ -15,8 +18,9 @@ impl OrgScope {
         Self { org_id }
     }
 
-    /// For operator tools that act on an organization by id after checking it exists, and for
-    /// store conformance tests. Request paths get their scope from authentication instead.
+    /// For store tests, which call a store directly. Only with the `testing` feature, which test
+    /// code enables and a production build never does.
+    #[cfg(any(test, feature = "testing"))]
     pub fn trusted(org_id: OrgId) -> Self {
         Self { org_id }
     }

@@ -14,8 +14,33 @@ use crate::{
     TokenRecord,
 };
 
-/// A held retention lock; whatever the store needs to keep it, released on drop.
-pub type RetentionLock = Box<dyn std::any::Any + Send>;
+/// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
+/// releases it now, so the next run (on this instance or another) can take it at once; dropping
+/// it releases it too, eventually (when the store's guard is dropped).
+#[derive(Debug)]
+#[must_use = "dropping the lock releases it"]
+pub struct RetentionLock(Box<dyn LockGuard>);
+
+impl RetentionLock {
+    /// Wraps what a store keeps while it holds the lock.
+    pub fn new(guard: impl LockGuard + 'static) -> Self {
+        Self(Box::new(guard))
+    }
+
+    /// Releases the lock now. On an error the lock is still released eventually, as if dropped.
+    pub async fn release(self) -> Result<(), StoreError> {
+        self.0.release().await
+    }
+}
+
+/// What a store keeps while it holds a lock. Implementations release the lock on drop too, so a
+/// guard dropped without [`release`](LockGuard::release) (a failed or cancelled job) never keeps
+/// the lock for good.
+#[async_trait]
+pub trait LockGuard: Send + std::fmt::Debug {
+    /// Releases the lock before returning.
+    async fn release(self: Box<Self>) -> Result<(), StoreError>;
+}
 
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -50,16 +75,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Tokens of the organization that are still valid at `now`.
     async fn valid_scim_tokens(
         &self,
-        org: OrgId,
+        scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes every token of the organization; returns how many there were.
-    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError>;
+    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError>;
 
     // --- accounts --------------------------------------------------------------------------
 
-    /// Any account by id, whatever its organization (operator tools).
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
     /// Any account by [`user_name_key`](crate::user_name_key), platform-wide.
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError>;
     /// Accounts of the organization visible to SCIM (not `scim_deleted`) matching `lookup`,
@@ -142,16 +165,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Removes entries older than `before`, and beyond the newest `keep_per_org` of each
     /// organization. Returns how many were removed.
     async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError>;
-    /// Takes the lock that keeps retention on one instance at a time, if no other holds it; the
-    /// lock is released when the returned value is dropped. Purges and trims stay correct without
-    /// it (each row is deleted once); the lock saves duplicated work across instances.
+    /// Takes the lock that keeps retention on one instance at a time, if no other holds it
+    /// (`None` then). Release it with [`RetentionLock::release`] when done; dropping it releases
+    /// it eventually. Purges and trims stay correct without it (each row is deleted once); the
+    /// lock saves duplicated work across instances.
     async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError>;
-    /// Releases a lock taken by [`Store::try_lock_retention`] now, so the next run (on this
-    /// instance or another) can take it at once. Dropping the lock releases it too, eventually.
-    async fn release_retention_lock(&self, lock: RetentionLock) -> Result<(), StoreError> {
-        drop(lock);
-        Ok(())
-    }
     /// Accounts of the organization deactivated before `deactivated_before`, which are
     /// permanently deleted with their memberships unless `dry_run`. Returns them.
     async fn purge_deactivated(

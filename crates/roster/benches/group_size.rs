@@ -19,7 +19,7 @@ use axum::{
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use roster_domain::{
     Account, AccountId, AccountWrite, GroupExpect, GroupWrite, MemberSource, MembershipChange,
-    NewOrg, OrgKind, OrgScope, Role, Roster, Store, SystemClock,
+    NewOrg, OrgKind, Role, Roster, Store, SystemClock,
 };
 use roster_store_sqlite::SqliteStore;
 use roster_web::{AppState, app};
@@ -104,9 +104,14 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
             updated_at: now,
             version: 0,
         };
+        // The scope a SCIM request of this organization gets.
+        let scope = roster
+            .authenticate_scim(&org.id.to_string(), Some(&credentials.token))
+            .await
+            .expect("scope");
         let (group, _) = store
             .write_group(
-                OrgScope::trusted(org.id),
+                scope,
                 GroupWrite {
                     group,
                     expect: GroupExpect::New,

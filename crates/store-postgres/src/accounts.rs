@@ -3,8 +3,7 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, SeatLimit, StoreError,
-    user_name_key,
+    Account, AccountLookup, AccountWrite, OrgId, Role, SeatLimit, StoreError, user_name_key,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -21,21 +20,6 @@ pub(crate) const COLUMNS: &str = "id, org_id, user_name, external_id, display_na
 
 /// SCIM listing order: stable across pages and across backends.
 const ORDER: &str = "ORDER BY created_at, id";
-
-pub(crate) async fn by_id(
-    client: &impl GenericClient,
-    id: AccountId,
-) -> Result<Option<Account>, StoreError> {
-    query_opt(
-        client,
-        &format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"),
-        &[&to_uuid(id)?],
-        "reading an account",
-    )
-    .await?
-    .map(|row| from_row(&row))
-    .transpose()
-}
 
 pub(crate) async fn by_user_name(
     client: &impl GenericClient,

@@ -17,6 +17,7 @@ mod migrations;
 mod orgs;
 mod pool;
 mod retention;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
 
@@ -31,7 +32,6 @@ use time::OffsetDateTime;
 
 use convert::Context;
 pub use pool::PoolOptions;
-pub use retention::RetentionLock;
 
 #[derive(Clone)]
 pub struct PostgresStore {
@@ -64,13 +64,6 @@ impl PostgresStore {
     /// Applies pending migrations. Safe to run from several instances at once.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrations::apply(&self.pool).await
-    }
-
-    /// Takes the retention lock if no other instance holds it. Run retention only with
-    /// `Some(lock)`; release it when done. The store stays correct without it (purges and trims
-    /// from two instances delete each row once); the lock saves the duplicated work.
-    pub async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError> {
-        retention::try_lock(&self.pool).await
     }
 }
 
@@ -123,18 +116,14 @@ impl Store for PostgresStore {
 
     async fn valid_scim_tokens(
         &self,
-        org: OrgId,
+        scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        tokens::valid(&pool::get(&self.pool).await?, org, now).await
+        tokens::valid(&pool::get(&self.pool).await?, scope.org_id(), now).await
     }
 
-    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
-        tokens::revoke_all(&pool::get(&self.pool).await?, org).await
-    }
-
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        accounts::by_id(&pool::get(&self.pool).await?, id).await
+    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError> {
+        tokens::revoke_all(&pool::get(&self.pool).await?, scope.org_id()).await
     }
 
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
@@ -278,20 +267,7 @@ impl Store for PostgresStore {
     }
 
     async fn try_lock_retention(&self) -> Result<Option<roster_domain::RetentionLock>, StoreError> {
-        Ok(retention::try_lock(&self.pool)
-            .await?
-            .map(|lock| Box::new(lock) as roster_domain::RetentionLock))
-    }
-
-    async fn release_retention_lock(
-        &self,
-        lock: roster_domain::RetentionLock,
-    ) -> Result<(), StoreError> {
-        match lock.downcast::<RetentionLock>() {
-            Ok(lock) => lock.release().await,
-            // Not ours: dropping it is all that can be done.
-            Err(_) => Ok(()),
-        }
+        retention::try_lock(&self.pool).await
     }
 
     async fn purge_deactivated(

@@ -2,8 +2,9 @@
 //! correct when run from several instances at once (see `accounts::purge` and `log::trim`); the
 //! lock only saves the duplicated work.
 
+use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
-use roster_domain::StoreError;
+use roster_domain::{LockGuard, RetentionLock, StoreError};
 
 use crate::{
     convert::col,
@@ -13,22 +14,27 @@ use crate::{
 /// Advisory lock key of the retention job ("roster" in ASCII, then 2).
 const RETENTION_LOCK: i64 = 0x726f_7374_6572_0002;
 
-/// Held while this instance runs retention. The lock belongs to one database session (the
-/// connection kept here): [`RetentionLock::release`] unlocks it and returns the connection to
-/// the pool; dropping the guard instead closes the connection, and PostgreSQL releases a closed
-/// session's locks, so the lock is never left behind in a pooled connection.
+/// A session-level advisory lock, held by the database session of the connection kept here.
+/// [`LockGuard::release`] unlocks it and only then returns the connection to the pool, so the
+/// next `pg_try_advisory_lock` (from any instance) succeeds at once. Dropping the guard instead
+/// closes the connection, and PostgreSQL releases a closed session's locks, so the lock is never
+/// left behind in a pooled connection.
 #[derive(Debug)]
-pub struct RetentionLock {
+struct AdvisoryLock {
+    key: i64,
     client: Option<Object>,
 }
 
-impl RetentionLock {
-    pub async fn release(mut self) -> Result<(), StoreError> {
+#[async_trait]
+impl LockGuard for AdvisoryLock {
+    async fn release(mut self: Box<Self>) -> Result<(), StoreError> {
         if let Some(client) = self.client.as_ref() {
+            // On an error the guard is dropped with its connection: the session ends, and the
+            // lock with it.
             execute(
                 client,
                 "SELECT pg_advisory_unlock($1)",
-                &[&RETENTION_LOCK],
+                &[&self.key],
                 "releasing the retention lock",
             )
             .await?;
@@ -39,7 +45,7 @@ impl RetentionLock {
     }
 }
 
-impl Drop for RetentionLock {
+impl Drop for AdvisoryLock {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
             // Detached from the pool and dropped: the session ends and its lock with it.
@@ -58,7 +64,10 @@ pub(crate) async fn try_lock(pool: &Pool) -> Result<Option<RetentionLock>, Store
     )
     .await?;
     let locked: bool = col(&row, "locked")?;
-    Ok(locked.then_some(RetentionLock {
-        client: Some(client),
+    Ok(locked.then(|| {
+        RetentionLock::new(AdvisoryLock {
+            key: RETENTION_LOCK,
+            client: Some(client),
+        })
     }))
 }

@@ -1,6 +1,7 @@
-//! Test support, public so every crate's tests share it: a fresh PostgreSQL database per test
-//! on the server named by `ROSTER_TEST_POSTGRES_URL`, dropped when the test ends (even when it
-//! fails). Without the variable, PostgreSQL tests print that they are skipped and pass; CI sets it.
+//! Test support, behind the `testing` feature so every crate's tests (and the load benchmark) can
+//! share it while production builds leave it out: a fresh PostgreSQL database per test on the
+//! server named by `ROSTER_TEST_POSTGRES_URL`, dropped when the test ends (even when it fails).
+//! Without the variable, PostgreSQL tests print that they are skipped and pass; CI sets it.
 
 use roster_domain::StoreError;
 use tokio_postgres::NoTls;

@@ -12,10 +12,6 @@ const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, a
      deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version, \
      active_unassigned";
 
-pub(crate) fn by_id(conn: &Connection, id: AccountId) -> Result<Option<Account>, StoreError> {
-    one(conn, "id = ?1", &[&id.to_string()])
-}
-
 pub(crate) fn by_user_name(conn: &Connection, key: &str) -> Result<Option<Account>, StoreError> {
     one(conn, "user_name_key = ?1", &[&key])
 }

@@ -27,8 +27,8 @@ use std::{
 use async_trait::async_trait;
 use roster_domain::{
     Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
-    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, RetentionLock, Store, StoreError,
-    StoreFilter, TokenHash, TokenRecord,
+    LockGuard, LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, RetentionLock, Store,
+    StoreError, StoreFilter, TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -41,10 +41,20 @@ pub struct SqliteStore {
     retention_held: Arc<AtomicBool>,
 }
 
-/// Releases the in-process retention lock when dropped.
-struct HeldRetention(Arc<AtomicBool>);
+/// The in-process retention lock, held: released at once by [`LockGuard::release`] or on drop.
+#[derive(Debug)]
+struct InProcessLock(Arc<AtomicBool>);
 
-impl Drop for HeldRetention {
+#[async_trait]
+impl LockGuard for InProcessLock {
+    async fn release(self: Box<Self>) -> Result<(), StoreError> {
+        // Dropping the guard clears the flag.
+        drop(self);
+        Ok(())
+    }
+}
+
+impl Drop for InProcessLock {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
     }
@@ -116,18 +126,16 @@ impl Store for SqliteStore {
 
     async fn valid_scim_tokens(
         &self,
-        org: OrgId,
+        scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        self.pool.read(|conn| tokens::valid(conn, org, now))
+        self.pool
+            .read(|conn| tokens::valid(conn, scope.org_id(), now))
     }
 
-    async fn revoke_scim_tokens(&self, org: OrgId) -> Result<u64, StoreError> {
+    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError> {
+        let org = scope.org_id();
         self.pool.write(move |tx| tokens::revoke_all(tx, org)).await
-    }
-
-    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
-        self.pool.read(|conn| accounts::by_id(conn, id))
     }
 
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
@@ -259,7 +267,7 @@ impl Store for SqliteStore {
         if held.swap(true, Ordering::AcqRel) {
             return Ok(None);
         }
-        Ok(Some(Box::new(HeldRetention(held))))
+        Ok(Some(RetentionLock::new(InProcessLock(held))))
     }
 
     async fn purge_deactivated(

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::support::{
     add, at, change, expect_conflict, expect_unique, group, member, new_group, org, remove,
+    stored_account,
 };
 
 fn write(group: Group, expect: GroupExpect) -> GroupWrite {
@@ -365,8 +366,8 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
             .collect::<Vec<_>>(),
         vec![kept.id]
     );
-    assert_eq!(store.account(a.id).await.unwrap(), Some(a));
-    assert_eq!(store.account(b.id).await.unwrap(), Some(b));
+    assert_eq!(stored_account(&store, a.id, "a").await, Some(a));
+    assert_eq!(stored_account(&store, b.id, "b").await, Some(b));
     // The name is free again.
     group(&store, scope, "doomed").await;
 }

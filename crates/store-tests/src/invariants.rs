@@ -3,7 +3,7 @@
 //! (no cross-organization membership, no dangling member), and every visible account is found
 //! again by its userName key.
 
-use roster_domain::{AccountLookup, GroupLookup, OrgScope, Store};
+use roster_domain::{AccountLookup, GroupLookup, OrgScope, Store, user_name_key};
 
 pub async fn check_invariants(store: &dyn Store) {
     for org in store.orgs().await.unwrap() {
@@ -58,10 +58,15 @@ pub async fn check_invariants(store: &dyn Store) {
         for group in store.scim_groups(scope, &GroupLookup::All).await.unwrap() {
             assert_eq!(group.org_id, org.id, "invariant: group in its org");
             for member in store.group_members(scope, group.id).await.unwrap() {
-                let account = store.account(member.account_id).await.unwrap();
+                // Read as the suite reads any account: by userName key, then the id must match.
+                let account = store
+                    .account_by_user_name(&user_name_key(&member.user_name))
+                    .await
+                    .unwrap()
+                    .filter(|a| a.id == member.account_id);
                 let Some(account) = account else {
                     panic!(
-                        "invariant: member {} of group {} does not exist",
+                        "invariant: member {} of group {} is no account stored under its userName",
                         member.account_id, group.id
                     );
                 };

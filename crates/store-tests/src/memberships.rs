@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::support::{
     add, at, change, group, insert, member, members, new_account, org, remove, replace, sorted,
-    update,
+    stored_account, update,
 };
 
 use MemberSource::{Manual, Scim};
@@ -122,7 +122,7 @@ pub async fn scim_remove_takes_only_scim_or_managed_memberships(store: Arc<dyn S
     );
 
     // Once SCIM manages the account, SCIM may remove its hand-made membership too.
-    let mut adopted = store.account(by_hand.id).await.unwrap().unwrap();
+    let mut adopted = stored_account(&store, by_hand.id, "by-hand").await.unwrap();
     adopted.scim_managed = true;
     update(&store, adopted).await;
     let outcome = change(&store, scope, &g, remove(Scim, &[by_hand.id])).await;

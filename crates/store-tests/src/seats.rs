@@ -6,7 +6,9 @@ use std::sync::Arc;
 use roster_domain::{AccountLookup, AccountWrite, Store, StoreError};
 use tokio::task::JoinSet;
 
-use crate::support::{at, deactivate, expect_seat_limit, insert, member, new_account, org};
+use crate::support::{
+    at, deactivate, expect_seat_limit, insert, member, new_account, org, stored_account,
+};
 
 pub async fn seat_limit_refuses_with_exact_counts_and_writes_nothing(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 2).await;
@@ -22,7 +24,7 @@ pub async fn seat_limit_refuses_with_exact_counts_and_writes_nothing(store: Arc<
         })
         .await;
     expect_seat_limit(result, 2, 2);
-    assert_eq!(store.account(third.id).await.unwrap(), None);
+    assert_eq!(stored_account(&store, third.id, "three").await, None);
     assert_eq!(store.account_by_user_name("three").await.unwrap(), None);
     assert_eq!(store.seats_used(scope).await.unwrap(), 2);
 
@@ -69,7 +71,7 @@ pub async fn reactivation_takes_a_seat_and_deactivation_frees_one(store: Arc<dyn
     let result = store.write_account(reactivate(&sleeper)).await;
     expect_seat_limit(result, 1, 1);
     assert_eq!(
-        store.account(sleeper.id).await.unwrap(),
+        stored_account(&store, sleeper.id, "sleeper").await,
         Some(sleeper.clone())
     );
 

@@ -6,6 +6,7 @@ use std::{fmt::Debug, sync::Arc};
 use roster_domain::{
     Account, AccountId, AccountWrite, Group, GroupExpect, GroupId, GroupWrite, MemberSource,
     MembershipChange, MembershipOutcome, Org, OrgId, OrgKind, OrgScope, Role, Store, StoreError,
+    user_name_key,
 };
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -84,6 +85,21 @@ pub async fn insert(store: &Arc<dyn Store>, account: Account) -> Account {
 /// Inserts an active account of `org` named `user_name`.
 pub async fn member(store: &Arc<dyn Store>, org: OrgId, user_name: &str) -> Account {
     insert(store, new_account(Some(org), user_name)).await
+}
+
+/// The stored account with this id, read through the platform-wide userName lookup (the trait
+/// has no read by id): `None` unless an account with this id is stored under `user_name` — so an
+/// account never written, or purged, reads as absent.
+pub async fn stored_account(
+    store: &Arc<dyn Store>,
+    id: AccountId,
+    user_name: &str,
+) -> Option<Account> {
+    store
+        .account_by_user_name(&user_name_key(user_name))
+        .await
+        .unwrap()
+        .filter(|a| a.id == id)
 }
 
 /// Updates `account` (with its current version) without taking a seat.

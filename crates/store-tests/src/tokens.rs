@@ -26,7 +26,7 @@ fn uuid_of(secret: &str) -> uuid::Uuid {
 }
 
 pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store>) {
-    let (org, _) = org(&store, 1).await;
+    let (org, scope) = org(&store, 1).await;
     let first = token(org.id, &format!("first-{}", org.id), at(0));
     store.install_scim_token(&first, None, true).await.unwrap();
     assert_eq!(
@@ -34,7 +34,7 @@ pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store
         Some(first.clone())
     );
     assert_eq!(
-        store.valid_scim_tokens(org.id, at(1)).await.unwrap(),
+        store.valid_scim_tokens(scope, at(1)).await.unwrap(),
         vec![first.clone()]
     );
 
@@ -45,7 +45,7 @@ pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store
     );
     assert_eq!(store.scim_token(&second.hash).await.unwrap(), None);
     assert_eq!(
-        store.valid_scim_tokens(org.id, at(6)).await.unwrap(),
+        store.valid_scim_tokens(scope, at(6)).await.unwrap(),
         vec![first]
     );
     assert_eq!(
@@ -58,7 +58,7 @@ pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store
 }
 
 pub async fn rotation_with_grace_keeps_the_previous_token_until_it_expires(store: Arc<dyn Store>) {
-    let (org, _) = org(&store, 1).await;
+    let (org, scope) = org(&store, 1).await;
     let a = token(org.id, &format!("a-{}", org.id), at(0));
     store.install_scim_token(&a, None, true).await.unwrap();
     let b = token(org.id, &format!("b-{}", org.id), at(10));
@@ -77,21 +77,21 @@ pub async fn rotation_with_grace_keeps_the_previous_token_until_it_expires(store
         Some(a_in_grace.clone())
     );
     assert_eq!(
-        store.valid_scim_tokens(org.id, at(11)).await.unwrap(),
+        store.valid_scim_tokens(scope, at(11)).await.unwrap(),
         vec![a_in_grace.clone(), b.clone()]
     );
     // Valid strictly before the end of the grace period.
     let just_before = grace_end - Duration::microseconds(1);
     assert_eq!(
         store
-            .valid_scim_tokens(org.id, just_before)
+            .valid_scim_tokens(scope, just_before)
             .await
             .unwrap()
             .len(),
         2
     );
     assert_eq!(
-        store.valid_scim_tokens(org.id, grace_end).await.unwrap(),
+        store.valid_scim_tokens(scope, grace_end).await.unwrap(),
         vec![b.clone()]
     );
 
@@ -108,27 +108,28 @@ pub async fn rotation_with_grace_keeps_the_previous_token_until_it_expires(store
         ..b
     };
     assert_eq!(
-        store.valid_scim_tokens(org.id, at(21)).await.unwrap(),
+        store.valid_scim_tokens(scope, at(21)).await.unwrap(),
         vec![b_in_grace, c]
     );
 }
 
 pub async fn rotation_without_grace_revokes_the_previous_token_at_once(store: Arc<dyn Store>) {
-    let (org, _) = org(&store, 1).await;
+    let (org, scope) = org(&store, 1).await;
     let a = token(org.id, &format!("a-{}", org.id), at(0));
     store.install_scim_token(&a, None, true).await.unwrap();
     let b = token(org.id, &format!("b-{}", org.id), at(10));
     store.install_scim_token(&b, None, false).await.unwrap();
     assert_eq!(store.scim_token(&a.hash).await.unwrap(), None);
     assert_eq!(
-        store.valid_scim_tokens(org.id, at(11)).await.unwrap(),
+        store.valid_scim_tokens(scope, at(11)).await.unwrap(),
         vec![b]
     );
 }
 
 pub async fn revoking_removes_every_token_of_the_org_only(store: Arc<dyn Store>) {
-    let (org, _) = org(&store, 1).await;
-    let other = crate::support::org(&store, 1).await.0.id;
+    let (org, scope) = org(&store, 1).await;
+    let (other, other_scope) = crate::support::org(&store, 1).await;
+    let other = other.id;
     let a = token(org.id, &format!("a-{}", org.id), at(0));
     let b = token(org.id, &format!("b-{}", org.id), at(10));
     let kept = token(other, &format!("kept-{other}"), at(0));
@@ -138,16 +139,16 @@ pub async fn revoking_removes_every_token_of_the_org_only(store: Arc<dyn Store>)
         .await
         .unwrap();
     store.install_scim_token(&kept, None, true).await.unwrap();
-    assert_eq!(store.revoke_scim_tokens(org.id).await.unwrap(), 2);
+    assert_eq!(store.revoke_scim_tokens(scope).await.unwrap(), 2);
     assert_eq!(
-        store.valid_scim_tokens(org.id, at(11)).await.unwrap(),
+        store.valid_scim_tokens(scope, at(11)).await.unwrap(),
         vec![]
     );
     assert_eq!(store.scim_token(&a.hash).await.unwrap(), None);
     assert_eq!(store.scim_token(&b.hash).await.unwrap(), None);
-    assert_eq!(store.revoke_scim_tokens(org.id).await.unwrap(), 0);
+    assert_eq!(store.revoke_scim_tokens(scope).await.unwrap(), 0);
     assert_eq!(
-        store.valid_scim_tokens(other, at(11)).await.unwrap(),
+        store.valid_scim_tokens(other_scope, at(11)).await.unwrap(),
         vec![kept]
     );
     // SCIM can be enabled again after a revocation.
