@@ -14,7 +14,7 @@ use crate::{
         UserCommand,
     },
     database::DatabaseUrl,
-    output::print,
+    output::{print, printable},
     serve,
 };
 
@@ -71,7 +71,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let verb = if r.dry_run { "would purge" } else { "purged" };
                 let mut text = format!("{verb} {} account(s)", r.purged.len());
                 for p in &r.purged {
-                    text.push_str(&format!("\n  {}  {}  (org {})", p.id, p.user_name, p.org));
+                    text.push_str(&format!(
+                        "\n  {}  {}  (org {})",
+                        p.id,
+                        printable(&p.user_name),
+                        p.org
+                    ));
                 }
                 text
             })
@@ -86,13 +91,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                             "{}  {:<7} {:<24} {} {}  {}{}",
                             e.at,
                             e.outcome.as_str(),
-                            e.operation,
+                            printable(&e.operation),
                             e.status,
-                            e.name.as_deref().unwrap_or("-"),
-                            e.detail.as_deref().unwrap_or(""),
+                            printable(e.name.as_deref().unwrap_or("-")),
+                            printable(e.detail.as_deref().unwrap_or("")),
                             e.client_request_id
                                 .as_deref()
-                                .map(|id| format!("  [client-request-id {id}]"))
+                                .map(|id| format!("  [client-request-id {}]", printable(id)))
                                 .unwrap_or_default(),
                         )
                     })
@@ -126,7 +131,7 @@ async fn user(roster: &Roster, json: bool, command: UserCommand) -> anyhow::Resu
         format!(
             "id:            {}\nuser name:     {}\norg:           {}\nrole:          {}\nactive:        {}\nscim managed:  {}",
             a.id,
-            a.user_name,
+            printable(&a.user_name),
             a.org_id
                 .map_or_else(|| "(independent)".to_owned(), |o| o.to_string()),
             a.role,
@@ -154,12 +159,16 @@ async fn group(roster: &Roster, json: bool, command: GroupCommand) -> anyhow::Re
         let mut text = format!(
             "id:           {}\nname:         {}\nscim managed: {}\nmembers:      {}",
             v.group.id,
-            v.group.display_name,
+            printable(&v.group.display_name),
             v.group.scim_managed,
             v.members.len()
         );
         for m in &v.members {
-            text.push_str(&format!("\n  {:<40} {}", m.user_name, m.source.as_str()));
+            text.push_str(&format!(
+                "\n  {:<40} {}",
+                printable(&m.user_name),
+                m.source.as_str()
+            ));
         }
         text
     })
@@ -231,7 +240,7 @@ fn describe_org(status: &OrgStatus) -> String {
     format!(
         "id:          {}\nname:        {}\nkind:        {}\nseats:       {} of {} in use\nretention:   {retention}\nscim:        {}",
         org.id,
-        org.name,
+        printable(&org.name),
         org.kind,
         status.seats_used,
         org.seats,

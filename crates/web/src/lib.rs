@@ -135,6 +135,9 @@ pub fn app(state: AppState) -> Router {
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
         ]))
+        .layer(axum::middleware::map_request(
+            middleware::drop_unsafe_request_id,
+        ))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()

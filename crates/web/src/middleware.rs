@@ -66,6 +66,31 @@ fn canonical_uri(uri: &Uri) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
+/// Longest client `x-request-id` kept.
+const MAX_REQUEST_ID: usize = 128;
+
+/// A client's `x-request-id` is echoed and written into every log line of the request, unquoted
+/// in text logs: one with spaces, quotes, `=` or other punctuation could forge log fields, and a
+/// long one bloats every line. Such an id is dropped, so the request gets a fresh one.
+pub async fn drop_unsafe_request_id(mut request: Request<Body>) -> Request<Body> {
+    let safe = request
+        .headers()
+        .get("x-request-id")
+        .map(|v| is_safe_request_id(v.as_bytes()));
+    if safe == Some(false) {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
+fn is_safe_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
 /// The span every request's logs carry: method, path and request id (never the query string or
 /// headers, which can hold personal data and tokens).
 pub fn make_span(request: &Request<Body>) -> tracing::Span {

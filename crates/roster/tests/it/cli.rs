@@ -280,3 +280,56 @@ fn retention_run_from_the_cli_honours_now_and_dry_run() {
             .contains("RFC 3339")
     );
 }
+
+#[test]
+fn no_log_setting_prints_the_database_drivers_statement_parameters() {
+    let Some(admin_url) = roster_store_postgres::testing::server_url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime
+        .block_on(roster_store_postgres::testing::TestDatabase::create(
+            &admin_url,
+        ))
+        .unwrap();
+    let mut cli = Cli::new();
+    cli.database = std::path::PathBuf::from(&db.url);
+    for filter in [
+        "trace",
+        "tokio_postgres=trace",
+        "tokio_postgres::query=trace",
+    ] {
+        let marker = format!("marker-{}@x.org", filter.len());
+        let output = cli
+            .command()
+            .env("ROSTER_LOG", filter)
+            .args(["user", "add", "--user-name", &marker, "--json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("marker-"),
+            "ROSTER_LOG={filter} printed a statement parameter:\n{stderr}"
+        );
+    }
+    drop(db);
+}
+
+#[test]
+fn human_output_escapes_control_characters_from_stored_names() {
+    let cli = Cli::new();
+    let evil = "evil\u{1b}[2J\nPOST /Users 201@x.org";
+    let output = cli
+        .command()
+        .args(["user", "add", "--user-name", evil])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert!(
+        stdout.contains("evil\\u{1b}[2J\\u{a}POST /Users 201@x.org"),
+        "{stdout}"
+    );
+}

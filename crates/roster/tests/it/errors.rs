@@ -188,6 +188,30 @@ async fn responses_carry_a_request_id() {
         .unwrap();
     let echoed = app.send(request).await;
     assert_eq!(echoed.headers.get("x-request-id").unwrap(), "entra-1234");
+
+    // An id that could forge fields in text logs, or bloat every line, is replaced.
+    for forged in [
+        "x request.id=admin http.path=/x".to_owned(),
+        "a\"b".to_owned(),
+        "a".repeat(129),
+    ] {
+        let request = Request::get("/healthz")
+            .header("x-request-id", &forged)
+            .body(Body::empty())
+            .unwrap();
+        let replaced = app.send(request).await;
+        let id = replaced
+            .headers
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_ne!(id, forged);
+        assert!(
+            id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+            "a fresh UUID, got {id}"
+        );
+    }
 }
 
 #[tokio::test]
