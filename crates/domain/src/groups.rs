@@ -1,10 +1,12 @@
 //! Groups of an organization, and their members with the source of each membership.
 
+use std::str::FromStr;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{AccountId, GroupId, OrgId};
+use crate::{AccountId, Error, GroupId, OrgId};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
@@ -44,6 +46,21 @@ impl MemberSource {
         match self {
             Self::Scim => "scim",
             Self::Manual => "manual",
+        }
+    }
+}
+
+/// The text [`MemberSource::as_str`] gives; anything else is an error.
+impl FromStr for MemberSource {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "scim" => Ok(Self::Scim),
+            "manual" => Ok(Self::Manual),
+            other => Err(Error::Invalid(format!(
+                "unknown membership source '{other}': use scim or manual"
+            ))),
         }
     }
 }
@@ -137,4 +154,18 @@ pub struct MembershipOutcome {
     pub removed: u64,
     /// Member values that are not accounts of the organization: skipped, for the log.
     pub skipped: Vec<AccountId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_read_back_what_they_write_and_nothing_else() {
+        for source in [MemberSource::Scim, MemberSource::Manual] {
+            assert_eq!(source.as_str().parse::<MemberSource>().ok(), Some(source));
+        }
+        assert!("SCIM".parse::<MemberSource>().is_err());
+        assert!("admin".parse::<MemberSource>().is_err());
+    }
 }

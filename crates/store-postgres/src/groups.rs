@@ -5,8 +5,8 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
-    MembershipChange, MembershipOutcome, OrgId, StoreError, display_name_key,
+    AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MembershipChange,
+    MembershipOutcome, OrgId, StoreError, display_name_key,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -87,7 +87,9 @@ pub(crate) async fn members(
             account_id: from_uuid(col(row, "id")?, "a member id")?,
             user_name: col(row, "user_name")?,
             display_name: col(row, "display_name")?,
-            source: parse_source(&source)?,
+            source: source
+                .parse()
+                .map_err(|e| StoreError::internal("reading a membership source", e))?,
             account_scim_managed: col(row, "scim_managed")?,
         })
     })
@@ -313,17 +315,6 @@ pub(crate) async fn delete(
     )
     .await?;
     Ok(n == 1)
-}
-
-fn parse_source(text: &str) -> Result<MemberSource, StoreError> {
-    match text {
-        "scim" => Ok(MemberSource::Scim),
-        "manual" => Ok(MemberSource::Manual),
-        other => Err(StoreError::internal(
-            "reading a membership source",
-            format!("unknown source '{other}'"),
-        )),
-    }
 }
 
 fn from_row(row: &Row) -> Result<Group, StoreError> {

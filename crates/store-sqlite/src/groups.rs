@@ -109,7 +109,9 @@ pub(crate) fn members(
                 account_id: parse_id(&id, "a member id")?,
                 user_name,
                 display_name,
-                source: parse_source(&source)?,
+                source: source
+                    .parse()
+                    .map_err(|e| StoreError::internal("reading a membership source", e))?,
                 account_scim_managed: managed,
             })
         })
@@ -334,17 +336,6 @@ pub(crate) fn delete(conn: &Connection, org: OrgId, group: GroupId) -> Result<bo
         .and_then(|mut s| s.execute([group.to_string(), org.to_string()]))
         .context("deleting a group")?;
     Ok(n == 1)
-}
-
-fn parse_source(text: &str) -> Result<MemberSource, StoreError> {
-    match text {
-        "scim" => Ok(MemberSource::Scim),
-        "manual" => Ok(MemberSource::Manual),
-        other => Err(StoreError::internal(
-            "reading a membership source",
-            format!("unknown source '{other}'"),
-        )),
-    }
 }
 
 fn many(
