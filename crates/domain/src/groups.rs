@@ -77,22 +77,6 @@ pub struct Member {
     pub account_scim_managed: bool,
 }
 
-/// How SCIM lookups reach groups of one organization.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GroupLookup {
-    Id(GroupId),
-    /// By [`display_name_key`].
-    DisplayNameKey(String),
-    ExternalId(String),
-    /// Groups that have this account as a member.
-    WithMember(AccountId),
-    ModifiedSince {
-        at: OffsetDateTime,
-        inclusive: bool,
-    },
-    All,
-}
-
 /// Membership changes the store applies atomically with a group write.
 ///
 /// SCIM changes (`source: Scim`) follow SPEC §2.7: adds insert a `scim` membership unless one

@@ -4,77 +4,23 @@
 use std::collections::HashSet;
 
 use roster_domain::{
-    AccountId, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
-    MembershipChange, MembershipOutcome, OrgId, StoreError, StoreFilter, display_name_key,
+    AccountId, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource, MembershipChange,
+    MembershipOutcome, OrgId, Page, StoreError, StoreFilter, display_name_key,
 };
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use roster_store_sql::{Dialect, GROUP_COLUMNS as COLUMNS, GROUPS, listing};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
 
-const COLUMNS: &str = "id, org_id, display_name, external_id, scim_managed, attributes, \
-     created_at, updated_at, version";
-
-pub(crate) fn lookup(
-    conn: &Connection,
-    org: OrgId,
-    lookup: &GroupLookup,
-) -> Result<Vec<Group>, StoreError> {
-    let org = org.to_string();
-    match lookup {
-        GroupLookup::Id(id) => many(
-            conn,
-            "org_id = ?1 AND id = ?2",
-            "",
-            &[&org, &id.to_string()],
-        ),
-        GroupLookup::DisplayNameKey(key) => many(
-            conn,
-            "org_id = ?1 AND display_name_key = ?2",
-            "",
-            &[&org, key],
-        ),
-        GroupLookup::ExternalId(external) => many(
-            conn,
-            "org_id = ?1 AND external_id = ?2",
-            "",
-            &[&org, external],
-        ),
-        GroupLookup::WithMember(account) => many(
-            conn,
-            "org_id = ?1 AND id IN (SELECT group_id FROM memberships WHERE account_id = ?2)",
-            "",
-            &[&org, &account.to_string()],
-        ),
-        GroupLookup::ModifiedSince { at, inclusive } => {
-            let op = if *inclusive { ">=" } else { ">" };
-            many(
-                conn,
-                &format!("org_id = ?1 AND updated_at {op} ?2"),
-                "",
-                &[&org, &to_micros(*at)],
-            )
-        }
-        GroupLookup::All => many(conn, "org_id = ?1", "", &[&org]),
-    }
-}
-
-/// One page of the visible rows matching `filter` (all without one), with their number.
-pub(crate) fn page(
+/// The page of the organization's groups that match `filter`, with the number of matches.
+pub(crate) fn list(
     conn: &Connection,
     org: OrgId,
     filter: Option<&StoreFilter>,
-    offset: u64,
-    limit: u64,
+    page: Page,
 ) -> Result<(Vec<Group>, u64), StoreError> {
-    crate::filter::page_matching(
-        conn,
-        "groups",
-        "",
-        org,
-        filter,
-        (offset, limit),
-        |condition, paging, args| many(conn, condition, paging, args),
-    )
+    let listing = listing(Dialect::Sqlite, GROUPS, org, filter, page);
+    crate::list::run(conn, listing, raw, from_raw)
 }
 
 pub(crate) fn members(
@@ -336,23 +282,6 @@ pub(crate) fn delete(conn: &Connection, org: OrgId, group: GroupId) -> Result<bo
         .and_then(|mut s| s.execute([group.to_string(), org.to_string()]))
         .context("deleting a group")?;
     Ok(n == 1)
-}
-
-fn many(
-    conn: &Connection,
-    condition: &str,
-    paging: &str,
-    args: &[&dyn ToSql],
-) -> Result<Vec<Group>, StoreError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM groups WHERE {condition} ORDER BY created_at, id {paging}");
-    let mut stmt = conn.prepare_cached(&sql).context("listing groups")?;
-    let rows = stmt
-        .query_map(args, raw)
-        .context("listing groups")?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context("listing groups")?;
-    rows.into_iter().map(from_raw).collect()
 }
 
 type RawGroup = (
