@@ -15,7 +15,8 @@ use uuid::Uuid;
 /// A value bound to a statement.
 pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
 
-/// A value bound to generated SQL, in the column types PostgreSQL keeps (`timestamptz`, `uuid`).
+/// A value bound to generated SQL, in the column types PostgreSQL keeps: `timestamptz`, `uuid`,
+/// `uuid[]` for a list of ids.
 pub(crate) fn param(arg: Arg) -> Param {
     match arg {
         Arg::Text(text) => Box::new(text),
@@ -23,6 +24,7 @@ pub(crate) fn param(arg: Arg) -> Param {
         Arg::Int(n) => Box::new(n),
         Arg::Time(at) => Box::new(at),
         Arg::Id(id) => Box::new(id),
+        Arg::Ids(ids) => Box::new(ids),
     }
 }
 

@@ -34,7 +34,7 @@ fn params(sql: Sql) -> (String, Vec<Param>) {
     (sql.text, sql.args.into_iter().map(param).collect())
 }
 
-fn refs(params: &[Param]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+pub(crate) fn refs(params: &[Param]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
     params
         .iter()
         .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))

@@ -1,6 +1,6 @@
 //! roster-store-sql: the SQL Roster's stores share, generated once for SQLite and PostgreSQL —
 //! SCIM listings ([`listing`]: a [`StoreFilter`](roster_domain::StoreFilter) compiled to bound
-//! SQL, paged and counted).
+//! SQL, paged and counted) and the membership-removal rule of SPEC §2.7 ([`remove_members`]).
 //!
 //! It sits under the stores and depends on the domain only, never on a driver: it produces SQL
 //! text and the values bound to it as driver-neutral [`Arg`]s, which each store converts to its
@@ -8,11 +8,13 @@
 //! [`Dialect`]. Values are always bound, never spliced.
 
 mod listing;
+mod memberships;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use listing::{ACCOUNT_COLUMNS, ACCOUNTS, GROUP_COLUMNS, GROUPS, Listing, Table, listing};
+pub use memberships::{Members, remove_members};
 
 /// The database the SQL is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,15 @@ impl Dialect {
         }
     }
 
+    /// What follows an id expression to test that it is one of the ids bound at `p` (an
+    /// [`Arg::Ids`]).
+    fn in_ids(self, p: &str) -> String {
+        match self {
+            Self::Sqlite => format!("IN (SELECT value FROM json_each({p}))"),
+            Self::Postgres => format!("= ANY({p})"),
+        }
+    }
+
     /// The clause that skips `offset` rows and keeps every other.
     fn offset_only(self, offset: &str) -> String {
         match self {
@@ -86,6 +97,8 @@ pub enum Arg {
     Int(i64),
     Time(OffsetDateTime),
     Id(Uuid),
+    /// A list of ids, tested with [`Dialect::in_ids`] (SQLite reads it as a JSON array).
+    Ids(Vec<Uuid>),
 }
 
 /// A statement and the values of its placeholders, in order.

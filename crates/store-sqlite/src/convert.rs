@@ -17,7 +17,7 @@ pub(crate) fn from_micros(us: i64) -> Result<OffsetDateTime, StoreError> {
 }
 
 /// A value bound to generated SQL, as SQLite stores it: booleans as 0/1, times as
-/// microseconds, ids as hyphenated text.
+/// microseconds, ids as hyphenated text, a list of ids as a JSON array (read with `json_each`).
 pub(crate) fn value(arg: Arg) -> Value {
     match arg {
         Arg::Text(text) => Value::Text(text),
@@ -25,6 +25,14 @@ pub(crate) fn value(arg: Arg) -> Value {
         Arg::Int(n) => Value::Integer(n),
         Arg::Time(at) => Value::Integer(to_micros(at)),
         Arg::Id(id) => Value::Text(id.hyphenated().to_string()),
+        Arg::Ids(ids) => Value::Text(
+            serde_json::Value::from(
+                ids.iter()
+                    .map(|id| id.hyphenated().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .to_string(),
+        ),
     }
 }
 
