@@ -302,21 +302,27 @@ impl Roster {
         .await
     }
 
-    /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay.
+    /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay. With
+    /// `If-Match`, the store deletes only the version checked here: a write that lands between
+    /// the check and the delete makes it a conflict, not a silent loss.
     pub async fn scim_delete_group(
         &self,
         scope: OrgScope,
         id: &str,
         if_match: Option<&str>,
     ) -> Result<()> {
-        let group = self.scim_group(scope, id).await?;
-        check_if_match(group.version, if_match)?;
-        if self.store.delete_group(scope, group.id).await? {
-            tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
-            Ok(())
-        } else {
-            Err(group_not_found(id))
-        }
+        until_written(if_match, || async move {
+            let group = self.scim_group(scope, id).await?;
+            check_if_match(group.version, if_match)?;
+            let expected = if_match.map(|_| group.version);
+            if self.store.delete_group(scope, group.id, expected).await? {
+                tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
+                Ok(())
+            } else {
+                Err(group_not_found(id))
+            }
+        })
+        .await
     }
 
     pub(crate) async fn write_group(

@@ -105,8 +105,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError>;
-    /// Deletes a group and its memberships; `false` if it did not exist.
-    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError>;
+    /// Deletes a group and its memberships, if its version is still `expected_version` (any
+    /// version for `None`): `true` when deleted, `false` when there is no such group, and
+    /// [`StoreError::VersionConflict`] (nothing deleted) when the group has another version.
+    async fn delete_group(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        expected_version: Option<i64>,
+    ) -> Result<bool, StoreError>;
 
     // --- provisioning log and retention ----------------------------------------------------
 

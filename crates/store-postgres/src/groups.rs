@@ -261,20 +261,56 @@ async fn lock_addable(
     .collect()
 }
 
+/// Deletes the group if it is still at `expected` (when given); see `Store::delete_group`. The
+/// version check is part of the `DELETE`; only when it matches nothing is the group looked for,
+/// to tell a changed version from a group that is gone.
 pub(crate) async fn delete(
     client: &impl GenericClient,
     org: OrgId,
     group: GroupId,
+    expected: Option<i64>,
 ) -> Result<bool, StoreError> {
+    let (id, org) = (to_uuid(group)?, to_uuid(org)?);
     // Memberships go with it (ON DELETE CASCADE); accounts stay.
-    let n = execute(
+    let deleted = match expected {
+        None => {
+            execute(
+                client,
+                "DELETE FROM groups WHERE id = $1 AND org_id = $2",
+                &[&id, &org],
+                "deleting a group",
+            )
+            .await?
+        }
+        Some(version) => {
+            execute(
+                client,
+                "DELETE FROM groups WHERE id = $1 AND org_id = $2 AND version = $3",
+                &[&id, &org, &version],
+                "deleting a group",
+            )
+            .await?
+        }
+    };
+    if deleted == 1 {
+        return Ok(true);
+    }
+    if expected.is_none() {
+        return Ok(false);
+    }
+    let exists = query_opt(
         client,
-        "DELETE FROM groups WHERE id = $1 AND org_id = $2",
-        &[&to_uuid(group)?, &to_uuid(org)?],
-        "deleting a group",
+        "SELECT 1 FROM groups WHERE id = $1 AND org_id = $2",
+        &[&id, &org],
+        "checking a group",
     )
-    .await?;
-    Ok(n == 1)
+    .await?
+    .is_some();
+    if exists {
+        Err(StoreError::VersionConflict)
+    } else {
+        Ok(false)
+    }
 }
 
 fn from_row(row: &Row) -> Result<Group, StoreError> {

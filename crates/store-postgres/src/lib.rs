@@ -209,8 +209,14 @@ impl Store for PostgresStore {
         Ok(written)
     }
 
-    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
-        groups::delete(&pool::get(&self.pool).await?, scope.org_id(), group).await
+    async fn delete_group(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        expected_version: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        groups::delete(&client, scope.org_id(), group, expected_version).await
     }
 
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {

@@ -248,12 +248,39 @@ fn visible_in_org(conn: &Connection, org: &str, account: AccountId) -> Result<bo
     .context("checking a member's organization")
 }
 
-pub(crate) fn delete(conn: &Connection, org: OrgId, group: GroupId) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached("DELETE FROM groups WHERE id = ?1 AND org_id = ?2")
-        .and_then(|mut s| s.execute([group.to_string(), org.to_string()]))
-        .context("deleting a group")?;
-    Ok(n == 1)
+/// Deletes the group if it is still at `expected` (when given); see `Store::delete_group`. Runs
+/// in the writer's transaction, so the version check and the delete see the same row.
+pub(crate) fn delete(
+    conn: &Connection,
+    org: OrgId,
+    group: GroupId,
+    expected: Option<i64>,
+) -> Result<bool, StoreError> {
+    let (id, org) = (group.to_string(), org.to_string());
+    let deleted = match expected {
+        None => conn
+            .prepare_cached("DELETE FROM groups WHERE id = ?1 AND org_id = ?2")
+            .and_then(|mut s| s.execute(params![id, org])),
+        Some(version) => conn
+            .prepare_cached("DELETE FROM groups WHERE id = ?1 AND org_id = ?2 AND version = ?3")
+            .and_then(|mut s| s.execute(params![id, org, version])),
+    }
+    .context("deleting a group")?;
+    if deleted == 1 {
+        return Ok(true);
+    }
+    if expected.is_none() {
+        return Ok(false);
+    }
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?1 AND org_id = ?2)")
+        .and_then(|mut s| s.query_row(params![id, org], |r| r.get(0)))
+        .context("checking a group")?;
+    if exists {
+        Err(StoreError::VersionConflict)
+    } else {
+        Ok(false)
+    }
 }
 
 type RawGroup = (

@@ -189,9 +189,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
+    async fn delete_group(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        expected_version: Option<i64>,
+    ) -> Result<bool, StoreError> {
         self.pool
-            .write(move |conn| groups::delete(conn, scope.org_id(), group))
+            .write(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
             .await
     }
 

@@ -319,9 +319,14 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
     change(&store, scope, &kept, add(MemberSource::Scim, &[a.id])).await;
 
     // Another organization's scope cannot delete it.
-    assert!(!store.delete_group(other_scope, doomed.id).await.unwrap());
-    assert!(store.delete_group(scope, doomed.id).await.unwrap());
-    assert!(!store.delete_group(scope, doomed.id).await.unwrap());
+    assert!(
+        !store
+            .delete_group(other_scope, doomed.id, None)
+            .await
+            .unwrap()
+    );
+    assert!(store.delete_group(scope, doomed.id, None).await.unwrap());
+    assert!(!store.delete_group(scope, doomed.id, None).await.unwrap());
     assert_eq!(groups(&store, scope, Some(&id_is(doomed.id))).await, vec![]);
     assert_eq!(store.group_members(scope, doomed.id).await.unwrap(), vec![]);
     assert!(!store.is_member(scope, doomed.id, a.id).await.unwrap());
@@ -337,6 +342,50 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
     assert_eq!(store.account(b.id).await.unwrap(), Some(b));
     // The name is free again.
     group(&store, scope, "doomed").await;
+}
+
+pub async fn delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing(
+    store: Arc<dyn Store>,
+) {
+    let (org, scope) = org(&store, 5).await;
+    let (_, other_scope) = crate::support::org(&store, 5).await;
+    let read = group(&store, scope, "Contested").await;
+    let a = member(&store, org.id, "a").await;
+    // Another writer changes the group after it was read at version 1.
+    change(&store, scope, &read, add(MemberSource::Scim, &[a.id])).await;
+    let current = groups(&store, scope, Some(&id_is(read.id))).await.remove(0);
+    assert_eq!(current.version, 2);
+
+    expect_conflict(
+        store.delete_group(scope, read.id, Some(read.version)).await,
+        "deleting a group at a stale version",
+    );
+    assert_eq!(
+        groups(&store, scope, Some(&id_is(read.id))).await,
+        vec![current.clone()]
+    );
+    assert!(store.is_member(scope, read.id, a.id).await.unwrap());
+    // Another organization's scope finds no group, whatever the version.
+    assert!(
+        !store
+            .delete_group(other_scope, read.id, Some(current.version))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_group(scope, read.id, Some(current.version))
+            .await
+            .unwrap()
+    );
+    // Gone: not found, not a conflict.
+    assert!(
+        !store
+            .delete_group(scope, read.id, Some(current.version))
+            .await
+            .unwrap()
+    );
+    assert_eq!(groups(&store, scope, Some(&id_is(read.id))).await, vec![]);
 }
 
 pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
@@ -395,7 +444,7 @@ pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
     );
     assert!(store.is_member(scope, mine.id, a.id).await.unwrap());
     let unknown = OrgScope::trusted(OrgId::new_random());
-    assert!(!store.delete_group(unknown, mine.id).await.unwrap());
+    assert!(!store.delete_group(unknown, mine.id, None).await.unwrap());
     assert_eq!(
         groups(&store, scope, Some(&id_is(mine.id))).await,
         vec![mine]

@@ -114,6 +114,7 @@ macro_rules! store_conformance {
             groups::group_lists_filter_on_every_indexed_column,
             groups::group_pages_follow_listing_order_with_total,
             groups::delete_group_removes_its_memberships_not_its_accounts,
+            groups::delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing,
             groups::group_writes_stay_in_their_scope,
             memberships::members_list_sources_and_managed_flags_by_user_name,
             memberships::scim_add_keeps_a_manual_membership_manual,
