@@ -107,23 +107,6 @@ pub fn user_name_key(user_name: &str) -> String {
     user_name.to_lowercase()
 }
 
-/// How SCIM lookups reach accounts of one organization. Everything but `All` is answered from
-/// an index; the domain evaluates the full filter on what comes back.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AccountLookup {
-    Id(AccountId),
-    /// By [`user_name_key`].
-    UserNameKey(String),
-    ExternalId(String),
-    Active(bool),
-    /// `meta.lastModified` at or after (inclusive) / strictly after the instant.
-    ModifiedSince {
-        at: OffsetDateTime,
-        inclusive: bool,
-    },
-    All,
-}
-
 /// An account write the store performs atomically.
 #[derive(Debug, Clone)]
 pub struct AccountWrite {

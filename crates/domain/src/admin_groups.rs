@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::{
-    Conflict, Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, Member, MemberSource,
-    MembershipChange, OrgId, OrgScope, Roster, display_name_key, error::Result,
+    Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
+    MembershipChange, OrgId, OrgScope, Roster, StoreFilter, display_name_key, error::Result,
 };
 
 /// A group with its members and where each membership came from.
@@ -93,14 +93,9 @@ impl Roster {
     }
 
     async fn group_by_name(&self, scope: OrgScope, name: &str) -> Result<Group> {
-        self.store
-            .scim_groups(
-                scope,
-                &GroupLookup::DisplayNameKey(display_name_key(name.trim())),
-            )
+        let key = display_name_key(name.trim());
+        self.group_where(scope, StoreFilter::display_name_key(key))
             .await?
-            .into_iter()
-            .next()
             .ok_or_else(|| Error::NotFound(format!("no group named '{name}' in this organization")))
     }
 }

@@ -1,10 +1,12 @@
 //! Groups of an organization, and their members with the source of each membership.
 
+use std::str::FromStr;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{AccountId, GroupId, OrgId};
+use crate::{AccountId, Error, GroupId, OrgId};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
@@ -48,6 +50,21 @@ impl MemberSource {
     }
 }
 
+/// The text [`MemberSource::as_str`] gives; anything else is an error.
+impl FromStr for MemberSource {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "scim" => Ok(Self::Scim),
+            "manual" => Ok(Self::Manual),
+            other => Err(Error::Invalid(format!(
+                "unknown membership source '{other}': use scim or manual"
+            ))),
+        }
+    }
+}
+
 /// One member of a group, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Member {
@@ -58,22 +75,6 @@ pub struct Member {
     /// Whether the member's account is SCIM-managed (then SCIM may remove even a manual
     /// membership of it).
     pub account_scim_managed: bool,
-}
-
-/// How SCIM lookups reach groups of one organization.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GroupLookup {
-    Id(GroupId),
-    /// By [`display_name_key`].
-    DisplayNameKey(String),
-    ExternalId(String),
-    /// Groups that have this account as a member.
-    WithMember(AccountId),
-    ModifiedSince {
-        at: OffsetDateTime,
-        inclusive: bool,
-    },
-    All,
 }
 
 /// Membership changes the store applies atomically with a group write.
@@ -137,4 +138,18 @@ pub struct MembershipOutcome {
     pub removed: u64,
     /// Member values that are not accounts of the organization: skipped, for the log.
     pub skipped: Vec<AccountId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_read_back_what_they_write_and_nothing_else() {
+        for source in [MemberSource::Scim, MemberSource::Manual] {
+            assert_eq!(source.as_str().parse::<MemberSource>().ok(), Some(source));
+        }
+        assert!("SCIM".parse::<MemberSource>().is_err());
+        assert!("admin".parse::<MemberSource>().is_err());
+    }
 }

@@ -26,19 +26,19 @@ mod store;
 mod tokens;
 mod users;
 
-pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
+pub use accounts::{Account, AccountWrite, Role, user_name_key};
 pub use admin_groups::GroupView;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Conflict, Error, Internal, SeatLimit, StoreError, Unique};
 pub use groups::{
-    Group, GroupExpect, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange,
-    MembershipOutcome, display_name_key,
+    Group, GroupExpect, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
+    display_name_key,
 };
 pub use ids::{AccountId, GroupId, OrgId};
 pub use listing::ListRequest;
 pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
-pub use query::{Bound, Column, Op, Predicate, StoreFilter};
+pub use query::{Bound, Column, Op, Page, Predicate, StoreFilter};
 pub use resources::{etag, group_resource, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;

@@ -1,15 +1,31 @@
-//! SCIM list requests (RFC 7644 §3.4.2): the validated query, the index a filter can use, and
-//! filtering, sorting and paging of what the store returned.
+//! SCIM list requests (RFC 7644 §3.4.2): the validated query, how it is answered (by the store
+//! alone, or by the store narrowing and the domain evaluating), and filtering, sorting and paging
+//! in memory.
 
 use std::cmp::Ordering;
 
 use roster_scim::{
     ScimError,
-    filter::{self, AttrPath, CompValue, CompareOp, Filter},
+    filter::{self, AttrPath, Filter},
     schema::ResourceType,
 };
 use serde_json::{Map, Value};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{Page, StoreFilter};
+
+/// How a list is answered.
+#[derive(Debug)]
+pub(crate) enum Plan {
+    /// The store filters (without a filter: takes every row), counts and pages: the filter
+    /// lowers whole and the default order is asked for.
+    Store {
+        filter: Option<StoreFilter>,
+        page: Page,
+    },
+    /// The store returns the rows matching `narrowing` (every row without one), and
+    /// [`ListRequest::select`] evaluates the full filter on them, sorts and pages.
+    Memory { narrowing: Option<StoreFilter> },
+}
 
 /// A list or `.search` request whose filter was checked against the resource type's schema;
 /// only the domain constructs one, so nothing unvalidated reaches a store.
@@ -73,28 +89,34 @@ impl ListRequest {
         self.filter.as_ref()
     }
 
-    /// Whether the store can page directly: no filter and the default order.
-    pub fn is_plain(&self) -> bool {
-        self.filter.is_none() && self.sort_by.is_none()
-    }
-
-    /// The filter in the form the store answers in SQL, when it has one and the default order
-    /// is asked for.
-    pub(crate) fn store_filter(&self, rt: &ResourceType) -> Option<crate::StoreFilter> {
-        if self.sort_by.is_some() {
-            return None;
+    /// How the store answers this request on `rt`.
+    pub(crate) fn plan(&self, rt: &ResourceType) -> Plan {
+        let page = Page::new(self.start_index.saturating_sub(1), self.count);
+        match (&self.filter, &self.sort_by) {
+            (None, None) => Plan::Store { filter: None, page },
+            (Some(f), None) => match StoreFilter::lower(rt, f) {
+                Some(filter) => Plan::Store {
+                    filter: Some(filter),
+                    page,
+                },
+                None => Plan::Memory {
+                    narrowing: StoreFilter::narrowing(rt, f),
+                },
+            },
+            (f, Some(_)) => Plan::Memory {
+                narrowing: f.as_ref().and_then(|f| StoreFilter::narrowing(rt, f)),
+            },
         }
-        crate::StoreFilter::lower(rt, self.filter.as_ref()?)
     }
 
-    /// Keeps the resources matching the filter, sorts them and cuts the requested page.
-    /// Returns the page and the total number of matches.
-    pub fn select(
+    /// Keeps the items whose resource matches the filter, sorts them and cuts the requested
+    /// page. Returns the page and the total number of matches.
+    pub fn select<T>(
         &self,
         rt: &ResourceType,
-        resources: Vec<(Map<String, Value>, usize)>,
-    ) -> (Vec<usize>, u64) {
-        let mut matching: Vec<(Map<String, Value>, usize)> = match &self.filter {
+        resources: Vec<(Map<String, Value>, T)>,
+    ) -> (Vec<T>, u64) {
+        let mut matching: Vec<(Map<String, Value>, T)> = match &self.filter {
             Some(f) => resources
                 .into_iter()
                 .filter(|(r, _)| filter::matches(f, rt, r))
@@ -121,7 +143,7 @@ impl ListRequest {
             .into_iter()
             .skip(start)
             .take(count)
-            .map(|(_, index)| index)
+            .map(|(_, item)| item)
             .collect();
         (page, total)
     }
@@ -174,69 +196,5 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
             .unwrap_or(Ordering::Equal),
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
         (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
-    }
-}
-
-/// An equality or range test on an indexed attribute found in a top-level conjunction of the
-/// filter; the store answers it from an index and the full filter is evaluated on the result.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum IndexHint {
-    Id(String),
-    /// Already lower-cased: the attribute is case-insensitive.
-    UserName(String),
-    ExternalId(String),
-    DisplayName(String),
-    Active(bool),
-    ModifiedSince {
-        at: OffsetDateTime,
-        inclusive: bool,
-    },
-    /// `members eq "<id>"` / `members.value eq "<id>"`.
-    Member(String),
-}
-
-pub(crate) fn index_hint(filter: &Filter) -> Option<IndexHint> {
-    match filter {
-        Filter::And(a, b) => {
-            // Prefer the most selective: exact keys over ranges and booleans.
-            let (a, b) = (index_hint(a), index_hint(b));
-            match (&a, &b) {
-                (Some(IndexHint::Active(_) | IndexHint::ModifiedSince { .. }), Some(_)) => b,
-                _ => a.or(b),
-            }
-        }
-        Filter::Compare { path, op, value } if path.urn.is_none() => {
-            let attr = path.attr.to_ascii_lowercase();
-            let sub = path.sub_attr.as_deref().map(str::to_ascii_lowercase);
-            match (attr.as_str(), sub.as_deref(), op, value) {
-                ("id", None, CompareOp::Eq, CompValue::String(v)) => Some(IndexHint::Id(v.clone())),
-                ("username", None, CompareOp::Eq, CompValue::String(v)) => {
-                    Some(IndexHint::UserName(v.to_lowercase()))
-                }
-                ("externalid", None, CompareOp::Eq, CompValue::String(v)) => {
-                    Some(IndexHint::ExternalId(v.clone()))
-                }
-                ("displayname", None, CompareOp::Eq, CompValue::String(v)) => {
-                    Some(IndexHint::DisplayName(v.to_lowercase()))
-                }
-                ("active", None, CompareOp::Eq, CompValue::Bool(v)) => Some(IndexHint::Active(*v)),
-                ("members", None | Some("value"), CompareOp::Eq, CompValue::String(v)) => {
-                    Some(IndexHint::Member(v.clone()))
-                }
-                (
-                    "meta",
-                    Some("lastmodified"),
-                    CompareOp::Gt | CompareOp::Ge,
-                    CompValue::String(v),
-                ) => OffsetDateTime::parse(v, &Rfc3339)
-                    .ok()
-                    .map(|at| IndexHint::ModifiedSince {
-                        at,
-                        inclusive: *op == CompareOp::Ge,
-                    }),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }

@@ -1,9 +1,11 @@
 //! The provisioning log (SPEC §2.8): what administrators read next to Entra's own logs.
 
+use std::str::FromStr;
+
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::OrgId;
+use crate::{Error, OrgId};
 
 /// Entries kept per organization; older ones are trimmed by the background job.
 pub const LOG_ENTRIES_KEPT_PER_ORG: u32 = 100_000;
@@ -30,6 +32,22 @@ impl Outcome {
     }
 }
 
+/// The text [`Outcome::as_str`] gives; anything else is an error.
+impl FromStr for Outcome {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "success" => Ok(Self::Success),
+            "failure" => Ok(Self::Failure),
+            "skipped" => Ok(Self::Skipped),
+            other => Err(Error::Invalid(format!(
+                "unknown outcome '{other}': use success, failure or skipped"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogEntry {
     pub org_id: OrgId,
@@ -47,4 +65,18 @@ pub struct LogEntry {
     pub detail: Option<String>,
     pub duration_ms: u64,
     pub client_request_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_read_back_what_they_write_and_nothing_else() {
+        for outcome in [Outcome::Success, Outcome::Failure, Outcome::Skipped] {
+            assert_eq!(outcome.as_str().parse::<Outcome>().ok(), Some(outcome));
+        }
+        assert!("Success".parse::<Outcome>().is_err());
+        assert!("".parse::<Outcome>().is_err());
+    }
 }

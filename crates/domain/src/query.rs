@@ -1,8 +1,13 @@
-//! Filters the stores answer in SQL (STYLE lesson 3). A validated SCIM filter whose every test is
-//! on a column-backed attribute is lowered to a [`StoreFilter`]; the stores compile it to bound
-//! SQL, so such a list is filtered, counted and paged in the database. Anything else (sub-
-//! attributes of complex values, extension attributes, value paths) is evaluated in memory by
-//! `roster_scim::filter::matches` on candidates the store narrowed with an index.
+//! What the stores answer in SQL (STYLE lesson 3): a [`StoreFilter`] and a [`Page`].
+//!
+//! A validated SCIM filter whose every test is on a column-backed attribute is lowered whole
+//! ([`StoreFilter::lower`]); the stores compile it to bound SQL (`roster-store-sql`), so such a
+//! list is filtered, counted and paged in the database. For any other filter (sub-attributes of
+//! complex values, extension attributes, value paths) [`StoreFilter::narrowing`] lowers the
+//! top-level conjuncts that can be: the store returns the rows matching those, and the domain
+//! evaluates the full filter on them with `roster_scim::filter::matches`. The domain's own
+//! lookups (by id, by displayName key) are store filters too, so every listing of a table goes
+//! through one store method. `column` below is the one table of column-backed attributes.
 //!
 //! The lowering keeps `matches`' semantics exactly (its module documents them): a test that
 //! SQL would answer differently is not lowered. Every compiled leaf is NULL-safe, so `not`
@@ -41,6 +46,8 @@ pub enum Bound {
     Text(String),
     Bool(bool),
     Time(OffsetDateTime),
+    /// For `Id` and `Member`.
+    Id(Uuid),
 }
 
 /// The operators a lowered comparison uses. Substring tests never see an empty pattern (that is
@@ -75,24 +82,87 @@ pub enum Predicate {
     Const(bool),
 }
 
-/// A filter the store can answer in SQL. Only [`StoreFilter::lower`] makes one, from a filter
-/// already validated against the resource type's schema.
+/// A filter the store can answer in SQL. Only the domain makes one: from a filter already
+/// validated against the resource type's schema, or for its own lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreFilter(Predicate);
 
 impl StoreFilter {
     /// The SQL form of `filter` on `rt`, or `None` when some test needs the in-memory evaluator.
     pub fn lower(rt: &ResourceType, filter: &Filter) -> Option<Self> {
-        let groups = std::ptr::eq(rt, &GROUP_RESOURCE);
-        let users = std::ptr::eq(rt, &USER_RESOURCE);
-        if !groups && !users {
-            return None;
+        lower(filter, is_groups(rt)?).map(Self)
+    }
+
+    /// The SQL form of the top-level conjuncts of `filter` that lower (all of it when it lowers
+    /// whole), or `None` when none does. Every resource `filter` matches, this matches too: a
+    /// store answers it to narrow the candidates the full filter is evaluated on in memory.
+    pub fn narrowing(rt: &ResourceType, filter: &Filter) -> Option<Self> {
+        if let Some(whole) = Self::lower(rt, filter) {
+            return Some(whole);
         }
-        lower(filter, groups).map(Self)
+        let Filter::And(a, b) = filter else {
+            return None;
+        };
+        match (Self::narrowing(rt, a), Self::narrowing(rt, b)) {
+            (Some(a), Some(b)) => Some(Self(Predicate::And(Box::new(a.0), Box::new(b.0)))),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The resource with this id (accounts or groups).
+    pub(crate) fn id(id: impl Into<Uuid>) -> Self {
+        Self(Predicate::Compare {
+            column: Column::Id,
+            op: Op::Eq,
+            value: Bound::Id(id.into()),
+        })
+    }
+
+    /// The group with this [`display_name_key`](crate::display_name_key).
+    pub(crate) fn display_name_key(key: String) -> Self {
+        Self(Predicate::Compare {
+            column: Column::DisplayName,
+            op: Op::Eq,
+            value: Bound::Text(key),
+        })
     }
 
     pub fn predicate(&self) -> &Predicate {
         &self.0
+    }
+}
+
+/// Which rows of a listing a store returns: `offset` rows skipped, then at most `limit` (all the
+/// rest without one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: Option<u64>,
+}
+
+impl Page {
+    /// Every matching row; the number of matches is then the number of rows, with no count.
+    pub const ALL: Self = Self {
+        offset: 0,
+        limit: None,
+    };
+
+    pub fn new(offset: u64, limit: u64) -> Self {
+        Self {
+            offset,
+            limit: Some(limit),
+        }
+    }
+}
+
+/// Whether `rt` is the Group resource type (else the User one); `None` for any other.
+fn is_groups(rt: &ResourceType) -> Option<bool> {
+    if std::ptr::eq(rt, &GROUP_RESOURCE) {
+        Some(true)
+    } else if std::ptr::eq(rt, &USER_RESOURCE) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -113,7 +183,8 @@ fn lower(filter: &Filter, groups: bool) -> Option<Predicate> {
     })
 }
 
-/// The column behind a path, for the resource type's column-backed attributes only.
+/// The column behind a path, for the resource type's column-backed attributes only: the one
+/// place an attribute becomes indexed (with its [`Column`] and how it compares, below).
 fn column(path: &AttrPath, groups: bool) -> Option<Column> {
     let core = if groups {
         GROUP_RESOURCE.schema.id
@@ -204,24 +275,25 @@ fn compare(column: Column, op: CompareOp, value: &CompValue) -> Option<Predicate
             } else {
                 text
             };
-            let canonical =
-                Uuid::parse_str(text).is_ok_and(|u| u.hyphenated().to_string() == *text);
+            let canonical = Uuid::parse_str(text)
+                .ok()
+                .filter(|u| u.hyphenated().to_string() == *text);
             match (op, canonical) {
-                (CompareOp::Eq, true) => Some(Predicate::Compare {
+                (CompareOp::Eq, Some(id)) => Some(Predicate::Compare {
                     column,
                     op: Op::Eq,
-                    value: Bound::Text(text.clone()),
+                    value: Bound::Id(id),
                 }),
-                (CompareOp::Eq, false) => Some(Predicate::Const(false)),
+                (CompareOp::Eq, None) => Some(Predicate::Const(false)),
                 // Ids are single-valued and always present.
-                (CompareOp::Ne, true) if column == Column::Id => {
+                (CompareOp::Ne, Some(id)) if column == Column::Id => {
                     Some(Predicate::Not(Box::new(Predicate::Compare {
                         column,
                         op: Op::Eq,
-                        value: Bound::Text(text.clone()),
+                        value: Bound::Id(id),
                     })))
                 }
-                (CompareOp::Ne, false) if column == Column::Id => Some(Predicate::Const(true)),
+                (CompareOp::Ne, None) if column == Column::Id => Some(Predicate::Const(true)),
                 _ => None,
             }
         }
@@ -302,6 +374,39 @@ mod tests {
         assert_eq!(lowered(&USER_RESOURCE, "meta.created sw \"2026\""), None);
         assert_eq!(lowered(&USER_RESOURCE, "userName eq 5"), None);
         assert_eq!(lowered(&GROUP_RESOURCE, "members ne \"x\""), None);
+    }
+
+    #[test]
+    fn narrowing_keeps_the_top_level_conjuncts_that_lower() {
+        let narrowed = |text: &str| {
+            StoreFilter::narrowing(&USER_RESOURCE, &parse_filter(text).unwrap()).map(|f| f.0)
+        };
+        let user_name = Predicate::Compare {
+            column: Column::UserName,
+            op: Op::Eq,
+            value: Bound::Text("ada".into()),
+        };
+        assert_eq!(
+            narrowed("name.familyName eq \"x\" and userName eq \"Ada\""),
+            Some(user_name.clone())
+        );
+        assert_eq!(
+            narrowed("(userName eq \"Ada\" and title pr) and active eq true"),
+            Some(Predicate::And(
+                Box::new(user_name.clone()),
+                Box::new(Predicate::Compare {
+                    column: Column::Active,
+                    op: Op::Eq,
+                    value: Bound::Bool(true)
+                })
+            ))
+        );
+        // A disjunction or negation with an unlowerable side narrows nothing.
+        assert_eq!(narrowed("userName eq \"Ada\" or title pr"), None);
+        assert_eq!(narrowed("not (userName eq \"Ada\" and title pr)"), None);
+        assert_eq!(narrowed("title pr"), None);
+        // What lowers whole narrows to itself.
+        assert_eq!(narrowed("userName eq \"Ada\""), Some(user_name));
     }
 
     #[test]

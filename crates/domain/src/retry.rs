@@ -20,6 +20,14 @@ where
     for _ in 0..MAX_ATTEMPTS {
         match attempt().await {
             Err(Error::Conflict(Conflict::Concurrent)) if if_match.is_none() => continue,
+            // The version the client pinned was current when checked and gone when written:
+            // the same answer as a stale `If-Match` (RFC 7232 §3.1), not a retry.
+            Err(Error::Conflict(Conflict::Concurrent)) => {
+                return Err(Error::PreconditionFailed(
+                    "the resource changed while this request was applied; read it again and retry"
+                        .into(),
+                ));
+            }
             other => return other,
         }
     }

@@ -11,10 +11,11 @@ use roster_scim::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    AccountId, Conflict, Error, Group, GroupExpect, GroupId, GroupLookup, GroupWrite, MemberSource,
-    MembershipChange, MembershipOutcome, OrgScope, Roster, Unique, display_name_key,
+    AccountId, Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, MemberSource,
+    MembershipChange, MembershipOutcome, OrgScope, Page, Roster, StoreFilter, Unique,
+    display_name_key,
     error::Result,
-    listing::{IndexHint, ListRequest, index_hint},
+    listing::{ListRequest, Plan},
     resources::{check_if_match, group_fields, group_resource},
     retry::{MAX_ATTEMPTS, until_written},
 };
@@ -44,11 +45,8 @@ impl Roster {
         for _ in 0..MAX_ATTEMPTS {
             let key = display_name_key(&display_name);
             let existing = self
-                .store
-                .scim_groups(scope, &GroupLookup::DisplayNameKey(key))
-                .await?
-                .into_iter()
-                .next();
+                .group_where(scope, StoreFilter::display_name_key(key))
+                .await?;
             let now = self.now();
             let (group, expect, adopted) = match existing {
                 Some(group) if group.scim_managed => {
@@ -119,12 +117,19 @@ impl Roster {
     /// `GET /Groups/{id}`.
     pub async fn scim_group(&self, scope: OrgScope, id: &str) -> Result<Group> {
         let id = parse_group_id(id)?;
-        self.store
-            .scim_groups(scope, &GroupLookup::Id(id))
+        self.group_where(scope, StoreFilter::id(id))
             .await?
-            .into_iter()
-            .next()
             .ok_or_else(|| group_not_found(&id.to_string()))
+    }
+
+    /// The group `filter` finds (a lookup by a unique key).
+    pub(crate) async fn group_where(
+        &self,
+        scope: OrgScope,
+        filter: StoreFilter,
+    ) -> Result<Option<Group>> {
+        let (found, _) = self.store.groups(scope, Some(&filter), Page::ALL).await?;
+        Ok(found.into_iter().next())
     }
 
     /// The members of a group, as rows; the web layer writes them out without building a JSON
@@ -164,39 +169,19 @@ impl Roster {
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Group>, u64)> {
-        let offset = request.start_index - 1;
-        if request.is_plain() {
-            return Ok(self
-                .store
-                .scim_groups_page(scope, offset, request.count)
-                .await?);
-        }
-        if let Some(filter) = request.store_filter(&GROUP_RESOURCE) {
-            return Ok(self
-                .store
-                .scim_groups_matching(scope, &filter, offset, request.count)
-                .await?);
-        }
-        let lookup = match request.filter().and_then(index_hint) {
-            Some(IndexHint::Id(id)) => match id.parse() {
-                Ok(id) => GroupLookup::Id(id),
-                Err(_) => return Ok((Vec::new(), 0)),
-            },
-            Some(IndexHint::DisplayName(key)) => GroupLookup::DisplayNameKey(key),
-            Some(IndexHint::ExternalId(v)) => GroupLookup::ExternalId(v),
-            Some(IndexHint::Member(id)) => match id.parse() {
-                Ok(id) => GroupLookup::WithMember(id),
-                Err(_) => return Ok((Vec::new(), 0)),
-            },
-            Some(IndexHint::ModifiedSince { at, inclusive }) => {
-                GroupLookup::ModifiedSince { at, inclusive }
+        let narrowing = match request.plan(&GROUP_RESOURCE) {
+            Plan::Store { filter, page } => {
+                return Ok(self.store.groups(scope, filter.as_ref(), page).await?);
             }
-            Some(IndexHint::UserName(_) | IndexHint::Active(_)) | None => GroupLookup::All,
+            Plan::Memory { narrowing } => narrowing,
         };
-        let mut candidates = self.store.scim_groups(scope, &lookup).await?;
+        let (candidates, _) = self
+            .store
+            .groups(scope, narrowing.as_ref(), Page::ALL)
+            .await?;
         let needed = request.filter().map_or(MembersNeeded::None, members_needed);
         let mut resources = Vec::with_capacity(candidates.len());
-        for (i, group) in candidates.iter().enumerate() {
+        for group in candidates {
             let members = match &needed {
                 MembersNeeded::None => None,
                 // Only `members eq X` tests: listing exactly the X that are members evaluates
@@ -212,17 +197,11 @@ impl Roster {
                     }
                     Some(present)
                 }
-                MembersNeeded::All => Some(self.scim_group_members(scope, group, "").await?),
+                MembersNeeded::All => Some(self.scim_group_members(scope, &group, "").await?),
             };
-            resources.push((group_resource(group, members, None), i));
+            resources.push((group_resource(&group, members, None), group));
         }
-        let (page, total) = request.select(&GROUP_RESOURCE, resources);
-        let mut slots: Vec<Option<Group>> = candidates.drain(..).map(Some).collect();
-        let groups = page
-            .into_iter()
-            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-            .collect();
-        Ok((groups, total))
+        Ok(request.select(&GROUP_RESOURCE, resources))
     }
 
     /// `PATCH /Groups/{id}`: attribute changes with the version check, membership changes
@@ -330,21 +309,27 @@ impl Roster {
         .await
     }
 
-    /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay.
+    /// `DELETE /Groups/{id}`: deletes the Roster group and its memberships; accounts stay. With
+    /// `If-Match`, the store deletes only the version checked here: a write that lands between
+    /// the check and the delete makes it a conflict, not a silent loss.
     pub async fn scim_delete_group(
         &self,
         scope: OrgScope,
         id: &str,
         if_match: Option<&str>,
     ) -> Result<()> {
-        let group = self.scim_group(scope, id).await?;
-        check_if_match(group.version, if_match)?;
-        if self.store.delete_group(scope, group.id).await? {
-            tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
-            Ok(())
-        } else {
-            Err(group_not_found(id))
-        }
+        until_written(if_match, || async move {
+            let group = self.scim_group(scope, id).await?;
+            check_if_match(group.version, if_match)?;
+            let expected = if_match.map(|_| group.version);
+            if self.store.delete_group(scope, group.id, expected).await? {
+                tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
+                Ok(())
+            } else {
+                Err(group_not_found(id))
+            }
+        })
+        .await
     }
 
     /// Every group write, whoever asks: a refusal names the group it is about.

@@ -3,15 +3,15 @@
 //!
 //! Each method that must be atomic is one call, so each backend runs it in one transaction:
 //! the seat check with the write that takes the seat, a group's memberships with the group.
-//! Organization-scoped reads take an [`OrgScope`] and filter by it in SQL.
+//! Organization-scoped reads take an [`OrgScope`] and filter by it in SQL. Each table SCIM lists
+//! has one list method, answering a [`StoreFilter`] (compiled to bound SQL) and a [`Page`].
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
-    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, StoreError, StoreFilter, TokenHash,
-    TokenRecord,
+    Account, AccountId, AccountWrite, Group, GroupId, GroupWrite, LogEntry, Member,
+    MembershipOutcome, Org, OrgId, OrgScope, Page, StoreError, StoreFilter, TokenHash, TokenRecord,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -85,28 +85,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Any account by [`user_name_key`](crate::user_name_key), platform-wide.
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError>;
-    /// Accounts of the organization visible to SCIM (not `scim_deleted`) matching `lookup`,
-    /// ordered by creation time then id. `AccountLookup::All` returns all of them.
-    async fn scim_accounts(
+    /// Accounts of the organization visible to SCIM (not `scim_deleted`) that match `filter`
+    /// (all of them without one), in listing order (creation time, then id): the `page` asked
+    /// for, and the number of matches.
+    async fn accounts(
         &self,
         scope: OrgScope,
-        lookup: &AccountLookup,
-    ) -> Result<Vec<Account>, StoreError>;
-    /// One page of the accounts visible to SCIM, in the same order, with their total count.
-    async fn scim_accounts_page(
-        &self,
-        scope: OrgScope,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Account>, u64), StoreError>;
-    /// One page of the accounts visible to SCIM that match `filter`, in listing order, with the
-    /// number of matches; the filter is compiled to bound SQL (see [`StoreFilter`]).
-    async fn scim_accounts_matching(
-        &self,
-        scope: OrgScope,
-        filter: &StoreFilter,
-        offset: u64,
-        limit: u64,
+        filter: Option<&StoreFilter>,
+        page: Page,
     ) -> Result<(Vec<Account>, u64), StoreError>;
     /// Inserts or updates an account atomically (see [`AccountWrite`]): the version check, the
     /// seat check and the uniqueness of `userName` are enforced in the same transaction. Returns
@@ -115,25 +101,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // --- groups ----------------------------------------------------------------------------
 
-    /// Groups of the organization matching `lookup`, ordered by creation time then id.
-    async fn scim_groups(
+    /// Groups of the organization that match `filter` (all of them without one), in listing
+    /// order (creation time, then id): the `page` asked for, and the number of matches.
+    async fn groups(
         &self,
         scope: OrgScope,
-        lookup: &GroupLookup,
-    ) -> Result<Vec<Group>, StoreError>;
-    async fn scim_groups_page(
-        &self,
-        scope: OrgScope,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Group>, u64), StoreError>;
-    /// One page of the groups that match `filter`, in listing order, with the number of matches.
-    async fn scim_groups_matching(
-        &self,
-        scope: OrgScope,
-        filter: &StoreFilter,
-        offset: u64,
-        limit: u64,
+        filter: Option<&StoreFilter>,
+        page: Page,
     ) -> Result<(Vec<Group>, u64), StoreError>;
     /// Members of a group, ordered by user name.
     async fn group_members(
@@ -154,8 +128,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError>;
-    /// Deletes a group and its memberships; `false` if it did not exist.
-    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError>;
+    /// Deletes a group and its memberships, if its version is still `expected_version` (any
+    /// version for `None`): `true` when deleted, `false` when there is no such group, and
+    /// [`StoreError::VersionConflict`] (nothing deleted) when the group has another version.
+    async fn delete_group(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        expected_version: Option<i64>,
+    ) -> Result<bool, StoreError>;
 
     // --- provisioning log and retention ----------------------------------------------------
 

@@ -9,10 +9,10 @@ use roster_scim::{
 use serde_json::Value;
 
 use crate::{
-    Account, AccountId, AccountLookup, AccountWrite, Conflict, Error, OrgScope, Role, Roster,
+    Account, AccountId, AccountWrite, Conflict, Error, OrgScope, Page, Role, Roster, StoreFilter,
     Unique,
     error::Result,
-    listing::{IndexHint, ListRequest, index_hint},
+    listing::{ListRequest, Plan},
     resources::{UserFields, user_fields, user_resource},
     retry::{MAX_ATTEMPTS, until_written},
     user_name_key,
@@ -133,9 +133,11 @@ impl Roster {
     /// `GET /Users/{id}`.
     pub async fn scim_user(&self, scope: OrgScope, id: &str) -> Result<Account> {
         let id = parse_user_id(id)?;
-        self.store
-            .scim_accounts(scope, &AccountLookup::Id(id))
-            .await?
+        let (found, _) = self
+            .store
+            .accounts(scope, Some(&StoreFilter::id(id)), Page::ALL)
+            .await?;
+        found
             .into_iter()
             .next()
             .ok_or_else(|| user_not_found(&id.to_string()))
@@ -147,46 +149,21 @@ impl Roster {
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Account>, u64)> {
-        let offset = request.start_index - 1;
-        if request.is_plain() {
-            return Ok(self
-                .store
-                .scim_accounts_page(scope, offset, request.count)
-                .await?);
-        }
-        if let Some(filter) = request.store_filter(&USER_RESOURCE) {
-            return Ok(self
-                .store
-                .scim_accounts_matching(scope, &filter, offset, request.count)
-                .await?);
-        }
-        let lookup = match request.filter().and_then(index_hint) {
-            Some(IndexHint::Id(id)) => match id.parse() {
-                Ok(id) => AccountLookup::Id(id),
-                // No account has an id that is not a UUID.
-                Err(_) => return Ok((Vec::new(), 0)),
-            },
-            Some(IndexHint::UserName(key)) => AccountLookup::UserNameKey(key),
-            Some(IndexHint::ExternalId(v)) => AccountLookup::ExternalId(v),
-            Some(IndexHint::Active(v)) => AccountLookup::Active(v),
-            Some(IndexHint::ModifiedSince { at, inclusive }) => {
-                AccountLookup::ModifiedSince { at, inclusive }
+        let narrowing = match request.plan(&USER_RESOURCE) {
+            Plan::Store { filter, page } => {
+                return Ok(self.store.accounts(scope, filter.as_ref(), page).await?);
             }
-            Some(IndexHint::DisplayName(_) | IndexHint::Member(_)) | None => AccountLookup::All,
+            Plan::Memory { narrowing } => narrowing,
         };
-        let mut candidates = self.store.scim_accounts(scope, &lookup).await?;
+        let (candidates, _) = self
+            .store
+            .accounts(scope, narrowing.as_ref(), Page::ALL)
+            .await?;
         let resources = candidates
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (user_resource(a, None), i))
-            .collect();
-        let (page, total) = request.select(&USER_RESOURCE, resources);
-        let mut slots: Vec<Option<Account>> = candidates.drain(..).map(Some).collect();
-        let accounts = page
             .into_iter()
-            .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+            .map(|a| (user_resource(&a, None), a))
             .collect();
-        Ok((accounts, total))
+        Ok(request.select(&USER_RESOURCE, resources))
     }
 
     /// `PUT /Users/{id}`: replaces the resource's attributes. `active` left out keeps its value,

@@ -3,8 +3,9 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    Account, AccountLookup, AccountWrite, OrgId, Role, SeatLimit, StoreError, user_name_key,
+    Account, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter, user_name_key,
 };
+use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio_postgres::{Row, types::Json};
@@ -13,10 +14,6 @@ use crate::{
     convert::{col, from_uuid, to_u32, to_uuid},
     pool::{execute, query, query_one, query_opt},
 };
-
-pub(crate) const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, active, \
-     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version, \
-     active_unassigned";
 
 /// SCIM listing order: stable across pages and across backends.
 const ORDER: &str = "ORDER BY created_at, id";
@@ -36,43 +33,17 @@ pub(crate) async fn by_user_name(
     .transpose()
 }
 
-/// Each lookup is answered from an index on `(org_id, ...)`.
-pub(crate) async fn scim_lookup(
+/// The page of the accounts SCIM sees that match `filter`, with the number of matches.
+pub(crate) async fn list(
     client: &impl GenericClient,
     org: OrgId,
-    lookup: &AccountLookup,
-) -> Result<Vec<Account>, StoreError> {
-    let org = to_uuid(org)?;
-    let base = format!("SELECT {COLUMNS} FROM accounts WHERE org_id = $1 AND NOT scim_deleted");
-    let what = "looking up accounts";
-    let rows = match lookup {
-        AccountLookup::Id(id) => {
-            let sql = format!("{base} AND id = $2 {ORDER}");
-            query(client, &sql, &[&org, &to_uuid(id)?], what).await?
-        }
-        AccountLookup::UserNameKey(key) => {
-            let sql = format!("{base} AND user_name_key = $2 {ORDER}");
-            query(client, &sql, &[&org, key], what).await?
-        }
-        AccountLookup::ExternalId(external) => {
-            let sql = format!("{base} AND external_id = $2 {ORDER}");
-            query(client, &sql, &[&org, external], what).await?
-        }
-        AccountLookup::Active(active) => {
-            let sql = format!("{base} AND active = $2 {ORDER}");
-            query(client, &sql, &[&org, active], what).await?
-        }
-        AccountLookup::ModifiedSince { at, inclusive } => {
-            let op = if *inclusive { ">=" } else { ">" };
-            let sql = format!("{base} AND updated_at {op} $2 {ORDER}");
-            query(client, &sql, &[&org, at], what).await?
-        }
-        AccountLookup::All => {
-            let sql = format!("{base} {ORDER}");
-            query(client, &sql, &[&org], what).await?
-        }
-    };
-    rows.iter().map(from_row).collect()
+    filter: Option<&StoreFilter>,
+    page: Page,
+) -> Result<(Vec<Account>, u64), StoreError> {
+    let listing = listing(Dialect::Postgres, ACCOUNTS, org, filter, page);
+    let (rows, total) = crate::list::run(client, listing).await?;
+    let accounts = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    Ok((accounts, total))
 }
 
 /// Runs inside the caller's transaction; the caller commits only if this succeeds.
@@ -334,24 +305,4 @@ async fn move_seat(
         .await?;
     }
     Ok(())
-}
-
-/// One page of the visible rows matching `filter` (compiled to bound SQL; all without one), with
-/// their number.
-pub(crate) async fn scim_page(
-    client: &impl GenericClient,
-    org: OrgId,
-    filter: Option<&roster_domain::StoreFilter>,
-    offset: u64,
-    limit: u64,
-) -> Result<(Vec<Account>, u64), StoreError> {
-    let listing = crate::filter::Listing {
-        table: "accounts",
-        columns: COLUMNS,
-        visible: "NOT scim_deleted AND ",
-    };
-    let (rows, total) =
-        crate::filter::page_matching(client, &listing, org, filter, offset, limit).await?;
-    let page = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    Ok((page, total))
 }

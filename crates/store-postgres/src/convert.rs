@@ -4,8 +4,29 @@
 use std::{fmt::Display, str::FromStr};
 
 use roster_domain::{StoreError, Unique};
-use tokio_postgres::{Row, error::SqlState, types::FromSql};
+use roster_store_sql::Arg;
+use tokio_postgres::{
+    Row,
+    error::SqlState,
+    types::{FromSql, ToSql},
+};
 use uuid::Uuid;
+
+/// A value bound to a statement.
+pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
+
+/// A value bound to generated SQL, in the column types PostgreSQL keeps: `timestamptz`, `uuid`,
+/// `uuid[]` for a list of ids.
+pub(crate) fn param(arg: Arg) -> Param {
+    match arg {
+        Arg::Text(text) => Box::new(text),
+        Arg::Bool(b) => Box::new(b),
+        Arg::Int(n) => Box::new(n),
+        Arg::Time(at) => Box::new(at),
+        Arg::Id(id) => Box::new(id),
+        Arg::Ids(ids) => Box::new(ids),
+    }
+}
 
 /// Adds what was being done to a driver error, and turns uniqueness violations into
 /// [`StoreError::UniqueViolation`] so the domain can answer 409 instead of 500.

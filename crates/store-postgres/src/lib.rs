@@ -10,8 +10,8 @@
 
 mod accounts;
 mod convert;
-mod filter;
 mod groups;
+mod list;
 mod log;
 mod migrations;
 mod orgs;
@@ -24,8 +24,8 @@ mod tokens;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
-    LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, Store, StoreError, TokenHash,
+    Account, AccountId, AccountWrite, Group, GroupId, GroupWrite, LogEntry, Member,
+    MembershipOutcome, Org, OrgId, OrgScope, Page, Store, StoreError, StoreFilter, TokenHash,
     TokenRecord,
 };
 use time::OffsetDateTime;
@@ -130,39 +130,13 @@ impl Store for PostgresStore {
         accounts::by_user_name(&pool::get(&self.pool).await?, key).await
     }
 
-    async fn scim_accounts(
+    async fn accounts(
         &self,
         scope: OrgScope,
-        lookup: &AccountLookup,
-    ) -> Result<Vec<Account>, StoreError> {
-        accounts::scim_lookup(&pool::get(&self.pool).await?, scope.org_id(), lookup).await
-    }
-
-    async fn scim_accounts_page(
-        &self,
-        scope: OrgScope,
-        offset: u64,
-        limit: u64,
+        filter: Option<&StoreFilter>,
+        page: Page,
     ) -> Result<(Vec<Account>, u64), StoreError> {
-        accounts::scim_page(
-            &pool::get(&self.pool).await?,
-            scope.org_id(),
-            None,
-            offset,
-            limit,
-        )
-        .await
-    }
-
-    async fn scim_accounts_matching(
-        &self,
-        scope: OrgScope,
-        filter: &roster_domain::StoreFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Account>, u64), StoreError> {
-        let client = pool::get(&self.pool).await?;
-        accounts::scim_page(&client, scope.org_id(), Some(filter), offset, limit).await
+        accounts::list(&pool::get(&self.pool).await?, scope.org_id(), filter, page).await
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
@@ -177,39 +151,13 @@ impl Store for PostgresStore {
         Ok(account)
     }
 
-    async fn scim_groups(
+    async fn groups(
         &self,
         scope: OrgScope,
-        lookup: &GroupLookup,
-    ) -> Result<Vec<Group>, StoreError> {
-        groups::lookup(&pool::get(&self.pool).await?, scope.org_id(), lookup).await
-    }
-
-    async fn scim_groups_page(
-        &self,
-        scope: OrgScope,
-        offset: u64,
-        limit: u64,
+        filter: Option<&StoreFilter>,
+        page: Page,
     ) -> Result<(Vec<Group>, u64), StoreError> {
-        groups::page(
-            &pool::get(&self.pool).await?,
-            scope.org_id(),
-            None,
-            offset,
-            limit,
-        )
-        .await
-    }
-
-    async fn scim_groups_matching(
-        &self,
-        scope: OrgScope,
-        filter: &roster_domain::StoreFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Group>, u64), StoreError> {
-        let client = pool::get(&self.pool).await?;
-        groups::page(&client, scope.org_id(), Some(filter), offset, limit).await
+        groups::list(&pool::get(&self.pool).await?, scope.org_id(), filter, page).await
     }
 
     async fn group_members(
@@ -250,8 +198,14 @@ impl Store for PostgresStore {
         Ok(written)
     }
 
-    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
-        groups::delete(&pool::get(&self.pool).await?, scope.org_id(), group).await
+    async fn delete_group(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        expected_version: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        groups::delete(&client, scope.org_id(), group, expected_version).await
     }
 
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //! once only deletes each entry once.
 
 use deadpool_postgres::GenericClient;
-use roster_domain::{LogEntry, OrgId, Outcome, StoreError};
+use roster_domain::{LogEntry, OrgId, StoreError};
 use time::OffsetDateTime;
 
 use crate::{
@@ -66,7 +66,9 @@ pub(crate) async fn newest(
             resource_type: col(row, "resource_type")?,
             resource_id: col(row, "resource_id")?,
             name: col(row, "name")?,
-            outcome: parse_outcome(&outcome)?,
+            outcome: outcome
+                .parse()
+                .map_err(|e| StoreError::internal("reading a log entry's outcome", e))?,
             status: u16::try_from(status)
                 .map_err(|e| StoreError::internal("reading a log entry's status", e))?,
             detail: col(row, "detail")?,
@@ -104,16 +106,4 @@ pub(crate) async fn trim(
     )
     .await?;
     Ok(old + excess)
-}
-
-fn parse_outcome(text: &str) -> Result<Outcome, StoreError> {
-    match text {
-        "success" => Ok(Outcome::Success),
-        "failure" => Ok(Outcome::Failure),
-        "skipped" => Ok(Outcome::Skipped),
-        other => Err(StoreError::internal(
-            "reading a log entry's outcome",
-            format!("unknown outcome '{other}'"),
-        )),
-    }
 }

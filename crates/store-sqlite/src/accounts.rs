@@ -1,76 +1,27 @@
 //! SQL for accounts, including the seat check that runs in the same transaction as the write.
 
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, OrgId, Role, SeatLimit, StoreError,
-    StoreFilter, user_name_key,
+    Account, AccountId, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter,
+    user_name_key,
 };
+use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
-
-const COLUMNS: &str = "id, org_id, user_name, external_id, display_name, role, active, \
-     deactivated_at, scim_managed, scim_deleted, attributes, created_at, updated_at, version, \
-     active_unassigned";
 
 pub(crate) fn by_user_name(conn: &Connection, key: &str) -> Result<Option<Account>, StoreError> {
     one(conn, "user_name_key = ?1", &[&key])
 }
 
-pub(crate) fn scim_lookup(
-    conn: &Connection,
-    org: OrgId,
-    lookup: &AccountLookup,
-) -> Result<Vec<Account>, StoreError> {
-    let org = org.to_string();
-    let base = "org_id = ?1 AND scim_deleted = 0";
-    match lookup {
-        AccountLookup::Id(id) => many(
-            conn,
-            &format!("{base} AND id = ?2"),
-            &[&org, &id.to_string()],
-        ),
-        AccountLookup::UserNameKey(key) => many(
-            conn,
-            &format!("{base} AND user_name_key = ?2"),
-            &[&org, key],
-        ),
-        AccountLookup::ExternalId(external) => many(
-            conn,
-            &format!("{base} AND external_id = ?2"),
-            &[&org, external],
-        ),
-        AccountLookup::Active(active) => {
-            many(conn, &format!("{base} AND active = ?2"), &[&org, active])
-        }
-        AccountLookup::ModifiedSince { at, inclusive } => {
-            let op = if *inclusive { ">=" } else { ">" };
-            many(
-                conn,
-                &format!("{base} AND updated_at {op} ?2"),
-                &[&org, &to_micros(*at)],
-            )
-        }
-        AccountLookup::All => many(conn, base, &[&org]),
-    }
-}
-
-/// One page of the visible rows matching `filter` (all without one), with their number.
-pub(crate) fn scim_page(
+/// The page of the accounts SCIM sees that match `filter`, with the number of matches.
+pub(crate) fn list(
     conn: &Connection,
     org: OrgId,
     filter: Option<&StoreFilter>,
-    offset: u64,
-    limit: u64,
+    page: Page,
 ) -> Result<(Vec<Account>, u64), StoreError> {
-    crate::filter::page_matching(
-        conn,
-        "accounts",
-        "scim_deleted = 0 AND ",
-        org,
-        filter,
-        (offset, limit),
-        |condition, paging, args| paged(conn, condition, paging, args),
-    )
+    let listing = listing(Dialect::Sqlite, ACCOUNTS, org, filter, page);
+    crate::list::run(conn, listing, raw, from_raw)
 }
 
 pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, StoreError> {
@@ -244,25 +195,13 @@ fn one(
     row.map(from_raw).transpose()
 }
 
+/// Accounts matching `condition`, in listing order.
 fn many(
     conn: &Connection,
     condition: &str,
     args: &[&dyn ToSql],
 ) -> Result<Vec<Account>, StoreError> {
-    paged(conn, condition, "", args)
-}
-
-/// Accounts matching `condition` in SCIM listing order, with `paging` (a LIMIT/OFFSET clause)
-/// after the ORDER BY.
-fn paged(
-    conn: &Connection,
-    condition: &str,
-    paging: &str,
-    args: &[&dyn ToSql],
-) -> Result<Vec<Account>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM accounts WHERE {condition} ORDER BY created_at, id {paging}"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE {condition} ORDER BY created_at, id");
     let mut stmt = conn.prepare_cached(&sql).context("listing accounts")?;
     let rows = stmt
         .query_map(args, raw)

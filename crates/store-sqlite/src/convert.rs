@@ -1,7 +1,8 @@
 //! Conversions between domain values and SQLite columns, and error context.
 
 use roster_domain::{StoreError, Unique};
-use rusqlite::ErrorCode;
+use roster_store_sql::Arg;
+use rusqlite::{ErrorCode, types::Value};
 use time::OffsetDateTime;
 
 /// Times are stored as Unix microseconds: compact, ordered and index-friendly.
@@ -13,6 +14,26 @@ pub(crate) fn to_micros(t: OffsetDateTime) -> i64 {
 pub(crate) fn from_micros(us: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
         .map_err(|e| StoreError::internal("reading a stored time", e))
+}
+
+/// A value bound to generated SQL, as SQLite stores it: booleans as 0/1, times as
+/// microseconds, ids as hyphenated text, a list of ids as a JSON array (read with `json_each`).
+pub(crate) fn value(arg: Arg) -> Value {
+    match arg {
+        Arg::Text(text) => Value::Text(text),
+        Arg::Bool(b) => Value::Integer(i64::from(b)),
+        Arg::Int(n) => Value::Integer(n),
+        Arg::Time(at) => Value::Integer(to_micros(at)),
+        Arg::Id(id) => Value::Text(id.hyphenated().to_string()),
+        Arg::Ids(ids) => Value::Text(
+            serde_json::Value::from(
+                ids.iter()
+                    .map(|id| id.hyphenated().to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .to_string(),
+        ),
+    }
 }
 
 /// Adds what was being done to a rusqlite error, and turns uniqueness violations into

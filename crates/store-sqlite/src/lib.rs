@@ -8,8 +8,8 @@
 
 mod accounts;
 mod convert;
-mod filter;
 mod groups;
+mod list;
 mod log;
 mod migrations;
 mod orgs;
@@ -26,9 +26,9 @@ use std::{
 
 use async_trait::async_trait;
 use roster_domain::{
-    Account, AccountId, AccountLookup, AccountWrite, Group, GroupId, GroupLookup, GroupWrite,
-    LockGuard, LogEntry, Member, MembershipOutcome, Org, OrgId, OrgScope, RetentionLock, Store,
-    StoreError, StoreFilter, TokenHash, TokenRecord,
+    Account, AccountId, AccountWrite, Group, GroupId, GroupWrite, LockGuard, LogEntry, Member,
+    MembershipOutcome, Org, OrgId, OrgScope, Page, RetentionLock, Store, StoreError, StoreFilter,
+    TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -142,34 +142,14 @@ impl Store for SqliteStore {
         self.pool.read(|conn| accounts::by_user_name(conn, key))
     }
 
-    async fn scim_accounts(
+    async fn accounts(
         &self,
         scope: OrgScope,
-        lookup: &AccountLookup,
-    ) -> Result<Vec<Account>, StoreError> {
-        self.pool
-            .read(|conn| accounts::scim_lookup(conn, scope.org_id(), lookup))
-    }
-
-    async fn scim_accounts_page(
-        &self,
-        scope: OrgScope,
-        offset: u64,
-        limit: u64,
+        filter: Option<&StoreFilter>,
+        page: Page,
     ) -> Result<(Vec<Account>, u64), StoreError> {
         self.pool
-            .read(|conn| accounts::scim_page(conn, scope.org_id(), None, offset, limit))
-    }
-
-    async fn scim_accounts_matching(
-        &self,
-        scope: OrgScope,
-        filter: &StoreFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Account>, u64), StoreError> {
-        self.pool
-            .read(|conn| accounts::scim_page(conn, scope.org_id(), Some(filter), offset, limit))
+            .read(|conn| accounts::list(conn, scope.org_id(), filter, page))
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
@@ -178,34 +158,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn scim_groups(
+    async fn groups(
         &self,
         scope: OrgScope,
-        lookup: &GroupLookup,
-    ) -> Result<Vec<Group>, StoreError> {
-        self.pool
-            .read(|conn| groups::lookup(conn, scope.org_id(), lookup))
-    }
-
-    async fn scim_groups_page(
-        &self,
-        scope: OrgScope,
-        offset: u64,
-        limit: u64,
+        filter: Option<&StoreFilter>,
+        page: Page,
     ) -> Result<(Vec<Group>, u64), StoreError> {
         self.pool
-            .read(|conn| groups::page(conn, scope.org_id(), None, offset, limit))
-    }
-
-    async fn scim_groups_matching(
-        &self,
-        scope: OrgScope,
-        filter: &StoreFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<Group>, u64), StoreError> {
-        self.pool
-            .read(|conn| groups::page(conn, scope.org_id(), Some(filter), offset, limit))
+            .read(|conn| groups::list(conn, scope.org_id(), filter, page))
     }
 
     async fn group_members(
@@ -237,9 +197,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_group(&self, scope: OrgScope, group: GroupId) -> Result<bool, StoreError> {
+    async fn delete_group(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        expected_version: Option<i64>,
+    ) -> Result<bool, StoreError> {
         self.pool
-            .write(move |conn| groups::delete(conn, scope.org_id(), group))
+            .write(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
             .await
     }
 

@@ -1,6 +1,6 @@
 //! SQL for the provisioning log.
 
-use roster_domain::{LogEntry, OrgId, Outcome, StoreError};
+use roster_domain::{LogEntry, OrgId, StoreError};
 use rusqlite::{Connection, params};
 
 use crate::convert::{Context, from_micros, parse_id, to_micros};
@@ -83,11 +83,9 @@ pub(crate) fn newest(
                     resource_type,
                     resource_id,
                     name,
-                    outcome: match outcome.as_str() {
-                        "success" => Outcome::Success,
-                        "skipped" => Outcome::Skipped,
-                        _ => Outcome::Failure,
-                    },
+                    outcome: outcome
+                        .parse()
+                        .map_err(|e| StoreError::internal("reading a log entry's outcome", e))?,
                     status,
                     detail,
                     duration_ms: ms.unsigned_abs(),

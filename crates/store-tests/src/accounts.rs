@@ -1,16 +1,15 @@
-//! Accounts: inserts, versioned updates, platform-wide userName uniqueness, SCIM lookups and
-//! paging, SCIM-deleted accounts, ending SCIM memberships.
+//! Accounts: inserts, versioned updates, platform-wide userName uniqueness, SCIM listings by
+//! every indexed column and paging, SCIM-deleted accounts, ending SCIM memberships.
 
 use std::sync::Arc;
 
-use roster_domain::{
-    AccountLookup, AccountWrite, GroupLookup, MemberSource, Role, Store, user_name_key,
-};
+use roster_domain::{AccountWrite, MemberSource, Page, Role, Store, user_name_key};
 use serde_json::json;
+use time::format_description::well_known::Rfc3339;
 
 use crate::support::{
-    add, at, change, expect_conflict, expect_unique, group, ids, insert, member, members,
-    new_account, org, stored_account, update,
+    accounts, add, at, change, expect_conflict, expect_unique, group, groups, id_is, ids, insert,
+    member, members, new_account, org, stored_account, update,
 };
 
 pub async fn account_insert_sets_version_one_and_round_trips(store: Arc<dyn Store>) {
@@ -166,7 +165,7 @@ pub async fn user_name_is_unique_platform_wide_ignoring_case(store: Arc<dyn Stor
     );
 }
 
-pub async fn account_lookups_answer_every_variant(store: Arc<dyn Store>) {
+pub async fn account_lists_filter_on_every_indexed_column(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 10).await;
     let (other, other_scope) = crate::support::org(&store, 10).await;
     // Created out of order, to check the listing order (creation time, then id).
@@ -187,70 +186,53 @@ pub async fn account_lookups_answer_every_variant(store: Arc<dyn Store>) {
 
     let mut listed = made.clone();
     listed.sort_by_key(|a| (a.created_at, a.id));
-    let all = store
-        .scim_accounts(scope, &AccountLookup::All)
-        .await
-        .unwrap();
+    let all = accounts(&store, scope, None).await;
     assert_eq!(all, listed);
 
     let carol = made[0].clone();
-    let found = |lookup: AccountLookup| {
+    let found = |text: String| {
         let store = Arc::clone(&store);
-        async move { store.scim_accounts(scope, &lookup).await.unwrap() }
+        async move { accounts(&store, scope, Some(&text)).await }
     };
+    assert_eq!(found(id_is(carol.id)).await, vec![carol.clone()]);
+    assert_eq!(found(id_is(stranger.id)).await, vec![]);
     assert_eq!(
-        found(AccountLookup::Id(carol.id)).await,
-        vec![carol.clone()]
-    );
-    assert_eq!(found(AccountLookup::Id(stranger.id)).await, vec![]);
-    assert_eq!(
-        store
-            .scim_accounts(other_scope, &AccountLookup::Id(stranger.id))
-            .await
-            .unwrap(),
+        accounts(&store, other_scope, Some(&id_is(stranger.id))).await,
         vec![stranger.clone()]
     );
-    assert_eq!(
-        found(AccountLookup::UserNameKey("carol".into())).await,
-        vec![carol.clone()]
-    );
-    assert_eq!(
-        found(AccountLookup::UserNameKey("stranger".into())).await,
-        vec![]
-    );
-    assert_eq!(
-        found(AccountLookup::UserNameKey("loner".into())).await,
-        vec![]
-    );
-    assert_eq!(
-        found(AccountLookup::ExternalId("ext-carol".into())).await,
-        vec![carol.clone()]
-    );
-    assert_eq!(
-        found(AccountLookup::ExternalId("EXT-CAROL".into())).await,
-        vec![]
-    );
+    let user_name = |name: &str| format!("userName eq \"{name}\"");
+    assert_eq!(found(user_name("CAROL")).await, vec![carol.clone()]);
+    assert_eq!(found(user_name("stranger")).await, vec![]);
+    assert_eq!(found(user_name("loner")).await, vec![]);
+    let external_id = |id: &str| format!("externalId eq \"{id}\"");
+    assert_eq!(found(external_id("ext-carol")).await, vec![carol.clone()]);
+    assert_eq!(found(external_id("EXT-CAROL")).await, vec![]);
 
     let bob = made[2].clone();
     let bob = crate::support::deactivate(&store, &bob, at(300)).await;
     let active: Vec<_> = listed.iter().filter(|a| a.id != bob.id).cloned().collect();
-    assert_eq!(found(AccountLookup::Active(true)).await, active);
-    assert_eq!(found(AccountLookup::Active(false)).await, vec![bob.clone()]);
+    assert_eq!(found("active eq true".into()).await, active);
+    assert_eq!(found("active eq false".into()).await, vec![bob.clone()]);
 
     // updated_at: carol 200, alice 210, dave 230, bob 300 (deactivated), twin 500.
-    let since = |at_, inclusive| AccountLookup::ModifiedSince { at: at_, inclusive };
+    let since = |at_: time::OffsetDateTime, op: &str| {
+        format!(
+            "meta.lastModified {op} \"{}\"",
+            at_.format(&Rfc3339).unwrap()
+        )
+    };
     let names = |accounts: Vec<roster_domain::Account>| {
         let mut names: Vec<String> = accounts.into_iter().map(|a| a.user_name).collect();
         names.sort();
         names
     };
-    assert_eq!(names(found(since(at(300), true)).await), ["bob", "twin"]);
-    assert_eq!(names(found(since(at(300), false)).await), ["twin"]);
+    assert_eq!(names(found(since(at(300), "ge")).await), ["bob", "twin"]);
+    assert_eq!(names(found(since(at(300), "gt")).await), ["twin"]);
     assert_eq!(
-        names(found(since(at(210), false)).await),
+        names(found(since(at(210), "gt")).await),
         ["bob", "dave", "twin"]
     );
-    assert_eq!(found(since(at(501), true)).await, vec![]);
+    assert_eq!(found(since(at(501), "ge")).await, vec![]);
 }
 
 pub async fn scim_deleted_accounts_are_invisible_to_scim_only(store: Arc<dyn Store>) {
@@ -265,24 +247,25 @@ pub async fn scim_deleted_accounts_are_invisible_to_scim_only(store: Arc<dyn Sto
     deleted.updated_at = at(50);
     let deleted = update(&store, deleted).await;
 
-    for lookup in [
-        AccountLookup::All,
-        AccountLookup::Id(gone.id),
-        AccountLookup::UserNameKey("gone".into()),
-        AccountLookup::ExternalId("ext-gone".into()),
-        AccountLookup::Active(false),
-        AccountLookup::ModifiedSince {
-            at: at(50),
-            inclusive: true,
-        },
+    let modified = format!(
+        "meta.lastModified ge \"{}\"",
+        at(50).format(&Rfc3339).unwrap()
+    );
+    for filter in [
+        None,
+        Some(id_is(gone.id)),
+        Some("userName eq \"gone\"".to_owned()),
+        Some("externalId eq \"ext-gone\"".to_owned()),
+        Some("active eq false".to_owned()),
+        Some(modified),
     ] {
-        let found = store.scim_accounts(scope, &lookup).await.unwrap();
+        let found = accounts(&store, scope, filter.as_deref()).await;
         assert!(
             found.iter().all(|a| a.id != gone.id),
-            "{lookup:?} returned a SCIM-deleted account"
+            "{filter:?} returned a SCIM-deleted account"
         );
     }
-    let (page, total) = store.scim_accounts_page(scope, 0, 10).await.unwrap();
+    let (page, total) = store.accounts(scope, None, Page::new(0, 10)).await.unwrap();
     assert_eq!((ids(&page), total), (vec![kept.id], 1));
     // Operators (and the userName check) still see it.
     assert_eq!(
@@ -310,24 +293,50 @@ pub async fn account_pages_follow_listing_order_with_total(store: Arc<dyn Store>
 
     let mut seen = Vec::new();
     for offset in [0, 3, 6] {
-        let (page, total) = store.scim_accounts_page(scope, offset, 3).await.unwrap();
+        let (page, total) = store
+            .accounts(scope, None, Page::new(offset, 3))
+            .await
+            .unwrap();
         assert_eq!(total, 7);
         seen.extend(page);
     }
     assert_eq!(seen, made);
     assert_eq!(
-        store.scim_accounts_page(scope, 7, 3).await.unwrap(),
+        store.accounts(scope, None, Page::new(7, 3)).await.unwrap(),
         (vec![], 7)
     );
     assert_eq!(
-        store.scim_accounts_page(scope, 100, 3).await.unwrap(),
+        store
+            .accounts(scope, None, Page::new(100, 3))
+            .await
+            .unwrap(),
         (vec![], 7)
     );
     assert_eq!(
-        store.scim_accounts_page(scope, 2, 0).await.unwrap(),
+        store.accounts(scope, None, Page::new(2, 0)).await.unwrap(),
         (vec![], 7)
     );
-    let (everything, total) = store.scim_accounts_page(scope, 0, u64::MAX).await.unwrap();
+    // Without a limit: every row from the offset on.
+    let from = |offset| Page {
+        offset,
+        limit: None,
+    };
+    assert_eq!(
+        store.accounts(scope, None, from(5)).await.unwrap(),
+        (made[5..].to_vec(), 7)
+    );
+    assert_eq!(
+        store.accounts(scope, None, from(9)).await.unwrap(),
+        (vec![], 7)
+    );
+    assert_eq!(
+        store.accounts(scope, None, Page::ALL).await.unwrap(),
+        (made.clone(), 7)
+    );
+    let (everything, total) = store
+        .accounts(scope, None, Page::new(0, u64::MAX))
+        .await
+        .unwrap();
     assert_eq!((everything, total), (made, 7));
 }
 
@@ -354,13 +363,7 @@ pub async fn end_scim_memberships_ends_only_scim_memberships(store: Arc<dyn Stor
 
     let version = |group: roster_domain::GroupId| {
         let store = store.clone();
-        async move {
-            store
-                .scim_groups(scope, &GroupLookup::Id(group))
-                .await
-                .unwrap()[0]
-                .version
-        }
+        async move { groups(&store, scope, Some(&id_is(group))).await[0].version }
     };
     let by_scim_version = version(by_scim.id).await;
     let by_hand_version = version(by_hand.id).await;

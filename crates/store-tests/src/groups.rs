@@ -1,17 +1,18 @@
 //! Groups: inserts, versioned and members-only updates, displayName uniqueness per
-//! organization, SCIM lookups and paging, deletion, scope.
+//! organization, SCIM listings by every indexed column and paging, deletion, scope.
 
 use std::sync::Arc;
 
 use roster_domain::{
-    Group, GroupExpect, GroupId, GroupLookup, GroupWrite, MemberSource, MembershipChange,
-    MembershipOutcome, OrgId, OrgScope, Store,
+    AccountId, Group, GroupExpect, GroupId, GroupWrite, MemberSource, MembershipChange,
+    MembershipOutcome, OrgId, OrgScope, Page, Store,
 };
 use serde_json::json;
+use time::format_description::well_known::Rfc3339;
 
 use crate::support::{
-    add, at, change, expect_conflict, expect_unique, group, member, new_group, org, remove,
-    stored_account,
+    add, at, change, expect_conflict, expect_unique, group, groups, id_is, member, new_group, org,
+    remove, stored_account,
 };
 
 fn write(group: Group, expect: GroupExpect) -> GroupWrite {
@@ -41,10 +42,7 @@ pub async fn group_insert_round_trips_with_version_one(store: Arc<dyn Store>) {
     );
     assert_eq!(outcome, MembershipOutcome::default());
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::Id(stored.id))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some(&id_is(stored.id))).await,
         vec![stored.clone()]
     );
     assert_eq!(store.group_members(scope, stored.id).await.unwrap(), vec![]);
@@ -81,17 +79,11 @@ pub async fn versioned_group_update_needs_the_current_version(store: Arc<dyn Sto
         .unwrap();
     assert_eq!(updated, Group { version: 2, ..next });
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::DisplayNameKey("all staff".into()))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some("displayName eq \"all staff\"")).await,
         vec![updated.clone()]
     );
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::DisplayNameKey("staff".into()))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some("displayName eq \"staff\"")).await,
         vec![]
     );
 
@@ -111,10 +103,7 @@ pub async fn versioned_group_update_needs_the_current_version(store: Arc<dyn Sto
         "updating a missing group",
     );
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::Id(stored.id))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some(&id_is(stored.id))).await,
         vec![updated]
     );
 }
@@ -154,10 +143,7 @@ pub async fn members_only_write_keeps_fields_and_bumps_version(store: Arc<dyn St
         }
     );
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::Id(stored.id))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some(&id_is(stored.id))).await,
         vec![after]
     );
 
@@ -169,10 +155,7 @@ pub async fn members_only_write_keeps_fields_and_bumps_version(store: Arc<dyn St
         "a members-only write to a missing group",
     );
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::Id(missing.id))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some(&id_is(missing.id))).await,
         vec![]
     );
 }
@@ -203,23 +186,13 @@ pub async fn display_name_is_unique_per_org_ignoring_case(store: Arc<dyn Store>)
         "renaming onto a taken group name",
     );
     assert_eq!(
-        store
-            .scim_groups(scope_a, &GroupLookup::Id(other.id))
-            .await
-            .unwrap(),
+        groups(&store, scope_a, Some(&id_is(other.id))).await,
         vec![other]
     );
-    assert_eq!(
-        store
-            .scim_groups(scope_a, &GroupLookup::All)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(groups(&store, scope_a, None).await.len(), 2);
 }
 
-pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
+pub async fn group_lists_filter_on_every_indexed_column(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 5).await;
     let (other, other_scope) = crate::support::org(&store, 5).await;
     let mut made = Vec::new();
@@ -239,27 +212,24 @@ pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
     let elsewhere = group(&store, other_scope, "Delta").await;
     let mut listed = made.clone();
     listed.sort_by_key(|g| (g.created_at, g.id));
-    assert_eq!(
-        store.scim_groups(scope, &GroupLookup::All).await.unwrap(),
-        listed
-    );
+    assert_eq!(groups(&store, scope, None).await, listed);
 
-    let found = |lookup: GroupLookup| {
+    let found = |text: String| {
         let store = Arc::clone(&store);
-        async move { store.scim_groups(scope, &lookup).await.unwrap() }
+        async move { groups(&store, scope, Some(&text)).await }
     };
     let delta = made[0].clone();
-    assert_eq!(found(GroupLookup::Id(delta.id)).await, vec![delta.clone()]);
-    assert_eq!(found(GroupLookup::Id(elsewhere.id)).await, vec![]);
+    assert_eq!(found(id_is(delta.id)).await, vec![delta.clone()]);
+    assert_eq!(found(id_is(elsewhere.id)).await, vec![]);
     assert_eq!(
-        found(GroupLookup::DisplayNameKey("delta".into())).await,
+        found("displayName eq \"DELTA\"".into()).await,
         vec![delta.clone()]
     );
     assert_eq!(
-        found(GroupLookup::ExternalId("ext-Delta".into())).await,
+        found("externalId eq \"ext-Delta\"".into()).await,
         vec![delta.clone()]
     );
-    assert_eq!(found(GroupLookup::ExternalId("nope".into())).await, vec![]);
+    assert_eq!(found("externalId eq \"nope\"".into()).await, vec![]);
 
     let a = member(&store, org.id, "a").await;
     let stranger = member(&store, other.id, "stranger").await;
@@ -272,31 +242,33 @@ pub async fn group_lookups_answer_every_variant(store: Arc<dyn Store>) {
         add(MemberSource::Scim, &[stranger.id]),
     )
     .await;
-    let mut with_a: Vec<GroupId> = found(GroupLookup::WithMember(a.id))
-        .await
-        .into_iter()
-        .map(|g| g.id)
-        .collect();
+    let with = |account: AccountId| format!("members eq \"{account}\"");
+    let mut with_a: Vec<GroupId> = found(with(a.id)).await.into_iter().map(|g| g.id).collect();
     with_a.sort();
     let mut expected = vec![made[1].id, made[3].id];
     expected.sort();
     assert_eq!(with_a, expected);
-    assert_eq!(found(GroupLookup::WithMember(stranger.id)).await, vec![]);
+    assert_eq!(found(with(stranger.id)).await, vec![]);
 
     // The member writes above set updated_at to the groups' own (unchanged) times: Delta 200,
     // Alpha 210, Charlie 220, Bravo 230.
-    let since = |at_, inclusive| GroupLookup::ModifiedSince { at: at_, inclusive };
+    let since = |at_: time::OffsetDateTime, op: &str| {
+        format!(
+            "meta.lastModified {op} \"{}\"",
+            at_.format(&Rfc3339).unwrap()
+        )
+    };
     let names = |groups: Vec<Group>| {
         let mut names: Vec<String> = groups.into_iter().map(|g| g.display_name).collect();
         names.sort();
         names
     };
     assert_eq!(
-        names(found(since(at(220), true)).await),
+        names(found(since(at(220), "ge")).await),
         ["Bravo", "Charlie"]
     );
-    assert_eq!(names(found(since(at(220), false)).await), ["Bravo"]);
-    assert_eq!(found(since(at(231), true)).await, vec![]);
+    assert_eq!(names(found(since(at(220), "gt")).await), ["Bravo"]);
+    assert_eq!(found(since(at(231), "ge")).await, vec![]);
 }
 
 pub async fn group_pages_follow_listing_order_with_total(store: Arc<dyn Store>) {
@@ -316,18 +288,21 @@ pub async fn group_pages_follow_listing_order_with_total(store: Arc<dyn Store>) 
     }
     group(&store, other_scope, "group 0").await;
     made.sort_by_key(|g| (g.created_at, g.id));
-    let (first, total) = store.scim_groups_page(scope, 0, 2).await.unwrap();
-    let (second, _) = store.scim_groups_page(scope, 2, 2).await.unwrap();
-    let (third, _) = store.scim_groups_page(scope, 4, 2).await.unwrap();
+    let (first, total) = store.groups(scope, None, Page::new(0, 2)).await.unwrap();
+    let (second, _) = store.groups(scope, None, Page::new(2, 2)).await.unwrap();
+    let (third, _) = store.groups(scope, None, Page::new(4, 2)).await.unwrap();
     assert_eq!(total, 5);
     assert_eq!([first, second, third].concat(), made);
     assert_eq!(
-        store.scim_groups_page(scope, 5, 2).await.unwrap(),
+        store.groups(scope, None, Page::new(5, 2)).await.unwrap(),
         (vec![], 5)
     );
     let (_, empty_scope) = crate::support::org(&store, 5).await;
     assert_eq!(
-        store.scim_groups_page(empty_scope, 0, 2).await.unwrap(),
+        store
+            .groups(empty_scope, None, Page::new(0, 2))
+            .await
+            .unwrap(),
         (vec![], 0)
     );
 }
@@ -344,23 +319,20 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
     change(&store, scope, &kept, add(MemberSource::Scim, &[a.id])).await;
 
     // Another organization's scope cannot delete it.
-    assert!(!store.delete_group(other_scope, doomed.id).await.unwrap());
-    assert!(store.delete_group(scope, doomed.id).await.unwrap());
-    assert!(!store.delete_group(scope, doomed.id).await.unwrap());
-    assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::Id(doomed.id))
+    assert!(
+        !store
+            .delete_group(other_scope, doomed.id, None)
             .await
-            .unwrap(),
-        vec![]
+            .unwrap()
     );
+    assert!(store.delete_group(scope, doomed.id, None).await.unwrap());
+    assert!(!store.delete_group(scope, doomed.id, None).await.unwrap());
+    assert_eq!(groups(&store, scope, Some(&id_is(doomed.id))).await, vec![]);
     assert_eq!(store.group_members(scope, doomed.id).await.unwrap(), vec![]);
     assert!(!store.is_member(scope, doomed.id, a.id).await.unwrap());
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::WithMember(a.id))
+        groups(&store, scope, Some(&format!("members eq \"{}\"", a.id)))
             .await
-            .unwrap()
             .into_iter()
             .map(|g| g.id)
             .collect::<Vec<_>>(),
@@ -372,25 +344,62 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
     group(&store, scope, "doomed").await;
 }
 
+pub async fn delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing(
+    store: Arc<dyn Store>,
+) {
+    let (org, scope) = org(&store, 5).await;
+    let (_, other_scope) = crate::support::org(&store, 5).await;
+    let read = group(&store, scope, "Contested").await;
+    let a = member(&store, org.id, "a").await;
+    // Another writer changes the group after it was read at version 1.
+    change(&store, scope, &read, add(MemberSource::Scim, &[a.id])).await;
+    let current = groups(&store, scope, Some(&id_is(read.id))).await.remove(0);
+    assert_eq!(current.version, 2);
+
+    expect_conflict(
+        store.delete_group(scope, read.id, Some(read.version)).await,
+        "deleting a group at a stale version",
+    );
+    assert_eq!(
+        groups(&store, scope, Some(&id_is(read.id))).await,
+        vec![current.clone()]
+    );
+    assert!(store.is_member(scope, read.id, a.id).await.unwrap());
+    // Another organization's scope finds no group, whatever the version.
+    assert!(
+        !store
+            .delete_group(other_scope, read.id, Some(current.version))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_group(scope, read.id, Some(current.version))
+            .await
+            .unwrap()
+    );
+    // Gone: not found, not a conflict.
+    assert!(
+        !store
+            .delete_group(scope, read.id, Some(current.version))
+            .await
+            .unwrap()
+    );
+    assert_eq!(groups(&store, scope, Some(&id_is(read.id))).await, vec![]);
+}
+
 pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 5).await;
     let (_, other_scope) = crate::support::org(&store, 5).await;
     let mine = group(&store, scope, "Mine").await;
     let a = member(&store, org.id, "a").await;
     change(&store, scope, &mine, add(MemberSource::Scim, &[a.id])).await;
-    let mine = store
-        .scim_groups(scope, &GroupLookup::Id(mine.id))
-        .await
-        .unwrap()
-        .remove(0);
+    let mine = groups(&store, scope, Some(&id_is(mine.id))).await.remove(0);
     let version = mine.version;
 
     // Another organization sees nothing of the group.
     assert_eq!(
-        store
-            .scim_groups(other_scope, &GroupLookup::Id(mine.id))
-            .await
-            .unwrap(),
+        groups(&store, other_scope, Some(&id_is(mine.id))).await,
         vec![]
     );
     assert_eq!(
@@ -435,12 +444,9 @@ pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
     );
     assert!(store.is_member(scope, mine.id, a.id).await.unwrap());
     let unknown = OrgScope::trusted(OrgId::new_random());
-    assert!(!store.delete_group(unknown, mine.id).await.unwrap());
+    assert!(!store.delete_group(unknown, mine.id, None).await.unwrap());
     assert_eq!(
-        store
-            .scim_groups(scope, &GroupLookup::Id(mine.id))
-            .await
-            .unwrap(),
+        groups(&store, scope, Some(&id_is(mine.id))).await,
         vec![mine]
     );
 }

@@ -3,7 +3,9 @@
 //! (no cross-organization membership, no dangling member), and every visible account is found
 //! again by its userName key.
 
-use roster_domain::{AccountLookup, GroupLookup, OrgScope, Store, user_name_key};
+use roster_domain::{OrgScope, Page, Store, user_name_key};
+
+use crate::support::group_filter;
 
 pub async fn check_invariants(store: &dyn Store) {
     for org in store.orgs().await.unwrap() {
@@ -15,10 +17,7 @@ pub async fn check_invariants(store: &dyn Store) {
             org.id,
             org.seats
         );
-        let accounts = store
-            .scim_accounts(scope, &AccountLookup::All)
-            .await
-            .unwrap();
+        let (accounts, _) = store.accounts(scope, None, Page::ALL).await.unwrap();
         for account in &accounts {
             assert_eq!(
                 account.org_id,
@@ -38,11 +37,12 @@ pub async fn check_invariants(store: &dyn Store) {
                 Some(account.id),
                 "invariant: one account per userName key"
             );
-            for group in store
-                .scim_groups(scope, &GroupLookup::WithMember(account.id))
+            let with_account = group_filter(&format!("members eq \"{}\"", account.id));
+            let (groups, _) = store
+                .groups(scope, Some(&with_account), Page::ALL)
                 .await
-                .unwrap()
-            {
+                .unwrap();
+            for group in groups {
                 assert_eq!(
                     group.org_id, org.id,
                     "invariant: member's groups in its org"
@@ -55,7 +55,7 @@ pub async fn check_invariants(store: &dyn Store) {
             active <= usize::try_from(used).unwrap(),
             "invariant: seats_used counts every active account SCIM sees"
         );
-        for group in store.scim_groups(scope, &GroupLookup::All).await.unwrap() {
+        for group in store.groups(scope, None, Page::ALL).await.unwrap().0 {
             assert_eq!(group.org_id, org.id, "invariant: group in its org");
             for member in store.group_members(scope, group.id).await.unwrap() {
                 // Read as the suite reads any account: by userName key, then the id must match.

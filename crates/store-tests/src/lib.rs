@@ -101,7 +101,7 @@ macro_rules! store_conformance {
             accounts::account_insert_sets_version_one_and_round_trips,
             accounts::account_update_needs_the_current_version,
             accounts::user_name_is_unique_platform_wide_ignoring_case,
-            accounts::account_lookups_answer_every_variant,
+            accounts::account_lists_filter_on_every_indexed_column,
             accounts::scim_deleted_accounts_are_invisible_to_scim_only,
             accounts::account_pages_follow_listing_order_with_total,
             accounts::end_scim_memberships_ends_only_scim_memberships,
@@ -113,9 +113,10 @@ macro_rules! store_conformance {
             groups::versioned_group_update_needs_the_current_version,
             groups::members_only_write_keeps_fields_and_bumps_version,
             groups::display_name_is_unique_per_org_ignoring_case,
-            groups::group_lookups_answer_every_variant,
+            groups::group_lists_filter_on_every_indexed_column,
             groups::group_pages_follow_listing_order_with_total,
             groups::delete_group_removes_its_memberships_not_its_accounts,
+            groups::delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing,
             groups::group_writes_stay_in_their_scope,
             memberships::members_list_sources_and_managed_flags_by_user_name,
             memberships::scim_add_keeps_a_manual_membership_manual,
@@ -135,6 +136,8 @@ macro_rules! store_conformance {
             retention::retention_lock_has_one_holder_at_a_time,
             filters::sql_filters_on_accounts_agree_with_the_in_memory_evaluator,
             filters::sql_filters_on_groups_agree_with_the_in_memory_evaluator,
+            filters::narrowed_filters_on_accounts_agree_with_the_in_memory_evaluator,
+            filters::narrowed_filters_on_groups_agree_with_the_in_memory_evaluator,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -10,8 +10,8 @@ use roster_domain::{
 use tokio::task::JoinSet;
 
 use crate::support::{
-    add, at, change, group, insert, member, members, new_account, org, remove, replace, sorted,
-    stored_account, update,
+    add, at, change, group, groups, id_is, insert, member, members, new_account, org, remove,
+    replace, sorted, stored_account, update,
 };
 
 use MemberSource::{Manual, Scim};
@@ -304,10 +304,7 @@ pub async fn fifty_concurrent_adds_and_removes_end_exactly_right(store: Arc<dyn 
     assert_eq!((added, removed), (25, 25));
     let expected = sorted(joining.iter().map(|a| (a.id, Scim)).collect());
     assert_eq!(members(&store, scope, g.id).await, expected);
-    let stored = store
-        .scim_groups(scope, &roster_domain::GroupLookup::Id(g.id))
-        .await
-        .unwrap();
+    let stored = groups(&store, scope, Some(&id_is(g.id))).await;
     // Created at 1, the seeding write made 2, then one bump per concurrent write.
     assert_eq!(stored[0].version, 52);
 }
@@ -352,11 +349,7 @@ pub async fn versioned_writers_racing_on_one_group_lose_no_update(store: Arc<dyn
             // does, minus the HTTP.
             let mut conflicts = 0_u32;
             loop {
-                let current = store
-                    .scim_groups(scope, &roster_domain::GroupLookup::Id(g.id))
-                    .await
-                    .unwrap()
-                    .remove(0);
+                let current = groups(&store, scope, Some(&id_is(g.id))).await.remove(0);
                 let write = GroupWrite {
                     expect: GroupExpect::Version(current.version),
                     group: current,
@@ -376,9 +369,6 @@ pub async fn versioned_writers_racing_on_one_group_lose_no_update(store: Arc<dyn
     }
     assert_eq!(added, 10);
     assert_eq!(store.group_members(scope, g.id).await.unwrap().len(), 10);
-    let stored = store
-        .scim_groups(scope, &roster_domain::GroupLookup::Id(g.id))
-        .await
-        .unwrap();
+    let stored = groups(&store, scope, Some(&id_is(g.id))).await;
     assert_eq!(stored[0].version, 11);
 }

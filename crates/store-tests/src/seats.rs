@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use roster_domain::{AccountLookup, AccountWrite, Store, StoreError};
+use roster_domain::{AccountWrite, Store, StoreError};
 use tokio::task::JoinSet;
 
 use crate::support::{
-    at, deactivate, expect_seat_limit, insert, member, new_account, org, stored_account,
+    accounts, at, deactivate, expect_seat_limit, insert, member, new_account, org, stored_account,
 };
 
 pub async fn seat_limit_refuses_with_exact_counts_and_writes_nothing(store: Arc<dyn Store>) {
@@ -111,10 +111,7 @@ pub async fn twenty_concurrent_inserts_take_exactly_five_seats(store: Arc<dyn St
     }
     assert_eq!((won, refused), (5, 15));
     assert_eq!(store.seats_used(scope).await.unwrap(), 5);
-    let visible = store
-        .scim_accounts(scope, &AccountLookup::All)
-        .await
-        .unwrap();
+    let visible = accounts(&store, scope, None).await;
     assert_eq!(visible.len(), 5, "refused inserts wrote nothing");
 }
 

@@ -1,12 +1,19 @@
 //! Builders and assertions shared by the cases. Times carry microseconds, the precision both
 //! stores keep, so round trips are checked exactly.
 
-use std::{fmt::Debug, sync::Arc};
+use std::{
+    fmt::{Debug, Display},
+    sync::Arc,
+};
 
 use roster_domain::{
     Account, AccountId, AccountWrite, Group, GroupExpect, GroupId, GroupWrite, MemberSource,
-    MembershipChange, MembershipOutcome, Org, OrgId, OrgKind, OrgScope, Role, Store, StoreError,
-    user_name_key,
+    MembershipChange, MembershipOutcome, Org, OrgId, OrgKind, OrgScope, Page, Role, Store,
+    StoreError, StoreFilter, user_name_key,
+};
+use roster_scim::{
+    filter::parse_filter,
+    schema::{GROUP_RESOURCE, USER_RESOURCE},
 };
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -213,6 +220,47 @@ pub async fn members(
 pub fn sorted(mut pairs: Vec<(AccountId, MemberSource)>) -> Vec<(AccountId, MemberSource)> {
     pairs.sort_by_key(|(id, _)| *id);
     pairs
+}
+
+/// A filter on Users in its store form; it must lower whole.
+pub fn user_filter(text: &str) -> StoreFilter {
+    StoreFilter::lower(&USER_RESOURCE, &parse_filter(text).unwrap())
+        .unwrap_or_else(|| panic!("'{text}' should be answered in SQL"))
+}
+
+/// A filter on Groups in its store form; it must lower whole.
+pub fn group_filter(text: &str) -> StoreFilter {
+    StoreFilter::lower(&GROUP_RESOURCE, &parse_filter(text).unwrap())
+        .unwrap_or_else(|| panic!("'{text}' should be answered in SQL"))
+}
+
+/// `id eq "<id>"`.
+pub fn id_is(id: impl Display) -> String {
+    format!("id eq \"{id}\"")
+}
+
+/// The accounts SCIM sees in the organization that match the Users filter `text` (all of them
+/// without one), in listing order.
+pub async fn accounts(store: &Arc<dyn Store>, scope: OrgScope, text: Option<&str>) -> Vec<Account> {
+    let filter = text.map(user_filter);
+    let (found, total) = store
+        .accounts(scope, filter.as_ref(), Page::ALL)
+        .await
+        .unwrap();
+    assert_eq!(total, found.len() as u64, "{text:?}: every row is a match");
+    found
+}
+
+/// The groups of the organization that match the Groups filter `text` (all of them without
+/// one), in listing order.
+pub async fn groups(store: &Arc<dyn Store>, scope: OrgScope, text: Option<&str>) -> Vec<Group> {
+    let filter = text.map(group_filter);
+    let (found, total) = store
+        .groups(scope, filter.as_ref(), Page::ALL)
+        .await
+        .unwrap();
+    assert_eq!(total, found.len() as u64, "{text:?}: every row is a match");
+    found
 }
 
 pub fn ids(accounts: &[Account]) -> Vec<AccountId> {
