@@ -221,6 +221,7 @@ fn normalize_value(
         // Leniency: one value where a list is expected is a list of one.
         single => std::slice::from_ref(single),
     };
+    attribute.check_value_count(items.len(), path)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         if item.is_array() {

@@ -48,15 +48,16 @@ pub fn apply_patch(
         members,
         ..
     } = patcher;
+    let members = members.into_changes();
     let mut attributes = changed_attributes(rt, resource, &out);
-    if !members.changes.is_empty() {
+    if !members.is_empty() {
         attributes.insert("members".to_owned());
     }
     let (old, new) = (active_of(resource), active_of(&out));
     let changes = ChangeSet {
         attributes,
         active: (old != new).then_some(ActiveChange { old, new }),
-        members: members.changes,
+        members,
     };
     Ok((out, changes))
 }
@@ -228,6 +229,9 @@ impl Patcher<'_> {
                 "'{}' is required and cannot be removed",
                 attr.name
             )));
+        }
+        if let Some(Value::Array(values)) = &after {
+            attr.check_value_count(values.len(), attr.name)?;
         }
         if let Some(after) = after {
             container.insert(attr.name.to_owned(), after);

@@ -5,7 +5,7 @@
 //! to drop adds of members already present and removes of members already absent, so re-sent
 //! requests (Entra re-sends adds) produce an empty change.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -15,12 +15,43 @@ use crate::error::ScimError;
 use crate::filter::{CompValue, CompareOp, Filter};
 use crate::keys;
 
-/// Membership changes accumulated over the operations of one request.
+/// Membership changes accumulated over the operations of one request. Each add or remove costs
+/// O(1), so a request with tens of thousands of member values stays linear.
 #[derive(Debug)]
 pub(crate) struct MemberState {
-    pub changes: MemberChanges,
+    replaced: Option<OrderedSet>,
+    added: OrderedSet,
+    removed: OrderedSet,
     /// The members the caller passed in, if any.
     known: Option<HashSet<String>>,
+}
+
+/// Values in insertion order without duplicates, with O(1) insert, remove and lookup.
+#[derive(Debug, Default)]
+struct OrderedSet {
+    slots: Vec<Option<String>>,
+    positions: HashMap<String, usize>,
+}
+
+impl OrderedSet {
+    fn insert(&mut self, v: String) {
+        if !self.positions.contains_key(&v) {
+            self.positions.insert(v.clone(), self.slots.len());
+            self.slots.push(Some(v));
+        }
+    }
+
+    fn remove(&mut self, v: &str) {
+        if let Some(i) = self.positions.remove(v)
+            && let Some(slot) = self.slots.get_mut(i)
+        {
+            *slot = None;
+        }
+    }
+
+    fn into_vec(self) -> Vec<String> {
+        self.slots.into_iter().flatten().collect()
+    }
 }
 
 impl MemberState {
@@ -31,8 +62,19 @@ impl MemberState {
                 .unwrap_or_default()
         });
         Self {
-            changes: MemberChanges::default(),
+            replaced: None,
+            added: OrderedSet::default(),
+            removed: OrderedSet::default(),
             known,
+        }
+    }
+
+    /// What the request's member operations amount to.
+    pub fn into_changes(self) -> MemberChanges {
+        MemberChanges {
+            replaced: self.replaced.map(OrderedSet::into_vec),
+            added: self.added.into_vec(),
+            removed: self.removed.into_vec(),
         }
     }
 
@@ -85,42 +127,38 @@ impl MemberState {
     }
 
     fn add(&mut self, v: String) {
-        let c = &mut self.changes;
-        if let Some(set) = &mut c.replaced {
-            push_unique(set, v);
+        if let Some(set) = &mut self.replaced {
+            set.insert(v);
             return;
         }
         // Undoes an earlier remove of the same request; a known member needs nothing more.
-        c.removed.retain(|r| *r != v);
+        self.removed.remove(&v);
         let present = self.known.as_ref().is_some_and(|k| k.contains(&v));
         if !present {
-            push_unique(&mut c.added, v);
+            self.added.insert(v);
         }
     }
 
     fn remove(&mut self, v: String) {
-        let c = &mut self.changes;
-        if let Some(set) = &mut c.replaced {
-            set.retain(|s| *s != v);
+        if let Some(set) = &mut self.replaced {
+            set.remove(&v);
             return;
         }
-        c.added.retain(|a| *a != v);
+        self.added.remove(&v);
         let absent = self.known.as_ref().is_some_and(|k| !k.contains(&v));
         if !absent {
-            push_unique(&mut c.removed, v);
+            self.removed.insert(v);
         }
     }
 
     fn replace(&mut self, values: Vec<String>) {
-        let mut set = Vec::with_capacity(values.len());
+        let mut set = OrderedSet::default();
         for v in values {
-            push_unique(&mut set, v);
+            set.insert(v);
         }
-        self.changes = MemberChanges {
-            replaced: Some(set),
-            added: Vec::new(),
-            removed: Vec::new(),
-        };
+        self.replaced = Some(set);
+        self.added = OrderedSet::default();
+        self.removed = OrderedSet::default();
     }
 }
 
@@ -131,12 +169,6 @@ fn required(op: PatchOp, value: Option<&Value>) -> Result<&Value, ScimError> {
             op.as_str()
         ))
     })
-}
-
-fn push_unique(list: &mut Vec<String>, v: String) {
-    if !list.contains(&v) {
-        list.push(v);
-    }
 }
 
 /// The ids in a members value: `[{"value": "<id>", "$ref": null}]`, one such object, or bare ids.

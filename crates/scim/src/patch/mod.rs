@@ -23,6 +23,8 @@ mod proptests;
 mod tests_entra;
 #[cfg(test)]
 mod tests_rfc;
+#[cfg(test)]
+mod tests_size;
 
 pub use apply::apply_patch;
 pub use changes::{ActiveChange, ChangeSet, MemberChanges};

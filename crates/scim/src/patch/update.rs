@@ -2,6 +2,8 @@
 //! value and the operation, compute what replaces it. Pure value-in, value-out; locating the
 //! attribute in the resource and the mutability rules live in `apply`.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::PatchOp;
@@ -41,8 +43,13 @@ impl Update<'_> {
             // Entra's `{"op":"Remove","path":"emails","value":[{...}]}` removes those values only.
             (PatchOp::Remove, Some(v)) if attr.multi_valued && !v.is_null() => {
                 let gone = coerce_many(attr, v)?;
+                let index = Identities::of(attr, gone.iter());
                 let mut elements = into_elements(current);
-                elements.retain(|e| !gone.iter().any(|g| same_element(attr, e, g)));
+                elements.retain(|e| {
+                    index
+                        .find(attr, &gone, e, |g| same_element(attr, e, g))
+                        .is_none()
+                });
                 Ok(non_empty_array(elements))
             }
             (PatchOp::Remove, _) | (_, None) => Ok(None),
@@ -54,15 +61,17 @@ impl Update<'_> {
                     into_elements(current)
                 };
                 let mut written = Vec::with_capacity(given.len());
+                let mut present = Identities::of(attr, elements.iter());
                 for item in given {
                     // RFC 7644 §3.5.2.1: adding a value already present changes nothing, except
                     // the sub-attributes the client sends (e.g. `primary`).
-                    match elements.iter().position(|e| same_element(attr, e, &item)) {
+                    match present.find(attr, &elements, &item, |e| same_element(attr, e, &item)) {
                         Some(i) => {
                             merge_identified(&mut elements[i], item);
                             written.push(i);
                         }
                         None => {
+                            present.insert(attr, &item, elements.len());
                             elements.push(item);
                             written.push(elements.len() - 1);
                         }
@@ -138,10 +147,14 @@ impl Update<'_> {
             // RFC 7644 §3.5.2.2: a filter that matches nothing removes nothing, successfully.
             match self.sub {
                 None => {
+                    let mut gone = vec![false; elements.len()];
+                    for &i in &selected {
+                        gone[i] = true;
+                    }
                     let mut i = 0;
                     elements.retain(|_| {
                         i += 1;
-                        !selected.contains(&(i - 1))
+                        !gone[i - 1]
                     });
                 }
                 Some(sub) => {
@@ -323,6 +336,73 @@ fn unassign_nulls(attr: &Attribute, merged: &mut Value, raw: &Value) {
         {
             keys::remove(m, sub.name);
         }
+    }
+}
+
+/// The values of a multi-valued attribute indexed by what identifies them (see
+/// [`same_element`]), so matching n values against m others costs O(n + m), not O(n × m): a
+/// request may carry up to [`MAX_VALUES`](crate::schema::MAX_VALUES) of them.
+struct Identities(HashMap<Identity, Vec<usize>>);
+
+/// What two values that are the same value always share: their `value` folded per `caseExact`
+/// (complex values that have one), their number of keys (complex values without one, compared
+/// whole), or the simple value folded.
+#[derive(PartialEq, Eq, Hash)]
+enum Identity {
+    Value(String),
+    Whole(usize),
+}
+
+impl Identities {
+    fn of<'v>(attr: &Attribute, values: impl Iterator<Item = &'v Value>) -> Self {
+        let mut index = Self(HashMap::new());
+        for (i, value) in values.enumerate() {
+            index.insert(attr, value, i);
+        }
+        index
+    }
+
+    fn insert(&mut self, attr: &Attribute, value: &Value, position: usize) {
+        self.0
+            .entry(identity(attr, value))
+            .or_default()
+            .push(position);
+    }
+
+    /// The first indexed value `same` accepts beside `other`, among those sharing its identity.
+    fn find(
+        &self,
+        attr: &Attribute,
+        indexed: &[Value],
+        other: &Value,
+        same: impl Fn(&Value) -> bool,
+    ) -> Option<usize> {
+        self.0
+            .get(&identity(attr, other))?
+            .iter()
+            .copied()
+            .find(|&i| indexed.get(i).is_some_and(&same))
+    }
+}
+
+fn identity(attr: &Attribute, value: &Value) -> Identity {
+    match (value.as_object(), attr.sub_attribute("value")) {
+        (Some(obj), Some(value_attr)) => match keys::get(obj, "value") {
+            Some(v) => Identity::Value(folded(value_attr, v)),
+            None => Identity::Whole(obj.len()),
+        },
+        (Some(obj), None) => Identity::Whole(obj.len()),
+        (None, _) => Identity::Value(folded(attr, value)),
+    }
+}
+
+/// A scalar as text that is equal for equal values: strings lower-cased unless `caseExact`,
+/// other values as JSON (so `"5"` and `5` stay apart).
+fn folded(attr: &Attribute, value: &Value) -> String {
+    match value {
+        Value::String(s) if !attr.case_exact => format!("s{}", s.to_lowercase()),
+        Value::String(s) => format!("s{s}"),
+        other => format!("j{other}"),
     }
 }
 

@@ -74,6 +74,7 @@ pub(crate) fn coerce_many(attr: &Attribute, value: &Value) -> Result<Vec<Value>,
         Value::Null => &[],
         single => std::slice::from_ref(single),
     };
+    attr.check_value_count(items.len(), attr.name)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         if let Some(v) = coerce_one(attr, item)? {

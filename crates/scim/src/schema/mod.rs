@@ -116,7 +116,28 @@ pub struct Attribute {
     pub sub_attributes: &'static [Attribute],
 }
 
+/// Most values Roster keeps in one multi-valued attribute (`emails`, `phoneNumbers`, `roles`, ...).
+/// RFC 7643 sets no bound; real directories send a handful, and a bound keeps every request's
+/// work and every stored row small. Group `members` is not bounded here: memberships are rows,
+/// changed one by one, never a value held in the resource.
+pub const MAX_VALUES: usize = 1_000;
+
 impl Attribute {
+    /// The most values this attribute may hold, when it is bounded (see [`MAX_VALUES`]).
+    pub fn max_values(&self) -> Option<usize> {
+        (self.multi_valued && !self.name.eq_ignore_ascii_case("members")).then_some(MAX_VALUES)
+    }
+
+    /// 400 `invalidValue` when `count` values are more than the attribute may hold.
+    pub fn check_value_count(&self, count: usize, path: &str) -> Result<(), crate::ScimError> {
+        match self.max_values() {
+            Some(max) if count > max => Err(crate::ScimError::invalid_value(format!(
+                "{path} holds {count} values; Roster keeps at most {max} values of one attribute"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// RFC 7643 §2.2 defaults: single-valued, optional, case-insensitive, readWrite, returned by
     /// default, not unique.
     pub const fn new(name: &'static str, kind: AttrType) -> Self {
