@@ -300,9 +300,8 @@ fn message() -> impl Strategy<Value = Message> {
         )
 }
 
+// 256 cases by default; `PROPTEST_CASES=100000` for a long run.
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
     /// Heads are rewritten, bodies never are, however the connection is cut into reads.
     #[test]
     fn generated_connections_change_only_request_line_queries(
@@ -400,4 +399,206 @@ fn the_stream_hands_the_reader_rewritten_bytes_in_small_reads() {
         text(&received),
         "GET /?q=%22a%22 HTTP/1.1\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n\"\"\"\""
     );
+}
+
+// ---- differential: hyper behind the rewriter against hyper alone ----
+
+/// What a server saw: each request that reached the router, and the response bytes (without
+/// `date`).
+#[derive(Debug, PartialEq)]
+struct Seen {
+    requests: Vec<String>,
+    responses: String,
+}
+
+/// Two servers on loopback with one recording router: one behind [`QueryEncodingListener`], one
+/// plain.
+struct Servers {
+    rewriting: std::net::SocketAddr,
+    plain: std::net::SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn servers() -> &'static Servers {
+    static SERVERS: std::sync::OnceLock<Servers> = std::sync::OnceLock::new();
+    SERVERS.get_or_init(|| {
+        use axum::{body::Bytes, extract::State, http::Method, http::Uri};
+        type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+        async fn record(State(log): State<Log>, method: Method, uri: Uri, body: Bytes) -> String {
+            let seen = format!("{method} {uri} {:?}", String::from_utf8_lossy(&body));
+            log.lock().unwrap().push(seen);
+            format!("{} bytes", body.len())
+        }
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let log = Log::default();
+        let router = axum::Router::new().fallback(record).with_state(log.clone());
+        let (rewriting, plain) = runtime.block_on(async {
+            let a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addrs = (a.local_addr().unwrap(), b.local_addr().unwrap());
+            tokio::spawn(axum::serve(QueryEncodingListener::new(a), router.clone()).into_future());
+            tokio::spawn(axum::serve(b, router).into_future());
+            addrs
+        });
+        Servers {
+            rewriting,
+            plain,
+            log,
+            _runtime: runtime,
+        }
+    })
+}
+
+/// Sends `bytes` on a fresh connection and reads until the server closes it.
+fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> Seen {
+    use std::io::{Read, Write};
+    let servers = servers();
+    servers.log.lock().unwrap().clear();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    let mut responses = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut responses) {
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset, "{e}");
+    }
+    let responses = text(&responses)
+        .split_inclusive("\r\n")
+        .filter(|line| !line.to_ascii_lowercase().starts_with("date:"))
+        .collect();
+    Seen {
+        requests: servers.log.lock().unwrap().clone(),
+        responses,
+    }
+}
+
+/// Message heads that hyper frames its own way, refuses, or upgrades: from the first one on the
+/// rewriter must pass everything unchanged. `{q}` is the query, `{n}` the body length.
+const ODD_HEADS: &[&str] = &[
+    "POST /odd?{q} HTTP/1.1\r\nContent-Length: {n}\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "POST /odd?{q} HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: {n}\r\n\r\n",
+    "POST /odd?{q} HTTP/1.1\r\nContent-Length: {n}\r\nContent-Length: {n}\r\n\r\n",
+    "POST /odd?{q} HTTP/1.1\r\nContent-Length: {n}, {n}\r\n\r\n",
+    "POST /odd?{q} HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    "POST /odd?{q} HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "POST /odd?{q} HTTP/1.1\nContent-Length: {n}\n\n",
+    "POST /odd?{q} HTTP/1.1\r\nContent-Length: {n}\r\n folded\r\n\r\n",
+    "POST /odd?{q} HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: h2c\r\nContent-Length: {n}\r\n\r\n",
+];
+
+#[derive(Debug, Clone)]
+enum Shape {
+    Length,
+    Chunked { sizes: Vec<usize>, trailers: bool },
+    Odd(usize),
+}
+
+fn chunked_body(body: &[u8], sizes: &[usize], trailers: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut left = body;
+    for size in sizes.iter().cycle() {
+        if left.is_empty() {
+            break;
+        }
+        let (chunk, tail) = left.split_at((*size).min(left.len()));
+        out.extend_from_slice(
+            format!("{:x};a=\"GET /?q=\\\"x\\\" HTTP/1.1\"\r\n", chunk.len()).as_bytes(),
+        );
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+        left = tail;
+    }
+    out.extend_from_slice(b"0\r\n");
+    if trailers {
+        out.extend_from_slice(b"X-T: \"GET /?q=\"x\" HTTP/1.1\"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A connection of messages: what is sent, and what hyper alone must be sent to see the same.
+fn connection() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
+    let shape = prop_oneof![
+        3 => Just(Shape::Length),
+        3 => (proptest::collection::vec(1..30usize, 1..4), any::<bool>())
+            .prop_map(|(sizes, trailers)| Shape::Chunked { sizes, trailers }),
+        1 => (0..ODD_HEADS.len()).prop_map(Shape::Odd),
+    ];
+    proptest::collection::vec((query(), body(), shape), 1..5).prop_map(|messages| {
+        let mut sent = Vec::new();
+        let mut expected = Vec::new();
+        let mut odd_seen = false;
+        for ((q_sent, q_expected), body, shape) in messages {
+            let q_sent = text(&q_sent);
+            let q_expected = if odd_seen {
+                q_sent.clone()
+            } else {
+                text(&q_expected)
+            };
+            let (head_sent, head_expected, body) = match shape {
+                Shape::Length => {
+                    let head = |q: &str| {
+                        format!(
+                            "POST /len?{q} HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+                            body.len()
+                        )
+                    };
+                    (head(&q_sent), head(&q_expected), body)
+                }
+                Shape::Chunked { sizes, trailers } => {
+                    let head = |q: &str| {
+                        format!("PUT /chunked?{q} HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n")
+                    };
+                    (
+                        head(&q_sent),
+                        head(&q_expected),
+                        chunked_body(&body, &sizes, trailers),
+                    )
+                }
+                Shape::Odd(i) => {
+                    odd_seen = true;
+                    let head = ODD_HEADS[i]
+                        .replace("{q}", &q_sent)
+                        .replace("{n}", &body.len().to_string());
+                    (head.clone(), head, body)
+                }
+            };
+            sent.extend_from_slice(head_sent.as_bytes());
+            sent.extend_from_slice(&body);
+            expected.extend_from_slice(head_expected.as_bytes());
+            expected.extend_from_slice(&body);
+        }
+        let end = b"GET /end?\"done\" HTTP/1.1\r\nConnection: close\r\n\r\n";
+        sent.extend_from_slice(end);
+        if odd_seen {
+            expected.extend_from_slice(end);
+        } else {
+            expected
+                .extend_from_slice(b"GET /end?%22done%22 HTTP/1.1\r\nConnection: close\r\n\r\n");
+        }
+        (sent, expected)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        // Real sockets: 64 cases unless `PROPTEST_CASES` asks for more.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
+
+    /// hyper behind the rewriter, sent a connection, sees exactly what hyper alone sees when sent
+    /// the same connection with its request-line queries encoded — or, from the first message
+    /// hyper frames its own way, the bytes as they were: the same requests, bodies and responses.
+    #[test]
+    fn hyper_behind_the_rewriter_sees_what_hyper_sees_of_the_encoded_connection(
+        (sent, expected) in connection(),
+    ) {
+        let servers = servers();
+        let rewritten = exchange(servers.rewriting, &sent);
+        let reference = exchange(servers.plain, &expected);
+        prop_assert_eq!(rewritten, reference);
+    }
 }
