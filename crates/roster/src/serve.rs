@@ -4,7 +4,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use roster_domain::Roster;
-use roster_web::{AppState, app};
+use roster_web::{AppState, QueryEncodingListener, app};
 use tokio::net::TcpListener;
 
 pub async fn run(
@@ -27,7 +27,9 @@ pub async fn run(
     let background = state.background.clone();
     let router = app(state);
     tracing::info!(listen.addr = %local, public_url, "listening on {local}");
-    axum::serve(listener, router)
+    // Queries with raw quotes (`filter=userName eq "x"`, as Go clients and curl send them) reach
+    // the router percent-encoded instead of being refused by the HTTP parser.
+    axum::serve(QueryEncodingListener::new(listener), router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;

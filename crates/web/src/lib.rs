@@ -18,6 +18,7 @@ mod resources;
 mod response;
 mod search;
 mod users;
+mod wire;
 
 use std::{sync::Arc, time::Duration};
 
@@ -39,6 +40,7 @@ use tower_http::{
 
 pub use error::ApiError;
 pub use limits::OrgRateLimit;
+pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::ApiError;
 
-/// Largest page a client may ask for, as advertised in `filter.maxResults`.
+/// Largest page returned, as advertised in `filter.maxResults`; a larger `count` gets this many.
 const MAX_PAGE_SIZE: u64 = SERVICE_PROVIDER_CONFIG.max_results as u64;
 /// Page size when the client names none.
 const DEFAULT_PAGE_SIZE: u64 = 100;
@@ -75,16 +75,14 @@ impl Params {
             Some(v) => integer("startIndex", v)?.max(1).unsigned_abs(),
             None => 1,
         };
+        // RFC 7644 §3.4.2.4: a negative count is interpreted as 0, and a client may ask for more
+        // than the server returns; the page then holds at most `maxResults` and `itemsPerPage`
+        // says how many it holds.
         let count = match self.get("count") {
-            // A negative count is interpreted as 0.
             Some(v) => integer("count", v)?.max(0).unsigned_abs(),
             None => DEFAULT_PAGE_SIZE,
-        };
-        if count > MAX_PAGE_SIZE {
-            return Err(ScimError::too_many(format!(
-                "count {count} is above the maximum page size of {MAX_PAGE_SIZE}; page through results with startIndex"
-            )));
         }
+        .min(MAX_PAGE_SIZE);
         let descending = match self.get("sortOrder") {
             None => false,
             Some(order) if order.eq_ignore_ascii_case("ascending") => false,
@@ -111,4 +109,33 @@ fn integer(name: &str, value: &str) -> Result<i64, ScimError> {
         .trim()
         .parse()
         .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer, got '{value}'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_scim::schema::{GROUP_RESOURCE, USER_RESOURCE};
+
+    use super::*;
+
+    fn count(query: &str) -> u64 {
+        let params = Params(serde_urlencoded::from_str(query).unwrap_or_default());
+        match params.list_request(&USER_RESOURCE) {
+            Ok(request) => request.count,
+            Err(e) => panic!("{query}: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn count_is_clamped_to_the_maximum_page_size() {
+        assert_eq!(count(""), DEFAULT_PAGE_SIZE);
+        assert_eq!(count("count=7"), 7);
+        assert_eq!(count("count=1000"), 1000);
+        assert_eq!(count("count=1001"), 1000);
+        assert_eq!(count("count=100000"), 1000);
+        assert_eq!(count("count=9223372036854775807"), 1000);
+        assert_eq!(count("count=-3"), 0);
+        let search = Params::from_search_body(&serde_json::json!({"count": 5000}))
+            .and_then(|p| p.list_request(&GROUP_RESOURCE));
+        assert_eq!(search.map(|r| r.count), Ok(1000));
+    }
 }

@@ -4,7 +4,12 @@ use axum::{body::Body, http::Request};
 use roster_domain::OrgKind;
 use serde_json::json;
 
-use crate::support::TestApp;
+use tower::ServiceExt;
+
+use crate::support::{TestApp, TestResponse};
+
+const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
 #[tokio::test]
 async fn write_methods_on_discovery_endpoints_are_405() {
@@ -62,24 +67,56 @@ async fn resource_endpoints_are_matched_case_insensitively() {
 }
 
 #[tokio::test]
-async fn count_above_the_page_limit_is_400_too_many() {
+async fn count_above_the_maximum_page_size_returns_a_full_page() {
+    // RFC 7644 §3.4.2.4: any count may be asked for; the page holds at most `maxResults` (1,000).
     let app = TestApp::new().await;
-    let tenant = app.tenant(OrgKind::School, 10).await;
-    let response = app
-        .get(
-            &format!("{}/Users?count=1001", tenant.base),
-            Some(&tenant.token),
-        )
+    let tenant = app.tenant(OrgKind::Business, 1001).await;
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..1001 {
+        let request = Request::post(format!("{}/Users", tenant.base))
+            .header("authorization", format!("Bearer {}", tenant.token))
+            .header("content-type", "application/scim+json")
+            .body(Body::from(
+                json!({"schemas": [CORE_USER], "userName": format!("u{i}@example.org")})
+                    .to_string(),
+            ))
+            .unwrap();
+        creates.spawn(app.router.clone().oneshot(request));
+    }
+    for response in creates.join_all().await {
+        assert_eq!(response.unwrap().status(), 201);
+    }
+    let page = |response: &TestResponse| {
+        assert_eq!(response.status, 200, "{:#}", response.body);
+        let resources = response.body["Resources"].as_array().map_or(0, Vec::len);
+        assert_eq!(response.body["itemsPerPage"], resources);
+        (response.body["totalResults"].clone(), resources)
+    };
+    for count in ["1001", "100000", "9223372036854775807"] {
+        let response = app
+            .scim_get(&tenant, &format!("/Users?count={count}&attributes=id"))
+            .await;
+        assert_eq!(page(&response), (json!(1001), 1000), "count={count}");
+    }
+    let last = app
+        .scim_get(&tenant, "/Users?count=100000&startIndex=1001&attributes=id")
         .await;
-    response.assert_scim_error(400, Some("tooMany"));
-    let ok = app
-        .get(
-            &format!("{}/Users?count=1000&startIndex=0", tenant.base),
-            Some(&tenant.token),
-        )
-        .await;
-    assert_eq!(ok.status, 200);
-    assert_eq!(ok.body["startIndex"], 1, "startIndex below 1 is read as 1");
+    assert_eq!(page(&last), (json!(1001), 1));
+    let none = app.scim_get(&tenant, "/Users?count=-5").await;
+    assert_eq!(page(&none), (json!(1001), 0), "a negative count is 0");
+    let first = app.scim_get(&tenant, "/Users?count=1&startIndex=0").await;
+    assert_eq!(
+        first.body["startIndex"], 1,
+        "startIndex below 1 is read as 1"
+    );
+
+    let search = json!({"schemas": [SEARCH_REQUEST], "count": 100000, "attributes": ["id"]});
+    let users = app.post(&tenant, "/Users/.search", &search).await;
+    assert_eq!(page(&users), (json!(1001), 1000));
+    let root = app.post(&tenant, "/.search", &search).await;
+    assert_eq!(page(&root), (json!(1001), 1000));
+    let groups = app.post(&tenant, "/Groups/.search", &search).await;
+    assert_eq!(page(&groups), (json!(0), 0));
 }
 
 #[tokio::test]

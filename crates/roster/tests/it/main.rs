@@ -18,3 +18,4 @@ mod retention;
 mod serve;
 mod support;
 mod users;
+mod wire;

@@ -497,6 +497,55 @@ async fn filters_find_users_by_indexed_and_other_attributes() {
 }
 
 #[tokio::test]
+async fn a_value_filter_followed_by_a_sub_attribute_tests_the_same_email() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    app.post(
+        &tenant,
+        "/Users",
+        &entra_create("ada@example.org", json!(true)),
+    )
+    .await;
+    // Grace's home address is at example.org, her work address is not.
+    let grace = app
+        .post(
+            &tenant,
+            "/Users",
+            &json!({
+                "schemas": [CORE],
+                "userName": "grace",
+                "emails": [
+                    {"type": "work", "value": "grace@navy.mil"},
+                    {"type": "home", "value": "grace@example.org"}
+                ]
+            }),
+        )
+        .await;
+    assert_eq!(grace.status, 201, "{:#}", grace.body);
+    // Microsoft's form, as its documentation writes it.
+    let filter = "emails%5Btype+eq+%22work%22%5D.value+ew+%22example.org%22";
+    let found = app
+        .scim_get(&tenant, &format!("/Users?filter={filter}"))
+        .await;
+    assert_eq!(found.status, 200, "{:#}", found.body);
+    assert_eq!(found.body["totalResults"], 1, "{:#}", found.body);
+    assert_eq!(found.body["Resources"][0]["userName"], "ada@example.org");
+    let home = app
+        .post(
+            &tenant,
+            "/Users/.search",
+            &json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                "filter": "emails[type eq \"home\"].value ew \"example.org\"",
+            }),
+        )
+        .await;
+    assert_eq!(home.status, 200, "{:#}", home.body);
+    assert_eq!(home.body["totalResults"], 1, "{:#}", home.body);
+    assert_eq!(home.body["Resources"][0]["userName"], "grace");
+}
+
+#[tokio::test]
 async fn list_pages_sorts_and_projects() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;

@@ -8,8 +8,13 @@
 //! and     = unary *("and" unary)
 //! unary   = "not" "(" filter ")" / "(" filter ")" / attrExp / valuePath
 //! attrExp = attrPath "pr" / attrPath compareOp compValue
-//! valuePath = attrPath "[" filter-without-valuePath "]"
+//! valuePath = attrPath "[" filter-without-valuePath "]" ["." subAttr ("pr" / compareOp compValue)]
 //! ```
+//!
+//! The optional tail after `]` is not RFC 7644 grammar but Microsoft's documented form:
+//! `emails[type eq "work"].value ew "example.org"` reads as
+//! `emails[type eq "work" and value ew "example.org"]`, so it becomes that very tree and every
+//! consumer (evaluation, SQL lowering, canonical text) sees one form.
 //!
 //! Limits are enforced here, while parsing: the nesting depth is checked *before* each recursive
 //! descent, so hostile input cannot overflow the stack, and the node count bounds the tree that the
@@ -218,12 +223,53 @@ impl<'a> Parser<'a> {
                 ));
             }
             self.pos += 1;
-            let filter = self.parse_bracket_filter()?;
+            // The canonical text of `attr[a or b].sub op v` is `attr[(a or b) and sub op v]`, one
+            // level deeper than what was written; counting that level here keeps every canonical
+            // text within the limits its source passed.
+            let sub_attr_follows = self.sub_attr_follows_bracket();
+            if sub_attr_follows {
+                self.enter()?;
+            }
+            let mut filter = self.parse_bracket_filter()?;
+            if sub_attr_follows {
+                self.leave();
+                filter = self.parse_sub_attr_test(filter)?;
+            }
             return self.node(Filter::ValuePath {
                 attr: path,
                 filter: Box::new(filter),
             });
         }
+        self.parse_test(path, word)
+    }
+
+    /// Whether the `]` closing the bracket just opened is followed by `.subAttr`. Brackets do not
+    /// nest, so the first `]` is the closing one (any `[` before it is refused while parsing).
+    fn sub_attr_follows_bracket(&self) -> bool {
+        let rest = self.tokens.get(self.pos..).unwrap_or_default();
+        rest.iter()
+            .position(|t| t.kind == TokenKind::RBracket)
+            .and_then(|i| rest.get(i + 1))
+            .is_some_and(|t| matches!(t.kind, TokenKind::Word(w) if w.starts_with('.')))
+    }
+
+    /// `.subAttr op value` after `attr[filter]`: the test joins the bracket filter with `and`.
+    fn parse_sub_attr_test(&mut self, filter: Filter) -> Result<Filter, String> {
+        let Some(Token {
+            kind: TokenKind::Word(word),
+            pos,
+        }) = self.advance()
+        else {
+            return Err("expected '.' and a sub-attribute after ']'".into());
+        };
+        let sub = word.strip_prefix('.').unwrap_or(word);
+        check_name(sub, word).map_err(|e| format!("{e} at position {pos}"))?;
+        let test = self.parse_test(AttrPath::new(sub), word)?;
+        self.node(Filter::And(Box::new(filter), Box::new(test)))
+    }
+
+    /// `pr` or `op value` after the attribute path `path`, written as `word`.
+    fn parse_test(&mut self, path: AttrPath, word: &str) -> Result<Filter, String> {
         let Some(op_token) = self.advance() else {
             return Err(format!(
                 "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after '{word}' at the end of the filter"

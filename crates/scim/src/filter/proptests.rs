@@ -109,6 +109,34 @@ proptest! {
     }
 
     #[test]
+    fn a_sub_attribute_after_brackets_parses_as_the_joined_bracket_filter(
+        attr in attr_path(),
+        inside in bracket_filter(),
+        sub in name(),
+        comparison in proptest::option::of(
+            (proptest::sample::select(&CompareOp::ALL[..]), comp_value())
+        ),
+    ) {
+        // `attr[inside].sub op value` is `attr[inside and sub op value]`.
+        let attr = AttrPath { sub_attr: None, ..attr };
+        let (tail, test) = match comparison {
+            Some((op, value)) => (
+                format!("{op} {value}"),
+                Filter::Compare { path: AttrPath::new(sub.clone()), op, value },
+            ),
+            None => ("pr".to_owned(), Filter::Present(AttrPath::new(sub.clone()))),
+        };
+        let text = format!("{attr}[{inside}].{sub} {tail}");
+        let expected = Filter::ValuePath {
+            attr,
+            filter: Box::new(Filter::And(Box::new(inside), Box::new(test))),
+        };
+        let parsed = parse_filter(&text);
+        prop_assert_eq!(parsed.as_ref(), Ok(&expected), "{}", text);
+        prop_assert_eq!(parse_filter(&expected.to_string()), Ok(expected));
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(s in "\\PC{0,80}") {
         let _ = parse_filter(&s);
     }

@@ -555,3 +555,114 @@ fn entra_membership_check_compares_member_values() {
         group
     ));
 }
+
+#[test]
+fn a_sub_attribute_after_brackets_joins_the_bracket_filter() {
+    // Microsoft's form `emails[type eq "work"].value ew "x"` is the RFC's
+    // `emails[type eq "work" and value ew "x"]`: the same tree, printed the RFC's way.
+    for op in ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"] {
+        let sugar = format!(r#"emails[type eq "work"].value {op} "example.org""#);
+        let plain = format!(r#"emails[type eq "work" and value {op} "example.org"]"#);
+        assert_eq!(parse(&sugar), parse(&plain), "{sugar}");
+        assert_eq!(parse(&sugar).to_string(), plain);
+    }
+    assert_eq!(
+        canonical(r#"emails[type eq "work"].value pr"#),
+        r#"emails[type eq "work" and value pr]"#
+    );
+    assert_eq!(
+        canonical(r#"EMAILS[TYPE EQ "work"].Primary Eq TRUE and userName pr"#),
+        r#"EMAILS[TYPE eq "work" and Primary eq true] and userName pr"#
+    );
+    // An `or` inside the brackets stays grouped: the test after `]` applies to all of it.
+    assert_eq!(
+        parse(r#"emails[type eq "work" or type eq "home"].value ew "x""#),
+        Filter::ValuePath {
+            attr: AttrPath::new("emails"),
+            filter: Box::new(Filter::And(
+                Box::new(Filter::Or(
+                    Box::new(cmp(AttrPath::new("type"), CompareOp::Eq, s("work"))),
+                    Box::new(cmp(AttrPath::new("type"), CompareOp::Eq, s("home"))),
+                )),
+                Box::new(cmp(AttrPath::new("value"), CompareOp::Ew, s("x"))),
+            )),
+        }
+    );
+    assert_eq!(
+        canonical(r#"emails[type eq "work" or type eq "home"].value ew "x""#),
+        r#"emails[(type eq "work" or type eq "home") and value ew "x"]"#
+    );
+    assert_eq!(
+        canonical(&format!(
+            r#"{ENTERPRISE}:manager[value pr].displayName sw "A""#
+        )),
+        format!(r#"{ENTERPRISE}:manager[value pr and displayName sw "A"]"#)
+    );
+}
+
+#[test]
+fn a_sub_attribute_after_brackets_must_be_a_name_and_a_test() {
+    assert_eq!(
+        err(r#"emails[type eq "work"].value"#),
+        "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after '.value' at the end of the filter"
+    );
+    assert_eq!(
+        err(r#"emails[type eq "work"]. eq "x""#),
+        "'.' is not a valid attribute path: an attribute name is empty at position 22"
+    );
+    assert_eq!(
+        err(r#"emails[type eq "work"].value.x eq "x""#),
+        "'.value.x' is not a valid attribute path: 'value.x' is not an attribute name at position 22"
+    );
+    assert_eq!(
+        err(r#"emails[type eq "work"].value[type pr]"#),
+        "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after '.value' at position 28, found '['"
+    );
+    // Without a sub-attribute, a word after `]` is still an error.
+    assert_eq!(
+        err(r#"emails[type eq "work"] value eq "x""#),
+        "unexpected 'value' at position 23"
+    );
+}
+
+#[test]
+fn a_sub_attribute_after_brackets_counts_the_level_its_canonical_form_needs() {
+    // 31 parentheses inside the brackets: the plain form is at the limit (brackets + 31).
+    let inner = format!(
+        r#"{}type eq "a" or type eq "b"{}"#,
+        "(".repeat(31),
+        ")".repeat(31)
+    );
+    assert!(parse_filter(&format!("emails[{inner}]")).is_ok());
+    // Its sugar would print with one more pair of parentheses, past the limit: refused.
+    let sugar = format!(r#"emails[{inner}].value pr"#);
+    assert!(
+        err(&sugar).starts_with("the filter nests too deeply"),
+        "{sugar}"
+    );
+    // One level less fits, and its canonical text parses back to the same tree.
+    let inner = format!(
+        r#"{}type eq "a" or type eq "b"{}"#,
+        "(".repeat(30),
+        ")".repeat(30)
+    );
+    let fits = parse(&format!(r#"emails[{inner}].value pr"#));
+    assert_eq!(parse(&fits.to_string()), fits);
+}
+
+#[test]
+fn a_sub_attribute_after_brackets_holds_on_the_same_element() {
+    assert!(eval_user(
+        r#"emails[type eq "work"].value ew "example.com""#
+    ));
+    assert!(eval_user(r#"emails[type eq "home"].value ew "jensen.org""#));
+    // The home address is not at example.com, though the work address is.
+    assert!(!eval_user(
+        r#"emails[type eq "home"].value ew "example.com""#
+    ));
+    assert!(eval_user(r#"emails[type eq "work"].primary eq true"#));
+    assert!(!eval_user(r#"emails[type eq "home"].primary pr"#));
+    assert!(eval_user(r#"emails[type ne "home"].value co "BJENSEN""#));
+    assert!(eval_user(r#"emails[type eq "work"].value gt "a""#));
+    assert!(!eval_user(r#"emails[type eq "work"].value lt "a""#));
+}
