@@ -349,6 +349,7 @@ impl Roster {
 /// Member ids of a `members` value; values that are not ids are returned apart, to be skipped.
 fn member_ids(members: Option<&Value>) -> (Vec<AccountId>, Vec<String>) {
     let mut ids = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut invalid = Vec::new();
     for member in members.and_then(Value::as_array).into_iter().flatten() {
         let value = member
@@ -357,7 +358,7 @@ fn member_ids(members: Option<&Value>) -> (Vec<AccountId>, Vec<String>) {
             .and_then(Value::as_str)
             .unwrap_or_default();
         match value.parse() {
-            Ok(id) if !ids.contains(&id) => ids.push(id),
+            Ok(id) if seen.insert(id) => ids.push(id),
             Ok(_) => {}
             Err(_) => invalid.push(value.to_owned()),
         }
