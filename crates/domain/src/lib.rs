@@ -37,7 +37,9 @@ pub use groups::{
 pub use ids::{AccountId, GroupId, OrgId};
 pub use listing::ListRequest;
 pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
-pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
+pub use orgs::{
+    MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
+};
 pub use query::{Bound, Column, Op, Page, Predicate, StoreFilter};
 pub use resources::{etag, group_resource, user_resource};
 pub use retention::{Purged, RetentionReport};

@@ -40,6 +40,7 @@ impl Roster {
             kind: new.kind,
             seats: orgs::validate_seats(new.seats)?,
             retention_days: None,
+            domains: Vec::new(),
             created_at: now,
             updated_at: now,
         };
@@ -64,6 +65,9 @@ impl Roster {
         }
         if let Some(retention) = update.retention_days {
             org.retention_days = orgs::validate_retention(retention)?;
+        }
+        if let Some(domains) = update.domains {
+            org.domains = orgs::validate_domains(domains)?;
         }
         org.updated_at = self.now();
         self.store.update_org(&org).await?;

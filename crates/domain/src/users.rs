@@ -70,6 +70,9 @@ impl Roster {
         user_name: &str,
     ) -> Result<(Account, Created)> {
         let org = self.org(scope.org_id()).await?;
+        if !org.admits_user_name(user_name) {
+            return Err(org.outside_domains(user_name));
+        }
         let now = self.now();
         let active = fields.active.unwrap_or(true);
         let account = Account {
@@ -249,6 +252,14 @@ impl Roster {
         mut updated: Account,
         end_scim_memberships: bool,
     ) -> Result<Account> {
+        if user_name_key(&updated.user_name) != user_name_key(&current.user_name)
+            && let Some(org_id) = updated.org_id
+        {
+            let org = self.org(org_id).await?;
+            if !org.admits_user_name(&updated.user_name) {
+                return Err(org.outside_domains(&updated.user_name));
+            }
+        }
         let now = self.now();
         if !updated.scim_deleted {
             updated.scim_managed = true;

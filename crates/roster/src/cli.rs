@@ -180,7 +180,7 @@ pub enum OrgCommand {
         #[arg(value_name = "ORG")]
         org: String,
     },
-    /// Change an organization's seats or data retention.
+    /// Change an organization's seats, data retention or domains.
     Update {
         #[arg(value_name = "ORG")]
         org: String,
@@ -189,7 +189,26 @@ pub enum OrgCommand {
         /// Days after deactivation before an account is purged, or `off`.
         #[arg(long, value_name = "N|off")]
         retention_days: Option<Retention>,
+        /// Email domains SCIM userNames must be in (comma-separated; subdomains included), or
+        /// `off` for no restriction.
+        #[arg(long, value_name = "D1,D2|off")]
+        domains: Option<Domains>,
     },
+}
+
+/// `--domains D1,D2|off`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domains(pub Vec<String>);
+
+impl std::str::FromStr for Domains {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("off") {
+            return Ok(Self(Vec::new()));
+        }
+        Ok(Self(s.split(',').map(|d| d.trim().to_owned()).collect()))
+    }
 }
 
 #[derive(Debug, Subcommand)]

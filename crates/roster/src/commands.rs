@@ -185,6 +185,7 @@ async fn org(roster: &Roster, json: bool, command: OrgCommand) -> anyhow::Result
             org,
             seats,
             retention_days,
+            domains,
         } => {
             let update = OrgUpdate {
                 seats,
@@ -192,6 +193,7 @@ async fn org(roster: &Roster, json: bool, command: OrgCommand) -> anyhow::Result
                     Retention::Days(d) => Some(d),
                     Retention::Off => None,
                 }),
+                domains: domains.map(|d| d.0),
             };
             roster.update_org(org_id(&org)?, update).await?
         }
@@ -238,12 +240,17 @@ fn describe_org(status: &OrgStatus) -> String {
         .retention_days
         .map_or_else(|| "off".to_owned(), |d| format!("{d} days"));
     format!(
-        "id:          {}\nname:        {}\nkind:        {}\nseats:       {} of {} in use\nretention:   {retention}\nscim:        {}",
+        "id:          {}\nname:        {}\nkind:        {}\nseats:       {} of {} in use\nretention:   {retention}\ndomains:     {}\nscim:        {}",
         org.id,
         printable(&org.name),
         org.kind,
         status.seats_used,
         org.seats,
+        if org.domains.is_empty() {
+            "any (no restriction)".to_owned()
+        } else {
+            org.domains.join(", ")
+        },
         if status.scim_enabled {
             "enabled"
         } else {

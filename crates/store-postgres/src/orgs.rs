@@ -1,7 +1,7 @@
 //! SQL for organizations and the seats they have in use.
 
 use deadpool_postgres::GenericClient;
-use roster_domain::{Org, OrgId, OrgKind, StoreError};
+use roster_domain::{Org, OrgId, OrgKind, StoreError, domains_from_column, domains_to_column};
 use tokio_postgres::Row;
 
 use crate::{
@@ -9,13 +9,13 @@ use crate::{
     pool::{execute, query, query_one, query_opt},
 };
 
-const COLUMNS: &str = "id, name, kind, seats, retention_days, created_at, updated_at";
+const COLUMNS: &str = "id, name, kind, seats, retention_days, domains, created_at, updated_at";
 
 pub(crate) async fn insert(client: &impl GenericClient, org: &Org) -> Result<(), StoreError> {
     execute(
         client,
-        "INSERT INTO orgs (id, name, kind, seats, retention_days, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO orgs (id, name, kind, seats, retention_days, created_at, updated_at, domains)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &to_uuid(org.id)?,
             &org.name,
@@ -24,6 +24,7 @@ pub(crate) async fn insert(client: &impl GenericClient, org: &Org) -> Result<(),
             &org.retention_days.map(retention_to_sql).transpose()?,
             &org.created_at,
             &org.updated_at,
+            &domains_to_column(&org.domains),
         ],
         "inserting an organization",
     )
@@ -34,7 +35,8 @@ pub(crate) async fn insert(client: &impl GenericClient, org: &Org) -> Result<(),
 pub(crate) async fn update(client: &impl GenericClient, org: &Org) -> Result<(), StoreError> {
     let changed = execute(
         client,
-        "UPDATE orgs SET name = $2, seats = $3, retention_days = $4, updated_at = $5
+        "UPDATE orgs SET name = $2, seats = $3, retention_days = $4, updated_at = $5,
+             domains = $6
          WHERE id = $1",
         &[
             &to_uuid(org.id)?,
@@ -42,6 +44,7 @@ pub(crate) async fn update(client: &impl GenericClient, org: &Org) -> Result<(),
             &i64::from(org.seats),
             &org.retention_days.map(retention_to_sql).transpose()?,
             &org.updated_at,
+            &domains_to_column(&org.domains),
         ],
         "updating an organization",
     )
@@ -109,6 +112,7 @@ fn from_row(row: &Row) -> Result<Org, StoreError> {
         retention_days: retention
             .map(|d| to_u32(i64::from(d), "a retention period"))
             .transpose()?,
+        domains: domains_from_column(&col::<String>(row, "domains")?),
         created_at: col(row, "created_at")?,
         updated_at: col(row, "updated_at")?,
     })

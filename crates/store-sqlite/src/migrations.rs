@@ -13,6 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "drop_passwords",
         include_str!("../migrations/0002_drop_passwords.sql"),
     ),
+    (
+        3,
+        "org_domains",
+        include_str!("../migrations/0003_org_domains.sql"),
+    ),
 ];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -1,14 +1,14 @@
 //! SQL for organizations.
 
-use roster_domain::{Org, OrgId, OrgKind, StoreError};
+use roster_domain::{Org, OrgId, OrgKind, StoreError, domains_from_column, domains_to_column};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::convert::{Context, from_micros, to_micros};
 
 pub(crate) fn insert(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO orgs (id, name, kind, seats, retention_days, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO orgs (id, name, kind, seats, retention_days, created_at, updated_at, domains)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             org.id.to_string(),
             org.name,
@@ -17,6 +17,7 @@ pub(crate) fn insert(conn: &Connection, org: &Org) -> Result<(), StoreError> {
             org.retention_days,
             to_micros(org.created_at),
             to_micros(org.updated_at),
+            domains_to_column(&org.domains),
         ],
     )
     .context("inserting an organization")?;
@@ -26,7 +27,8 @@ pub(crate) fn insert(conn: &Connection, org: &Org) -> Result<(), StoreError> {
 pub(crate) fn update(conn: &Connection, org: &Org) -> Result<(), StoreError> {
     let changed = conn
         .execute(
-            "UPDATE orgs SET name = ?2, seats = ?3, retention_days = ?4, updated_at = ?5
+            "UPDATE orgs SET name = ?2, seats = ?3, retention_days = ?4, updated_at = ?5,
+                 domains = ?6
              WHERE id = ?1",
             params![
                 org.id.to_string(),
@@ -34,6 +36,7 @@ pub(crate) fn update(conn: &Connection, org: &Org) -> Result<(), StoreError> {
                 org.seats,
                 org.retention_days,
                 to_micros(org.updated_at),
+                domains_to_column(&org.domains),
             ],
         )
         .context("updating an organization")?;
@@ -50,7 +53,7 @@ pub(crate) fn update(conn: &Connection, org: &Org) -> Result<(), StoreError> {
 pub(crate) fn get(conn: &Connection, id: OrgId) -> Result<Option<Org>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, name, kind, seats, retention_days, created_at, updated_at
+            "SELECT id, name, kind, seats, retention_days, created_at, updated_at, domains
              FROM orgs WHERE id = ?1",
         )
         .context("reading an organization")?;
@@ -64,7 +67,7 @@ pub(crate) fn get(conn: &Connection, id: OrgId) -> Result<Option<Org>, StoreErro
 pub(crate) fn all(conn: &Connection) -> Result<Vec<Org>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, name, kind, seats, retention_days, created_at, updated_at
+            "SELECT id, name, kind, seats, retention_days, created_at, updated_at, domains
              FROM orgs ORDER BY created_at, id",
         )
         .context("listing organizations")?;
@@ -82,7 +85,7 @@ pub(crate) fn seats_used(conn: &Connection, id: OrgId) -> Result<u32, StoreError
         .context("counting seats in use")
 }
 
-type RawOrg = (String, String, String, u32, Option<u32>, i64, i64);
+type RawOrg = (String, String, String, u32, Option<u32>, i64, i64, String);
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawOrg> {
     Ok((
@@ -93,11 +96,12 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawOrg> {
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
+        row.get(7)?,
     ))
 }
 
 fn from_raw(
-    (id, name, kind, seats, retention_days, created, updated): RawOrg,
+    (id, name, kind, seats, retention_days, created, updated, domains): RawOrg,
 ) -> Result<Org, StoreError> {
     Ok(Org {
         id: id
@@ -109,6 +113,7 @@ fn from_raw(
             .map_err(|e| StoreError::internal("reading an organization kind", e.to_string()))?,
         seats,
         retention_days,
+        domains: domains_from_column(&domains),
         created_at: from_micros(created)?,
         updated_at: from_micros(updated)?,
     })

@@ -30,6 +30,7 @@ pub fn new_org(seats: u32, created: OffsetDateTime) -> Org {
         kind: OrgKind::School,
         seats,
         retention_days: None,
+        domains: Vec::new(),
         created_at: created,
         updated_at: created,
     }

@@ -333,3 +333,39 @@ fn human_output_escapes_control_characters_from_stored_names() {
         "{stdout}"
     );
 }
+
+#[test]
+fn org_domains_are_set_shown_and_turned_off_from_the_cli() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org",
+        "create",
+        "--name",
+        "Ridgemont",
+        "--kind",
+        "school",
+        "--seats",
+        "5",
+    ]);
+    let id = org["id"].as_str().unwrap();
+    assert_eq!(org["domains"], serde_json::json!([]));
+    let updated = cli.json(&[
+        "org",
+        "update",
+        id,
+        "--domains",
+        "Ridgemont.edu, students.ridgemont.edu",
+    ]);
+    assert_eq!(
+        updated["domains"],
+        serde_json::json!(["ridgemont.edu", "students.ridgemont.edu"])
+    );
+    assert_eq!(
+        cli.json(&["org", "show", id])["domains"],
+        updated["domains"]
+    );
+    let refused = cli.fails(&["org", "update", id, "--domains", "not a domain"]);
+    assert!(refused.contains("is not a domain name"), "{refused}");
+    let off = cli.json(&["org", "update", id, "--domains", "off"]);
+    assert_eq!(off["domains"], serde_json::json!([]));
+}

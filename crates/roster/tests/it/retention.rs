@@ -14,8 +14,8 @@ async fn deactivated_accounts_are_purged_only_after_the_retention_period() {
         .update_org(
             tenant.org,
             OrgUpdate {
-                seats: None,
                 retention_days: Some(Some(30)),
+                ..OrgUpdate::default()
             },
         )
         .await

@@ -786,3 +786,82 @@ async fn passwords_are_accepted_and_never_stored_filtered_or_sorted_on() {
         assert_eq!(response.body["detail"], refused, "{query}");
     }
 }
+
+#[tokio::test]
+async fn with_domains_set_scim_creates_and_renames_outside_them_are_refused() {
+    let app = TestApp::new().await;
+    let school = app.tenant(OrgKind::School, 10).await;
+    let other = app.tenant(OrgKind::School, 10).await;
+    // Without domains, an organization may create any userName — even one another organization's
+    // people will need (documented): the squatting the restriction stops.
+    app.create_user(&other, "early@ridgemont.edu").await;
+    app.roster
+        .update_org(
+            other.org,
+            roster_domain::OrgUpdate {
+                domains: Some(vec!["other.org".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let squat = app
+        .post(
+            &other,
+            "/Users",
+            &entra_create("alice@ridgemont.edu", json!(true)),
+        )
+        .await;
+    squat.assert_scim_error(400, Some("invalidValue"));
+    let detail = squat.body["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(
+            "userName 'alice@ridgemont.edu' is outside this organization's domains (other.org)"
+        ),
+        "{detail}"
+    );
+    assert!(
+        app.roster
+            .account_by_user_name("alice@ridgemont.edu")
+            .await
+            .is_err(),
+        "nothing was written"
+    );
+
+    app.roster
+        .update_org(
+            school.org,
+            roster_domain::OrgUpdate {
+                domains: Some(vec!["Ridgemont.EDU".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let alice = app.create_user(&school, "alice@ridgemont.edu").await;
+    app.create_user(&school, "bob@students.ridgemont.edu").await;
+    let rename = app
+        .patch(
+            &school,
+            &format!("/Users/{alice}"),
+            &json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "userName", "value": "alice@gmail.com"}]
+            }),
+        )
+        .await;
+    rename.assert_scim_error(400, Some("invalidValue"));
+    let case_only = app
+        .patch(
+            &school,
+            &format!("/Users/{alice}"),
+            &json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "userName", "value": "Alice@Ridgemont.edu"}]
+            }),
+        )
+        .await;
+    assert_eq!(case_only.status, 200, "{:#}", case_only.body);
+    let status = app.roster.org_status(school.org).await.unwrap();
+    assert_eq!(status.org.domains, vec!["ridgemont.edu"]);
+}
