@@ -39,7 +39,7 @@ pub use listing::ListRequest;
 pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
 pub use query::{Bound, Column, Op, Predicate, StoreFilter};
-pub use resources::{etag, group_resource, user_resource};
+pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
 pub use scim_groups::GroupOutcome;

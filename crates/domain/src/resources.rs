@@ -1,11 +1,15 @@
 //! The SCIM representation of accounts and groups (RFC 7643 §4), and reading an account's or a
 //! group's fields back from a normalised resource.
 
-use roster_scim::schema::{ENTERPRISE_USER, GROUP, USER};
+use roster_scim::{
+    SubAttributes,
+    schema::{ENTERPRISE_USER, GROUP, USER},
+};
+use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{Account, Group};
+use crate::{Account, AccountId, Group, Member};
 
 /// Attributes kept in their own columns rather than in `attributes`.
 const ACCOUNT_COLUMNS: &[&str] = &[
@@ -126,6 +130,76 @@ pub fn group_resource(
         ),
     );
     resource
+}
+
+/// A group's SCIM `members` (RFC 7643 §4.2: `value`, `$ref`, `type`), each with only the
+/// sub-attributes in `kept`, for [`roster_scim::StreamedResource`]. Each entry is written straight
+/// from its row: no JSON value and no string per member. `base` is the tenant URL, for `$ref`.
+pub fn member_entries<'a>(
+    members: &'a [Member],
+    base: &'a str,
+    kept: &SubAttributes,
+) -> impl Iterator<Item = MemberEntry<'a>> + Clone + 'a {
+    let fields = MemberFields {
+        value: kept.contains("value"),
+        reference: kept.contains("$ref"),
+        kind: kept.contains("type"),
+    };
+    members.iter().map(move |member| MemberEntry {
+        id: member.account_id,
+        base,
+        fields,
+    })
+}
+
+/// One entry of a group's `members`, see [`member_entries`].
+#[derive(Debug, Clone, Copy)]
+pub struct MemberEntry<'a> {
+    id: AccountId,
+    base: &'a str,
+    fields: MemberFields,
+}
+
+/// Which member sub-attributes are written.
+#[derive(Debug, Clone, Copy)]
+struct MemberFields {
+    value: bool,
+    reference: bool,
+    kind: bool,
+}
+
+impl Serialize for MemberEntry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entry = serializer.serialize_map(None)?;
+        if self.fields.value {
+            entry.serialize_entry("value", &self.id)?;
+        }
+        if self.fields.reference {
+            entry.serialize_entry(
+                "$ref",
+                &UserLocation {
+                    base: self.base,
+                    id: self.id,
+                },
+            )?;
+        }
+        if self.fields.kind {
+            entry.serialize_entry("type", "User")?;
+        }
+        entry.end()
+    }
+}
+
+/// `{base}/Users/{id}`, written into the output without a string of its own.
+struct UserLocation<'a> {
+    base: &'a str,
+    id: AccountId,
+}
+
+impl Serialize for UserLocation<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}/Users/{}", self.base, self.id))
+    }
 }
 
 /// The fields of a User resource that live in their own columns.

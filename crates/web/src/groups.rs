@@ -6,10 +6,9 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Group, GroupOutcome, LogEntry, Member, Outcome, group_resource};
-use roster_scim::{Projection, schema::GROUP_RESOURCE};
-use serde::Serialize;
-use serde_json::{Value, json, value::RawValue};
+use roster_domain::{Group, GroupOutcome, LogEntry, Outcome, group_resource, member_entries};
+use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
+use serde_json::{Value, value::RawValue};
 
 use crate::{
     ApiError, AppState,
@@ -21,8 +20,9 @@ use crate::{
 };
 
 /// A group as JSON text. Members (a group can have hundreds of thousands) go from the store's
-/// rows straight into the text, one small object at a time, instead of through a JSON value per
-/// member and copies of the whole resource.
+/// rows straight into the text, one at a time, after the projected resource
+/// ([`StreamedResource`]), instead of through a JSON value per member and copies of the whole
+/// resource. They are loaded only when the projection returns some of their sub-attributes.
 pub(crate) async fn render(
     state: &AppState,
     tenant: Tenant,
@@ -31,68 +31,14 @@ pub(crate) async fn render(
 ) -> Result<Box<RawValue>, ApiError> {
     let base = state.tenant_url(tenant);
     let resource = projection.apply(&GROUP_RESOURCE, &group_resource(group, None, Some(&base)));
-    let mut text = serde_json::to_string(&resource).map_err(internal)?;
-    if projection.includes(&GROUP_RESOURCE, "members") {
-        let members = state.roster.scim_group_member_rows(tenant.0, group).await?;
-        if !members.is_empty() {
-            let kept = MemberFields::kept_by(projection, group);
-            // `resource` always holds `id` and `schemas`, so the object is never empty here.
-            text.pop();
-            text.push_str(",\"members\":[");
-            for (i, member) in members.iter().enumerate() {
-                if i > 0 {
-                    text.push(',');
-                }
-                kept.write(&mut text, &base, member).map_err(internal)?;
-            }
-            text.push_str("]}");
-        }
-    }
-    RawValue::from_string(text).map_err(internal)
-}
-
-/// Which member sub-attributes the projection returns (`attributes=members.value` keeps one).
-struct MemberFields {
-    value: bool,
-    reference: bool,
-    kind: bool,
-}
-
-impl MemberFields {
-    fn kept_by(projection: &Projection, group: &Group) -> Self {
-        let sample = group_resource(
-            group,
-            Some(vec![json!({"value": "v", "$ref": "r", "type": "User"})]),
-            None,
-        );
-        let projected = projection.apply(&GROUP_RESOURCE, &sample);
-        let kept = |key: &str| projected["members"][0].get(key).is_some();
-        Self {
-            value: kept("value"),
-            reference: kept("$ref"),
-            kind: kept("type"),
-        }
-    }
-
-    fn write(&self, out: &mut String, base: &str, member: &Member) -> serde_json::Result<()> {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            value: Option<String>,
-            #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
-            reference: Option<String>,
-            #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-            kind: Option<&'a str>,
-        }
-        let id = member.account_id.to_string();
-        let out_member = Out {
-            reference: self.reference.then(|| format!("{base}/Users/{id}")),
-            value: self.value.then_some(id),
-            kind: self.kind.then_some("User"),
-        };
-        out.push_str(&serde_json::to_string(&out_member)?);
-        Ok(())
-    }
+    let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
+    let members = if kept.is_empty() {
+        Vec::new()
+    } else {
+        state.roster.scim_group_member_rows(tenant.0, group).await?
+    };
+    let body = StreamedResource::new(&resource, &kept, member_entries(&members, &base, &kept));
+    serde_json::value::to_raw_value(&body).map_err(internal)
 }
 
 fn internal(e: serde_json::Error) -> ApiError {
@@ -105,9 +51,9 @@ fn group_response(
     tenant: Tenant,
     status: StatusCode,
     group: &Group,
-    body: &RawValue,
+    body: Box<RawValue>,
 ) -> Scim {
-    let mut response = Scim::json(status, body.get().to_owned());
+    let mut response = Scim::json(status, Box::<str>::from(body).into_string());
     response.etag = Some(roster_domain::etag(group.version));
     if status == StatusCode::CREATED {
         response.location = Some(format!("{}/Groups/{}", state.tenant_url(tenant), group.id));
@@ -189,7 +135,7 @@ pub async fn create_group(
         tenant,
         StatusCode::CREATED,
         &outcome.group,
-        &body,
+        body,
     ))
 }
 
@@ -202,13 +148,7 @@ pub async fn get_group(
     let projection = params.projection(&GROUP_RESOURCE)?;
     let group = state.roster.scim_group(tenant.0, &id).await?;
     let body = render(&state, tenant, &group, &projection).await?;
-    Ok(group_response(
-        &state,
-        tenant,
-        StatusCode::OK,
-        &group,
-        &body,
-    ))
+    Ok(group_response(&state, tenant, StatusCode::OK, &group, body))
 }
 
 pub async fn list_groups(
@@ -263,7 +203,7 @@ pub async fn patch_group(
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
     }
     let body = render(&state, tenant, &outcome.group, &projection).await?;
-    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, &body).into_response())
+    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, body).into_response())
 }
 
 pub async fn replace_group(
@@ -288,7 +228,7 @@ pub async fn replace_group(
         tenant,
         StatusCode::OK,
         &outcome.group,
-        &body,
+        body,
     ))
 }
 
