@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod admin_groups;
 mod clock;
+mod conditional;
 mod error;
 mod groups;
 mod ids;
@@ -29,6 +30,7 @@ mod users;
 pub use accounts::{Account, AccountLookup, AccountWrite, Role, user_name_key};
 pub use admin_groups::GroupView;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use conditional::Conditional;
 pub use error::{Error, StoreError};
 pub use groups::{
     Group, GroupExpect, GroupLookup, GroupWrite, Member, MemberSource, MembershipChange,

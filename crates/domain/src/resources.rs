@@ -257,18 +257,13 @@ fn take_string(resource: &mut Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-/// `If-Match` (RFC 7644 §3.14): `*` or a list of entity tags, one of which must be current.
-/// Weak and strong forms of the same version both match.
+/// `If-Match` (RFC 7644 §3.14): `*` or a list of entity tags, one of which must be current
+/// (the matcher shared with `If-None-Match`, [`crate::conditional`]).
 pub(crate) fn check_if_match(version: i64, if_match: Option<&str>) -> Result<(), crate::Error> {
     let Some(header) = if_match else {
         return Ok(());
     };
-    let current = version.to_string();
-    let matches = header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current);
-    if matches {
+    if crate::conditional::etag_matches(header, version) {
         Ok(())
     } else {
         Err(crate::Error::PreconditionFailed(format!(

@@ -6,7 +6,9 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Group, GroupOutcome, LogEntry, Outcome, group_resource, member_entries};
+use roster_domain::{
+    Conditional, Group, GroupOutcome, LogEntry, Outcome, group_resource, member_entries,
+};
 use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -16,7 +18,7 @@ use crate::{
     body::ScimJson,
     log::LogNote,
     query::Params,
-    response::{Scim, list_page},
+    response::{Scim, if_none_match, list_page, not_modified},
 };
 
 /// A group as JSON text. Members (a group can have hundreds of thousands) go from the store's
@@ -144,11 +146,19 @@ pub async fn get_group(
     tenant: Tenant,
     Path((_, id)): Path<(String, String)>,
     params: Params,
-) -> Result<Scim, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let group = state.roster.scim_group(tenant.0, &id).await?;
+    let group = match state
+        .roster
+        .scim_group_if_modified(tenant.0, &id, if_none_match(&headers))
+        .await?
+    {
+        Conditional::Modified(group) => group,
+        Conditional::NotModified { etag } => return Ok(not_modified(etag)),
+    };
     let body = render(&state, tenant, &group, &projection).await?;
-    Ok(group_response(&state, tenant, StatusCode::OK, &group, body))
+    Ok(group_response(&state, tenant, StatusCode::OK, &group, body).into_response())
 }
 
 pub async fn list_groups(
