@@ -6,9 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{
-    Conditional, Group, GroupOutcome, LogEntry, Outcome, group_resource, member_entries,
-};
+use roster_domain::{Conditional, Group, GroupOutcome, group_resource, member_entries};
 use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -75,45 +73,12 @@ fn display_name_of(body: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Member values that were not linked (not accounts of this organization) are recorded in the
-/// provisioning log, one entry each, so administrators see who was left out and why.
+/// Records the member values the write skipped (the domain decides the entries) after the
+/// answer, in a task shutdown waits for.
 fn log_skipped(state: &AppState, tenant: Tenant, operation: &str, outcome: &GroupOutcome) {
-    let skipped: Vec<String> = outcome
-        .members
-        .skipped
-        .iter()
-        .map(ToString::to_string)
-        .chain(outcome.invalid_members.iter().cloned())
-        .collect();
-    if skipped.is_empty() {
-        return;
+    if let Some(skipped) = state.roster.skipped_members(tenant.0, operation, outcome) {
+        state.background.spawn(skipped.record());
     }
-    let roster = state.roster.clone();
-    let scope = tenant.0;
-    let group = outcome.group.clone();
-    let operation = operation.to_owned();
-    state.background.spawn(async move {
-        for value in skipped {
-            let entry = LogEntry {
-                org_id: scope.org_id(),
-                at: roster.clock().now(),
-                operation: operation.clone(),
-                resource_type: "Group".into(),
-                resource_id: Some(group.id.to_string()),
-                name: Some(group.display_name.clone()),
-                outcome: Outcome::Skipped,
-                status: 200,
-                detail: Some(format!(
-                    "member '{value}' was not added: it is not a user of this organization"
-                )),
-                duration_ms: 0,
-                client_request_id: None,
-            };
-            if let Err(e) = roster.record(scope, entry).await {
-                tracing::warn!(error = %e, "could not record a skipped member");
-            }
-        }
-    });
 }
 
 pub async fn create_group(
