@@ -272,3 +272,57 @@ pub(crate) fn check_if_match(version: i64, if_match: Option<&str>) -> Result<(),
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
+
+    use super::*;
+    use crate::MemberSource;
+
+    fn member(id: AccountId) -> Member {
+        Member {
+            account_id: id,
+            user_name: "a@x.org".into(),
+            display_name: None,
+            source: MemberSource::Scim,
+            account_scim_managed: true,
+        }
+    }
+
+    fn written(projection: &Projection, members: &[Member]) -> String {
+        let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
+        let resource = Map::new();
+        let entries = member_entries(members, "https://h/scim/v2/o", &kept);
+        serde_json::to_string(&StreamedResource::new(&resource, &kept, entries)).unwrap()
+    }
+
+    #[test]
+    fn members_are_written_as_value_ref_and_type_in_that_order() {
+        let (a, b) = (AccountId::new_random(), AccountId::new_random());
+        assert_eq!(
+            written(&Projection::default(), &[member(a), member(b)]),
+            format!(
+                r#"{{"members":[{{"value":"{a}","$ref":"https://h/scim/v2/o/Users/{a}","type":"User"}},{{"value":"{b}","$ref":"https://h/scim/v2/o/Users/{b}","type":"User"}}]}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn members_keep_only_what_the_projection_keeps() {
+        let a = AccountId::new_random();
+        let values = Projection::parse(&GROUP_RESOURCE, Some("members.value"), None).unwrap();
+        assert_eq!(
+            written(&values, &[member(a)]),
+            format!(r#"{{"members":[{{"value":"{a}"}}]}}"#)
+        );
+        let no_ref = Projection::parse(&GROUP_RESOURCE, None, Some("MEMBERS.$REF")).unwrap();
+        assert_eq!(
+            written(&no_ref, &[member(a)]),
+            format!(r#"{{"members":[{{"value":"{a}","type":"User"}}]}}"#)
+        );
+        let none = Projection::parse(&GROUP_RESOURCE, None, Some("members")).unwrap();
+        assert_eq!(written(&none, &[member(a)]), "{}");
+        assert_eq!(written(&Projection::default(), &[]), "{}");
+    }
+}
