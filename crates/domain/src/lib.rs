@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod admin_groups;
 mod clock;
+mod conditional;
 mod error;
 mod groups;
 mod ids;
@@ -22,6 +23,8 @@ mod retry;
 mod roster;
 mod scim_groups;
 mod scope;
+mod search;
+mod skipped_members;
 mod store;
 mod tokens;
 mod users;
@@ -29,6 +32,7 @@ mod users;
 pub use accounts::{Account, AccountWrite, Role, user_name_key};
 pub use admin_groups::GroupView;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use conditional::Conditional;
 pub use error::{Conflict, Error, Internal, SeatLimit, StoreError, Unique};
 pub use groups::{
     Group, GroupExpect, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
@@ -41,11 +45,13 @@ pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };
 pub use query::{Bound, Column, Op, Page, Predicate, StoreFilter};
-pub use resources::{etag, group_resource, user_resource};
+pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
 pub use scim_groups::GroupOutcome;
 pub use scope::OrgScope;
+pub use search::{ListQuery, SearchPage};
+pub use skipped_members::SkippedMembers;
 pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
 pub use users::Created;

@@ -1,11 +1,15 @@
 //! The SCIM representation of accounts and groups (RFC 7643 §4), and reading an account's or a
 //! group's fields back from a normalised resource.
 
-use roster_scim::schema::{ENTERPRISE_USER, GROUP, USER};
+use roster_scim::{
+    SubAttributes,
+    schema::{ENTERPRISE_USER, GROUP, USER},
+};
+use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{Account, Group};
+use crate::{Account, AccountId, Group, Member};
 
 /// Attributes kept in their own columns rather than in `attributes`.
 const ACCOUNT_COLUMNS: &[&str] = &[
@@ -132,6 +136,76 @@ pub fn group_resource(
     resource
 }
 
+/// A group's SCIM `members` (RFC 7643 §4.2: `value`, `$ref`, `type`), each with only the
+/// sub-attributes in `kept`, for [`roster_scim::StreamedResource`]. Each entry is written straight
+/// from its row: no JSON value and no string per member. `base` is the tenant URL, for `$ref`.
+pub fn member_entries<'a>(
+    members: &'a [Member],
+    base: &'a str,
+    kept: &SubAttributes,
+) -> impl Iterator<Item = MemberEntry<'a>> + Clone + 'a {
+    let fields = MemberFields {
+        value: kept.contains("value"),
+        reference: kept.contains("$ref"),
+        kind: kept.contains("type"),
+    };
+    members.iter().map(move |member| MemberEntry {
+        id: member.account_id,
+        base,
+        fields,
+    })
+}
+
+/// One entry of a group's `members`, see [`member_entries`].
+#[derive(Debug, Clone, Copy)]
+pub struct MemberEntry<'a> {
+    id: AccountId,
+    base: &'a str,
+    fields: MemberFields,
+}
+
+/// Which member sub-attributes are written.
+#[derive(Debug, Clone, Copy)]
+struct MemberFields {
+    value: bool,
+    reference: bool,
+    kind: bool,
+}
+
+impl Serialize for MemberEntry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entry = serializer.serialize_map(None)?;
+        if self.fields.value {
+            entry.serialize_entry("value", &self.id)?;
+        }
+        if self.fields.reference {
+            entry.serialize_entry(
+                "$ref",
+                &UserLocation {
+                    base: self.base,
+                    id: self.id,
+                },
+            )?;
+        }
+        if self.fields.kind {
+            entry.serialize_entry("type", "User")?;
+        }
+        entry.end()
+    }
+}
+
+/// `{base}/Users/{id}`, written into the output without a string of its own.
+struct UserLocation<'a> {
+    base: &'a str,
+    id: AccountId,
+}
+
+impl Serialize for UserLocation<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}/Users/{}", self.base, self.id))
+    }
+}
+
 /// The fields of a User resource that live in their own columns.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct UserFields {
@@ -187,23 +261,72 @@ fn take_string(resource: &mut Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-/// `If-Match` (RFC 7644 §3.14): `*` or a list of entity tags, one of which must be current.
-/// Weak and strong forms of the same version both match.
+/// `If-Match` (RFC 7644 §3.14): `*` or a list of entity tags, one of which must be current
+/// (the matcher shared with `If-None-Match`, [`crate::conditional`]).
 pub(crate) fn check_if_match(version: i64, if_match: Option<&str>) -> Result<(), crate::Error> {
     let Some(header) = if_match else {
         return Ok(());
     };
-    let current = version.to_string();
-    let matches = header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current);
-    if matches {
+    if crate::conditional::etag_matches(header, version) {
         Ok(())
     } else {
         Err(crate::Error::PreconditionFailed(format!(
             "the resource changed: its version is {} but If-Match asked for {header}; read it again and retry",
             etag(version)
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
+
+    use super::*;
+    use crate::MemberSource;
+
+    fn member(id: AccountId) -> Member {
+        Member {
+            account_id: id,
+            user_name: "a@x.org".into(),
+            display_name: None,
+            source: MemberSource::Scim,
+            account_scim_managed: true,
+        }
+    }
+
+    fn written(projection: &Projection, members: &[Member]) -> String {
+        let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
+        let resource = Map::new();
+        let entries = member_entries(members, "https://h/scim/v2/o", &kept);
+        serde_json::to_string(&StreamedResource::new(&resource, &kept, entries)).unwrap()
+    }
+
+    #[test]
+    fn members_are_written_as_value_ref_and_type_in_that_order() {
+        let (a, b) = (AccountId::new_random(), AccountId::new_random());
+        assert_eq!(
+            written(&Projection::default(), &[member(a), member(b)]),
+            format!(
+                r#"{{"members":[{{"value":"{a}","$ref":"https://h/scim/v2/o/Users/{a}","type":"User"}},{{"value":"{b}","$ref":"https://h/scim/v2/o/Users/{b}","type":"User"}}]}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn members_keep_only_what_the_projection_keeps() {
+        let a = AccountId::new_random();
+        let values = Projection::parse(&GROUP_RESOURCE, Some("members.value"), None).unwrap();
+        assert_eq!(
+            written(&values, &[member(a)]),
+            format!(r#"{{"members":[{{"value":"{a}"}}]}}"#)
+        );
+        let no_ref = Projection::parse(&GROUP_RESOURCE, None, Some("MEMBERS.$REF")).unwrap();
+        assert_eq!(
+            written(&no_ref, &[member(a)]),
+            format!(r#"{{"members":[{{"value":"{a}","type":"User"}}]}}"#)
+        );
+        let none = Projection::parse(&GROUP_RESOURCE, None, Some("members")).unwrap();
+        assert_eq!(written(&none, &[member(a)]), "{}");
+        assert_eq!(written(&Projection::default(), &[]), "{}");
     }
 }

@@ -1,5 +1,7 @@
-//! The list response of RFC 7644 §3.4.2, shared by `GET` on a resource endpoint, `POST /.search`
-//! and the discovery endpoints.
+//! The list response of RFC 7644 §3.4.2. [`list_response`] builds one from JSON values, for the
+//! discovery endpoints (`/Schemas`, `/ResourceTypes`). Lists and searches of Users and Groups,
+//! whose resources are rendered to text one by one, write the same document around
+//! [`LIST_RESPONSE_URN`] in the HTTP layer.
 
 use serde_json::{Value, json};
 

@@ -4,8 +4,11 @@
 //!
 //! This module owns output shaping only. It never adds data; it lets the storage layer ask whether
 //! an attribute is wanted at all ([`Projection::excludes`]) so it can skip loading a large group's
-//! `members` when a client such as Entra sends `excludedAttributes=members`.
+//! `members` when a client such as Entra sends `excludedAttributes=members`, and which of its
+//! sub-attributes are wanted ([`Projection::kept_sub_attributes`]) so the members can be written
+//! one by one after the projected resource ([`StreamedResource`]).
 
+use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
@@ -126,6 +129,35 @@ impl Projection {
         !self.includes(rt, name)
     }
 
+    /// The sub-attributes of the complex attribute `name` (any case, optionally URN-qualified)
+    /// that the response carries: what [`Projection::apply`] keeps of each of its values. Empty
+    /// when the attribute is not returned at all, is unknown, or is not complex.
+    ///
+    /// With it a caller writes a large multi-valued attribute (a group's `members`) item by item
+    /// with [`StreamedResource`], instead of building it as JSON only to project it.
+    pub fn kept_sub_attributes(&self, rt: &ResourceType, name: &str) -> SubAttributes {
+        let Some(resolved) = rt.resolve(name) else {
+            return SubAttributes {
+                attribute: "",
+                names: Vec::new(),
+            };
+        };
+        let (schema, attribute) = (resolved.schema.id, resolved.attribute);
+        let extension = resolved.in_extension.then_some(schema);
+        let wanted =
+            attribute.kind == AttrType::Complex && self.wants(schema, extension, attribute, None);
+        let names = attribute
+            .sub_attributes
+            .iter()
+            .filter(|sub| wanted && self.wants(schema, extension, attribute, Some(sub)))
+            .map(|sub| sub.name)
+            .collect();
+        SubAttributes {
+            attribute: attribute.name,
+            names,
+        }
+    }
+
     fn project_extension(&self, ext: &'static Schema, value: &Value) -> Option<Value> {
         let object = value.as_object()?;
         let mut out = Map::new();
@@ -222,6 +254,113 @@ impl Projection {
             None => target.returned == Returned::Default,
         };
         selected && !matches(&self.excluded, Match::Exclude)
+    }
+}
+
+/// The sub-attributes of one complex attribute that a projection keeps, by canonical name
+/// (see [`Projection::kept_sub_attributes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubAttributes {
+    /// The attribute's canonical name; empty when the name was unknown.
+    attribute: &'static str,
+    names: Vec<&'static str>,
+}
+
+impl SubAttributes {
+    /// The canonical name of the attribute (`members`); empty when the name was unknown.
+    pub fn attribute(&self) -> &'static str {
+        self.attribute
+    }
+
+    /// Whether the sub-attribute `name` (any case) is kept.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names
+            .iter()
+            .any(|kept| kept.eq_ignore_ascii_case(name))
+    }
+
+    /// `true` when nothing of the attribute is returned: leave it out (and need not load it).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The canonical names kept, in schema order.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+}
+
+/// A resource already shaped by [`Projection::apply`], followed by one multi-valued complex
+/// attribute written from an iterator: each item is serialized as the iterator yields it, so a
+/// group of 100,000 members costs one pass over its rows, with no JSON value per member and no
+/// copy of the list.
+///
+/// `kept` ([`Projection::kept_sub_attributes`]) names the attribute and the sub-attributes each
+/// item must carry (only those); when it keeps none, no item is written. The attribute is written
+/// after the resource's own attributes, under its canonical name, and replaces an attribute of
+/// that name (any case) in `resource`. Like `apply`, it leaves the attribute out when there are
+/// no items. The iterator is cloned to look ahead and to write, so it should be a cheap one, such
+/// as a `map` over a slice.
+pub struct StreamedResource<'a, I> {
+    resource: &'a Map<String, Value>,
+    kept: &'a SubAttributes,
+    items: I,
+}
+
+impl<'a, I> StreamedResource<'a, I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    pub fn new(resource: &'a Map<String, Value>, kept: &'a SubAttributes, items: I) -> Self {
+        Self {
+            resource,
+            kept,
+            items,
+        }
+    }
+}
+
+impl<I> std::fmt::Debug for StreamedResource<'_, I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamedResource")
+            .field("resource", self.resource)
+            .field("kept", self.kept)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I> Serialize for StreamedResource<'_, I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let name = self.kept.attribute;
+        let streamed = !self.kept.is_empty() && self.items.clone().next().is_some();
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.resource {
+            if !key.eq_ignore_ascii_case(name) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        if streamed {
+            map.serialize_entry(name, &Items(self.items.clone()))?;
+        }
+        map.end()
+    }
+}
+
+/// The streamed items as a JSON array, written one by one.
+struct Items<I>(I);
+
+impl<I> Serialize for Items<I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
     }
 }
 
@@ -593,6 +732,191 @@ mod tests {
         assert_eq!(
             Value::Object(whole.apply(&RT, resource)),
             json!({"id": "t1", "thing": {"value": "v"}})
+        );
+    }
+
+    /// A member row as a caller streams it: only the kept sub-attributes, no JSON value.
+    struct MemberRow<'a> {
+        id: &'a str,
+        kept: &'a SubAttributes,
+    }
+
+    impl Serialize for MemberRow<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(None)?;
+            if self.kept.contains("value") {
+                map.serialize_entry("value", self.id)?;
+            }
+            if self.kept.contains("$ref") {
+                map.serialize_entry("$ref", &format!("https://h/Users/{}", self.id))?;
+            }
+            if self.kept.contains("type") {
+                map.serialize_entry("type", "User")?;
+            }
+            map.end()
+        }
+    }
+
+    fn member_value(id: &str) -> Value {
+        json!({"value": id, "$ref": format!("https://h/Users/{id}"), "type": "User"})
+    }
+
+    /// The group of `stored_group` with `ids` as members, projected and streamed: the text and
+    /// the kept sub-attributes.
+    fn streamed_group(p: &Projection, ids: &[&str]) -> (String, SubAttributes) {
+        let kept = p.kept_sub_attributes(&GROUP_RESOURCE, "members");
+        let mut group = stored_group();
+        group.remove("members");
+        let resource = p.apply(&GROUP_RESOURCE, &group);
+        let rows = ids.iter().map(|id| MemberRow { id, kept: &kept });
+        let text = serde_json::to_string(&StreamedResource::new(&resource, &kept, rows)).unwrap();
+        (text, kept)
+    }
+
+    /// What `apply` makes of the same group with its members as JSON values.
+    fn applied_group(p: &Projection, ids: &[&str]) -> Value {
+        let mut group = stored_group();
+        group.insert(
+            "members".into(),
+            Value::Array(ids.iter().map(|id| member_value(id)).collect()),
+        );
+        Value::Object(p.apply(&GROUP_RESOURCE, &group))
+    }
+
+    fn group_projection(attributes: Option<&str>, excluded: Option<&str>) -> Projection {
+        Projection::parse(&GROUP_RESOURCE, attributes, excluded).unwrap()
+    }
+
+    #[test]
+    fn attributes_members_value_keeps_only_the_value() {
+        let p = group_projection(Some("members.value"), None);
+        let (text, kept) = streamed_group(&p, &["u1", "u2"]);
+        assert_eq!(kept.names(), ["value"]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "id": "g1",
+                "members": [{"value": "u1"}, {"value": "u2"}],
+            })
+        );
+    }
+
+    #[test]
+    fn attributes_members_ref_keeps_only_the_ref() {
+        let p = group_projection(Some("members.$ref"), None);
+        let (text, kept) = streamed_group(&p, &["u1"]);
+        assert_eq!(kept.names(), ["$ref"]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["members"],
+            json!([{"$ref": "https://h/Users/u1"}])
+        );
+        let without_ref = group_projection(None, Some("members.$ref"));
+        assert_eq!(
+            without_ref
+                .kept_sub_attributes(&GROUP_RESOURCE, "members")
+                .names(),
+            ["value", "type"]
+        );
+    }
+
+    #[test]
+    fn excluded_members_keep_nothing_and_stream_nothing() {
+        let p = group_projection(None, Some("members"));
+        let kept = p.kept_sub_attributes(&GROUP_RESOURCE, "members");
+        assert!(kept.is_empty());
+        // Even rows given anyway are not written: the body is the projected resource.
+        let (text, _) = streamed_group(&p, &["u1"]);
+        let mut group = stored_group();
+        group.remove("members");
+        let resource = p.apply(&GROUP_RESOURCE, &group);
+        assert_eq!(text, serde_json::to_string(&resource).unwrap());
+        assert!(
+            group_projection(Some("id"), None)
+                .kept_sub_attributes(&GROUP_RESOURCE, "members")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_empty_group_has_no_members_attribute() {
+        let (text, kept) = streamed_group(&Projection::default(), &[]);
+        assert_eq!(kept.names(), ["value", "$ref", "type"]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "id": "g1",
+                "displayName": "Biology 101",
+                "meta": {"resourceType": "Group"},
+            })
+        );
+    }
+
+    #[test]
+    fn member_names_are_case_insensitive_and_may_be_urn_qualified() {
+        let kept = group_projection(
+            Some("MEMBERS.VALUE,urn:ietf:params:scim:schemas:core:2.0:Group:Members.$REF"),
+            None,
+        )
+        .kept_sub_attributes(&GROUP_RESOURCE, "Members");
+        assert_eq!(kept.names(), ["value", "$ref"]);
+        assert!(kept.contains("VALUE") && kept.contains("$Ref") && !kept.contains("type"));
+        let qualified = Projection::default().kept_sub_attributes(
+            &GROUP_RESOURCE,
+            "URN:ietf:params:scim:schemas:core:2.0:Group:MEMBERS",
+        );
+        assert_eq!(qualified.attribute(), "members");
+        assert_eq!(qualified.names(), ["value", "$ref", "type"]);
+        let all = Projection::default();
+        assert!(
+            all.kept_sub_attributes(&GROUP_RESOURCE, "nothing")
+                .is_empty()
+        );
+        assert!(
+            all.kept_sub_attributes(&GROUP_RESOURCE, "displayName")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn streaming_writes_what_apply_would_with_members_last() {
+        let ids = ["u1", "u2", "u3"];
+        for (attributes, excluded) in [
+            (None, None),
+            (Some("members"), None),
+            (Some("members.value"), None),
+            (Some("Members.Type,displayName"), None),
+            (Some("displayName"), None),
+            (None, Some("members")),
+            (None, Some("members.type,meta")),
+            (Some("members,id"), Some("MEMBERS.VALUE")),
+        ] {
+            let p = group_projection(attributes, excluded);
+            let (text, _) = streamed_group(&p, &ids);
+            let expected = applied_group(&p, &ids);
+            assert_eq!(
+                serde_json::from_str::<Value>(&text).unwrap(),
+                expected,
+                "{attributes:?} / {excluded:?}"
+            );
+            if expected.get("members").is_some() {
+                assert!(text.ends_with("]}"), "members come last: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_streamed_attribute_replaces_one_of_the_same_name() {
+        let p = Projection::default();
+        let resource = p.apply(&GROUP_RESOURCE, &stored_group());
+        let kept = p.kept_sub_attributes(&GROUP_RESOURCE, "members");
+        let rows = ["u9"].iter().map(|id| MemberRow { id, kept: &kept });
+        let text = serde_json::to_string(&StreamedResource::new(&resource, &kept, rows)).unwrap();
+        assert_eq!(text.matches("\"members\"").count(), 1, "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["members"],
+            json!([member_value("u9")])
         );
     }
 

@@ -6,10 +6,9 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Group, GroupOutcome, LogEntry, Member, Outcome, group_resource};
-use roster_scim::{Projection, schema::GROUP_RESOURCE};
-use serde::Serialize;
-use serde_json::{Value, json, value::RawValue};
+use roster_domain::{Conditional, Group, GroupOutcome, group_resource, member_entries};
+use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
+use serde_json::{Value, value::RawValue};
 
 use crate::{
     ApiError, AppState,
@@ -17,12 +16,13 @@ use crate::{
     body::ScimJson,
     log::LogNote,
     query::Params,
-    response::{Scim, list_page},
+    response::{Scim, if_none_match, list_page, not_modified},
 };
 
 /// A group as JSON text. Members (a group can have hundreds of thousands) go from the store's
-/// rows straight into the text, one small object at a time, instead of through a JSON value per
-/// member and copies of the whole resource.
+/// rows straight into the text, one at a time, after the projected resource
+/// ([`StreamedResource`]), instead of through a JSON value per member and copies of the whole
+/// resource. They are loaded only when the projection returns some of their sub-attributes.
 pub(crate) async fn render(
     state: &AppState,
     tenant: Tenant,
@@ -31,68 +31,14 @@ pub(crate) async fn render(
 ) -> Result<Box<RawValue>, ApiError> {
     let base = state.tenant_url(tenant);
     let resource = projection.apply(&GROUP_RESOURCE, &group_resource(group, None, Some(&base)));
-    let mut text = serde_json::to_string(&resource).map_err(internal)?;
-    if projection.includes(&GROUP_RESOURCE, "members") {
-        let members = state.roster.scim_group_member_rows(tenant.0, group).await?;
-        if !members.is_empty() {
-            let kept = MemberFields::kept_by(projection, group);
-            // `resource` always holds `id` and `schemas`, so the object is never empty here.
-            text.pop();
-            text.push_str(",\"members\":[");
-            for (i, member) in members.iter().enumerate() {
-                if i > 0 {
-                    text.push(',');
-                }
-                kept.write(&mut text, &base, member).map_err(internal)?;
-            }
-            text.push_str("]}");
-        }
-    }
-    RawValue::from_string(text).map_err(internal)
-}
-
-/// Which member sub-attributes the projection returns (`attributes=members.value` keeps one).
-struct MemberFields {
-    value: bool,
-    reference: bool,
-    kind: bool,
-}
-
-impl MemberFields {
-    fn kept_by(projection: &Projection, group: &Group) -> Self {
-        let sample = group_resource(
-            group,
-            Some(vec![json!({"value": "v", "$ref": "r", "type": "User"})]),
-            None,
-        );
-        let projected = projection.apply(&GROUP_RESOURCE, &sample);
-        let kept = |key: &str| projected["members"][0].get(key).is_some();
-        Self {
-            value: kept("value"),
-            reference: kept("$ref"),
-            kind: kept("type"),
-        }
-    }
-
-    fn write(&self, out: &mut String, base: &str, member: &Member) -> serde_json::Result<()> {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            value: Option<String>,
-            #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
-            reference: Option<String>,
-            #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-            kind: Option<&'a str>,
-        }
-        let id = member.account_id.to_string();
-        let out_member = Out {
-            reference: self.reference.then(|| format!("{base}/Users/{id}")),
-            value: self.value.then_some(id),
-            kind: self.kind.then_some("User"),
-        };
-        out.push_str(&serde_json::to_string(&out_member)?);
-        Ok(())
-    }
+    let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
+    let members = if kept.is_empty() {
+        Vec::new()
+    } else {
+        state.roster.scim_group_member_rows(tenant.0, group).await?
+    };
+    let body = StreamedResource::new(&resource, &kept, member_entries(&members, &base, &kept));
+    serde_json::value::to_raw_value(&body).map_err(internal)
 }
 
 fn internal(e: serde_json::Error) -> ApiError {
@@ -105,9 +51,9 @@ fn group_response(
     tenant: Tenant,
     status: StatusCode,
     group: &Group,
-    body: &RawValue,
+    body: Box<RawValue>,
 ) -> Scim {
-    let mut response = Scim::json(status, body.get().to_owned());
+    let mut response = Scim::json(status, Box::<str>::from(body).into_string());
     response.etag = Some(roster_domain::etag(group.version));
     if status == StatusCode::CREATED {
         response.location = Some(format!("{}/Groups/{}", state.tenant_url(tenant), group.id));
@@ -127,45 +73,12 @@ fn display_name_of(body: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Member values that were not linked (not accounts of this organization) are recorded in the
-/// provisioning log, one entry each, so administrators see who was left out and why.
+/// Records the member values the write skipped (the domain decides the entries) after the
+/// answer, in a task shutdown waits for.
 fn log_skipped(state: &AppState, tenant: Tenant, operation: &str, outcome: &GroupOutcome) {
-    let skipped: Vec<String> = outcome
-        .members
-        .skipped
-        .iter()
-        .map(ToString::to_string)
-        .chain(outcome.invalid_members.iter().cloned())
-        .collect();
-    if skipped.is_empty() {
-        return;
+    if let Some(skipped) = state.roster.skipped_members(tenant.0, operation, outcome) {
+        state.background.spawn(skipped.record());
     }
-    let roster = state.roster.clone();
-    let scope = tenant.0;
-    let group = outcome.group.clone();
-    let operation = operation.to_owned();
-    state.background.spawn(async move {
-        for value in skipped {
-            let entry = LogEntry {
-                org_id: scope.org_id(),
-                at: roster.clock().now(),
-                operation: operation.clone(),
-                resource_type: "Group".into(),
-                resource_id: Some(group.id.to_string()),
-                name: Some(group.display_name.clone()),
-                outcome: Outcome::Skipped,
-                status: 200,
-                detail: Some(format!(
-                    "member '{value}' was not added: it is not a user of this organization"
-                )),
-                duration_ms: 0,
-                client_request_id: None,
-            };
-            if let Err(e) = roster.record(scope, entry).await {
-                tracing::warn!(error = %e, "could not record a skipped member");
-            }
-        }
-    });
 }
 
 pub async fn create_group(
@@ -189,7 +102,7 @@ pub async fn create_group(
         tenant,
         StatusCode::CREATED,
         &outcome.group,
-        &body,
+        body,
     ))
 }
 
@@ -198,17 +111,19 @@ pub async fn get_group(
     tenant: Tenant,
     Path((_, id)): Path<(String, String)>,
     params: Params,
-) -> Result<Scim, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let group = state.roster.scim_group(tenant.0, &id).await?;
+    let group = match state
+        .roster
+        .scim_group_if_modified(tenant.0, &id, if_none_match(&headers))
+        .await?
+    {
+        Conditional::Modified(group) => group,
+        Conditional::NotModified { etag } => return Ok(not_modified(etag)),
+    };
     let body = render(&state, tenant, &group, &projection).await?;
-    Ok(group_response(
-        &state,
-        tenant,
-        StatusCode::OK,
-        &group,
-        &body,
-    ))
+    Ok(group_response(&state, tenant, StatusCode::OK, &group, body).into_response())
 }
 
 pub async fn list_groups(
@@ -263,7 +178,7 @@ pub async fn patch_group(
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
     }
     let body = render(&state, tenant, &outcome.group, &projection).await?;
-    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, &body).into_response())
+    Ok(group_response(&state, tenant, StatusCode::OK, &outcome.group, body).into_response())
 }
 
 pub async fn replace_group(
@@ -288,7 +203,7 @@ pub async fn replace_group(
         tenant,
         StatusCode::OK,
         &outcome.group,
-        &body,
+        body,
     ))
 }
 

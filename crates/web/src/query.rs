@@ -3,7 +3,7 @@
 //! as Entra's `aadOptscim062020` flag) are ignored.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
-use roster_domain::ListRequest;
+use roster_domain::{ListQuery, ListRequest};
 use roster_scim::{
     Projection, ScimError,
     schema::{ResourceType, SERVICE_PROVIDER_CONFIG},
@@ -70,6 +70,12 @@ impl Params {
     }
 
     pub fn list_request(&self, rt: &ResourceType) -> Result<ListRequest, ScimError> {
+        self.list_query()?.request(rt)
+    }
+
+    /// The list parameters, before the filter and `sortBy` are checked against a resource type
+    /// (the domain does that, per type for `/.search`).
+    pub fn list_query(&self) -> Result<ListQuery<'_>, ScimError> {
         let start_index = match self.get("startIndex") {
             // RFC 7644 §3.4.2.4: a value below 1 is interpreted as 1.
             Some(v) => integer("startIndex", v)?.max(1).unsigned_abs(),
@@ -93,14 +99,13 @@ impl Params {
                 )));
             }
         };
-        ListRequest::new(
-            rt,
-            self.get("filter"),
+        Ok(ListQuery {
+            filter: self.get("filter"),
             start_index,
             count,
-            self.get("sortBy"),
+            sort_by: self.get("sortBy"),
             descending,
-        )
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! `Location` where a single resource is returned.
 
 use axum::{
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -62,6 +62,18 @@ impl IntoResponse for Scim {
         }
         response
     }
+}
+
+/// The `If-None-Match` value of a GET, for the domain's conditional reads.
+pub(crate) fn if_none_match(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// 304 (RFC 7644 §3.14, RFC 7232 §4.1): the client holds the current version; no body.
+pub(crate) fn not_modified(etag: String) -> Response {
+    (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
 }
 
 /// A ListResponse (RFC 7644 §3.4.2) around already rendered resources.

@@ -5,7 +5,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Account, user_resource};
+use roster_domain::{Account, Conditional, user_resource};
 use roster_scim::{Projection, schema::USER_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -15,7 +15,7 @@ use crate::{
     body::ScimJson,
     log::LogNote,
     query::Params,
-    response::{Scim, list_page},
+    response::{Scim, if_none_match, list_page, not_modified},
 };
 
 pub(crate) fn render(
@@ -70,16 +70,14 @@ pub async fn get_user(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let projection = params.projection(&USER_RESOURCE)?;
-    let account = state.roster.scim_user(tenant.0, &id).await?;
-    let etag = roster_domain::etag(account.version);
-    // RFC 7644 §3.14: a client holding the current version gets 304.
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    let account = match state
+        .roster
+        .scim_user_if_modified(tenant.0, &id, if_none_match(&headers))
+        .await?
     {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
-    }
+        Conditional::Modified(account) => account,
+        Conditional::NotModified { etag } => return Ok(not_modified(etag)),
+    };
     Ok(Scim::resource(
         StatusCode::OK,
         render(&state, tenant, &account, &projection),

@@ -4,7 +4,7 @@
 use roster_domain::OrgKind;
 use serde_json::{Value, json};
 
-use crate::support::{Tenant, TestApp};
+use crate::support::{Tenant, TestApp, TestResponse};
 
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -525,4 +525,109 @@ async fn members_are_listed_with_value_ref_and_type_and_follow_the_projection() 
         .await;
     assert_eq!(listed.body["Resources"][0]["displayName"], "Chem");
     assert!(listed.body["Resources"][0].get("members").is_none());
+}
+
+/// A GET with `If-None-Match`.
+async fn get_if_none_match(app: &TestApp, tenant: &Tenant, path: &str, tags: &str) -> TestResponse {
+    let request = axum::http::Request::get(format!("{}{path}", tenant.base))
+        .header("authorization", format!("Bearer {}", tenant.token))
+        .header("if-none-match", tags)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn get_group_with_the_current_etag_is_304_and_a_stale_one_gets_the_group() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let group = create_group(&app, &tenant, "Drama").await;
+    let path = format!("/Groups/{group}");
+    let first = app.scim_get(&tenant, &path).await;
+    let v1 = first.headers["etag"].to_str().unwrap().to_owned();
+    assert!(v1.starts_with("W/\""), "{v1}");
+
+    let unchanged = get_if_none_match(&app, &tenant, &path, &v1).await;
+    assert_eq!(unchanged.status, 304);
+    assert_eq!(unchanged.headers["etag"], v1.as_str());
+    assert_eq!(unchanged.body, Value::Null, "a 304 has no body");
+    assert_eq!(
+        get_if_none_match(&app, &tenant, &path, "*").await.status,
+        304
+    );
+
+    let a = app.create_user(&tenant, "a@x.org").await;
+    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": a}]}]));
+    assert_eq!(app.patch(&tenant, &path, &add).await.status, 204);
+    let changed = get_if_none_match(&app, &tenant, &path, &v1).await;
+    assert_eq!(changed.status, 200, "{:#}", changed.body);
+    assert_ne!(changed.headers["etag"], v1.as_str());
+    assert_eq!(changed.body["members"][0]["value"], a.as_str());
+
+    // Conditional GETs are reads: nothing of them reaches the provisioning log.
+    let entries = app.wait_for_log(&tenant, 2).await;
+    assert!(
+        entries.iter().all(|e| !e.operation.starts_with("GET")),
+        "{entries:#?}"
+    );
+}
+
+#[tokio::test]
+async fn if_none_match_lists_compare_weakly_with_the_current_version() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let group = create_group(&app, &tenant, "Art").await;
+    let user = app.create_user(&tenant, "art@x.org").await;
+    for path in [format!("/Groups/{group}"), format!("/Users/{user}")] {
+        let current = app.scim_get(&tenant, &path).await.headers["etag"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let opaque = current.trim_start_matches("W/");
+        for (tags, status) in [
+            // The weak comparison ignores `W/`: the strong form of the current tag matches.
+            (opaque.to_owned(), 304),
+            (format!(r#"W/"999", {current}"#), 304),
+            (format!(r#""999",{opaque}"#), 304),
+            (format!(r#"W/"999", "x,y" , {opaque}"#), 304),
+            (r#"W/"999", "998""#.to_owned(), 200),
+            (format!("W/{}", opaque.replace('"', "'")), 200),
+        ] {
+            let response = get_if_none_match(&app, &tenant, &path, &tags).await;
+            assert_eq!(response.status, status, "{path} If-None-Match: {tags}");
+            assert_eq!(response.headers["etag"], current.as_str());
+        }
+    }
+}
+
+#[tokio::test]
+async fn if_match_uses_the_same_matcher_on_groups() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let group = create_group(&app, &tenant, "Chess").await;
+    let path = format!("/Groups/{group}");
+    let current = app.scim_get(&tenant, &path).await.headers["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let rename = |name: &str, tags: &str| {
+        axum::http::Request::patch(format!("{}{path}", tenant.base))
+            .header("authorization", format!("Bearer {}", tenant.token))
+            .header("content-type", "application/scim+json")
+            .header("if-match", tags)
+            .body(axum::body::Body::from(
+                patch(json!([{"op": "replace", "path": "displayName", "value": name}])).to_string(),
+            ))
+            .unwrap()
+    };
+    app.send(rename("Go", r#"W/"999""#))
+        .await
+        .assert_scim_error(412, None);
+    let list = format!(r#"W/"999", {}"#, current.trim_start_matches("W/"));
+    assert_eq!(app.send(rename("Go", &list)).await.status, 204);
+    assert_eq!(app.send(rename("Shogi", "*")).await.status, 204);
+    assert_eq!(
+        app.scim_get(&tenant, &path).await.body["displayName"],
+        "Shogi"
+    );
 }

@@ -1,6 +1,7 @@
 //! Evaluating a filter against a JSON resource, in memory (RFC 7644 §3.4.2.2).
 //!
-//! The rules, which the SQL compilers must reproduce:
+//! The rules, which a filter the domain lowers to SQL must keep (it lowers only tests that SQL
+//! answers the same way):
 //! - Attribute names ignore case; string values ignore case unless the attribute is `caseExact`.
 //! - A multi-valued attribute matches if any of its values matches.
 //! - A complex attribute compared without a sub-attribute is compared through its `value`

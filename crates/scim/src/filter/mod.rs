@@ -2,9 +2,12 @@
 //! validation against a schema, and in-memory evaluation.
 //!
 //! This module owns the one filter grammar of the crate; attribute paths in PATCH
-//! ([`crate::path`]) reuse its lexer and parser for their `[...]` part. It knows nothing of SQL:
-//! storage crates walk the public [`Filter`] tree and compile it themselves, using
-//! [`ResolvedPath`] for attribute types and `caseExact`.
+//! ([`crate::path`]) reuse its lexer and parser for their `[...]` part. It knows nothing of SQL
+//! or storage: the domain checks a parsed [`Filter`] with [`validate`], lowers one whose every
+//! test is on a column-backed attribute to a store filter of its own (which the storage crates
+//! compile to SQL; they never see a [`Filter`]), and evaluates any other with [`matches`].
+//! [`ResolvedPath`] gives an attribute path's canonical name, type and `caseExact` to validation,
+//! evaluation and PATCH.
 //!
 //! ```
 //! use roster_scim::filter::{parse_filter, matches, validate};

@@ -1,8 +1,8 @@
 //! Resolving filter paths against a resource type's schemas, and validating a whole filter.
 //!
-//! The domain validates every filter before it reaches storage (an unknown attribute is a 400, not
-//! an empty result), and the SQL compilers use [`ResolvedPath`] to learn each attribute's canonical
-//! name, type and `caseExact`.
+//! The domain validates every filter before it uses it (an unknown attribute is a 400, not an
+//! empty result); evaluation, PATCH and the domain's `sortBy` use [`ResolvedPath`] to learn each
+//! attribute's canonical name, type and `caseExact`.
 
 use super::ast::{AttrPath, CompareOp, Filter};
 use crate::error::ScimError;
