@@ -1,4 +1,4 @@
-//! Groups and members administrators manage by hand (CLI and console).
+//! Groups and members administrators manage by hand (the CLI today, the console later).
 
 use serde::Serialize;
 

@@ -37,7 +37,7 @@ pub fn display_name_key(display_name: &str) -> String {
 pub enum MemberSource {
     /// Written by SCIM.
     Scim,
-    /// Added by an administrator (console or CLI).
+    /// Added by an administrator by hand (the CLI; the console later).
     Manual,
 }
 

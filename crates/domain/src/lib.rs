@@ -1,12 +1,12 @@
 //! Roster's product: organizations, SCIM tenancy and tokens, accounts, groups, seats,
 //! deactivation, retention and the provisioning log — the rules of `shared/SPEC.md` §2, each
-//! written once here and called by the SCIM API, the console and the CLI alike.
+//! written once here and called by the SCIM API and the CLI alike (and the console, when it comes).
 //!
 //! The domain owns the [`Store`] trait that storage crates implement and a [`Clock`] that tests
 //! fix. It must not depend on a database driver or a web framework (CI checks with `cargo tree`).
 
 mod accounts;
-mod admin;
+mod admin_accounts;
 mod admin_groups;
 mod clock;
 mod conditional;
@@ -22,12 +22,12 @@ mod retention;
 mod retry;
 mod roster;
 mod scim_groups;
+mod scim_users;
 mod scope;
 mod search;
 mod skipped_members;
 mod store;
 mod tokens;
-mod users;
 
 pub use accounts::{Account, AccountWrite, Role, user_name_key};
 pub use admin_groups::GroupView;
@@ -49,9 +49,9 @@ pub use resources::{MemberEntry, etag, group_resource, member_entries, user_reso
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
 pub use scim_groups::GroupOutcome;
+pub use scim_users::Created;
 pub use scope::OrgScope;
 pub use search::{ListQuery, SearchPage};
 pub use skipped_members::SkippedMembers;
 pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
-pub use users::Created;

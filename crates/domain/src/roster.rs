@@ -1,5 +1,5 @@
-//! [`Roster`]: the domain's entry point. The SCIM API, the console and the CLI hold one and call
-//! the same methods, so each product rule is enforced in exactly one place.
+//! [`Roster`]: the domain's entry point. The SCIM API and the CLI (and the console, when it
+//! comes) hold one and call the same methods, so each product rule is enforced in exactly one place.
 
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
@@ -21,10 +21,6 @@ pub struct Roster {
 impl Roster {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
-    }
-
-    pub fn clock(&self) -> &dyn Clock {
-        self.clock.as_ref()
     }
 
     /// Whether the store answers; for `/readyz`.
@@ -174,8 +170,8 @@ impl Roster {
     }
 
     /// The current time at the precision stores keep (microseconds), so what a call returns
-    /// equals what a later read returns.
-    pub(crate) fn now(&self) -> OffsetDateTime {
+    /// equals what a later read returns. Everything Roster stamps takes its time from here.
+    pub fn now(&self) -> OffsetDateTime {
         let now = self.clock.now();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
             .unwrap_or(now)

@@ -1,7 +1,6 @@
 //! The tenant capability. Every store call that touches an organization's accounts, groups, log
 //! or SCIM tokens takes an [`OrgScope`], and only the domain can mint one (after token
-//! verification for SCIM, a console session, or an operator command checking the organization
-//! exists), so code cannot reach across organizations by accident. Store tests, which call a
+//! verification for SCIM, or an operator command checking the organization exists), so code cannot reach across organizations by accident. Store tests, which call a
 //! store directly, mint theirs with `OrgScope::trusted`, which exists only with the `testing`
 //! feature.
 

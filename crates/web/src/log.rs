@@ -123,7 +123,7 @@ pub async fn provisioning_log(
     };
     let entry = LogEntry {
         org_id: scope.org_id(),
-        at: state.roster.clock().now(),
+        at: state.roster.now(),
         operation: format!("{method} {route}"),
         resource_type: resource_type.to_owned(),
         resource_id: noted.resource_id,

@@ -1,4 +1,4 @@
-//! What administrators do by hand (CLI and console): add accounts, invite independent accounts
+//! What administrators do by hand (the CLI today, the console later): add accounts, invite independent accounts
 //! into an organization, look accounts up. The same seat rule applies as for SCIM.
 
 use crate::{
