@@ -52,6 +52,6 @@ pub use scim_groups::GroupOutcome;
 pub use scim_users::Created;
 pub use scope::OrgScope;
 pub use search::{ListQuery, SearchPage};
-pub use skipped_members::SkippedMembers;
+pub use skipped_members::SKIPPED_SAMPLE;
 pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

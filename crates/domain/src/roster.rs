@@ -16,11 +16,16 @@ use crate::{
 pub struct Roster {
     pub(crate) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    floods: Arc<crate::log::FloodDigest>,
 }
 
 impl Roster {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            floods: Arc::default(),
+        }
     }
 
     /// Whether the store answers; for `/readyz`.
@@ -157,9 +162,13 @@ impl Roster {
         }
     }
 
-    /// Appends to the organization's provisioning log.
+    /// Appends to the organization's provisioning log. Refusals of a flood (429) are digested:
+    /// the first of each minute is written, with how many the previous minute left unwritten.
     pub async fn record(&self, scope: OrgScope, mut entry: crate::LogEntry) -> Result<()> {
         entry.org_id = scope.org_id();
+        let Some(entry) = self.floods.admit(entry) else {
+            return Ok(());
+        };
         Ok(self.store.append_log(&entry).await?)
     }
 

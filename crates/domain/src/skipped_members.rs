@@ -1,87 +1,50 @@
 //! Member values a SCIM group write skipped (SPEC §2.7: values that are not accounts of the
-//! organization are never linked) and the provisioning-log entries that tell administrators who
-//! was left out and why (SPEC §2.8).
+//! organization are never linked), as the provisioning log tells administrators (SPEC §2.8).
 //!
-//! What is recorded is decided in one place, [`skipped_member_entries`]; the caller only chooses
-//! when the entries are written ([`SkippedMembers::record`]), so the client never waits on them.
+//! A request's skipped values go into that request's own log entry — counted, with a sample —
+//! so a PATCH carrying twenty thousand unknown values writes one entry, not twenty thousand that
+//! would crowd out the organization's real history.
 
-use time::OffsetDateTime;
+use crate::GroupOutcome;
 
-use crate::{GroupOutcome, LogEntry, OrgScope, Outcome, Roster};
+/// How many skipped values one entry names; the rest are counted.
+pub const SKIPPED_SAMPLE: usize = 10;
 
-/// Provisioning-log entries about the members a group write skipped, not yet written.
-#[derive(Debug)]
-#[must_use = "the entries are only written by `record`"]
-pub struct SkippedMembers {
-    roster: Roster,
-    scope: OrgScope,
-    entries: Vec<LogEntry>,
-}
-
-impl SkippedMembers {
-    /// Writes the entries. The request they describe has already been answered, so a failure is
-    /// logged here and not returned.
-    pub async fn record(self) {
-        for entry in self.entries {
-            if let Err(e) = self.roster.record(self.scope, entry).await {
-                tracing::warn!(org.id = %self.scope.org_id(), error = %e, "could not record a skipped member");
-            }
+impl GroupOutcome {
+    /// What the request skipped, in words for its log entry; `None` when it skipped nothing.
+    /// Accounts of no or another organization come first, then values that are not ids at all.
+    pub fn skipped_summary(&self) -> Option<String> {
+        let total = self.members.skipped.len() + self.invalid_members.len();
+        if total == 0 {
+            return None;
         }
+        let sample: Vec<String> = self
+            .members
+            .skipped
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.invalid_members.iter().cloned())
+            .take(SKIPPED_SAMPLE)
+            .map(|value| format!("'{}'", value.chars().take(100).collect::<String>()))
+            .collect();
+        let more = total - sample.len();
+        let (count, reason) = if total == 1 {
+            (
+                "1 member value was".to_owned(),
+                "it is not a user of this organization",
+            )
+        } else {
+            (
+                format!("{total} member values were"),
+                "they are not users of this organization",
+            )
+        };
+        let mut text = format!("{count} not added ({reason}): {}", sample.join(", "));
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        Some(text)
     }
-}
-
-impl Roster {
-    /// The log entries for the members `outcome` skipped, or `None` when it skipped none.
-    /// `operation` names the request as the provisioning log does (`PATCH /Groups/{id}`).
-    ///
-    /// The caller runs [`SkippedMembers::record`] after answering, where shutdown waits for it
-    /// (the web layer's background task tracker), so no entry of an answered request is lost.
-    pub fn skipped_members(
-        &self,
-        scope: OrgScope,
-        operation: &str,
-        outcome: &GroupOutcome,
-    ) -> Option<SkippedMembers> {
-        let entries = skipped_member_entries(scope, operation, outcome, self.now());
-        (!entries.is_empty()).then(|| SkippedMembers {
-            roster: self.clone(),
-            scope,
-            entries,
-        })
-    }
-}
-
-/// The entries describing what `outcome` skipped: today one per skipped value, accounts of no
-/// or another organization first, then values that are not account ids at all.
-fn skipped_member_entries(
-    scope: OrgScope,
-    operation: &str,
-    outcome: &GroupOutcome,
-    at: OffsetDateTime,
-) -> Vec<LogEntry> {
-    let skipped = outcome
-        .members
-        .skipped
-        .iter()
-        .map(ToString::to_string)
-        .chain(outcome.invalid_members.iter().cloned());
-    skipped
-        .map(|value| LogEntry {
-            org_id: scope.org_id(),
-            at,
-            operation: operation.to_owned(),
-            resource_type: "Group".into(),
-            resource_id: Some(outcome.group.id.to_string()),
-            name: Some(outcome.group.display_name.clone()),
-            outcome: Outcome::Skipped,
-            status: 200,
-            detail: Some(format!(
-                "member '{value}' was not added: it is not a user of this organization"
-            )),
-            duration_ms: 0,
-            client_request_id: None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -115,39 +78,29 @@ mod tests {
     }
 
     #[test]
-    fn one_skipped_entry_per_value_with_the_group_and_the_value() {
-        let scope = OrgScope::new(OrgId::new_random());
-        let foreign = AccountId::new_random();
-        let outcome = outcome(vec![foreign], vec!["not-an-id".into()]);
-        let at = datetime!(2026-01-02 3:04 UTC);
-        let entries = skipped_member_entries(scope, "PATCH /Groups/{id}", &outcome, at);
-        let details: Vec<_> = entries.iter().filter_map(|e| e.detail.clone()).collect();
-        assert_eq!(
-            details,
-            [
-                format!("member '{foreign}' was not added: it is not a user of this organization"),
-                "member 'not-an-id' was not added: it is not a user of this organization".into(),
-            ]
-        );
-        for entry in &entries {
-            assert_eq!(entry.org_id, scope.org_id());
-            assert_eq!(entry.at, at);
-            assert_eq!(entry.operation, "PATCH /Groups/{id}");
-            assert_eq!(entry.resource_type, "Group");
-            assert_eq!(entry.resource_id, Some(outcome.group.id.to_string()));
-            assert_eq!(entry.name.as_deref(), Some("Team"));
-            assert_eq!(entry.outcome, Outcome::Skipped);
-            assert_eq!(entry.status, 200);
-        }
+    fn nothing_skipped_says_nothing() {
+        assert_eq!(outcome(Vec::new(), Vec::new()).skipped_summary(), None);
     }
 
     #[test]
-    fn nothing_skipped_means_no_entries() {
-        let scope = OrgScope::new(OrgId::new_random());
-        let at = datetime!(2026-01-02 3:04 UTC);
-        assert!(
-            skipped_member_entries(scope, "PUT /Groups/{id}", &outcome(vec![], vec![]), at)
-                .is_empty()
+    fn skipped_values_are_counted_and_sampled_in_one_text() {
+        let foreign = AccountId::new_random();
+        assert_eq!(
+            outcome(vec![foreign], Vec::new())
+                .skipped_summary()
+                .unwrap(),
+            format!(
+                "1 member value was not added (it is not a user of this organization): '{foreign}'"
+            )
         );
+        let invalid: Vec<String> = (0..20_000).map(|i| format!("v{i}")).collect();
+        let summary = outcome(vec![foreign], invalid).skipped_summary().unwrap();
+        assert!(
+            summary.starts_with(&format!(
+                "20001 member values were not added (they are not users of this organization): '{foreign}', 'v0', 'v1',"
+            )),
+            "{summary}"
+        );
+        assert!(summary.ends_with("'v8' and 19991 more"), "{summary}");
     }
 }

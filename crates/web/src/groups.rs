@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Conditional, Group, GroupOutcome, group_resource, member_entries};
+use roster_domain::{Conditional, Group, group_resource, member_entries};
 use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -73,14 +73,6 @@ fn display_name_of(body: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Records the member values the write skipped (the domain decides the entries) after the
-/// answer, in a task shutdown waits for.
-fn log_skipped(state: &AppState, tenant: Tenant, operation: &str, outcome: &GroupOutcome) {
-    if let Some(skipped) = state.roster.skipped_members(tenant.0, operation, outcome) {
-        state.background.spawn(skipped.record());
-    }
-}
-
 pub async fn create_group(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -95,7 +87,7 @@ pub async fn create_group(
         &outcome.group.id.to_string(),
         Some(&outcome.group.display_name),
     );
-    log_skipped(&state, tenant, "POST /Groups", &outcome);
+    note.skipped(outcome.skipped_summary());
     let body = render(&state, tenant, &outcome.group, &projection).await?;
     Ok(group_response(
         &state,
@@ -172,7 +164,7 @@ pub async fn patch_group(
         .scim_patch_group(tenant.0, &id, &body, if_match(&headers))
         .await?;
     note.resource(&id, Some(&outcome.group.display_name));
-    log_skipped(&state, tenant, "PATCH /Groups/{id}", &outcome);
+    note.skipped(outcome.skipped_summary());
     if params.get("attributes").is_none() && params.get("excludedAttributes").is_none() {
         let etag = roster_domain::etag(outcome.group.version);
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
@@ -196,7 +188,7 @@ pub async fn replace_group(
         .roster
         .scim_replace_group(tenant.0, &id, &body, if_match(&headers))
         .await?;
-    log_skipped(&state, tenant, "PUT /Groups/{id}", &outcome);
+    note.skipped(outcome.skipped_summary());
     let body = render(&state, tenant, &outcome.group, &projection).await?;
     Ok(group_response(
         &state,

@@ -27,6 +27,9 @@ struct Noted {
     scope: Option<OrgScope>,
     resource_id: Option<String>,
     name: Option<String>,
+    /// What the request deliberately did not apply (member values that are not users of the
+    /// organization), in words: the entry's outcome is then `skipped`.
+    skipped: Option<String>,
 }
 
 /// Shared between the middleware and the request's extractors and handler.
@@ -48,6 +51,13 @@ impl LogNote {
     pub fn name(&self, name: Option<String>) {
         if let Some(slot) = &self.0 {
             slot.with(|n| n.name = name.or(n.name.take()));
+        }
+    }
+
+    /// The part of the request that was skipped, as the domain summarises it.
+    pub fn skipped(&self, summary: Option<String>) {
+        if let (Some(slot), Some(summary)) = (&self.0, summary) {
+            slot.with(|n| n.skipped = Some(summary));
         }
     }
 
@@ -128,16 +138,17 @@ pub async fn provisioning_log(
         resource_type: resource_type.to_owned(),
         resource_id: noted.resource_id,
         name: noted.name,
-        outcome: if status.is_success() {
-            Outcome::Success
-        } else {
-            Outcome::Failure
+        outcome: match (status.is_success(), &noted.skipped) {
+            (true, None) => Outcome::Success,
+            (true, Some(_)) => Outcome::Skipped,
+            (false, _) => Outcome::Failure,
         },
         status: status.as_u16(),
         detail: response
             .extensions()
             .get::<ScimError>()
-            .map(|e| e.detail.clone()),
+            .map(|e| e.detail.clone())
+            .or(noted.skipped),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         client_request_id,
     };

@@ -279,6 +279,31 @@ async fn an_organization_over_its_rate_gets_429_with_retry_after_and_others_do_n
 }
 
 #[tokio::test]
+async fn a_flood_of_refused_requests_is_one_log_entry_and_the_history_stays() {
+    let app = TestApp::with_rate_limit(2).await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    app.create_user(&tenant, "real@x.org").await;
+    let mut refused = 0;
+    for _ in 0..50 {
+        if app.scim_get(&tenant, "/Users").await.status == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 40, "{refused} refused");
+    // Let the background writes of every answered request land before reading.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let entries = app.wait_for_log(&tenant, 2).await;
+    let floods: Vec<_> = entries.iter().filter(|e| e.status == 429).collect();
+    assert_eq!(floods.len(), 1, "{entries:#?}");
+    assert_eq!(entries.len(), 2, "the create and one refusal: {entries:#?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.name.as_deref() == Some("real@x.org"))
+    );
+}
+
+#[tokio::test]
 async fn root_search_finds_users_and_groups() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;

@@ -403,18 +403,48 @@ async fn members_of_other_organizations_are_skipped_and_logged() {
         204
     );
     assert_eq!(member_ids(&app, &tenant, &group).await, vec![mine]);
-    // mine created, the group created, the PATCH, and one skipped entry per refused member.
-    let entries = app.wait_for_log(&tenant, 5).await;
-    let skipped: Vec<_> = entries
-        .iter()
-        .filter(|e| e.outcome.as_str() == "skipped")
-        .collect();
-    assert_eq!(skipped.len(), 2, "{entries:#?}");
-    assert!(
-        skipped
-            .iter()
-            .any(|e| e.detail.as_deref().unwrap().contains(&theirs))
+    // mine created, the group created, and the PATCH: one entry, which counts and names what it
+    // skipped.
+    let entries = app.wait_for_log(&tenant, 3).await;
+    assert_eq!(entries.len(), 3, "{entries:#?}");
+    let patch_entry = &entries[0];
+    assert_eq!(patch_entry.operation, "PATCH /Groups/{id}");
+    assert_eq!(patch_entry.outcome.as_str(), "skipped");
+    assert_eq!(patch_entry.status, 204);
+    assert_eq!(
+        patch_entry.detail.as_deref(),
+        Some(
+            format!(
+                "2 member values were not added (they are not users of this organization): '{theirs}', 'not-an-id'"
+            )
+            .as_str()
+        )
     );
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_member_values_writes_one_log_entry() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let group = create_group(&app, &tenant, "Flood").await;
+    let values: Vec<Value> = (0..5_000)
+        .map(|i| json!({"value": format!("00000000-0000-4000-8000-{i:012}")}))
+        .collect();
+    let add = patch(json!([{"op": "Add", "path": "members", "value": values}]));
+    assert_eq!(
+        app.patch(&tenant, &format!("/Groups/{group}"), &add)
+            .await
+            .status,
+        204
+    );
+    let entries = app.wait_for_log(&tenant, 2).await;
+    assert_eq!(entries.len(), 2, "the group's creation and the PATCH");
+    let detail = entries[0].detail.as_deref().unwrap();
+    assert!(
+        detail.starts_with("5000 member values were not added"),
+        "{detail}"
+    );
+    assert!(detail.ends_with(" and 4990 more"), "{detail}");
 }
 
 #[tokio::test]
