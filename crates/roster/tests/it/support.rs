@@ -317,6 +317,9 @@ impl Cli {
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    /// Its stderr (the log) after the line saying where it listens; still filled after
+    /// [`Server::terminate`].
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -330,6 +333,8 @@ impl Server {
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stderr).lines();
             for line in lines.by_ref().map_while(Result::ok) {
@@ -340,12 +345,25 @@ impl Server {
                 }
             }
             // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
+            for line in lines.map_while(Result::ok) {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("roster serve did not report its address");
-        Self { child, addr }
+        Self {
+            child,
+            addr,
+            stderr: log,
+        }
+    }
+
+    /// What the server logged after it started listening.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
     }
 
     pub fn url(&self, path: &str) -> String {
