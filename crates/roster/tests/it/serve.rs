@@ -287,3 +287,30 @@ fn sigterm_with_stalled_clients_exits_within_the_shutdown_deadline() {
     assert!(log.contains("shutdown deadline passed"), "{log}");
     drop((in_head, in_body));
 }
+
+#[test]
+fn running_out_of_file_descriptors_neither_stops_nor_spins_the_accept_loop() {
+    use std::time::Duration;
+
+    let cli = Cli::new();
+    // A cap above what the descriptors allow, so `accept` itself fails with EMFILE.
+    let server =
+        cli.serve_with_open_files(64, &["--max-connections", "500", "--header-timeout", "1"]);
+    let idle: Vec<_> = (0..80)
+        .map(|_| std::net::TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        healthz_status(&server.addr, Duration::from_secs(15)),
+        "HTTP/1.1 200 OK",
+        "served once the timeout freed descriptors"
+    );
+    drop(idle);
+    let log = server.log();
+    let errors = log.matches("cannot accept connections").count();
+    assert!(
+        (1..=3).contains(&errors),
+        "logged, not once per attempt: {errors} in {log}"
+    );
+    assert!(server.terminate().success());
+}

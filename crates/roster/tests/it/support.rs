@@ -311,6 +311,23 @@ impl Cli {
     pub fn serve(&self, extra: &[&str]) -> Server {
         Server::start(self.command().arg("serve").args(extra))
     }
+
+    /// `roster serve` allowed at most `open_files` file descriptors (the shell's `ulimit -n`).
+    pub fn serve_with_open_files(&self, open_files: u32, extra: &[&str]) -> Server {
+        let mut command = Command::new("sh");
+        command
+            .env_remove("ROSTER_DATABASE_URL")
+            .env_remove("ROSTER_PUBLIC_URL")
+            .env_remove("ROSTER_LISTEN")
+            .args(["-c", r#"ulimit -n "$0" && exec "$@""#])
+            .arg(open_files.to_string())
+            .arg(env!("CARGO_BIN_EXE_roster"))
+            .arg("--database")
+            .arg(&self.database)
+            .arg("serve")
+            .args(extra);
+        Server::start(&mut command)
+    }
 }
 
 /// A running `roster serve` on a random port; killed when dropped.
