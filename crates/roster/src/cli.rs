@@ -162,6 +162,27 @@ pub struct ServeArgs {
         value_name = "N"
     )]
     pub rate_limit: u32,
+
+    /// Seconds a connection has to send a complete request head, counted from when it opens or
+    /// its previous response was sent (so also how long an idle keep-alive connection stays).
+    #[arg(long, env = "ROSTER_HEADER_TIMEOUT", default_value_t = 30, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+
+    /// Connections open at once; more wait until one closes. Default: 1024, or the open-file
+    /// limit minus 64 when that is lower.
+    #[arg(long, env = "ROSTER_MAX_CONNECTIONS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+
+    /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C before the process exits.
+    #[arg(
+        long,
+        env = "ROSTER_SHUTDOWN_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub shutdown_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -38,6 +38,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cli.public_url,
                 interval,
                 args.rate_limit,
+                crate::connections::Limits {
+                    header_timeout: std::time::Duration::from_secs(args.header_timeout),
+                    max_connections: args
+                        .max_connections
+                        .map_or_else(crate::connections::default_max_connections, |n| n as usize),
+                    shutdown_timeout: std::time::Duration::from_secs(args.shutdown_timeout),
+                },
             )
             .await
         }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod connections;
 mod database;
 mod logging;
 mod output;

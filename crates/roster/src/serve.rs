@@ -1,11 +1,14 @@
-//! `roster serve`: binds, serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+//! `roster serve`: binds, serves until SIGTERM or Ctrl-C, then lets in-flight requests finish
+//! (within the shutdown deadline of [`Limits`]).
 
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use roster_domain::Roster;
-use roster_web::{AppState, QueryEncodingListener, app};
+use roster_web::{AppState, app};
 use tokio::net::TcpListener;
+
+use crate::connections::{self, Limits};
 
 pub async fn run(
     roster: Roster,
@@ -13,6 +16,7 @@ pub async fn run(
     public_url: Option<String>,
     retention_interval: Duration,
     rate_limit: u32,
+    limits: Limits,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
@@ -26,13 +30,13 @@ pub async fn run(
     let state = AppState::new(roster, public_url).with_rate_limit(rate_limit);
     let background = state.background.clone();
     let router = app(state);
-    tracing::info!(listen.addr = %local, public_url, "listening on {local}");
-    // Queries with raw quotes (`filter=userName eq "x"`, as Go clients and curl send them) reach
-    // the router percent-encoded instead of being refused by the HTTP parser.
-    axum::serve(QueryEncodingListener::new(listener), router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    tracing::info!(
+        listen.addr = %local,
+        public_url,
+        connections.max = limits.max_connections,
+        "listening on {local}"
+    );
+    connections::serve(listener, router, limits, shutdown_signal()).await;
     retention.abort();
     background.close();
     if tokio::time::timeout(Duration::from_secs(10), background.wait())

@@ -174,6 +174,21 @@ pub(crate) fn deactivated_before(
     )
 }
 
+/// The first `limit` (in listing order) of [`deactivated_before`].
+pub(crate) fn deactivated_before_first(
+    conn: &Connection,
+    org: OrgId,
+    before: i64,
+    limit: u32,
+) -> Result<Vec<Account>, StoreError> {
+    many(
+        conn,
+        "id IN (SELECT id FROM accounts WHERE org_id = ?1 AND active = 0 AND deactivated_at < ?2
+                ORDER BY created_at, id LIMIT ?3)",
+        &[&org.to_string(), &before, &limit],
+    )
+}
+
 pub(crate) fn delete(conn: &Connection, id: AccountId) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM accounts WHERE id = ?1")
         .and_then(|mut s| s.execute([id.to_string()]))

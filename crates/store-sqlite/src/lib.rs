@@ -35,6 +35,12 @@ use time::OffsetDateTime;
 use convert::Context;
 use pool::Pool;
 
+/// Log entries one writer job of a log trim deletes at most, so a trim of millions of rows never
+/// holds the one writer for more than a few milliseconds at a time.
+const BACKGROUND_BATCH: u32 = 1_000;
+/// Accounts one writer job of a retention purge deletes at most (each with its memberships).
+const PURGE_BATCH: u32 = 100;
+
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: Pool,
@@ -219,10 +225,37 @@ impl Store for SqliteStore {
     }
 
     async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {
+        // In batches, each its own short writer job, so other writes run between them.
         let before = convert::to_micros(before);
-        self.pool
-            .write(move |conn| log::trim(conn, before, keep_per_org))
-            .await
+        let mut trimmed = 0;
+        loop {
+            let n = self
+                .pool
+                .write(move |conn| log::trim_older(conn, before, BACKGROUND_BATCH))
+                .await?;
+            trimmed += n;
+            if n < u64::from(BACKGROUND_BATCH) {
+                break;
+            }
+        }
+        let starts = self
+            .pool
+            .read(|conn| log::excess_starts(conn, keep_per_org))?;
+        for (org, at, id) in starts {
+            let org = Arc::new(org);
+            loop {
+                let org = Arc::clone(&org);
+                let n = self
+                    .pool
+                    .write(move |conn| log::trim_through(conn, &org, at, id, BACKGROUND_BATCH))
+                    .await?;
+                trimmed += n;
+                if n < u64::from(BACKGROUND_BATCH) {
+                    break;
+                }
+            }
+        }
+        Ok(trimmed)
     }
 
     async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError> {
@@ -248,14 +281,25 @@ impl Store for SqliteStore {
                 .pool
                 .read(|conn| accounts::deactivated_before(conn, org, before));
         }
-        self.pool
-            .write(move |conn| {
-                let due = accounts::deactivated_before(conn, org, before)?;
-                for account in &due {
-                    accounts::delete(conn, account.id)?;
-                }
-                Ok(due)
-            })
-            .await
+        // In batches, each its own short writer job (an account's memberships go with it).
+        let mut purged = Vec::new();
+        loop {
+            let batch = self
+                .pool
+                .write(move |conn| {
+                    let due = accounts::deactivated_before_first(conn, org, before, PURGE_BATCH)?;
+                    for account in &due {
+                        accounts::delete(conn, account.id)?;
+                    }
+                    Ok(due)
+                })
+                .await?;
+            let done = batch.len() < PURGE_BATCH as usize;
+            purged.extend(batch);
+            if done {
+                break;
+            }
+        }
+        Ok(purged)
     }
 }

@@ -96,19 +96,60 @@ pub(crate) fn newest(
         .collect()
 }
 
-pub(crate) fn trim(conn: &Connection, before: i64, keep_per_org: u32) -> Result<u64, StoreError> {
-    let old = conn
-        .execute("DELETE FROM provisioning_log WHERE at < ?1", [before])
-        .context("trimming old log entries")?;
-    let excess = conn
-        .execute(
+/// Deletes at most `limit` entries older than `before`; returns how many.
+pub(crate) fn trim_older(conn: &Connection, before: i64, limit: u32) -> Result<u64, StoreError> {
+    let n = conn
+        .prepare_cached(
             "DELETE FROM provisioning_log WHERE id IN (
-                 SELECT id FROM (
-                     SELECT id, row_number() OVER (PARTITION BY org_id ORDER BY at DESC, id DESC) AS n
-                     FROM provisioning_log)
-                 WHERE n > ?1)",
-            [keep_per_org],
+                 SELECT id FROM provisioning_log WHERE at < ?1 LIMIT ?2)",
         )
+        .and_then(|mut s| s.execute(params![before, limit]))
+        .context("trimming old log entries")?;
+    Ok(n as u64)
+}
+
+/// For each organization with more than `keep` entries, its newest entry beyond them (as
+/// `(org_id, at, id)`): that entry and every older one of the organization are excess.
+pub(crate) fn excess_starts(
+    conn: &Connection,
+    keep: u32,
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let orgs = conn
+        .prepare_cached("SELECT org_id FROM provisioning_log GROUP BY org_id HAVING count(*) > ?1")
+        .and_then(|mut s| {
+            s.query_map([keep], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .context("finding organizations with excess log entries")?;
+    let mut starts = Vec::with_capacity(orgs.len());
+    for org in orgs {
+        let (at, id) = conn
+            .prepare_cached(
+                "SELECT at, id FROM provisioning_log WHERE org_id = ?1
+                 ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?2",
+            )
+            .and_then(|mut s| s.query_row(params![org, keep], |r| Ok((r.get(0)?, r.get(1)?))))
+            .context("finding the first excess log entry")?;
+        starts.push((org, at, id));
+    }
+    Ok(starts)
+}
+
+/// Deletes at most `limit` of `org`'s entries at or before the entry `(at, id)`; returns how many.
+pub(crate) fn trim_through(
+    conn: &Connection,
+    org: &str,
+    at: i64,
+    id: i64,
+    limit: u32,
+) -> Result<u64, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "DELETE FROM provisioning_log WHERE id IN (
+                 SELECT id FROM provisioning_log
+                 WHERE org_id = ?1 AND (at < ?2 OR (at = ?2 AND id <= ?3)) LIMIT ?4)",
+        )
+        .and_then(|mut s| s.execute(params![org, at, id, limit]))
         .context("trimming excess log entries")?;
-    Ok((old + excess) as u64)
+    Ok(n as u64)
 }

@@ -311,12 +311,32 @@ impl Cli {
     pub fn serve(&self, extra: &[&str]) -> Server {
         Server::start(self.command().arg("serve").args(extra))
     }
+
+    /// `roster serve` allowed at most `open_files` file descriptors (the shell's `ulimit -n`).
+    pub fn serve_with_open_files(&self, open_files: u32, extra: &[&str]) -> Server {
+        let mut command = Command::new("sh");
+        command
+            .env_remove("ROSTER_DATABASE_URL")
+            .env_remove("ROSTER_PUBLIC_URL")
+            .env_remove("ROSTER_LISTEN")
+            .args(["-c", r#"ulimit -n "$0" && exec "$@""#])
+            .arg(open_files.to_string())
+            .arg(env!("CARGO_BIN_EXE_roster"))
+            .arg("--database")
+            .arg(&self.database)
+            .arg("serve")
+            .args(extra);
+        Server::start(&mut command)
+    }
 }
 
 /// A running `roster serve` on a random port; killed when dropped.
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    /// Its stderr (the log) after the line saying where it listens; still filled after
+    /// [`Server::terminate`].
+    pub stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -330,6 +350,8 @@ impl Server {
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stderr).lines();
             for line in lines.by_ref().map_while(Result::ok) {
@@ -340,12 +362,25 @@ impl Server {
                 }
             }
             // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
+            for line in lines.map_while(Result::ok) {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("roster serve did not report its address");
-        Self { child, addr }
+        Self {
+            child,
+            addr,
+            stderr: log,
+        }
+    }
+
+    /// What the server logged after it started listening.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
     }
 
     pub fn url(&self, path: &str) -> String {
