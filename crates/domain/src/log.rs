@@ -75,9 +75,7 @@ impl FloodDigest {
     }
 }
 
-/// Entries kept per organization; older ones are trimmed by the background job.
-pub const LOG_ENTRIES_KEPT_PER_ORG: u32 = 100_000;
-/// Entries older than this are trimmed whatever their number.
+/// Entries older than this are trimmed by the retention job; nothing else removes them.
 pub const LOG_RETENTION_DAYS: i64 = 90;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -5,9 +5,7 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::{
-    AccountId, LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, OrgId, OrgScope, Roster, error::Result,
-};
+use crate::{AccountId, LOG_RETENTION_DAYS, OrgId, OrgScope, Roster, error::Result};
 
 /// One account a retention run removed (or, in a dry run, would remove).
 #[derive(Debug, Clone, Serialize)]
@@ -90,10 +88,7 @@ impl Roster {
             0
         } else {
             self.store
-                .trim_log(
-                    as_of - Duration::days(LOG_RETENTION_DAYS),
-                    LOG_ENTRIES_KEPT_PER_ORG,
-                )
+                .trim_log(as_of - Duration::days(LOG_RETENTION_DAYS))
                 .await?
         };
         Ok((purged, log_entries_trimmed))

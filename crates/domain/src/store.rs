@@ -143,9 +143,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError>;
     /// Newest first.
     async fn log_entries(&self, scope: OrgScope, limit: u32) -> Result<Vec<LogEntry>, StoreError>;
-    /// Removes entries older than `before`, and beyond the newest `keep_per_org` of each
-    /// organization. Returns how many were removed.
-    async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError>;
+    /// Removes entries older than `before` — by age only, so no number of new entries can push
+    /// real history out. Returns how many were removed.
+    async fn trim_log(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
     /// Takes the lock that keeps retention on one instance at a time, if no other holds it
     /// (`None` then). Release it with [`RetentionLock::release`] when done; dropping it releases
     /// it eventually. Purges and trims stay correct without it (each row is deleted once); the

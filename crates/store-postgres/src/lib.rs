@@ -216,8 +216,8 @@ impl Store for PostgresStore {
         log::newest(&pool::get(&self.pool).await?, scope.org_id(), limit).await
     }
 
-    async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {
-        log::trim(&pool::get(&self.pool).await?, before, keep_per_org).await
+    async fn trim_log(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        log::trim(&pool::get(&self.pool).await?, before).await
     }
 
     async fn try_lock_retention(&self) -> Result<Option<roster_domain::RetentionLock>, StoreError> {

@@ -79,31 +79,16 @@ pub(crate) async fn newest(
     .collect()
 }
 
-/// Deletes entries older than `before`, then, per organization, everything behind its newest
-/// `keep_per_org` entries (found by walking the `(org_id, at, id)` index backwards).
+/// Deletes entries older than `before`.
 pub(crate) async fn trim(
     client: &impl GenericClient,
     before: OffsetDateTime,
-    keep_per_org: u32,
 ) -> Result<u64, StoreError> {
-    let old = execute(
+    execute(
         client,
         "DELETE FROM provisioning_log WHERE at < $1",
         &[&before],
         "trimming old log entries",
     )
-    .await?;
-    let excess = execute(
-        client,
-        "DELETE FROM provisioning_log l
-         USING orgs o
-         CROSS JOIN LATERAL (
-             SELECT at, id FROM provisioning_log p WHERE p.org_id = o.id
-             ORDER BY at DESC, id DESC OFFSET $1 LIMIT 1) cut
-         WHERE l.org_id = o.id AND (l.at, l.id) <= (cut.at, cut.id)",
-        &[&i64::from(keep_per_org)],
-        "trimming excess log entries",
-    )
-    .await?;
-    Ok(old + excess)
+    .await
 }

@@ -224,7 +224,7 @@ impl Store for SqliteStore {
             .read(|conn| log::newest(conn, scope.org_id(), limit))
     }
 
-    async fn trim_log(&self, before: OffsetDateTime, keep_per_org: u32) -> Result<u64, StoreError> {
+    async fn trim_log(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
         // In batches, each its own short writer job, so other writes run between them.
         let before = convert::to_micros(before);
         let mut trimmed = 0;
@@ -235,27 +235,9 @@ impl Store for SqliteStore {
                 .await?;
             trimmed += n;
             if n < u64::from(BACKGROUND_BATCH) {
-                break;
+                return Ok(trimmed);
             }
         }
-        let starts = self
-            .pool
-            .read(|conn| log::excess_starts(conn, keep_per_org))?;
-        for (org, at, id) in starts {
-            let org = Arc::new(org);
-            loop {
-                let org = Arc::clone(&org);
-                let n = self
-                    .pool
-                    .write(move |conn| log::trim_through(conn, &org, at, id, BACKGROUND_BATCH))
-                    .await?;
-                trimmed += n;
-                if n < u64::from(BACKGROUND_BATCH) {
-                    break;
-                }
-            }
-        }
-        Ok(trimmed)
     }
 
     async fn try_lock_retention(&self) -> Result<Option<RetentionLock>, StoreError> {

@@ -129,7 +129,7 @@ macro_rules! store_conformance {
             memberships::concurrent_adds_of_one_member_add_it_once,
             memberships::versioned_writers_racing_on_one_group_lose_no_update,
             log::log_round_trips_and_lists_newest_first,
-            log::trim_removes_old_entries_and_keeps_the_newest_per_org,
+            log::trim_removes_entries_by_age_only,
             retention::purge_dry_run_lists_without_deleting,
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
