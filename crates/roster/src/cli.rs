@@ -154,14 +154,23 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retention_interval: u64,
 
-    /// Requests per second each organization may send (bursts of twice that); 0 turns it off.
+    /// Requests per second each organization may send, sustained; 0 turns the limit off.
     #[arg(
         long,
         env = "ROSTER_RATE_LIMIT",
-        default_value_t = 100,
+        default_value_t = roster_web::RateLimit::DEFAULT.per_second,
         value_name = "N"
     )]
     pub rate_limit: u32,
+
+    /// Requests each organization may send at once before the sustained rate applies.
+    #[arg(
+        long,
+        env = "ROSTER_RATE_BURST",
+        default_value_t = roster_web::RateLimit::DEFAULT.burst,
+        value_name = "N"
+    )]
+    pub rate_burst: u32,
 
     /// Seconds a connection has to send a complete request head, counted from when it opens or
     /// its previous response was sent (so also how long an idle keep-alive connection stays).

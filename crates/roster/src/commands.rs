@@ -37,7 +37,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 args.listen,
                 cli.public_url,
                 interval,
-                args.rate_limit,
+                roster_web::RateLimit {
+                    per_second: args.rate_limit,
+                    burst: args.rate_burst,
+                },
                 crate::connections::Limits {
                     header_timeout: std::time::Duration::from_secs(args.header_timeout),
                     max_connections: args

@@ -15,7 +15,7 @@ pub async fn run(
     listen: SocketAddr,
     public_url: Option<String>,
     retention_interval: Duration,
-    rate_limit: u32,
+    rate_limit: roster_web::RateLimit,
     limits: Limits,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::{ApiError, MAX_BODY_BYTES};
 
+/// Bodies larger than this are parsed on the blocking pool.
+const BLOCKING_PARSE_BYTES: usize = 64 * 1024;
+
 /// A JSON request body. Accepts `application/scim+json` and `application/json` (with any
 /// parameters, such as `charset=utf-8`), and a missing content type, which some clients omit.
 #[derive(Debug)]
@@ -45,9 +48,22 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
                     "the request body is larger than {MAX_BODY_BYTES} bytes"
                 ))
             })?;
-        let value = serde_json::from_slice(&bytes).map_err(|e| {
-            ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
-        })?;
+        let bytes_len = bytes.len();
+        let parse = move || {
+            serde_json::from_slice(&bytes).map_err(|e| {
+                ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
+            })
+        };
+        // A body near the limit takes milliseconds to parse: off the async workers, so other
+        // organizations' requests on the same worker do not wait for it.
+        let value = if bytes_len > BLOCKING_PARSE_BYTES {
+            tokio::task::spawn_blocking(parse).await.map_err(|e| {
+                tracing::error!(error = %e, "parsing a request body failed");
+                ScimError::internal("Roster could not read the request body; retry")
+            })??
+        } else {
+            parse()?
+        };
         Ok(Self(value))
     }
 }

@@ -39,7 +39,7 @@ use tower_http::{
 };
 
 pub use error::ApiError;
-pub use limits::OrgRateLimit;
+pub use limits::{OrgRateLimit, RateLimit};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
@@ -76,11 +76,10 @@ impl AppState {
         }
     }
 
-    /// Limits each organization to `per_second` requests (bursts of twice that); 0 turns the
-    /// limit off.
+    /// Limits each organization's request rate; a rate of 0 turns the limit off.
     #[must_use]
-    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
-        self.rate_limit = OrgRateLimit::new(per_second).map(Arc::new);
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = OrgRateLimit::new(limit).map(Arc::new);
         self
     }
 }

@@ -48,7 +48,13 @@ impl TestApp {
     }
 
     pub async fn with_rate_limit(per_second: u32) -> Self {
-        Self::build(|state| state.with_rate_limit(per_second)).await
+        Self::build(|state| {
+            state.with_rate_limit(roster_web::RateLimit {
+                per_second,
+                burst: per_second * 2,
+            })
+        })
+        .await
     }
 
     async fn build(configure: impl FnOnce(AppState) -> AppState) -> Self {
