@@ -35,10 +35,10 @@ pub use groups::{
     display_name_key,
 };
 pub use ids::{AccountId, GroupId, OrgId};
-pub use listing::ListRequest;
+pub use listing::{ListRequest, MAX_CANDIDATES};
 pub use log::{LOG_ENTRIES_KEPT_PER_ORG, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{NewOrg, Org, OrgKind, OrgStatus, OrgUpdate};
-pub use query::{Bound, Column, Op, Page, Predicate, StoreFilter};
+pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
 pub use resources::{etag, group_resource, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;

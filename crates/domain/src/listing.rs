@@ -1,6 +1,13 @@
 //! SCIM list requests (RFC 7644 §3.4.2): the validated query, how it is answered (by the store
 //! alone, or by the store narrowing and the domain evaluating), and filtering, sorting and paging
 //! in memory.
+//!
+//! No request's memory or time grows with the directory. The store sorts by every attribute
+//! with a column ([`Order`]), so a filter that lowers whole (or none) with such a `sortBy` is one
+//! indexed query. Anything else reads the narrowing's rows in batches of [`BATCH`], in the
+//! store's order, and evaluates them as they come ([`Selection`]); a request examines at most
+//! [`MAX_CANDIDATES`] rows (see [`Roster::with_candidate_limit`](crate::Roster)) and is refused
+//! with 400 `tooMany` beyond, naming the indexed attributes that would narrow it.
 
 use std::cmp::Ordering;
 
@@ -11,20 +18,77 @@ use roster_scim::{
 };
 use serde_json::{Map, Value};
 
-use crate::{Page, StoreFilter};
+use crate::{Order, Page, StoreFilter};
+
+/// The most rows a request evaluated in memory examines: the candidates its filter's narrowing
+/// selects. Beyond it the request is refused (400 `tooMany`).
+pub const MAX_CANDIDATES: u64 = 10_000;
+
+/// Rows read from the store at a time while candidates are evaluated.
+pub(crate) const BATCH: u64 = 500;
 
 /// How a list is answered.
 #[derive(Debug)]
 pub(crate) enum Plan {
-    /// The store filters (without a filter: takes every row), counts and pages: the filter
-    /// lowers whole and the default order is asked for.
+    /// The store filters (without a filter: takes every row), sorts, counts and pages: the
+    /// filter lowers whole and the order is one the store has.
     Store {
         filter: Option<StoreFilter>,
         page: Page,
     },
-    /// The store returns the rows matching `narrowing` (every row without one), and
-    /// [`ListRequest::select`] evaluates the full filter on them, sorts and pages.
-    Memory { narrowing: Option<StoreFilter> },
+    /// The store returns the rows matching the narrowing in batches, and a [`Selection`]
+    /// evaluates the full filter on them, sorts (unless the store did) and pages.
+    Memory(Candidates),
+}
+
+/// The candidates of a request answered in memory: the rows matching `narrowing` (every row
+/// without one), read in batches in the store's `order`, at most a limit of them.
+#[derive(Debug)]
+pub(crate) struct Candidates {
+    pub narrowing: Option<StoreFilter>,
+    order: Option<Order>,
+    examined: u64,
+    limit: u64,
+    finished: bool,
+    groups: bool,
+}
+
+impl Candidates {
+    /// The next batch to ask the store for, or `None` once every candidate was read.
+    pub fn next_page(&self) -> Option<Page> {
+        // One row past the limit tells a narrowing that selects too many from one that does not.
+        let left = (self.limit + 1).saturating_sub(self.examined);
+        (!self.finished).then(|| Page::batch(self.examined, BATCH.min(left), self.order))
+    }
+
+    /// Records the `rows` the store answered for `page`: 400 `tooMany` once more than the limit
+    /// were read.
+    pub fn read(&mut self, page: Page, rows: usize) -> Result<(), ScimError> {
+        let rows = rows as u64;
+        self.examined += rows;
+        if self.examined > self.limit {
+            let (kind, indexed) = if self.groups {
+                (
+                    "groups",
+                    "id, displayName, externalId, members.value, meta.created, meta.lastModified",
+                )
+            } else {
+                (
+                    "users",
+                    "id, userName, externalId, active, meta.created, meta.lastModified",
+                )
+            };
+            return Err(ScimError::too_many(format!(
+                "the filter or sortBy is evaluated on more than {} {kind}; narrow the filter with \
+                 'and' and a condition on an indexed attribute ({indexed}), or sort by one",
+                self.limit
+            )));
+        }
+        if rows < page.limit.unwrap_or(0) {
+            self.finished = true;
+        }
+        Ok(())
+    }
 }
 
 /// A list or `.search` request whose filter was checked against the resource type's schema;
@@ -89,64 +153,150 @@ impl ListRequest {
         self.filter.as_ref()
     }
 
-    /// How the store answers this request on `rt`.
-    pub(crate) fn plan(&self, rt: &ResourceType) -> Plan {
+    /// The order a store sorts this request's rows in: `None` without a `sortBy`, or with one
+    /// on an attribute without a column (sorted in memory).
+    pub fn store_order(&self, rt: &ResourceType) -> Option<Order> {
+        self.sort_by
+            .as_ref()
+            .and_then(|path| Order::of(rt, path, self.descending))
+    }
+
+    /// How the store answers this request on `rt`, examining at most `limit` candidates when
+    /// it cannot answer alone.
+    pub(crate) fn plan(&self, rt: &ResourceType, limit: u64) -> Plan {
         let page = Page::new(self.start_index.saturating_sub(1), self.count);
-        match (&self.filter, &self.sort_by) {
-            (None, None) => Plan::Store { filter: None, page },
-            (Some(f), None) => match StoreFilter::lower(rt, f) {
-                Some(filter) => Plan::Store {
-                    filter: Some(filter),
-                    page,
-                },
-                None => Plan::Memory {
-                    narrowing: StoreFilter::narrowing(rt, f),
-                },
+        // `None`: no sortBy; `Some(None)`: one the store cannot sort by.
+        let order = self.sort_by.as_ref().map(|_| self.store_order(rt));
+        let lowered = match &self.filter {
+            None => Some(None),
+            Some(f) => StoreFilter::lower(rt, f).map(Some),
+        };
+        match (lowered, order) {
+            (Some(filter), None) => Plan::Store { filter, page },
+            (Some(filter), Some(Some(order))) => Plan::Store {
+                filter,
+                page: page.ordered(Some(order)),
             },
-            (f, Some(_)) => Plan::Memory {
-                narrowing: f.as_ref().and_then(|f| StoreFilter::narrowing(rt, f)),
-            },
+            (_, order) => Plan::Memory(Candidates {
+                narrowing: self
+                    .filter
+                    .as_ref()
+                    .and_then(|f| StoreFilter::narrowing(rt, f)),
+                order: order.flatten(),
+                examined: 0,
+                limit,
+                finished: false,
+                groups: std::ptr::eq(rt, &roster_scim::schema::GROUP_RESOURCE),
+            }),
+        }
+    }
+
+    /// Evaluates this request on candidates offered in the store's order (see [`Plan::Memory`]).
+    pub(crate) fn selection<'a, T>(&'a self, rt: &'a ResourceType) -> Selection<'a, T> {
+        let sort = self
+            .sort_by
+            .as_ref()
+            .filter(|_| self.store_order(rt).is_none());
+        Selection {
+            request: self,
+            rt,
+            sort,
+            matched: 0,
+            kept: Vec::new(),
         }
     }
 
     /// Keeps the items whose resource matches the filter, sorts them and cuts the requested
-    /// page. Returns the page and the total number of matches.
+    /// page. Returns the page and the total number of matches. The items come in listing order.
     pub fn select<T>(
         &self,
         rt: &ResourceType,
         resources: Vec<(Map<String, Value>, T)>,
     ) -> (Vec<T>, u64) {
-        let mut matching: Vec<(Map<String, Value>, T)> = match &self.filter {
-            Some(f) => resources
-                .into_iter()
-                .filter(|(r, _)| filter::matches(f, rt, r))
-                .collect(),
-            None => resources,
+        let mut selection = Selection {
+            request: self,
+            rt,
+            sort: self.sort_by.as_ref(),
+            matched: 0,
+            kept: Vec::new(),
         };
-        if let Some(path) = &self.sort_by {
-            matching.sort_by(|(a, _), (b, _)| {
-                let order = compare_values(
-                    sort_key(rt, path, a).as_ref(),
-                    sort_key(rt, path, b).as_ref(),
-                );
-                if self.descending {
-                    order.reverse()
-                } else {
-                    order
-                }
-            });
+        for (resource, item) in resources {
+            selection.offer(&resource, item);
         }
-        let total = matching.len() as u64;
-        let start = usize::try_from(self.start_index.saturating_sub(1)).unwrap_or(usize::MAX);
-        let count = usize::try_from(self.count).unwrap_or(usize::MAX);
-        let page = matching
+        selection.finish()
+    }
+}
+
+/// A request's filter, sort and page applied to candidates one at a time: it keeps only the
+/// page's items, unless it sorts in memory (a `sortBy` the store cannot sort by), when it keeps
+/// every match's sort key and item — at most the candidate limit of them.
+pub(crate) struct Selection<'a, T> {
+    request: &'a ListRequest,
+    rt: &'a ResourceType,
+    /// The attribute sorted by in memory.
+    sort: Option<&'a AttrPath>,
+    matched: u64,
+    kept: Vec<(Option<Value>, T)>,
+}
+
+impl<T> Selection<'_, T> {
+    /// Evaluates the filter on `resource`, keeping `item` when it matches and may be shown.
+    pub fn offer(&mut self, resource: &Map<String, Value>, item: T) {
+        if let Some(f) = &self.request.filter
+            && !filter::matches(f, self.rt, resource)
+        {
+            return;
+        }
+        let index = self.matched;
+        self.matched += 1;
+        match self.sort {
+            Some(path) => self.kept.push((sort_key(self.rt, path, resource), item)),
+            None => {
+                let start = self.request.start_index.saturating_sub(1);
+                if index >= start && index - start < self.request.count {
+                    self.kept.push((None, item));
+                }
+            }
+        }
+    }
+
+    /// The page and the total number of matches.
+    pub fn finish(self) -> (Vec<T>, u64) {
+        let total = self.matched;
+        let mut kept = self.kept;
+        let skip = match self.sort {
+            Some(path) => {
+                let case_exact = case_exact(self.rt, path);
+                // Stable: ties keep the listing order; descending is the exact reverse.
+                kept.sort_by(|(a, _), (b, _)| compare_values(a.as_ref(), b.as_ref(), case_exact));
+                if self.request.descending {
+                    kept.reverse();
+                }
+                self.request.start_index.saturating_sub(1)
+            }
+            None => 0,
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        let count = usize::try_from(self.request.count).unwrap_or(usize::MAX);
+        let page = kept
             .into_iter()
-            .skip(start)
+            .skip(skip)
             .take(count)
             .map(|(_, item)| item)
             .collect();
         (page, total)
     }
+}
+
+/// Whether the value sorted by compares with case (RFC 7644 §3.4.2.3: by the attribute's type).
+fn case_exact(rt: &ResourceType, path: &AttrPath) -> bool {
+    path.resolve(rt).is_some_and(|resolved| {
+        resolved
+            .sub_attribute
+            .or_else(|| resolved.attribute.sub_attribute("value"))
+            .unwrap_or(resolved.attribute)
+            .case_exact
+    })
 }
 
 /// The value a resource sorts by: the attribute, or for a multi-valued one its primary (else
@@ -183,12 +333,13 @@ fn sort_key(rt: &ResourceType, path: &AttrPath, resource: &Map<String, Value>) -
     }
 }
 
-/// Missing values sort last; strings compare ignoring case.
-fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+/// Missing values sort last; strings compare by code point, ignoring case unless `case_exact`.
+fn compare_values(a: Option<&Value>, b: Option<&Value>, case_exact: bool) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
         (Some(_), None) => Ordering::Less,
+        (Some(Value::String(x)), Some(Value::String(y))) if case_exact => x.cmp(y),
         (Some(Value::String(x)), Some(Value::String(y))) => x.to_lowercase().cmp(&y.to_lowercase()),
         (Some(Value::Number(x)), Some(Value::Number(y))) => x
             .as_f64()
@@ -196,5 +347,116 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
             .unwrap_or(Ordering::Equal),
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
         (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_scim::schema::USER_RESOURCE;
+    use serde_json::json;
+
+    use super::*;
+    use crate::SortColumn;
+
+    fn request(filter: Option<&str>, sort_by: Option<&str>, start: u64, count: u64) -> ListRequest {
+        ListRequest::new(&USER_RESOURCE, filter, start, count, sort_by, false).unwrap()
+    }
+
+    #[test]
+    fn column_sorts_are_answered_by_the_store_others_in_memory() {
+        let Plan::Store { filter, page } =
+            request(None, Some("userName"), 1, 1).plan(&USER_RESOURCE, 10)
+        else {
+            panic!("sortBy=userName is sorted in the database");
+        };
+        assert_eq!(filter, None);
+        assert_eq!(
+            page.order,
+            Some(Order {
+                column: SortColumn::UserName,
+                descending: false
+            })
+        );
+        assert!(page.counted);
+        let Plan::Memory(candidates) = request(
+            Some("name.familyName eq \"x\""),
+            Some("meta.lastModified"),
+            1,
+            1,
+        )
+        .plan(&USER_RESOURCE, 10) else {
+            panic!("an unlowerable filter is evaluated in memory");
+        };
+        // The store still sorts the candidates; the selection only filters and pages.
+        assert_eq!(
+            candidates
+                .next_page()
+                .and_then(|p| p.order)
+                .map(|o| o.column),
+            Some(SortColumn::LastModified)
+        );
+        assert!(matches!(
+            request(None, Some("name.familyName"), 1, 1).plan(&USER_RESOURCE, 10),
+            Plan::Memory(Candidates { order: None, .. })
+        ));
+    }
+
+    #[test]
+    fn candidates_are_read_in_batches_up_to_the_limit() {
+        let Plan::Memory(mut candidates) =
+            request(Some("title pr"), None, 1, 10).plan(&USER_RESOURCE, 1_200)
+        else {
+            panic!("title has no column");
+        };
+        let mut pages = Vec::new();
+        while let Some(page) = candidates.next_page() {
+            assert!(!page.counted);
+            pages.push((page.offset, page.limit));
+            let rows = usize::try_from(page.limit.unwrap()).unwrap();
+            if let Err(e) = candidates.read(page, rows) {
+                assert!(e.to_string().contains("more than 1200 users"), "{e}");
+                break;
+            }
+        }
+        // One row past the limit is enough to refuse.
+        assert_eq!(
+            pages,
+            [(0, Some(500)), (500, Some(500)), (1_000, Some(201))]
+        );
+        let Plan::Memory(mut few) =
+            request(Some("title pr"), None, 1, 10).plan(&USER_RESOURCE, 1_200)
+        else {
+            panic!("title has no column");
+        };
+        let page = few.next_page().unwrap();
+        few.read(page, 499).unwrap();
+        assert_eq!(few.next_page(), None, "a short batch is the last");
+    }
+
+    #[test]
+    fn a_selection_keeps_only_the_page_unless_it_sorts() {
+        let users: Vec<(Map<String, Value>, u32)> = (0..10u32)
+            .map(|i| {
+                let Value::Object(mut r) = json!({"userName": format!("u{i}"), "title": "t"})
+                else {
+                    unreachable!()
+                };
+                if i % 2 == 1 {
+                    r.remove("title");
+                }
+                (r, i)
+            })
+            .collect();
+        let paged = request(Some("title pr"), None, 2, 2);
+        let mut selection = paged.selection(&USER_RESOURCE);
+        for (r, i) in users.clone() {
+            selection.offer(&r, i);
+        }
+        assert_eq!(selection.kept.len(), 2);
+        assert_eq!(selection.finish(), (vec![2, 4], 5));
+        let sorted = ListRequest::new(&USER_RESOURCE, None, 1, 3, Some("title"), true).unwrap();
+        // Missing values sort last ascending, so first descending; ties keep listing order
+        // reversed.
+        assert_eq!(sorted.select(&USER_RESOURCE, users), (vec![9, 7, 5], 10));
     }
 }

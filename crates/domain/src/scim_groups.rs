@@ -169,39 +169,42 @@ impl Roster {
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Group>, u64)> {
-        let narrowing = match request.plan(&GROUP_RESOURCE) {
+        let mut candidates = match request.plan(&GROUP_RESOURCE, self.candidate_limit) {
             Plan::Store { filter, page } => {
                 return Ok(self.store.groups(scope, filter.as_ref(), page).await?);
             }
-            Plan::Memory { narrowing } => narrowing,
+            Plan::Memory(candidates) => candidates,
         };
-        let (candidates, _) = self
-            .store
-            .groups(scope, narrowing.as_ref(), Page::ALL)
-            .await?;
         let needed = request.filter().map_or(MembersNeeded::None, members_needed);
-        let mut resources = Vec::with_capacity(candidates.len());
-        for group in candidates {
-            let members = match &needed {
-                MembersNeeded::None => None,
-                // Only `members eq X` tests: listing exactly the X that are members evaluates
-                // them the same as the full list would, without loading a large group.
-                MembersNeeded::Values(values) => {
-                    let mut present = Vec::new();
-                    for value in values {
-                        if let Ok(account) = value.parse::<AccountId>()
-                            && self.store.is_member(scope, group.id, account).await?
-                        {
-                            present.push(json!({"value": value}));
+        let mut selection = request.selection(&GROUP_RESOURCE);
+        while let Some(page) = candidates.next_page() {
+            let (batch, _) = self
+                .store
+                .groups(scope, candidates.narrowing.as_ref(), page)
+                .await?;
+            candidates.read(page, batch.len())?;
+            for group in batch {
+                let members = match &needed {
+                    MembersNeeded::None => None,
+                    // Only `members eq X` tests: listing exactly the X that are members evaluates
+                    // them the same as the full list would, without loading a large group.
+                    MembersNeeded::Values(values) => {
+                        let mut present = Vec::new();
+                        for value in values {
+                            if let Ok(account) = value.parse::<AccountId>()
+                                && self.store.is_member(scope, group.id, account).await?
+                            {
+                                present.push(json!({"value": value}));
+                            }
                         }
+                        Some(present)
                     }
-                    Some(present)
-                }
-                MembersNeeded::All => Some(self.scim_group_members(scope, &group, "").await?),
-            };
-            resources.push((group_resource(&group, members, None), group));
+                    MembersNeeded::All => Some(self.scim_group_members(scope, &group, "").await?),
+                };
+                selection.offer(&group_resource(&group, members, None), group);
+            }
         }
-        Ok(request.select(&GROUP_RESOURCE, resources))
+        Ok(selection.finish())
     }
 
     /// `PATCH /Groups/{id}`: attribute changes with the version check, membership changes

@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "drop_passwords",
         sql: include_str!("../migrations/0002_drop_passwords.sql"),
     },
+    Migration {
+        version: 3,
+        name: "sort_indexes",
+        sql: include_str!("../migrations/0003_sort_indexes.sql"),
+    },
 ];
 
 /// Advisory lock key of the migration runner ("roster" in ASCII, then 1). Retention uses

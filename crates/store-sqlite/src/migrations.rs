@@ -13,6 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "drop_passwords",
         include_str!("../migrations/0002_drop_passwords.sql"),
     ),
+    (
+        3,
+        "sort_indexes",
+        include_str!("../migrations/0003_sort_indexes.sql"),
+    ),
 ];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -138,6 +138,8 @@ macro_rules! store_conformance {
             filters::sql_filters_on_groups_agree_with_the_in_memory_evaluator,
             filters::narrowed_filters_on_accounts_agree_with_the_in_memory_evaluator,
             filters::narrowed_filters_on_groups_agree_with_the_in_memory_evaluator,
+            filters::sql_sorts_on_accounts_agree_with_the_in_memory_sort,
+            filters::sql_sorts_on_groups_agree_with_the_in_memory_sort,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

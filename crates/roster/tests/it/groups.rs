@@ -526,3 +526,50 @@ async fn members_are_listed_with_value_ref_and_type_and_follow_the_projection() 
     assert_eq!(listed.body["Resources"][0]["displayName"], "Chem");
     assert!(listed.body["Resources"][0].get("members").is_none());
 }
+
+#[tokio::test]
+async fn groups_sort_in_the_database_and_unindexed_filters_are_bounded() {
+    let app = TestApp::with_candidate_limit(3).await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for name in ["chess", "Art", "biology", "Drama"] {
+        create_group(&app, &tenant, name).await;
+    }
+    let names = |response: &crate::support::TestResponse| -> Vec<String> {
+        assert_eq!(response.status, 200, "{:#}", response.body);
+        response.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["displayName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let second = app
+        .scim_get(&tenant, "/Groups?sortBy=displayName&startIndex=2&count=2")
+        .await;
+    assert_eq!(second.body["totalResults"], 4);
+    assert_eq!(names(&second), ["biology", "chess"]);
+    let last = app
+        .scim_get(
+            &tenant,
+            "/Groups?sortBy=externalId&sortOrder=descending&count=1",
+        )
+        .await;
+    assert_eq!(names(&last), ["chess"]);
+    // Four candidates for a test on an attribute without a column: more than the bound of 3.
+    let refused = app
+        .scim_get(&tenant, "/Groups?filter=meta.resourceType+eq+%22Group%22")
+        .await;
+    refused.assert_scim_error(400, Some("tooMany"));
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("more than 3 groups") && detail.contains("displayName"),
+        "{detail}"
+    );
+    let narrowed = app
+        .scim_get(
+            &tenant,
+            "/Groups?filter=meta.resourceType+eq+%22Group%22+and+displayName+lt+%22d%22&sortBy=displayName",
+        )
+        .await;
+    assert_eq!(names(&narrowed), ["Art", "biology", "chess"]);
+}
