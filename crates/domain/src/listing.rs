@@ -5,11 +5,17 @@
 //! No request's memory or time grows with the directory. The store sorts by every attribute
 //! with a column ([`Order`]), so a filter that lowers whole (or none) with such a `sortBy` is one
 //! indexed query. Anything else reads the narrowing's rows in batches of [`BATCH`], in the
-//! store's order, and evaluates them as they come ([`Selection`]); a request examines at most
-//! [`MAX_CANDIDATES`] rows (see [`Roster::with_candidate_limit`](crate::Roster)) and is refused
-//! with 400 `tooMany` beyond, naming the indexed attributes that would narrow it.
+//! store's order, and evaluates them as they come ([`Selection`], which keeps only what the page
+//! needs); a request examines at most [`MAX_CANDIDATES`] rows (see
+//! [`Roster::with_candidate_limit`](crate::Roster)) and is refused with 400 `tooMany` beyond,
+//! naming the indexed attributes that would narrow it.
 
-use std::cmp::Ordering;
+use std::{
+    cmp::Ordering,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
 
 use roster_scim::{
     ScimError,
@@ -89,6 +95,26 @@ impl Candidates {
         }
         Ok(())
     }
+}
+
+/// Lets other tasks run between two batches of candidates: a store may read inline (SQLite
+/// does), and a request reading thousands of candidates would otherwise hold its worker thread,
+/// and delay other organizations' requests, until it ends. Runtime-neutral: the task wakes
+/// itself once, which puts it at the back of the scheduler's queue.
+pub(crate) async fn yield_now() {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+    YieldNow(false).await;
 }
 
 /// A list or `.search` request whose filter was checked against the resource type's schema;
@@ -197,13 +223,7 @@ impl ListRequest {
             .sort_by
             .as_ref()
             .filter(|_| self.store_order(rt).is_none());
-        Selection {
-            request: self,
-            rt,
-            sort,
-            matched: 0,
-            kept: Vec::new(),
-        }
+        Selection::new(self, rt, sort)
     }
 
     /// Keeps the items whose resource matches the filter, sorts them and cuts the requested
@@ -213,13 +233,7 @@ impl ListRequest {
         rt: &ResourceType,
         resources: Vec<(Map<String, Value>, T)>,
     ) -> (Vec<T>, u64) {
-        let mut selection = Selection {
-            request: self,
-            rt,
-            sort: self.sort_by.as_ref(),
-            matched: 0,
-            kept: Vec::new(),
-        };
+        let mut selection = Selection::new(self, rt, self.sort_by.as_ref());
         for (resource, item) in resources {
             selection.offer(&resource, item);
         }
@@ -227,19 +241,43 @@ impl ListRequest {
     }
 }
 
-/// A request's filter, sort and page applied to candidates one at a time: it keeps only the
-/// page's items, unless it sorts in memory (a `sortBy` the store cannot sort by), when it keeps
-/// every match's sort key and item — at most the candidate limit of them.
+/// A request's filter, sort and page applied to candidates one at a time. It keeps only the
+/// page's items; sorting in memory (a `sortBy` the store cannot sort by), the first
+/// `startIndex - 1 + count` matches in sort order so far (and at most as many again before it
+/// trims them).
 pub(crate) struct Selection<'a, T> {
     request: &'a ListRequest,
     rt: &'a ResourceType,
-    /// The attribute sorted by in memory.
-    sort: Option<&'a AttrPath>,
+    /// The attribute sorted by in memory, and whether it compares with case.
+    sort: Option<(&'a AttrPath, bool)>,
     matched: u64,
-    kept: Vec<(Option<Value>, T)>,
+    kept: Vec<Kept<T>>,
 }
 
-impl<T> Selection<'_, T> {
+/// A match kept by a [`Selection`]: its sort key and place among the matches (ties keep it).
+struct Kept<T> {
+    key: Option<Value>,
+    index: u64,
+    item: T,
+}
+
+impl<'a, T> Selection<'a, T> {
+    fn new(request: &'a ListRequest, rt: &'a ResourceType, sort: Option<&'a AttrPath>) -> Self {
+        Self {
+            request,
+            rt,
+            sort: sort.map(|path| (path, case_exact(rt, path))),
+            matched: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// How many matches, from the first, the page needs.
+    fn wanted(&self) -> usize {
+        let start = self.request.start_index.saturating_sub(1);
+        usize::try_from(start.saturating_add(self.request.count)).unwrap_or(usize::MAX)
+    }
+
     /// Evaluates the filter on `resource`, keeping `item` when it matches and may be shown.
     pub fn offer(&mut self, resource: &Map<String, Value>, item: T) {
         if let Some(f) = &self.request.filter
@@ -250,41 +288,63 @@ impl<T> Selection<'_, T> {
         let index = self.matched;
         self.matched += 1;
         match self.sort {
-            Some(path) => self.kept.push((sort_key(self.rt, path, resource), item)),
+            Some((path, _)) => {
+                self.kept.push(Kept {
+                    key: sort_key(self.rt, path, resource),
+                    index,
+                    item,
+                });
+                let wanted = self.wanted();
+                if self.kept.len() > wanted.max(BATCH as usize).saturating_mul(2) {
+                    self.sort_kept();
+                    self.kept.truncate(wanted);
+                }
+            }
             None => {
                 let start = self.request.start_index.saturating_sub(1);
                 if index >= start && index - start < self.request.count {
-                    self.kept.push((None, item));
+                    self.kept.push(Kept {
+                        key: None,
+                        index,
+                        item,
+                    });
                 }
             }
         }
     }
 
+    /// Sorts the kept matches: by key, ties in listing order; descending is the exact reverse.
+    fn sort_kept(&mut self) {
+        let Some((_, case_exact)) = self.sort else {
+            return;
+        };
+        let descending = self.request.descending;
+        self.kept.sort_by(|a, b| {
+            let order = compare_values(a.key.as_ref(), b.key.as_ref(), case_exact)
+                .then(a.index.cmp(&b.index));
+            if descending { order.reverse() } else { order }
+        });
+    }
+
     /// The page and the total number of matches.
-    pub fn finish(self) -> (Vec<T>, u64) {
-        let total = self.matched;
-        let mut kept = self.kept;
+    pub fn finish(mut self) -> (Vec<T>, u64) {
         let skip = match self.sort {
-            Some(path) => {
-                let case_exact = case_exact(self.rt, path);
-                // Stable: ties keep the listing order; descending is the exact reverse.
-                kept.sort_by(|(a, _), (b, _)| compare_values(a.as_ref(), b.as_ref(), case_exact));
-                if self.request.descending {
-                    kept.reverse();
-                }
+            Some(_) => {
+                self.sort_kept();
                 self.request.start_index.saturating_sub(1)
             }
             None => 0,
         };
         let skip = usize::try_from(skip).unwrap_or(usize::MAX);
         let count = usize::try_from(self.request.count).unwrap_or(usize::MAX);
-        let page = kept
+        let page = self
+            .kept
             .into_iter()
             .skip(skip)
             .take(count)
-            .map(|(_, item)| item)
+            .map(|kept| kept.item)
             .collect();
-        (page, total)
+        (page, self.matched)
     }
 }
 
@@ -458,5 +518,36 @@ mod tests {
         // Missing values sort last ascending, so first descending; ties keep listing order
         // reversed.
         assert_eq!(sorted.select(&USER_RESOURCE, users), (vec![9, 7, 5], 10));
+    }
+
+    #[test]
+    fn sorting_in_memory_keeps_only_what_the_page_needs() {
+        let n = 5 * BATCH as u32;
+        let resources = (0..n).map(|i| {
+            // Keys repeat, so ties decide too.
+            let Value::Object(r) = json!({"title": format!("t{:04}", (i * 7919) % 997)}) else {
+                unreachable!()
+            };
+            (r, i)
+        });
+        let resources: Vec<_> = resources.collect();
+        for descending in [false, true] {
+            let request =
+                ListRequest::new(&USER_RESOURCE, None, 3, 4, Some("title"), descending).unwrap();
+            let mut expected: Vec<_> = resources.clone();
+            expected.sort_by(|(a, _), (b, _)| a["title"].as_str().cmp(&b["title"].as_str()));
+            if descending {
+                expected.reverse();
+            }
+            let expected: Vec<u32> = expected.iter().skip(2).take(4).map(|(_, i)| *i).collect();
+            let mut selection = request.selection(&USER_RESOURCE);
+            let mut most = 0;
+            for (r, i) in resources.clone() {
+                selection.offer(&r, i);
+                most = most.max(selection.kept.len());
+            }
+            assert!(most <= 2 * BATCH as usize + 1, "kept {most}");
+            assert_eq!(selection.finish(), (expected, u64::from(n)), "{descending}");
+        }
     }
 }

@@ -178,6 +178,7 @@ impl Roster {
         let needed = request.filter().map_or(MembersNeeded::None, members_needed);
         let mut selection = request.selection(&GROUP_RESOURCE);
         while let Some(page) = candidates.next_page() {
+            crate::listing::yield_now().await;
             let (batch, _) = self
                 .store
                 .groups(scope, candidates.narrowing.as_ref(), page)

@@ -157,6 +157,7 @@ impl Roster {
         };
         let mut selection = request.selection(&USER_RESOURCE);
         while let Some(page) = candidates.next_page() {
+            crate::listing::yield_now().await;
             let (batch, _) = self
                 .store
                 .accounts(scope, candidates.narrowing.as_ref(), page)
