@@ -138,7 +138,9 @@ pub enum SortColumn {
     Id,
     /// Accounts: by the folded `userName` key, so ignoring case.
     UserName,
-    /// Groups: by the folded `displayName` key, so ignoring case.
+    /// Groups: by the folded `displayName` key, so ignoring case. Users (no key column): by
+    /// `displayName` with ASCII letters lower-cased, as both databases' `lower()` does in code
+    /// point order; missing values last.
     DisplayName,
     /// Exact text (caseExact); missing values last.
     ExternalId,
@@ -158,7 +160,22 @@ pub struct Order {
 impl Order {
     /// The order `sortBy=path` asks for on `rt`, when the store can sort by it.
     pub fn of(rt: &ResourceType, path: &AttrPath, descending: bool) -> Option<Self> {
-        let column = match column(path, is_groups(rt)?)? {
+        let groups = is_groups(rt)?;
+        let core = path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.eq_ignore_ascii_case(rt.schema.id));
+        if !groups
+            && core
+            && path.sub_attr.is_none()
+            && path.attr.eq_ignore_ascii_case("displayName")
+        {
+            return Some(Self {
+                column: SortColumn::DisplayName,
+                descending,
+            });
+        }
+        let column = match column(path, groups)? {
             Column::Id => SortColumn::Id,
             Column::UserName => SortColumn::UserName,
             Column::DisplayName => SortColumn::DisplayName,
@@ -471,6 +488,33 @@ mod tests {
         assert_eq!(narrowed("title pr"), None);
         // What lowers whole narrows to itself.
         assert_eq!(narrowed("userName eq \"Ada\""), Some(user_name));
+    }
+
+    #[test]
+    fn sorts_on_columns_and_display_names_are_store_orders() {
+        let order = |rt: &ResourceType, path: &str| {
+            Order::of(rt, &roster_scim::path::parse_path(path).unwrap().attr, true)
+                .map(|o| o.column)
+        };
+        assert_eq!(
+            order(&USER_RESOURCE, "userName"),
+            Some(SortColumn::UserName)
+        );
+        assert_eq!(
+            order(&USER_RESOURCE, "displayName"),
+            Some(SortColumn::DisplayName)
+        );
+        assert_eq!(
+            order(&GROUP_RESOURCE, "DISPLAYNAME"),
+            Some(SortColumn::DisplayName)
+        );
+        assert_eq!(
+            order(&USER_RESOURCE, "meta.lastModified"),
+            Some(SortColumn::LastModified)
+        );
+        assert_eq!(order(&USER_RESOURCE, "name.familyName"), None);
+        assert_eq!(order(&USER_RESOURCE, "active"), None);
+        assert_eq!(order(&GROUP_RESOURCE, "members"), None);
     }
 
     #[test]

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "sort_indexes",
         sql: include_str!("../migrations/0003_sort_indexes.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sort_user_display_name",
+        sql: include_str!("../migrations/0004_sort_user_display_name.sql"),
+    },
 ];
 
 /// Advisory lock key of the migration runner ("roster" in ASCII, then 1). Retention uses

@@ -70,7 +70,7 @@ pub fn listing(
     let mut rows = format!(
         "SELECT {} {from} ORDER BY {}",
         table.columns,
-        order_by(dialect, page.order)
+        order_by(dialect, table, page.order)
     );
     match page.limit {
         Some(limit) => {
@@ -95,14 +95,28 @@ pub fn listing(
 /// (migration 0003): on SQLite, `external_id IS NULL` puts missing values last without `NULLS
 /// LAST`, which its planner cannot take from an index; PostgreSQL sorts NULL last ascending
 /// anyway, and compares text in the "C" collation, as its indexes are built.
-fn order_by(dialect: Dialect, order: Option<Order>) -> String {
+///
+/// Accounts have no `displayName` key: they sort by `lower(display_name)`, which lower-cases
+/// ASCII letters only in both databases (PostgreSQL's in the "C" collation), from an expression
+/// index (migration 0004).
+fn order_by(dialect: Dialect, table: Table, order: Option<Order>) -> String {
     let Some(Order { column, descending }) = order else {
         return "created_at, id".to_owned();
     };
+    let accounts = table.name == ACCOUNTS.name;
     let terms: &[&str] = match (column, dialect) {
         (SortColumn::Id, _) => &["id"],
         // Unique keys: no ties.
         (SortColumn::UserName, _) => &["user_name_key"],
+        (SortColumn::DisplayName, Dialect::Sqlite) if accounts => &[
+            "(display_name IS NULL)",
+            "lower(display_name)",
+            "created_at",
+            "id",
+        ],
+        (SortColumn::DisplayName, Dialect::Postgres) if accounts => {
+            &["lower(display_name COLLATE \"C\")", "created_at", "id"]
+        }
         (SortColumn::DisplayName, _) => &["display_name_key"],
         (SortColumn::ExternalId, Dialect::Sqlite) => {
             &["(external_id IS NULL)", "external_id", "created_at", "id"]
@@ -322,6 +336,26 @@ mod tests {
         assert!(
             sql(Dialect::Postgres, SortColumn::LastModified, false)
                 .contains("ORDER BY updated_at, created_at, id LIMIT")
+        );
+        assert!(
+            sql(Dialect::Postgres, SortColumn::DisplayName, false)
+                .contains("ORDER BY lower(display_name COLLATE \"C\"), created_at, id LIMIT")
+        );
+        let groups = listing(
+            Dialect::Postgres,
+            GROUPS,
+            OrgId::new_random(),
+            None,
+            Page::new(0, 1).ordered(Some(Order {
+                column: SortColumn::DisplayName,
+                descending: true,
+            })),
+        );
+        assert!(
+            groups
+                .rows
+                .text
+                .contains("ORDER BY display_name_key COLLATE \"C\" DESC LIMIT")
         );
         let batch = listing(
             Dialect::Sqlite,

@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sort_indexes",
         include_str!("../migrations/0003_sort_indexes.sql"),
     ),
+    (
+        4,
+        "sort_user_display_name",
+        include_str!("../migrations/0004_sort_user_display_name.sql"),
+    ),
 ];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -421,6 +421,13 @@ pub async fn sql_sorts_on_accounts_agree_with_the_in_memory_sort(store: Arc<dyn 
     eve.created_at = at(20);
     eve.updated_at = at(20);
     insert(&store, eve).await;
+    // No displayName, and one that differs from another only in case.
+    let mut fay = new_account(Some(org), "fay@example.org");
+    fay.display_name = None;
+    insert(&store, fay).await;
+    let mut gus = new_account(Some(org), "gus@example.org");
+    gus.display_name = Some("DORA@EXAMPLE.ORG DISPLAY".into());
+    insert(&store, gus).await;
     let sorts = [
         ("userName", None),
         ("username", Some("active eq true")),
@@ -434,6 +441,8 @@ pub async fn sql_sorts_on_accounts_agree_with_the_in_memory_sort(store: Arc<dyn 
         ),
         ("id", None),
         ("urn:ietf:params:scim:schemas:core:2.0:User:userName", None),
+        ("displayName", None),
+        ("displayName", Some("active eq true")),
     ];
     for (sort_by, filter) in sorts {
         for descending in [false, true] {

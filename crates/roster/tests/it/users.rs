@@ -681,6 +681,14 @@ async fn an_unindexed_filter_over_more_candidates_than_the_bound_is_too_many() {
         .scim_get(&tenant, "/Users?filter=userName+pr&sortBy=meta.created")
         .await;
     assert_eq!(user_names(&by_creation).len(), 6);
+    // No displayName: last ascending, first descending; all six are sorted in the database.
+    let by_display_name = app
+        .scim_get(
+            &tenant,
+            "/Users?sortBy=displayName&sortOrder=descending&count=2",
+        )
+        .await;
+    assert_eq!(by_display_name.body["totalResults"], 6);
 }
 
 #[tokio::test]
