@@ -48,11 +48,15 @@ pub(crate) enum Plan {
 }
 
 /// The candidates of a request answered in memory: the rows matching `narrowing` (every row
-/// without one), read in batches in the store's `order`, at most a limit of them.
+/// without one), read in batches in the store's `order`. Every row the request reads counts
+/// against its limit: the candidates, and the members a `members` filter loads for groups.
 #[derive(Debug)]
 pub(crate) struct Candidates {
     pub narrowing: Option<StoreFilter>,
     order: Option<Order>,
+    /// Candidate rows read: the next batch's offset.
+    offset: u64,
+    /// Rows read, candidates and members.
     examined: u64,
     limit: u64,
     finished: bool,
@@ -63,37 +67,50 @@ impl Candidates {
     /// The next batch to ask the store for, or `None` once every candidate was read.
     pub fn next_page(&self) -> Option<Page> {
         // One row past the limit tells a narrowing that selects too many from one that does not.
-        let left = (self.limit + 1).saturating_sub(self.examined);
-        (!self.finished).then(|| Page::batch(self.examined, BATCH.min(left), self.order))
+        let left = self.left() + 1;
+        (!self.finished).then(|| Page::batch(self.offset, BATCH.min(left), self.order))
+    }
+
+    /// How many more rows the request may read.
+    pub fn left(&self) -> u64 {
+        self.limit.saturating_sub(self.examined)
     }
 
     /// Records the `rows` the store answered for `page`: 400 `tooMany` once more than the limit
     /// were read.
     pub fn read(&mut self, page: Page, rows: usize) -> Result<(), ScimError> {
         let rows = rows as u64;
-        self.examined += rows;
-        if self.examined > self.limit {
-            let (kind, indexed) = if self.groups {
-                (
-                    "groups",
-                    "id, displayName, externalId, members.value, meta.created, meta.lastModified",
-                )
-            } else {
-                (
-                    "users",
-                    "id, userName, externalId, active, meta.created, meta.lastModified",
-                )
-            };
-            return Err(ScimError::too_many(format!(
-                "the filter or sortBy is evaluated on more than {} {kind}; narrow the filter with \
-                 'and' and a condition on an indexed attribute ({indexed}), or sort by one",
-                self.limit
-            )));
-        }
+        self.offset += rows;
+        self.spend(rows)?;
         if rows < page.limit.unwrap_or(0) {
             self.finished = true;
         }
         Ok(())
+    }
+
+    /// Records `rows` other rows read for the candidates (a group's members): 400 `tooMany` once
+    /// more than the limit were read.
+    pub fn spend(&mut self, rows: u64) -> Result<(), ScimError> {
+        self.examined += rows;
+        if self.examined <= self.limit {
+            return Ok(());
+        }
+        let (kind, indexed) = if self.groups {
+            (
+                "groups (and members)",
+                "id, displayName, externalId, members.value, meta.created, meta.lastModified",
+            )
+        } else {
+            (
+                "users",
+                "id, userName, externalId, active, meta.created, meta.lastModified",
+            )
+        };
+        Err(ScimError::too_many(format!(
+            "the filter or sortBy is evaluated on more than {} {kind}; narrow the filter with \
+             'and' and a condition on an indexed attribute ({indexed}), or sort by one",
+            self.limit
+        )))
     }
 }
 
@@ -209,6 +226,7 @@ impl ListRequest {
                     .as_ref()
                     .and_then(|f| StoreFilter::narrowing(rt, f)),
                 order: order.flatten(),
+                offset: 0,
                 examined: 0,
                 limit,
                 finished: false,

@@ -142,27 +142,6 @@ impl Roster {
         Ok(self.store.group_members(scope, group.id).await?)
     }
 
-    /// The SCIM `members` of a group as JSON values (`value`, `$ref`, `type`), for evaluating
-    /// filters on `members`.
-    async fn scim_group_members(
-        &self,
-        scope: OrgScope,
-        group: &Group,
-        base: &str,
-    ) -> Result<Vec<Value>> {
-        let members = self.store.group_members(scope, group.id).await?;
-        Ok(members
-            .into_iter()
-            .map(|m| {
-                json!({
-                    "value": m.account_id.to_string(),
-                    "$ref": format!("{base}/Users/{}", m.account_id),
-                    "type": "User",
-                })
-            })
-            .collect())
-    }
-
     /// `GET /Groups` and `POST /Groups/.search`.
     pub async fn scim_list_groups(
         &self,
@@ -189,7 +168,9 @@ impl Roster {
                     MembersNeeded::None => None,
                     // Only `members eq X` tests: listing exactly the X that are members evaluates
                     // them the same as the full list would, without loading a large group.
+                    // Each lookup counts against the request's bound, as a row read.
                     MembersNeeded::Values(values) => {
+                        candidates.spend(values.len() as u64)?;
                         let mut present = Vec::new();
                         for value in values {
                             if let Ok(account) = value.parse::<AccountId>()
@@ -200,7 +181,26 @@ impl Roster {
                         }
                         Some(present)
                     }
-                    MembersNeeded::All => Some(self.scim_group_members(scope, &group, "").await?),
+                    // Every member as a SCIM value (`value`, `$ref`, `type`), the rows counted
+                    // against the request's bound.
+                    MembersNeeded::All => {
+                        let ids = self
+                            .store
+                            .group_member_ids(scope, group.id, candidates.left() + 1)
+                            .await?;
+                        candidates.spend(ids.len() as u64)?;
+                        Some(
+                            ids.into_iter()
+                                .map(|id| {
+                                    json!({
+                                        "value": id.to_string(),
+                                        "$ref": format!("/Users/{id}"),
+                                        "type": "User",
+                                    })
+                                })
+                                .collect(),
+                        )
+                    }
                 };
                 selection.offer(&group_resource(&group, members, None), group);
             }

@@ -572,4 +572,33 @@ async fn groups_sort_in_the_database_and_unindexed_filters_are_bounded() {
         )
         .await;
     assert_eq!(names(&narrowed), ["Art", "biology", "chess"]);
+    // A `members` value filter reads the members of each candidate; they count too.
+    let art = app
+        .scim_get(&tenant, "/Groups?filter=displayName+eq+%22Art%22")
+        .await;
+    let art = art.body["Resources"][0]["id"].as_str().unwrap().to_owned();
+    let mut users = Vec::new();
+    for name in ["m1", "m2", "m3"] {
+        users.push(json!({"value": app.create_user(&tenant, name).await}));
+    }
+    let added = app
+        .patch(
+            &tenant,
+            &format!("/Groups/{art}"),
+            &patch(json!([{"op": "add", "path": "members", "value": users}])),
+        )
+        .await;
+    assert_eq!(added.status.as_u16() / 100, 2, "{:#}", added.body);
+    let value_filter = "members%5Bvalue+pr%5D+and+displayName+eq+%22Art%22";
+    let over = app
+        .scim_get(&tenant, &format!("/Groups?filter={value_filter}"))
+        .await;
+    over.assert_scim_error(400, Some("tooMany"));
+    let one_member = app
+        .scim_get(
+            &tenant,
+            "/Groups?filter=members%5Bvalue+pr%5D+and+displayName+eq+%22biology%22",
+        )
+        .await;
+    assert_eq!(one_member.body["totalResults"], 0, "{:#}", one_member.body);
 }
