@@ -39,12 +39,12 @@ pub use groups::{
     display_name_key,
 };
 pub use ids::{AccountId, GroupId, OrgId};
-pub use listing::ListRequest;
+pub use listing::{ListRequest, MAX_CANDIDATES};
 pub use log::{LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };
-pub use query::{Bound, Column, Op, Page, Predicate, StoreFilter};
+pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
 pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;

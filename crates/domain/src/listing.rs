@@ -1,8 +1,21 @@
 //! SCIM list requests (RFC 7644 §3.4.2): the validated query, how it is answered (by the store
 //! alone, or by the store narrowing and the domain evaluating), and filtering, sorting and paging
 //! in memory.
+//!
+//! No request loads a directory: its memory, and its work in memory, are bounded. The store
+//! sorts by every attribute with a column ([`Order`]), so a filter that lowers whole (or none)
+//! with such a `sortBy` is one indexed query. Anything else reads the narrowing's rows in batches of [`BATCH`], in the
+//! store's order, and evaluates them as they come ([`Selection`], which keeps only what the page
+//! needs); a request examines at most [`MAX_CANDIDATES`] rows (see
+//! [`Roster::with_candidate_limit`](crate::Roster)) and is refused with 400 `tooMany` beyond,
+//! naming the indexed attributes that would narrow it.
 
-use std::cmp::Ordering;
+use std::{
+    cmp::Ordering,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
 
 use roster_scim::{
     ScimError,
@@ -11,20 +24,114 @@ use roster_scim::{
 };
 use serde_json::{Map, Value};
 
-use crate::{Page, StoreFilter};
+use crate::{Order, Page, StoreFilter};
+
+/// The most rows a request evaluated in memory examines: the candidates its filter's narrowing
+/// selects. Beyond it the request is refused (400 `tooMany`).
+pub const MAX_CANDIDATES: u64 = 10_000;
+
+/// Rows read from the store at a time while candidates are evaluated.
+pub(crate) const BATCH: u64 = 500;
 
 /// How a list is answered.
 #[derive(Debug)]
 pub(crate) enum Plan {
-    /// The store filters (without a filter: takes every row), counts and pages: the filter
-    /// lowers whole and the default order is asked for.
+    /// The store filters (without a filter: takes every row), sorts, counts and pages: the
+    /// filter lowers whole and the order is one the store has.
     Store {
         filter: Option<StoreFilter>,
         page: Page,
     },
-    /// The store returns the rows matching `narrowing` (every row without one), and
-    /// [`ListRequest::select`] evaluates the full filter on them, sorts and pages.
-    Memory { narrowing: Option<StoreFilter> },
+    /// The store returns the rows matching the narrowing in batches, and a [`Selection`]
+    /// evaluates the full filter on them, sorts (unless the store did) and pages.
+    Memory(Candidates),
+}
+
+/// The candidates of a request answered in memory: the rows matching `narrowing` (every row
+/// without one), read in batches in the store's `order`. Every row the request reads counts
+/// against its limit: the candidates, and the members a `members` filter loads for groups.
+#[derive(Debug)]
+pub(crate) struct Candidates {
+    pub narrowing: Option<StoreFilter>,
+    order: Option<Order>,
+    /// Candidate rows read: the next batch's offset.
+    offset: u64,
+    /// Rows read, candidates and members.
+    examined: u64,
+    limit: u64,
+    finished: bool,
+    groups: bool,
+}
+
+impl Candidates {
+    /// The next batch to ask the store for, or `None` once every candidate was read.
+    pub fn next_page(&self) -> Option<Page> {
+        // One row past the limit tells a narrowing that selects too many from one that does not.
+        let left = self.left() + 1;
+        (!self.finished).then(|| Page::batch(self.offset, BATCH.min(left), self.order))
+    }
+
+    /// How many more rows the request may read.
+    pub fn left(&self) -> u64 {
+        self.limit.saturating_sub(self.examined)
+    }
+
+    /// Records the `rows` the store answered for `page`: 400 `tooMany` once more than the limit
+    /// were read.
+    pub fn read(&mut self, page: Page, rows: usize) -> Result<(), ScimError> {
+        let rows = rows as u64;
+        self.offset += rows;
+        self.spend(rows)?;
+        if rows < page.limit.unwrap_or(0) {
+            self.finished = true;
+        }
+        Ok(())
+    }
+
+    /// Records `rows` other rows read for the candidates (a group's members): 400 `tooMany` once
+    /// more than the limit were read.
+    pub fn spend(&mut self, rows: u64) -> Result<(), ScimError> {
+        self.examined += rows;
+        if self.examined <= self.limit {
+            return Ok(());
+        }
+        let (kind, indexed) = if self.groups {
+            (
+                "groups (and members)",
+                "id, displayName, externalId, members.value, meta.created, meta.lastModified",
+            )
+        } else {
+            (
+                "users",
+                "id, userName, externalId, active, meta.created, meta.lastModified",
+            )
+        };
+        Err(ScimError::too_many(format!(
+            "the filter or sortBy is evaluated on more than {} {kind}; narrow the filter with \
+             'and' and a condition on an indexed attribute ({indexed}), or sort by one",
+            self.limit
+        )))
+    }
+}
+
+/// Lets other tasks run between two batches of candidates: a store may read inline (SQLite
+/// does), and a request reading thousands of candidates would otherwise hold its worker thread,
+/// and delay other organizations' requests, until it ends. Runtime-neutral: the task wakes
+/// itself once, which puts it at the back of the scheduler's queue.
+pub(crate) async fn yield_now() {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+    YieldNow(false).await;
 }
 
 /// A list or `.search` request whose filter was checked against the resource type's schema;
@@ -89,64 +196,185 @@ impl ListRequest {
         self.filter.as_ref()
     }
 
-    /// How the store answers this request on `rt`.
-    pub(crate) fn plan(&self, rt: &ResourceType) -> Plan {
+    /// The order a store sorts this request's rows in: `None` without a `sortBy`, or with one
+    /// on an attribute without a column (sorted in memory).
+    pub fn store_order(&self, rt: &ResourceType) -> Option<Order> {
+        self.sort_by
+            .as_ref()
+            .and_then(|path| Order::of(rt, path, self.descending))
+    }
+
+    /// How the store answers this request on `rt`, examining at most `limit` candidates when
+    /// it cannot answer alone.
+    pub(crate) fn plan(&self, rt: &ResourceType, limit: u64) -> Plan {
         let page = Page::new(self.start_index.saturating_sub(1), self.count);
-        match (&self.filter, &self.sort_by) {
-            (None, None) => Plan::Store { filter: None, page },
-            (Some(f), None) => match StoreFilter::lower(rt, f) {
-                Some(filter) => Plan::Store {
-                    filter: Some(filter),
-                    page,
-                },
-                None => Plan::Memory {
-                    narrowing: StoreFilter::narrowing(rt, f),
-                },
+        // `None`: no sortBy; `Some(None)`: one the store cannot sort by.
+        let order = self.sort_by.as_ref().map(|_| self.store_order(rt));
+        let lowered = match &self.filter {
+            None => Some(None),
+            Some(f) => StoreFilter::lower(rt, f).map(Some),
+        };
+        match (lowered, order) {
+            (Some(filter), None) => Plan::Store { filter, page },
+            (Some(filter), Some(Some(order))) => Plan::Store {
+                filter,
+                page: page.ordered(Some(order)),
             },
-            (f, Some(_)) => Plan::Memory {
-                narrowing: f.as_ref().and_then(|f| StoreFilter::narrowing(rt, f)),
-            },
+            (_, order) => Plan::Memory(Candidates {
+                narrowing: self
+                    .filter
+                    .as_ref()
+                    .and_then(|f| StoreFilter::narrowing(rt, f)),
+                order: order.flatten(),
+                offset: 0,
+                examined: 0,
+                limit,
+                finished: false,
+                groups: std::ptr::eq(rt, &roster_scim::schema::GROUP_RESOURCE),
+            }),
         }
     }
 
+    /// Evaluates this request on candidates offered in the store's order (see [`Plan::Memory`]).
+    pub(crate) fn selection<'a, T>(&'a self, rt: &'a ResourceType) -> Selection<'a, T> {
+        let sort = self
+            .sort_by
+            .as_ref()
+            .filter(|_| self.store_order(rt).is_none());
+        Selection::new(self, rt, sort)
+    }
+
     /// Keeps the items whose resource matches the filter, sorts them and cuts the requested
-    /// page. Returns the page and the total number of matches.
+    /// page. Returns the page and the total number of matches. The items come in listing order.
     pub fn select<T>(
         &self,
         rt: &ResourceType,
         resources: Vec<(Map<String, Value>, T)>,
     ) -> (Vec<T>, u64) {
-        let mut matching: Vec<(Map<String, Value>, T)> = match &self.filter {
-            Some(f) => resources
-                .into_iter()
-                .filter(|(r, _)| filter::matches(f, rt, r))
-                .collect(),
-            None => resources,
-        };
-        if let Some(path) = &self.sort_by {
-            matching.sort_by(|(a, _), (b, _)| {
-                let order = compare_values(
-                    sort_key(rt, path, a).as_ref(),
-                    sort_key(rt, path, b).as_ref(),
-                );
-                if self.descending {
-                    order.reverse()
-                } else {
-                    order
-                }
-            });
+        let mut selection = Selection::new(self, rt, self.sort_by.as_ref());
+        for (resource, item) in resources {
+            selection.offer(&resource, item);
         }
-        let total = matching.len() as u64;
-        let start = usize::try_from(self.start_index.saturating_sub(1)).unwrap_or(usize::MAX);
-        let count = usize::try_from(self.count).unwrap_or(usize::MAX);
-        let page = matching
-            .into_iter()
-            .skip(start)
-            .take(count)
-            .map(|(_, item)| item)
-            .collect();
-        (page, total)
+        selection.finish()
     }
+}
+
+/// A request's filter, sort and page applied to candidates one at a time. It keeps only the
+/// page's items; sorting in memory (a `sortBy` the store cannot sort by), the first
+/// `startIndex - 1 + count` matches in sort order so far (and at most as many again before it
+/// trims them).
+pub(crate) struct Selection<'a, T> {
+    request: &'a ListRequest,
+    rt: &'a ResourceType,
+    /// The attribute sorted by in memory, and whether it compares with case.
+    sort: Option<(&'a AttrPath, bool)>,
+    matched: u64,
+    kept: Vec<Kept<T>>,
+}
+
+/// A match kept by a [`Selection`]: its sort key and place among the matches (ties keep it).
+struct Kept<T> {
+    key: Option<Value>,
+    index: u64,
+    item: T,
+}
+
+impl<'a, T> Selection<'a, T> {
+    fn new(request: &'a ListRequest, rt: &'a ResourceType, sort: Option<&'a AttrPath>) -> Self {
+        Self {
+            request,
+            rt,
+            sort: sort.map(|path| (path, case_exact(rt, path))),
+            matched: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// How many matches, from the first, the page needs.
+    fn wanted(&self) -> usize {
+        let start = self.request.start_index.saturating_sub(1);
+        usize::try_from(start.saturating_add(self.request.count)).unwrap_or(usize::MAX)
+    }
+
+    /// Evaluates the filter on `resource`, keeping `item` when it matches and may be shown.
+    pub fn offer(&mut self, resource: &Map<String, Value>, item: T) {
+        if let Some(f) = &self.request.filter
+            && !filter::matches(f, self.rt, resource)
+        {
+            return;
+        }
+        let index = self.matched;
+        self.matched += 1;
+        match self.sort {
+            Some((path, _)) => {
+                self.kept.push(Kept {
+                    key: sort_key(self.rt, path, resource),
+                    index,
+                    item,
+                });
+                let wanted = self.wanted();
+                if self.kept.len() > wanted.max(BATCH as usize).saturating_mul(2) {
+                    self.sort_kept();
+                    self.kept.truncate(wanted);
+                }
+            }
+            None => {
+                let start = self.request.start_index.saturating_sub(1);
+                if index >= start && index - start < self.request.count {
+                    self.kept.push(Kept {
+                        key: None,
+                        index,
+                        item,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Sorts the kept matches: by key, ties in listing order; descending is the exact reverse.
+    fn sort_kept(&mut self) {
+        let Some((_, case_exact)) = self.sort else {
+            return;
+        };
+        let descending = self.request.descending;
+        self.kept.sort_by(|a, b| {
+            let order = compare_values(a.key.as_ref(), b.key.as_ref(), case_exact)
+                .then(a.index.cmp(&b.index));
+            if descending { order.reverse() } else { order }
+        });
+    }
+
+    /// The page and the total number of matches.
+    pub fn finish(mut self) -> (Vec<T>, u64) {
+        let skip = match self.sort {
+            Some(_) => {
+                self.sort_kept();
+                self.request.start_index.saturating_sub(1)
+            }
+            None => 0,
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        let count = usize::try_from(self.request.count).unwrap_or(usize::MAX);
+        let page = self
+            .kept
+            .into_iter()
+            .skip(skip)
+            .take(count)
+            .map(|kept| kept.item)
+            .collect();
+        (page, self.matched)
+    }
+}
+
+/// Whether the value sorted by compares with case (RFC 7644 §3.4.2.3: by the attribute's type).
+fn case_exact(rt: &ResourceType, path: &AttrPath) -> bool {
+    path.resolve(rt).is_some_and(|resolved| {
+        resolved
+            .sub_attribute
+            .or_else(|| resolved.attribute.sub_attribute("value"))
+            .unwrap_or(resolved.attribute)
+            .case_exact
+    })
 }
 
 /// The value a resource sorts by: the attribute, or for a multi-valued one its primary (else
@@ -183,12 +411,13 @@ fn sort_key(rt: &ResourceType, path: &AttrPath, resource: &Map<String, Value>) -
     }
 }
 
-/// Missing values sort last; strings compare ignoring case.
-fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+/// Missing values sort last; strings compare by code point, ignoring case unless `case_exact`.
+fn compare_values(a: Option<&Value>, b: Option<&Value>, case_exact: bool) -> Ordering {
     match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
         (Some(_), None) => Ordering::Less,
+        (Some(Value::String(x)), Some(Value::String(y))) if case_exact => x.cmp(y),
         (Some(Value::String(x)), Some(Value::String(y))) => x.to_lowercase().cmp(&y.to_lowercase()),
         (Some(Value::Number(x)), Some(Value::Number(y))) => x
             .as_f64()
@@ -196,5 +425,147 @@ fn compare_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
             .unwrap_or(Ordering::Equal),
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
         (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_scim::schema::USER_RESOURCE;
+    use serde_json::json;
+
+    use super::*;
+    use crate::SortColumn;
+
+    fn request(filter: Option<&str>, sort_by: Option<&str>, start: u64, count: u64) -> ListRequest {
+        ListRequest::new(&USER_RESOURCE, filter, start, count, sort_by, false).unwrap()
+    }
+
+    #[test]
+    fn column_sorts_are_answered_by_the_store_others_in_memory() {
+        let Plan::Store { filter, page } =
+            request(None, Some("userName"), 1, 1).plan(&USER_RESOURCE, 10)
+        else {
+            panic!("sortBy=userName is sorted in the database");
+        };
+        assert_eq!(filter, None);
+        assert_eq!(
+            page.order,
+            Some(Order {
+                column: SortColumn::UserName,
+                descending: false
+            })
+        );
+        assert!(page.counted);
+        let Plan::Memory(candidates) = request(
+            Some("name.familyName eq \"x\""),
+            Some("meta.lastModified"),
+            1,
+            1,
+        )
+        .plan(&USER_RESOURCE, 10) else {
+            panic!("an unlowerable filter is evaluated in memory");
+        };
+        // The store still sorts the candidates; the selection only filters and pages.
+        assert_eq!(
+            candidates
+                .next_page()
+                .and_then(|p| p.order)
+                .map(|o| o.column),
+            Some(SortColumn::LastModified)
+        );
+        assert!(matches!(
+            request(None, Some("name.familyName"), 1, 1).plan(&USER_RESOURCE, 10),
+            Plan::Memory(Candidates { order: None, .. })
+        ));
+    }
+
+    #[test]
+    fn candidates_are_read_in_batches_up_to_the_limit() {
+        let Plan::Memory(mut candidates) =
+            request(Some("title pr"), None, 1, 10).plan(&USER_RESOURCE, 1_200)
+        else {
+            panic!("title has no column");
+        };
+        let mut pages = Vec::new();
+        while let Some(page) = candidates.next_page() {
+            assert!(!page.counted);
+            pages.push((page.offset, page.limit));
+            let rows = usize::try_from(page.limit.unwrap()).unwrap();
+            if let Err(e) = candidates.read(page, rows) {
+                assert!(e.to_string().contains("more than 1200 users"), "{e}");
+                break;
+            }
+        }
+        // One row past the limit is enough to refuse.
+        assert_eq!(
+            pages,
+            [(0, Some(500)), (500, Some(500)), (1_000, Some(201))]
+        );
+        let Plan::Memory(mut few) =
+            request(Some("title pr"), None, 1, 10).plan(&USER_RESOURCE, 1_200)
+        else {
+            panic!("title has no column");
+        };
+        let page = few.next_page().unwrap();
+        few.read(page, 499).unwrap();
+        assert_eq!(few.next_page(), None, "a short batch is the last");
+    }
+
+    #[test]
+    fn a_selection_keeps_only_the_page_unless_it_sorts() {
+        let users: Vec<(Map<String, Value>, u32)> = (0..10u32)
+            .map(|i| {
+                let Value::Object(mut r) = json!({"userName": format!("u{i}"), "title": "t"})
+                else {
+                    unreachable!()
+                };
+                if i % 2 == 1 {
+                    r.remove("title");
+                }
+                (r, i)
+            })
+            .collect();
+        let paged = request(Some("title pr"), None, 2, 2);
+        let mut selection = paged.selection(&USER_RESOURCE);
+        for (r, i) in users.clone() {
+            selection.offer(&r, i);
+        }
+        assert_eq!(selection.kept.len(), 2);
+        assert_eq!(selection.finish(), (vec![2, 4], 5));
+        let sorted = ListRequest::new(&USER_RESOURCE, None, 1, 3, Some("title"), true).unwrap();
+        // Missing values sort last ascending, so first descending; ties keep listing order
+        // reversed.
+        assert_eq!(sorted.select(&USER_RESOURCE, users), (vec![9, 7, 5], 10));
+    }
+
+    #[test]
+    fn sorting_in_memory_keeps_only_what_the_page_needs() {
+        let n = 5 * BATCH as u32;
+        let resources = (0..n).map(|i| {
+            // Keys repeat, so ties decide too.
+            let Value::Object(r) = json!({"title": format!("t{:04}", (i * 7919) % 997)}) else {
+                unreachable!()
+            };
+            (r, i)
+        });
+        let resources: Vec<_> = resources.collect();
+        for descending in [false, true] {
+            let request =
+                ListRequest::new(&USER_RESOURCE, None, 3, 4, Some("title"), descending).unwrap();
+            let mut expected: Vec<_> = resources.clone();
+            expected.sort_by(|(a, _), (b, _)| a["title"].as_str().cmp(&b["title"].as_str()));
+            if descending {
+                expected.reverse();
+            }
+            let expected: Vec<u32> = expected.iter().skip(2).take(4).map(|(_, i)| *i).collect();
+            let mut selection = request.selection(&USER_RESOURCE);
+            let mut most = 0;
+            for (r, i) in resources.clone() {
+                selection.offer(&r, i);
+                most = most.max(selection.kept.len());
+            }
+            assert!(most <= 2 * BATCH as usize + 1, "kept {most}");
+            assert_eq!(selection.finish(), (expected, u64::from(n)), "{descending}");
+        }
     }
 }

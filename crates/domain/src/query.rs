@@ -132,26 +132,107 @@ impl StoreFilter {
     }
 }
 
-/// Which rows of a listing a store returns: `offset` rows skipped, then at most `limit` (all the
-/// rest without one).
+/// An attribute a store sorts by: each has a column, and an index that answers the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Id,
+    /// Accounts: by the folded `userName` key, so ignoring case.
+    UserName,
+    /// Groups: by the folded `displayName` key, so ignoring case. Users (no key column): by
+    /// `displayName` with ASCII letters lower-cased, as both databases' `lower()` does in code
+    /// point order; missing values last.
+    DisplayName,
+    /// Exact text (caseExact); missing values last.
+    ExternalId,
+    Created,
+    LastModified,
+}
+
+/// The order of a listing's rows: by `column` (code point order for text), ties by creation
+/// time, then id; missing values last. Descending is the exact reverse (missing values first),
+/// as [`ListRequest`](crate::ListRequest)'s in-memory sort orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+impl Order {
+    /// The order `sortBy=path` asks for on `rt`, when the store can sort by it.
+    pub fn of(rt: &ResourceType, path: &AttrPath, descending: bool) -> Option<Self> {
+        let groups = is_groups(rt)?;
+        let core = path
+            .urn
+            .as_deref()
+            .is_none_or(|urn| urn.eq_ignore_ascii_case(rt.schema.id));
+        if !groups
+            && core
+            && path.sub_attr.is_none()
+            && path.attr.eq_ignore_ascii_case("displayName")
+        {
+            return Some(Self {
+                column: SortColumn::DisplayName,
+                descending,
+            });
+        }
+        let column = match column(path, groups)? {
+            Column::Id => SortColumn::Id,
+            Column::UserName => SortColumn::UserName,
+            Column::DisplayName => SortColumn::DisplayName,
+            Column::ExternalId => SortColumn::ExternalId,
+            Column::Created => SortColumn::Created,
+            Column::LastModified => SortColumn::LastModified,
+            Column::Active | Column::Member => return None,
+        };
+        Some(Self { column, descending })
+    }
+}
+
+/// Which rows of a listing a store returns: in `order` (listing order, creation time then id,
+/// without one), `offset` rows skipped, then at most `limit` (all the rest without one); and
+/// whether it counts every match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub offset: u64,
     pub limit: Option<u64>,
+    pub order: Option<Order>,
+    /// Whether the store counts every match; if not, the number of rows is the total returned.
+    pub counted: bool,
 }
 
 impl Page {
-    /// Every matching row; the number of matches is then the number of rows, with no count.
+    /// Every matching row, in listing order; the number of matches is the number of rows.
     pub const ALL: Self = Self {
         offset: 0,
         limit: None,
+        order: None,
+        counted: false,
     };
 
+    /// `limit` rows from `offset`, in listing order, and the count of every match.
     pub fn new(offset: u64, limit: u64) -> Self {
         Self {
             offset,
             limit: Some(limit),
+            order: None,
+            counted: true,
         }
+    }
+
+    /// `limit` rows from `offset` in `order`, without counting the matches: one batch of the
+    /// candidates a request evaluates in memory.
+    pub fn batch(offset: u64, limit: u64, order: Option<Order>) -> Self {
+        Self {
+            offset,
+            limit: Some(limit),
+            order,
+            counted: false,
+        }
+    }
+
+    /// This page in `order`.
+    pub fn ordered(self, order: Option<Order>) -> Self {
+        Self { order, ..self }
     }
 }
 
@@ -407,6 +488,33 @@ mod tests {
         assert_eq!(narrowed("title pr"), None);
         // What lowers whole narrows to itself.
         assert_eq!(narrowed("userName eq \"Ada\""), Some(user_name));
+    }
+
+    #[test]
+    fn sorts_on_columns_and_display_names_are_store_orders() {
+        let order = |rt: &ResourceType, path: &str| {
+            Order::of(rt, &roster_scim::path::parse_path(path).unwrap().attr, true)
+                .map(|o| o.column)
+        };
+        assert_eq!(
+            order(&USER_RESOURCE, "userName"),
+            Some(SortColumn::UserName)
+        );
+        assert_eq!(
+            order(&USER_RESOURCE, "displayName"),
+            Some(SortColumn::DisplayName)
+        );
+        assert_eq!(
+            order(&GROUP_RESOURCE, "DISPLAYNAME"),
+            Some(SortColumn::DisplayName)
+        );
+        assert_eq!(
+            order(&USER_RESOURCE, "meta.lastModified"),
+            Some(SortColumn::LastModified)
+        );
+        assert_eq!(order(&USER_RESOURCE, "name.familyName"), None);
+        assert_eq!(order(&USER_RESOURCE, "active"), None);
+        assert_eq!(order(&GROUP_RESOURCE, "members"), None);
     }
 
     #[test]

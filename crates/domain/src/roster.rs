@@ -17,6 +17,8 @@ pub struct Roster {
     pub(crate) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     floods: Arc<crate::log::FloodDigest>,
+    /// The most candidate rows a list request evaluated in memory examines.
+    pub(crate) candidate_limit: u64,
 }
 
 impl Roster {
@@ -25,6 +27,17 @@ impl Roster {
             store,
             clock,
             floods: Arc::default(),
+            candidate_limit: crate::listing::MAX_CANDIDATES,
+        }
+    }
+
+    /// This Roster with list requests evaluated in memory refused beyond `limit` candidate rows
+    /// instead of [`MAX_CANDIDATES`](crate::MAX_CANDIDATES); for tests that cross the bound with
+    /// few rows.
+    pub fn with_candidate_limit(self, limit: u64) -> Self {
+        Self {
+            candidate_limit: limit,
+            ..self
         }
     }
 

@@ -142,66 +142,70 @@ impl Roster {
         Ok(self.store.group_members(scope, group.id).await?)
     }
 
-    /// The SCIM `members` of a group as JSON values (`value`, `$ref`, `type`), for evaluating
-    /// filters on `members`.
-    async fn scim_group_members(
-        &self,
-        scope: OrgScope,
-        group: &Group,
-        base: &str,
-    ) -> Result<Vec<Value>> {
-        let members = self.store.group_members(scope, group.id).await?;
-        Ok(members
-            .into_iter()
-            .map(|m| {
-                json!({
-                    "value": m.account_id.to_string(),
-                    "$ref": format!("{base}/Users/{}", m.account_id),
-                    "type": "User",
-                })
-            })
-            .collect())
-    }
-
     /// `GET /Groups` and `POST /Groups/.search`.
     pub async fn scim_list_groups(
         &self,
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Group>, u64)> {
-        let narrowing = match request.plan(&GROUP_RESOURCE) {
+        let mut candidates = match request.plan(&GROUP_RESOURCE, self.candidate_limit) {
             Plan::Store { filter, page } => {
                 return Ok(self.store.groups(scope, filter.as_ref(), page).await?);
             }
-            Plan::Memory { narrowing } => narrowing,
+            Plan::Memory(candidates) => candidates,
         };
-        let (candidates, _) = self
-            .store
-            .groups(scope, narrowing.as_ref(), Page::ALL)
-            .await?;
         let needed = request.filter().map_or(MembersNeeded::None, members_needed);
-        let mut resources = Vec::with_capacity(candidates.len());
-        for group in candidates {
-            let members = match &needed {
-                MembersNeeded::None => None,
-                // Only `members eq X` tests: listing exactly the X that are members evaluates
-                // them the same as the full list would, without loading a large group.
-                MembersNeeded::Values(values) => {
-                    let mut present = Vec::new();
-                    for value in values {
-                        if let Ok(account) = value.parse::<AccountId>()
-                            && self.store.is_member(scope, group.id, account).await?
-                        {
-                            present.push(json!({"value": value}));
+        let mut selection = request.selection(&GROUP_RESOURCE);
+        while let Some(page) = candidates.next_page() {
+            crate::listing::yield_now().await;
+            let (batch, _) = self
+                .store
+                .groups(scope, candidates.narrowing.as_ref(), page)
+                .await?;
+            candidates.read(page, batch.len())?;
+            for group in batch {
+                let members = match &needed {
+                    MembersNeeded::None => None,
+                    // Only `members eq X` tests: listing exactly the X that are members evaluates
+                    // them the same as the full list would, without loading a large group.
+                    // Each lookup counts against the request's bound, as a row read.
+                    MembersNeeded::Values(values) => {
+                        candidates.spend(values.len() as u64)?;
+                        let mut present = Vec::new();
+                        for value in values {
+                            if let Ok(account) = value.parse::<AccountId>()
+                                && self.store.is_member(scope, group.id, account).await?
+                            {
+                                present.push(json!({"value": value}));
+                            }
                         }
+                        Some(present)
                     }
-                    Some(present)
-                }
-                MembersNeeded::All => Some(self.scim_group_members(scope, &group, "").await?),
-            };
-            resources.push((group_resource(&group, members, None), group));
+                    // Every member as a SCIM value (`value`, `$ref`, `type`), the rows counted
+                    // against the request's bound.
+                    MembersNeeded::All => {
+                        let ids = self
+                            .store
+                            .group_member_ids(scope, group.id, candidates.left() + 1)
+                            .await?;
+                        candidates.spend(ids.len() as u64)?;
+                        Some(
+                            ids.into_iter()
+                                .map(|id| {
+                                    json!({
+                                        "value": id.to_string(),
+                                        "$ref": format!("/Users/{id}"),
+                                        "type": "User",
+                                    })
+                                })
+                                .collect(),
+                        )
+                    }
+                };
+                selection.offer(&group_resource(&group, members, None), group);
+            }
         }
-        Ok(request.select(&GROUP_RESOURCE, resources))
+        Ok(selection.finish())
     }
 
     /// `PATCH /Groups/{id}`: attribute changes with the version check, membership changes

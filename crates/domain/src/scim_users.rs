@@ -152,21 +152,25 @@ impl Roster {
         scope: OrgScope,
         request: &ListRequest,
     ) -> Result<(Vec<Account>, u64)> {
-        let narrowing = match request.plan(&USER_RESOURCE) {
+        let mut candidates = match request.plan(&USER_RESOURCE, self.candidate_limit) {
             Plan::Store { filter, page } => {
                 return Ok(self.store.accounts(scope, filter.as_ref(), page).await?);
             }
-            Plan::Memory { narrowing } => narrowing,
+            Plan::Memory(candidates) => candidates,
         };
-        let (candidates, _) = self
-            .store
-            .accounts(scope, narrowing.as_ref(), Page::ALL)
-            .await?;
-        let resources = candidates
-            .into_iter()
-            .map(|a| (user_resource(&a, None), a))
-            .collect();
-        Ok(request.select(&USER_RESOURCE, resources))
+        let mut selection = request.selection(&USER_RESOURCE);
+        while let Some(page) = candidates.next_page() {
+            crate::listing::yield_now().await;
+            let (batch, _) = self
+                .store
+                .accounts(scope, candidates.narrowing.as_ref(), page)
+                .await?;
+            candidates.read(page, batch.len())?;
+            for account in batch {
+                selection.offer(&user_resource(&account, None), account);
+            }
+        }
+        Ok(selection.finish())
     }
 
     /// `PUT /Users/{id}`: replaces the resource's attributes. `active` left out keeps its value,

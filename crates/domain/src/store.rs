@@ -115,6 +115,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scope: OrgScope,
         group: GroupId,
     ) -> Result<Vec<Member>, StoreError>;
+    /// The ids of at most `limit` members of a group, in id order: what a `members` filter
+    /// evaluated in memory reads, bounded like every other row such a request reads.
+    async fn group_member_ids(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        limit: u64,
+    ) -> Result<Vec<AccountId>, StoreError>;
     async fn is_member(
         &self,
         scope: OrgScope,

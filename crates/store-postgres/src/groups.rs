@@ -67,6 +67,29 @@ pub(crate) async fn members(
     .collect()
 }
 
+pub(crate) async fn member_ids(
+    client: &impl GenericClient,
+    org: OrgId,
+    group: GroupId,
+    limit: u64,
+) -> Result<Vec<AccountId>, StoreError> {
+    query(
+        client,
+        "SELECT account_id FROM memberships WHERE group_id = $1 AND org_id = $2
+         ORDER BY account_id LIMIT $3",
+        &[
+            &to_uuid(group)?,
+            &to_uuid(org)?,
+            &crate::convert::to_i64(limit),
+        ],
+        "listing member ids",
+    )
+    .await?
+    .iter()
+    .map(|row| from_uuid(col(row, "account_id")?, "a member id"))
+    .collect()
+}
+
 pub(crate) async fn is_member(
     client: &impl GenericClient,
     org: OrgId,

@@ -168,6 +168,15 @@ impl Store for PostgresStore {
         groups::members(&pool::get(&self.pool).await?, scope.org_id(), group).await
     }
 
+    async fn group_member_ids(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        limit: u64,
+    ) -> Result<Vec<AccountId>, StoreError> {
+        groups::member_ids(&pool::get(&self.pool).await?, scope.org_id(), group, limit).await
+    }
+
     async fn is_member(
         &self,
         scope: OrgScope,

@@ -34,6 +34,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "org_domains",
         sql: include_str!("../migrations/0003_org_domains.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sort_indexes",
+        sql: include_str!("../migrations/0004_sort_indexes.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "sort_user_display_name",
+        sql: include_str!("../migrations/0005_sort_user_display_name.sql"),
+    },
 ];
 
 /// Advisory lock key of the migration runner ("roster" in ASCII, then 1). Retention uses

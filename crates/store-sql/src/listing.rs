@@ -2,7 +2,7 @@
 //! order, one [`Page`] of them, and their number. Every compiled leaf is NULL-safe, so `not`
 //! answers what the in-memory evaluator answers (the domain lowers only what SQL answers alike).
 
-use roster_domain::{Bound, Column, Op, OrgId, Page, Predicate, StoreFilter};
+use roster_domain::{Bound, Column, Op, Order, OrgId, Page, Predicate, SortColumn, StoreFilter};
 
 use crate::{Arg, Binder, Dialect, Sql, to_i64};
 
@@ -37,8 +37,9 @@ pub const GROUPS: Table = Table {
     visible: "",
 };
 
-/// A listing's statements: the page's rows, in listing order (creation time, then id), and the
-/// count of every match, or `None` when the page is [`Page::ALL`] (the rows are the matches).
+/// A listing's statements: the page's rows, in the page's order (listing order, creation time
+/// then id, without one), and the count of every match, or `None` when the page is not
+/// [`counted`](Page::counted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
     pub rows: Sql,
@@ -62,11 +63,15 @@ pub fn listing(
         condition.push_str(&compiled);
     }
     let from = format!("FROM {} WHERE {condition}", table.name);
-    let count = (page != Page::ALL).then(|| Sql {
+    let count = page.counted.then(|| Sql {
         text: format!("SELECT count(*) AS total {from}"),
         args: binder.args.clone(),
     });
-    let mut rows = format!("SELECT {} {from} ORDER BY created_at, id", table.columns);
+    let mut rows = format!(
+        "SELECT {} {from} ORDER BY {}",
+        table.columns,
+        order_by(dialect, table, page.order)
+    );
     match page.limit {
         Some(limit) => {
             let limit = binder.bind(Arg::Int(to_i64(limit)));
@@ -83,6 +88,55 @@ pub fn listing(
         rows: binder.finish(rows),
         count,
     }
+}
+
+/// The ORDER BY terms of `order`: the column, then creation time and id for a column with ties;
+/// missing values last, descending the exact reverse. Each order has an index that answers it
+/// (migration 0003): on SQLite, `external_id IS NULL` puts missing values last without `NULLS
+/// LAST`, which its planner cannot take from an index; PostgreSQL sorts NULL last ascending
+/// anyway, and compares text in the "C" collation, as its indexes are built.
+///
+/// Accounts have no `displayName` key: they sort by `lower(display_name)`, which lower-cases
+/// ASCII letters only in both databases (PostgreSQL's in the "C" collation), from an expression
+/// index (migration 0004).
+fn order_by(dialect: Dialect, table: Table, order: Option<Order>) -> String {
+    let Some(Order { column, descending }) = order else {
+        return "created_at, id".to_owned();
+    };
+    let accounts = table.name == ACCOUNTS.name;
+    let terms: &[&str] = match (column, dialect) {
+        (SortColumn::Id, _) => &["id"],
+        // Unique keys: no ties.
+        (SortColumn::UserName, _) => &["user_name_key"],
+        (SortColumn::DisplayName, Dialect::Sqlite) if accounts => &[
+            "(display_name IS NULL)",
+            "lower(display_name)",
+            "created_at",
+            "id",
+        ],
+        (SortColumn::DisplayName, Dialect::Postgres) if accounts => {
+            &["lower(display_name COLLATE \"C\")", "created_at", "id"]
+        }
+        (SortColumn::DisplayName, _) => &["display_name_key"],
+        (SortColumn::ExternalId, Dialect::Sqlite) => {
+            &["(external_id IS NULL)", "external_id", "created_at", "id"]
+        }
+        (SortColumn::ExternalId, Dialect::Postgres) => &["external_id", "created_at", "id"],
+        (SortColumn::Created, _) => &["created_at", "id"],
+        (SortColumn::LastModified, _) => &["updated_at", "created_at", "id"],
+    };
+    let direction = if descending { " DESC" } else { "" };
+    terms
+        .iter()
+        .map(|term| {
+            let term = match *term {
+                "user_name_key" | "display_name_key" | "external_id" => dialect.ordered(term),
+                other => other.to_owned(),
+            };
+            format!("{term}{direction}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The column a lowered attribute is stored in. Groups' `members` live in `memberships`; `id`
@@ -233,6 +287,7 @@ mod tests {
             Page {
                 offset: 5,
                 limit: None,
+                ..Page::new(0, 0)
             },
         );
         assert!(skipped.rows.text.ends_with(" LIMIT -1 OFFSET ?2"));
@@ -261,5 +316,54 @@ mod tests {
             sql(Dialect::Postgres)
                 .contains("(external_id IS NOT NULL AND right(external_id, char_length($3)) = $3)")
         );
+    }
+
+    #[test]
+    fn sorted_pages_order_by_the_indexed_column_then_creation_and_id() {
+        let sql = |dialect, column, descending| {
+            let page = Page::new(0, 1).ordered(Some(Order { column, descending }));
+            listing(dialect, ACCOUNTS, OrgId::new_random(), None, page)
+                .rows
+                .text
+        };
+        assert!(
+            sql(Dialect::Postgres, SortColumn::UserName, false)
+                .contains("ORDER BY user_name_key COLLATE \"C\" LIMIT")
+        );
+        assert!(sql(Dialect::Sqlite, SortColumn::ExternalId, true).contains(
+            "ORDER BY (external_id IS NULL) DESC, external_id DESC, created_at DESC, id DESC"
+        ));
+        assert!(
+            sql(Dialect::Postgres, SortColumn::LastModified, false)
+                .contains("ORDER BY updated_at, created_at, id LIMIT")
+        );
+        assert!(
+            sql(Dialect::Postgres, SortColumn::DisplayName, false)
+                .contains("ORDER BY lower(display_name COLLATE \"C\"), created_at, id LIMIT")
+        );
+        let groups = listing(
+            Dialect::Postgres,
+            GROUPS,
+            OrgId::new_random(),
+            None,
+            Page::new(0, 1).ordered(Some(Order {
+                column: SortColumn::DisplayName,
+                descending: true,
+            })),
+        );
+        assert!(
+            groups
+                .rows
+                .text
+                .contains("ORDER BY display_name_key COLLATE \"C\" DESC LIMIT")
+        );
+        let batch = listing(
+            Dialect::Sqlite,
+            GROUPS,
+            OrgId::new_random(),
+            None,
+            Page::batch(500, 500, None),
+        );
+        assert_eq!(batch.count, None, "a batch of candidates is not counted");
     }
 }

@@ -68,6 +68,32 @@ pub(crate) fn members(
         .collect()
 }
 
+pub(crate) fn member_ids(
+    conn: &Connection,
+    org: OrgId,
+    group: GroupId,
+    limit: u64,
+) -> Result<Vec<AccountId>, StoreError> {
+    let ids = conn
+        .prepare_cached(
+            "SELECT account_id FROM memberships WHERE group_id = ?1 AND org_id = ?2
+             ORDER BY account_id LIMIT ?3",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![
+                    group.to_string(),
+                    org.to_string(),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| r.get::<_, String>(0),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .context("listing member ids")?;
+    ids.iter().map(|id| parse_id(id, "a member id")).collect()
+}
+
 pub(crate) fn is_member(
     conn: &Connection,
     org: OrgId,

@@ -183,6 +183,16 @@ impl Store for SqliteStore {
             .read(|conn| groups::members(conn, scope.org_id(), group))
     }
 
+    async fn group_member_ids(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        limit: u64,
+    ) -> Result<Vec<AccountId>, StoreError> {
+        self.pool
+            .read(|conn| groups::member_ids(conn, scope.org_id(), group, limit))
+    }
+
     async fn is_member(
         &self,
         scope: OrgScope,

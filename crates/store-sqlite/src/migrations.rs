@@ -18,6 +18,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "org_domains",
         include_str!("../migrations/0003_org_domains.sql"),
     ),
+    (
+        4,
+        "sort_indexes",
+        include_str!("../migrations/0004_sort_indexes.sql"),
+    ),
+    (
+        5,
+        "sort_user_display_name",
+        include_str!("../migrations/0005_sort_user_display_name.sql"),
+    ),
 ];
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

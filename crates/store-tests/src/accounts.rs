@@ -320,6 +320,7 @@ pub async fn account_pages_follow_listing_order_with_total(store: Arc<dyn Store>
     let from = |offset| Page {
         offset,
         limit: None,
+        ..Page::new(0, 0)
     };
     assert_eq!(
         store.accounts(scope, None, from(5)).await.unwrap(),

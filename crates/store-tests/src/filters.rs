@@ -7,8 +7,8 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use roster_domain::{
-    Account, AccountId, Group, GroupExpect, GroupWrite, MemberSource, MembershipChange, OrgScope,
-    Page, Store, StoreFilter, group_resource, user_resource,
+    Account, AccountId, Group, GroupExpect, GroupWrite, ListRequest, MemberSource,
+    MembershipChange, OrgScope, Page, Store, StoreFilter, group_resource, user_resource,
 };
 use roster_scim::{
     filter::{Filter, matches, parse_filter},
@@ -316,6 +316,161 @@ pub async fn narrowed_filters_on_groups_agree_with_the_in_memory_evaluator(store
     ];
     for text in &filters {
         groups_agree(&store, scope, text, Answer::Narrowed).await;
+    }
+}
+
+/// The request `sort_by` (descending or not) on the matches of `filter` (one that lowers whole,
+/// or none), its rows in the store's order, and the order to compare them with.
+fn sorted_request(
+    rt: &ResourceType,
+    sort_by: &str,
+    descending: bool,
+    filter: Option<&str>,
+) -> (ListRequest, Option<StoreFilter>, Page) {
+    let request = ListRequest::new(rt, filter, 1, 1000, Some(sort_by), descending).unwrap();
+    let order = request.store_order(rt);
+    assert!(order.is_some(), "sortBy={sort_by} should be sorted in SQL");
+    let lowered = request.filter().map(|f| {
+        StoreFilter::lower(rt, f).unwrap_or_else(|| panic!("{filter:?} should lower whole"))
+    });
+    (request, lowered, Page::new(0, 1000).ordered(order))
+}
+
+/// The store sorts the accounts `filter` picks as the in-memory sort orders all of them, and
+/// cuts a page from the middle of that order.
+async fn users_sort_agree(
+    store: &Arc<dyn Store>,
+    scope: OrgScope,
+    sort_by: &str,
+    descending: bool,
+    filter: Option<&str>,
+) {
+    let case = format!("sortBy={sort_by} descending={descending} filter={filter:?}");
+    let (request, lowered, page) = sorted_request(&USER_RESOURCE, sort_by, descending, filter);
+    let names =
+        |found: Vec<Account>| -> Vec<String> { found.into_iter().map(|a| a.user_name).collect() };
+    let (found, total) = store.accounts(scope, lowered.as_ref(), page).await.unwrap();
+    let everything = accounts(store, scope, None).await;
+    let (expected, expected_total) = request.select(
+        &USER_RESOURCE,
+        everything
+            .into_iter()
+            .map(|a| (user_resource(&a, None), a.user_name))
+            .collect(),
+    );
+    assert_eq!(names(found), expected, "{case}");
+    assert_eq!(total, expected_total, "{case}");
+    let middle = Page {
+        offset: 1,
+        limit: Some(2),
+        ..page
+    };
+    let (found, _) = store
+        .accounts(scope, lowered.as_ref(), middle)
+        .await
+        .unwrap();
+    let expected: Vec<String> = expected.into_iter().skip(1).take(2).collect();
+    assert_eq!(names(found), expected, "{case}: page 2 of 2");
+}
+
+/// As [`users_sort_agree`], for groups.
+async fn groups_sort_agree(
+    store: &Arc<dyn Store>,
+    scope: OrgScope,
+    sort_by: &str,
+    descending: bool,
+    filter: Option<&str>,
+) {
+    let case = format!("sortBy={sort_by} descending={descending} filter={filter:?}");
+    let (request, lowered, page) = sorted_request(&GROUP_RESOURCE, sort_by, descending, filter);
+    let names =
+        |found: Vec<Group>| -> Vec<String> { found.into_iter().map(|g| g.display_name).collect() };
+    let (found, total) = store.groups(scope, lowered.as_ref(), page).await.unwrap();
+    let everything = group_resources(store, scope, groups(store, scope, None).await).await;
+    let (expected, expected_total) = request.select(
+        &GROUP_RESOURCE,
+        everything
+            .into_iter()
+            .map(|(g, r)| (r, g.display_name))
+            .collect(),
+    );
+    assert_eq!(names(found), expected, "{case}");
+    assert_eq!(total, expected_total, "{case}");
+    let middle = Page {
+        offset: 1,
+        limit: Some(2),
+        ..page
+    };
+    let (found, _) = store.groups(scope, lowered.as_ref(), middle).await.unwrap();
+    let expected: Vec<String> = expected.into_iter().skip(1).take(2).collect();
+    assert_eq!(names(found), expected, "{case}: page 2 of 2");
+}
+
+pub async fn sql_sorts_on_accounts_agree_with_the_in_memory_sort(store: Arc<dyn Store>) {
+    let (scope, _) = accounts_to_filter(&store).await;
+    let org = scope.org_id();
+    // Ties with ada on externalId (and creation), with bob on creation and modification, and an
+    // externalId whose case decides its place (externalId is caseExact).
+    let mut dora = new_account(Some(org), "dora@example.org");
+    dora.external_id = Some("Ext-1".into());
+    dora.created_at = at(10);
+    dora.updated_at = at(20);
+    insert(&store, dora).await;
+    let mut eve = new_account(Some(org), "EVE@example.org");
+    eve.external_id = Some("EXT-3".into());
+    eve.created_at = at(20);
+    eve.updated_at = at(20);
+    insert(&store, eve).await;
+    // No displayName, and one that differs from another only in case.
+    let mut fay = new_account(Some(org), "fay@example.org");
+    fay.display_name = None;
+    insert(&store, fay).await;
+    let mut gus = new_account(Some(org), "gus@example.org");
+    gus.display_name = Some("DORA@EXAMPLE.ORG DISPLAY".into());
+    insert(&store, gus).await;
+    let sorts = [
+        ("userName", None),
+        ("username", Some("active eq true")),
+        ("externalId", None),
+        ("externalId", Some("userName ne \"bob@example.org\"")),
+        ("meta.created", None),
+        ("meta.lastModified", None),
+        (
+            "meta.lastModified",
+            Some("externalId pr or active eq false"),
+        ),
+        ("id", None),
+        ("urn:ietf:params:scim:schemas:core:2.0:User:userName", None),
+        ("displayName", None),
+        ("displayName", Some("active eq true")),
+    ];
+    for (sort_by, filter) in sorts {
+        for descending in [false, true] {
+            users_sort_agree(&store, scope, sort_by, descending, filter).await;
+        }
+    }
+}
+
+pub async fn sql_sorts_on_groups_agree_with_the_in_memory_sort(store: Arc<dyn Store>) {
+    let GroupsToFilter { scope, .. } = groups_to_filter(&store).await;
+    let org = scope.org_id();
+    let mut later = new_group(org, "Chemistry");
+    later.external_id = Some("G-1".into());
+    later.created_at = at(5);
+    later.updated_at = at(5);
+    group_with(&store, scope, later).await;
+    let sorts = [
+        ("displayName", None),
+        ("displayName", Some("members pr or externalId pr")),
+        ("externalId", None),
+        ("meta.created", None),
+        ("meta.lastModified", None),
+        ("id", None),
+    ];
+    for (sort_by, filter) in sorts {
+        for descending in [false, true] {
+            groups_sort_agree(&store, scope, sort_by, descending, filter).await;
+        }
     }
 }
 

@@ -119,6 +119,7 @@ macro_rules! store_conformance {
             groups::delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing,
             groups::group_writes_stay_in_their_scope,
             memberships::members_list_sources_and_managed_flags_by_user_name,
+            memberships::member_ids_are_listed_in_id_order_up_to_a_limit,
             memberships::scim_add_keeps_a_manual_membership_manual,
             memberships::scim_remove_takes_only_scim_or_managed_memberships,
             memberships::scim_replace_sets_managed_members_and_keeps_hand_added_ones,
@@ -138,6 +139,8 @@ macro_rules! store_conformance {
             filters::sql_filters_on_groups_agree_with_the_in_memory_evaluator,
             filters::narrowed_filters_on_accounts_agree_with_the_in_memory_evaluator,
             filters::narrowed_filters_on_groups_agree_with_the_in_memory_evaluator,
+            filters::sql_sorts_on_accounts_agree_with_the_in_memory_sort,
+            filters::sql_sorts_on_groups_agree_with_the_in_memory_sort,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -27,6 +27,39 @@ async fn hand_made(
     insert(store, account).await
 }
 
+pub async fn member_ids_are_listed_in_id_order_up_to_a_limit(store: Arc<dyn Store>) {
+    let (org, scope) = org(&store, 10).await;
+    let g = group(&store, scope, "Bounded").await;
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        ids.push(member(&store, org.id, name).await.id);
+    }
+    change(&store, scope, &g, add(Scim, &ids[..3])).await;
+    change(&store, scope, &g, add(Manual, &ids[3..])).await;
+    ids.sort_by_key(|id| id.to_string());
+    assert_eq!(store.group_member_ids(scope, g.id, 10).await.unwrap(), ids);
+    assert_eq!(
+        store.group_member_ids(scope, g.id, 2).await.unwrap(),
+        ids[..2]
+    );
+    assert!(
+        store
+            .group_member_ids(scope, g.id, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (_, elsewhere) = crate::support::org(&store, 10).await;
+    assert!(
+        store
+            .group_member_ids(elsewhere, g.id, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another organization's scope sees no members"
+    );
+}
+
 pub async fn members_list_sources_and_managed_flags_by_user_name(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 10).await;
     let g = group(&store, scope, "Listed").await;

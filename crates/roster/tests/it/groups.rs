@@ -661,3 +661,79 @@ async fn if_match_uses_the_same_matcher_on_groups() {
         "Shogi"
     );
 }
+
+#[tokio::test]
+async fn groups_sort_in_the_database_and_unindexed_filters_are_bounded() {
+    let app = TestApp::with_candidate_limit(3).await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for name in ["chess", "Art", "biology", "Drama"] {
+        create_group(&app, &tenant, name).await;
+    }
+    let names = |response: &crate::support::TestResponse| -> Vec<String> {
+        assert_eq!(response.status, 200, "{:#}", response.body);
+        response.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["displayName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let second = app
+        .scim_get(&tenant, "/Groups?sortBy=displayName&startIndex=2&count=2")
+        .await;
+    assert_eq!(second.body["totalResults"], 4);
+    assert_eq!(names(&second), ["biology", "chess"]);
+    let last = app
+        .scim_get(
+            &tenant,
+            "/Groups?sortBy=externalId&sortOrder=descending&count=1",
+        )
+        .await;
+    assert_eq!(names(&last), ["chess"]);
+    // Four candidates for a test on an attribute without a column: more than the bound of 3.
+    let refused = app
+        .scim_get(&tenant, "/Groups?filter=meta.resourceType+eq+%22Group%22")
+        .await;
+    refused.assert_scim_error(400, Some("tooMany"));
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("more than 3 groups") && detail.contains("displayName"),
+        "{detail}"
+    );
+    let narrowed = app
+        .scim_get(
+            &tenant,
+            "/Groups?filter=meta.resourceType+eq+%22Group%22+and+displayName+lt+%22d%22&sortBy=displayName",
+        )
+        .await;
+    assert_eq!(names(&narrowed), ["Art", "biology", "chess"]);
+    // A `members` value filter reads the members of each candidate; they count too.
+    let art = app
+        .scim_get(&tenant, "/Groups?filter=displayName+eq+%22Art%22")
+        .await;
+    let art = art.body["Resources"][0]["id"].as_str().unwrap().to_owned();
+    let mut users = Vec::new();
+    for name in ["m1", "m2", "m3"] {
+        users.push(json!({"value": app.create_user(&tenant, name).await}));
+    }
+    let added = app
+        .patch(
+            &tenant,
+            &format!("/Groups/{art}"),
+            &patch(json!([{"op": "add", "path": "members", "value": users}])),
+        )
+        .await;
+    assert_eq!(added.status.as_u16() / 100, 2, "{:#}", added.body);
+    let value_filter = "members%5Bvalue+pr%5D+and+displayName+eq+%22Art%22";
+    let over = app
+        .scim_get(&tenant, &format!("/Groups?filter={value_filter}"))
+        .await;
+    over.assert_scim_error(400, Some("tooMany"));
+    let one_member = app
+        .scim_get(
+            &tenant,
+            "/Groups?filter=members%5Bvalue+pr%5D+and+displayName+eq+%22biology%22",
+        )
+        .await;
+    assert_eq!(one_member.body["totalResults"], 0, "{:#}", one_member.body);
+}

@@ -44,20 +44,31 @@ impl TestApp {
     /// The app on SQLite, or on a fresh PostgreSQL database when `ROSTER_TEST_STORE=postgres`
     /// (the test script runs the whole suite both ways).
     pub async fn new() -> Self {
-        Self::build(|state| state).await
+        Self::build(|roster| roster, |state| state).await
     }
 
     pub async fn with_rate_limit(per_second: u32) -> Self {
-        Self::build(|state| {
-            state.with_rate_limit(roster_web::RateLimit {
-                per_second,
-                burst: per_second * 2,
-            })
-        })
+        Self::build(
+            |roster| roster,
+            |state| {
+                state.with_rate_limit(roster_web::RateLimit {
+                    per_second,
+                    burst: per_second * 2,
+                })
+            },
+        )
         .await
     }
 
-    async fn build(configure: impl FnOnce(AppState) -> AppState) -> Self {
+    /// The app with list requests evaluated in memory refused beyond `limit` candidates.
+    pub async fn with_candidate_limit(limit: u64) -> Self {
+        Self::build(|roster| roster.with_candidate_limit(limit), |state| state).await
+    }
+
+    async fn build(
+        roster: impl FnOnce(Roster) -> Roster,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, database): (Arc<dyn Store>, _) =
             match std::env::var("ROSTER_TEST_STORE").as_deref() {
@@ -75,7 +86,7 @@ impl TestApp {
                 ),
             };
         let clock = Arc::new(FixedClock::new(datetime!(2026-01-05 09:00 UTC)));
-        let roster = Roster::new(store, clock.clone());
+        let roster = roster(Roster::new(store, clock.clone()));
         let router = app(configure(AppState::new(roster.clone(), PUBLIC_URL)));
         Self {
             roster,

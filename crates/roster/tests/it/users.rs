@@ -582,6 +582,115 @@ async fn list_pages_sorts_and_projects() {
     assert!(first.get("id").is_some(), "id is always returned");
 }
 
+/// The `userName`s of a list response, in order.
+fn user_names(response: &crate::support::TestResponse) -> Vec<String> {
+    assert_eq!(response.status, 200, "{:#}", response.body);
+    response.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["userName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn sorting_by_user_name_pages_through_every_user_in_order() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let names = ["Mia", "carl", "Bea", "eve", "alan", "Dora", "finn"];
+    for name in names {
+        app.create_user(&tenant, name).await;
+        app.clock.advance(time::Duration::seconds(1));
+    }
+    let mut sorted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    for (order, expected) in [
+        ("ascending", sorted.clone()),
+        ("descending", sorted.iter().rev().cloned().collect()),
+    ] {
+        // In the database (no filter, or one that lowers) and in memory (a filter that does
+        // not): the same pages.
+        for filter in ["", "&filter=userName+pr", "&filter=name.familyName+eq+null"] {
+            let mut seen = Vec::new();
+            for start in [1, 4, 7] {
+                let page = app
+                    .scim_get(
+                        &tenant,
+                        &format!("/Users?sortBy=userName&sortOrder={order}&startIndex={start}&count=3{filter}"),
+                    )
+                    .await;
+                assert_eq!(page.body["totalResults"], 7, "{order}{filter}");
+                seen.extend(user_names(&page));
+            }
+            assert_eq!(seen, expected, "{order}{filter}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unindexed_filter_over_more_candidates_than_the_bound_is_too_many() {
+    let app = TestApp::with_candidate_limit(5).await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for name in ["a1", "a2", "a3", "a4", "a5", "b1"] {
+        let created = app
+            .post(
+                &tenant,
+                "/Users",
+                &json!({"schemas": [CORE], "userName": name, "name": {"familyName": name}}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{:#}", created.body);
+    }
+    // Six candidates: more than the bound, in a filter or a sort without a column.
+    for query in [
+        "filter=name.familyName+eq+%22a1%22",
+        "sortBy=name.familyName",
+        "filter=emails%5Btype+eq+%22work%22%5D",
+    ] {
+        let refused = app.scim_get(&tenant, &format!("/Users?{query}")).await;
+        refused.assert_scim_error(400, Some("tooMany"));
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("more than 5 users") && detail.contains("userName"),
+            "{query}: {detail}"
+        );
+    }
+    // Narrowed by an indexed conjunct to five candidates: answered.
+    let narrowed = app
+        .scim_get(
+            &tenant,
+            "/Users?filter=name.familyName+eq+%22a1%22+and+userName+sw+%22a%22",
+        )
+        .await;
+    assert_eq!(user_names(&narrowed), ["a1"]);
+    let sorted = app
+        .scim_get(
+            &tenant,
+            "/Users?filter=userName+sw+%22a%22&sortBy=name.familyName&sortOrder=descending&count=2",
+        )
+        .await;
+    assert_eq!(sorted.body["totalResults"], 5);
+    assert_eq!(user_names(&sorted), ["a5", "a4"]);
+    // Sorted in the database, or filtered whole in SQL: no bound.
+    let first = app
+        .scim_get(&tenant, "/Users?sortBy=userName&count=1")
+        .await;
+    assert_eq!(first.body["totalResults"], 6);
+    assert_eq!(user_names(&first), ["a1"]);
+    let by_creation = app
+        .scim_get(&tenant, "/Users?filter=userName+pr&sortBy=meta.created")
+        .await;
+    assert_eq!(user_names(&by_creation).len(), 6);
+    // No displayName: last ascending, first descending; all six are sorted in the database.
+    let by_display_name = app
+        .scim_get(
+            &tenant,
+            "/Users?sortBy=displayName&sortOrder=descending&count=2",
+        )
+        .await;
+    assert_eq!(by_display_name.body["totalResults"], 6);
+}
+
 #[tokio::test]
 async fn independent_accounts_are_not_moved_into_an_organization() {
     let app = TestApp::new().await;
