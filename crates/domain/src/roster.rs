@@ -160,6 +160,11 @@ impl Roster {
     /// Appends to the organization's provisioning log.
     pub async fn record(&self, scope: OrgScope, mut entry: crate::LogEntry) -> Result<()> {
         entry.org_id = scope.org_id();
+        // The name of a refused request is whatever the client sent: kept only as text every
+        // store can hold (no U+0000, bounded).
+        use roster_scim::text::{NAME_MAX_CHARS, TEXT_MAX_CHARS, recordable};
+        entry.name = entry.name.map(|n| recordable(&n, NAME_MAX_CHARS));
+        entry.detail = entry.detail.map(|d| recordable(&d, TEXT_MAX_CHARS));
         Ok(self.store.append_log(&entry).await?)
     }
 

@@ -85,6 +85,27 @@ pub fn check(kind: TextKind, path: &str, s: &str) -> Result<(), ScimError> {
     Ok(())
 }
 
+/// `s` made fit to keep in a record of what a client sent (the provisioning log names refused
+/// resources too): control characters other than TAB, LF and CR become U+FFFD, and the text is
+/// cut after `max_chars` characters, marked by `…`.
+pub fn recordable(s: &str, max_chars: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .take(max_chars)
+        .map(|c| {
+            if c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r') {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if s.chars().nth(max_chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Case-insensitive text as filters compare it: the [`fold`] key, borrowed when the attribute is
 /// `caseExact`.
 pub(crate) fn folded(s: &str, case_exact: bool) -> Cow<'_, str> {
@@ -243,6 +264,13 @@ mod tests {
                 "{filter}"
             );
         }
+    }
+
+    #[test]
+    fn recordable_text_has_no_nul_and_a_bound() {
+        assert_eq!(recordable("a\0b\tc", 10), "a\u{fffd}b\tc");
+        assert_eq!(recordable("abcdef", 3), "abc…");
+        assert_eq!(recordable("abc", 3), "abc");
     }
 
     #[test]
