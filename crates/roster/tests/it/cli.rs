@@ -317,12 +317,26 @@ fn no_log_setting_prints_the_database_drivers_statement_parameters() {
 }
 
 #[test]
+fn user_names_with_control_characters_are_refused_by_hand_too() {
+    let cli = Cli::new();
+    let evil = "evil\u{1b}[2J\nPOST /Users 201@x.org";
+    let stderr = cli.fails(&["user", "add", "--user-name", evil]);
+    assert!(stderr.contains("control character"), "{stderr}");
+    let stderr = cli.fails(&["user", "add", "--user-name", &"a".repeat(257)]);
+    assert!(stderr.contains("longer than 256"), "{stderr}");
+}
+
+#[test]
 fn human_output_escapes_control_characters_from_stored_names() {
     let cli = Cli::new();
+    // Names refuse control characters now; organization names, and rows stored before, may
+    // still hold them.
     let evil = "evil\u{1b}[2J\nPOST /Users 201@x.org";
     let output = cli
         .command()
-        .args(["user", "add", "--user-name", evil])
+        .args([
+            "org", "create", "--name", evil, "--kind", "business", "--seats", "5",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());
