@@ -102,6 +102,11 @@ pub fn normalize(rt: &ResourceType, body: &Value) -> Result<Map<String, Value>, 
         }
     }
     core.insert("schemas".into(), Value::Array(schemas));
+    // What the attribute rules above did not see (unknown attributes, `schemas`, keys) may not
+    // hold U+0000 either: a request's strings never do.
+    if let Some(path) = text::nul_at(body, "") {
+        return Err(text::nul_error(&path));
+    }
     Ok(core)
 }
 

@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use icu_casemap::CaseMapper;
+use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::ScimError;
@@ -54,9 +55,7 @@ pub fn check_name(path: &str, s: &str) -> Result<(), ScimError> {
 /// naming `path`; they never repeat the value.
 pub fn check(kind: TextKind, path: &str, s: &str) -> Result<(), ScimError> {
     if s.contains('\0') {
-        return Err(ScimError::invalid_value(format!(
-            "{path} contains U+0000 (NUL), which no string may contain"
-        )));
+        return Err(nul_error(path));
     }
     let refused = |c: char| match kind {
         TextKind::Name => c.is_ascii_control(),
@@ -83,6 +82,36 @@ pub fn check(kind: TextKind, path: &str, s: &str) -> Result<(), ScimError> {
         )));
     }
     Ok(())
+}
+
+/// 400 `invalidValue`: the string at `path` holds U+0000.
+pub(crate) fn nul_error(path: &str) -> ScimError {
+    ScimError::invalid_value(format!(
+        "{path} contains U+0000 (NUL), which no string may contain"
+    ))
+}
+
+/// Where `value` holds U+0000, in a string or an object key: the dotted path of the keys leading
+/// there, after `prefix` (array positions are not named, as in attribute paths). Catches what no
+/// attribute rule sees, such as unknown attributes that would be dropped.
+pub(crate) fn nul_at(value: &Value, prefix: &str) -> Option<String> {
+    match value {
+        Value::String(s) => s.contains('\0').then(|| prefix.to_owned()),
+        Value::Array(items) => items.iter().find_map(|item| nul_at(item, prefix)),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let path = if prefix.is_empty() {
+                recordable(key, 64)
+            } else {
+                format!("{prefix}.{}", recordable(key, 64))
+            };
+            if key.contains('\0') {
+                Some(path)
+            } else {
+                nul_at(item, &path)
+            }
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
 }
 
 /// `s` made fit to keep in a record of what a client sent (the provisioning log names refused
@@ -118,7 +147,7 @@ pub(crate) fn folded(s: &str, case_exact: bool) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Map, Value, json};
+    use serde_json::{Map, json};
 
     use super::*;
     use crate::ScimType;
@@ -226,6 +255,24 @@ mod tests {
             assert_eq!(e.scim_type, Some(ScimType::InvalidValue), "{}", e.detail);
         }
         assert!(patched(json!([{"op": "add", "path": "title", "value": "a\tb"}])).is_ok());
+        // Anywhere: in attributes that would be dropped, and in object keys.
+        for (body, named) in [
+            (
+                json!({"userName": "a", "nickname2": ["\u{0}"]}),
+                "nickname2",
+            ),
+            (
+                json!({"userName": "a", "name": {"x\u{0}": 1}}),
+                "name.x\u{fffd}",
+            ),
+            (json!({"userName": "a", "schemas": ["\u{0}"]}), "schemas"),
+        ] {
+            let e = crate::normalize(&USER_RESOURCE, &body).unwrap_err();
+            assert_eq!(e.detail, nul_error(named).detail);
+        }
+        let e = patched(json!([{"op": "remove", "path": "title", "value": {"a": "\u{0}"}}]))
+            .unwrap_err();
+        assert!(e.detail.contains("title.a contains U+0000"), "{}", e.detail);
         for filter in [
             "userName eq \"a\\u0000b\"",
             "userName eq a\u{0}b",
