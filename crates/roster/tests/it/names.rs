@@ -61,12 +61,21 @@ async fn nul_in_any_name_is_400_invalid_value_naming_the_attribute() {
         )
         .await;
     assert_names(&response, 400, "invalidValue", "displayName");
-    // Nothing was stored, and the refusals were logged (without the NUL).
-    let log = app.wait_for_log(&tenant, 9).await;
-    assert!(
-        log.iter()
-            .all(|e| e.name.as_deref().is_none_or(|n| !n.contains('\0')))
-    );
+    // An id with a NUL in the URL is simply not found.
+    let response = app
+        .put(
+            &tenant,
+            "/Users/a%00b",
+            &user(json!({"displayName": "Ada"})),
+        )
+        .await;
+    response.assert_scim_error(404, None);
+    // Nothing was stored, and the refusals were logged (without the NUL), on every store.
+    let log = app.wait_for_log(&tenant, 10).await;
+    assert!(log.iter().all(|e| {
+        e.name.as_deref().is_none_or(|n| !n.contains('\0'))
+            && e.resource_id.as_deref().is_none_or(|n| !n.contains('\0'))
+    }));
 }
 
 #[tokio::test]
