@@ -313,6 +313,15 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_fold_is_its_own_fold_in_nfc(s in "\\PC{0,24}") {
+            let once = fold(&s);
+            proptest::prop_assert_eq!(fold(&once), once.clone());
+            proptest::prop_assert!(unicode_normalization::is_nfc(&once));
+        }
+    }
+
     #[test]
     fn recordable_text_has_no_nul_and_a_bound() {
         assert_eq!(recordable("a\0b\tc", 10), "a\u{fffd}b\tc");
