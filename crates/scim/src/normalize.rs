@@ -286,7 +286,7 @@ fn normalize_single(
         },
         AttrType::String => match value {
             Value::String(s) => {
-                text::check(attribute.text, path, s)?;
+                text::check_value(attribute, path, s)?;
                 Value::String(s.clone())
             }
             // Leniency: `"employeeNumber": 42` means "42".
@@ -295,7 +295,7 @@ fn normalize_single(
         },
         AttrType::Reference | AttrType::Binary => match value {
             Value::String(s) => {
-                text::check(attribute.text, path, s)?;
+                text::check_value(attribute, path, s)?;
                 Value::String(s.clone())
             }
             _ => return Err(wrong("a string")),

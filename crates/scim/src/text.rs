@@ -8,7 +8,8 @@
 //!   group's `displayName`) refuse every C0 control character (U+0000–U+001F) and DEL (U+007F),
 //!   and hold at most [`NAME_MAX_CHARS`] characters.
 //! - Other strings (free text such as `addresses.formatted`) may hold TAB, LF and CR, refuse the
-//!   other C0 controls and DEL, and hold at most [`TEXT_MAX_CHARS`] characters.
+//!   other C0 controls and DEL, and hold at most [`TEXT_MAX_CHARS`] characters
+//!   ([`BINARY_MAX_CHARS`] for `binary` values, base64 certificates).
 //! - Two names are the same when their [`fold`]s are equal: NFC normalisation and full Unicode
 //!   case folding (`STRASSE` = `straße`, composed `é` = `e` + U+0301, `Σ` = `σ` = `ς`).
 
@@ -19,6 +20,7 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::ScimError;
+use crate::schema::{AttrType, Attribute};
 
 /// Most characters (Unicode scalar values) of a name. Folding grows a string at most threefold and
 /// a character is at most 4 bytes, so a name's key stays well below PostgreSQL's btree entry limit
@@ -27,6 +29,9 @@ pub const NAME_MAX_CHARS: usize = 256;
 
 /// Most characters of any other string value.
 pub const TEXT_MAX_CHARS: usize = 4_096;
+
+/// Most characters of a `binary` value (base64: an X.509 certificate chain fits).
+pub const BINARY_MAX_CHARS: usize = 65_536;
 
 /// What kind of text an attribute holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +59,22 @@ pub fn check_name(path: &str, s: &str) -> Result<(), ScimError> {
 /// Checks a string of `kind` (see the module documentation). Errors are 400 `invalidValue`
 /// naming `path`; they never repeat the value.
 pub fn check(kind: TextKind, path: &str, s: &str) -> Result<(), ScimError> {
+    let max = match kind {
+        TextKind::Name => NAME_MAX_CHARS,
+        TextKind::Free => TEXT_MAX_CHARS,
+    };
+    check_up_to(kind, max, path, s)
+}
+
+/// Checks a string value of `attr` (a `binary` value may be up to [`BINARY_MAX_CHARS`] long).
+pub(crate) fn check_value(attr: &Attribute, path: &str, s: &str) -> Result<(), ScimError> {
+    match attr.kind {
+        AttrType::Binary => check_up_to(TextKind::Free, BINARY_MAX_CHARS, path, s),
+        _ => check(attr.text, path, s),
+    }
+}
+
+fn check_up_to(kind: TextKind, max: usize, path: &str, s: &str) -> Result<(), ScimError> {
     if s.contains('\0') {
         return Err(nul_error(path));
     }
@@ -71,10 +92,6 @@ pub fn check(kind: TextKind, path: &str, s: &str) -> Result<(), ScimError> {
             u32::from(c)
         )));
     }
-    let max = match kind {
-        TextKind::Name => NAME_MAX_CHARS,
-        TextKind::Free => TEXT_MAX_CHARS,
-    };
     // Counting stops early: a huge string costs no more than a long one.
     if s.len() > max && s.chars().nth(max).is_some() {
         return Err(ScimError::invalid_value(format!(
@@ -336,5 +353,8 @@ mod tests {
         assert_eq!(e.detail, "userName is longer than 256 characters");
         assert!(check(TextKind::Free, "title", &"a".repeat(TEXT_MAX_CHARS)).is_ok());
         assert!(check(TextKind::Free, "title", &"a".repeat(TEXT_MAX_CHARS + 1)).is_err());
+        let certificate =
+            json!({"userName": "a", "x509Certificates": [{"value": "A".repeat(8_000)}]});
+        assert!(crate::normalize(&USER_RESOURCE, &certificate).is_ok());
     }
 }

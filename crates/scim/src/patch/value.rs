@@ -23,7 +23,7 @@ pub(crate) fn coerce_one(attr: &Attribute, value: &Value) -> Result<Option<Value
     let coerced = match attr.kind {
         AttrType::String | AttrType::Reference | AttrType::Binary => match value {
             Value::String(s) => {
-                text::check(attr.text, attr.name, s)?;
+                text::check_value(attr, attr.name, s)?;
                 value.clone()
             }
             Value::Number(n) => Value::String(n.to_string()),
