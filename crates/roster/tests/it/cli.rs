@@ -233,6 +233,14 @@ fn accounts_groups_and_the_log_through_the_cli() {
     }
 
     cli.json(&["group", "create", "--org", id, "--name", "Staff"]);
+    // One name whatever the Unicode, and the same rules as SCIM for what a name may hold.
+    // `ſ` (long s) folds to `s`; lower-casing alone kept it apart.
+    let refused = cli.fails(&["group", "create", "--org", id, "--name", "\u{17f}TAFF"]);
+    assert!(!refused.is_empty());
+    let refused = cli.fails(&["group", "create", "--org", id, "--name", "Sta\tff"]);
+    assert!(refused.contains("control character"), "{refused}");
+    let shown = cli.json(&["user", "show", "SOLO@X.ORG"]);
+    assert_eq!(shown["user_name"], "solo@x.org");
     let group = cli.json(&[
         "group",
         "add-member",
