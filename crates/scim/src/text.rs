@@ -46,6 +46,14 @@ pub enum TextKind {
 /// NFC, i.e. `NFC(casefold(NFD(s)))`. Equal keys mean the same name; case-insensitive filters
 /// compare keys too.
 pub fn fold(s: &str) -> String {
+    // ASCII folds to its lower case and is already NFC: most names, at a fraction of the cost.
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    fold_unicode(s)
+}
+
+fn fold_unicode(s: &str) -> String {
     let decomposed: String = s.nfd().collect();
     let folded = CaseMapper::new().fold_string(&decomposed);
     folded.nfc().collect()
@@ -112,9 +120,23 @@ pub(crate) fn nul_error(path: &str) -> ScimError {
 /// there, after `prefix` (array positions are not named, as in attribute paths). Catches what no
 /// attribute rule sees, such as unknown attributes that would be dropped.
 pub(crate) fn nul_at(value: &Value, prefix: &str) -> Option<String> {
+    // Paths are built only for a body that holds a NUL: checking costs no allocation.
+    holds_nul(value).then(|| nul_path(value, prefix)).flatten()
+}
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+fn nul_path(value: &Value, prefix: &str) -> Option<String> {
     match value {
         Value::String(s) => s.contains('\0').then(|| prefix.to_owned()),
-        Value::Array(items) => items.iter().find_map(|item| nul_at(item, prefix)),
+        Value::Array(items) => items.iter().find_map(|item| nul_path(item, prefix)),
         Value::Object(map) => map.iter().find_map(|(key, item)| {
             let path = if prefix.is_empty() {
                 recordable(key, 64)
@@ -124,7 +146,7 @@ pub(crate) fn nul_at(value: &Value, prefix: &str) -> Option<String> {
             if key.contains('\0') {
                 Some(path)
             } else {
-                nul_at(item, &path)
+                nul_path(item, &path)
             }
         }),
         Value::Null | Value::Bool(_) | Value::Number(_) => None,
@@ -181,6 +203,12 @@ mod tests {
         assert_eq!(fold("SIGMA\u{3a3}"), fold("sigma\u{3c3}"));
         assert_eq!(fold("\u{3c2}"), fold("\u{3c3}"));
         assert_ne!(fold("ada"), fold("adam"));
+    }
+
+    #[test]
+    fn the_ascii_shortcut_folds_as_unicode_does() {
+        let ascii: String = (0u8..128).map(char::from).collect();
+        assert_eq!(fold(&ascii), fold_unicode(&ascii));
     }
 
     #[test]
