@@ -1,5 +1,6 @@
 //! PATCH bodies: JSON that parses as a PatchOp is applied to a fixed user and a fixed group;
-//! nothing panics, and a successful patch keeps the required `userName` and a boolean `active`.
+//! nothing panics, and a successful patch keeps the required `userName` and a boolean `active`,
+//! and holds no U+0000 in any string (`roster_scim::text`: no store could keep it).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,9 +28,21 @@ fuzz_target!(|data: &[u8]| {
     {
         assert!(out.get("userName").is_some_and(Value::is_string));
         assert!(out.get("active").is_none_or(Value::is_boolean));
+        assert!(!holds_nul(&Value::Object(out)));
     }
     let group = json!({"id": "g-1", "displayName": "Biology 101", "members": [{"value": "u-1"}]});
-    if let Some(group) = group.as_object() {
-        let _ = apply_patch(&GROUP_RESOURCE, group, &req);
+    if let Some(group) = group.as_object()
+        && let Ok((out, _)) = apply_patch(&GROUP_RESOURCE, group, &req)
+    {
+        assert!(!holds_nul(&Value::Object(out)));
     }
 });
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}

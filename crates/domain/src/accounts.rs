@@ -101,10 +101,11 @@ impl Account {
     }
 }
 
-/// What "the same userName" means platform-wide: equal after Unicode lower-casing. Stores keep
-/// this key in a unique column, so both backends agree.
+/// What "the same userName" means platform-wide: equal after NFC normalisation and full Unicode
+/// case folding ([`roster_scim::text::fold`]: `STRASSE` = `straße`, composed = decomposed). Stores
+/// keep this key, computed here, in a unique column, so both backends agree.
 pub fn user_name_key(user_name: &str) -> String {
-    user_name.to_lowercase()
+    roster_scim::text::fold(user_name)
 }
 
 /// An account write the store performs atomically.

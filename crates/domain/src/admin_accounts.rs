@@ -20,6 +20,11 @@ impl Roster {
         if user_name.is_empty() {
             return Err(Error::Invalid("user name must not be empty".into()));
         }
+        check_name("userName", user_name)?;
+        let display_name = display_name.filter(|d| !d.trim().is_empty());
+        if let Some(display_name) = &display_name {
+            check_name("displayName", display_name)?;
+        }
         let org = match org {
             Some(id) => Some(self.org(id).await?),
             None => None,
@@ -34,7 +39,7 @@ impl Roster {
             org_id: org.as_ref().map(|o| o.id),
             user_name: user_name.to_owned(),
             external_id: None,
-            display_name: display_name.filter(|d| !d.trim().is_empty()),
+            display_name,
             role,
             active: true,
             active_unassigned: false,
@@ -91,9 +96,20 @@ impl Roster {
 
     /// Any account, by user name (case-insensitive).
     pub async fn account_by_user_name(&self, user_name: &str) -> Result<Account> {
+        let not_found = || Error::NotFound(format!("no account with user name '{user_name}'"));
+        // A name no account may have is looked up nowhere (and U+0000 never reaches a store).
+        if check_name("userName", user_name.trim()).is_err() {
+            return Err(not_found());
+        }
         self.store
             .account_by_user_name(&user_name_key(user_name.trim()))
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no account with user name '{user_name}'")))
+            .ok_or_else(not_found)
     }
+}
+
+/// The SCIM core's rule for names ([`roster_scim::text`]: no control characters, at most
+/// [`NAME_MAX_CHARS`](roster_scim::text::NAME_MAX_CHARS) characters), for names given by hand.
+pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
+    roster_scim::text::check_name(what, name).map_err(|e| Error::Invalid(e.detail))
 }

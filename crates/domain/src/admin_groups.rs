@@ -23,6 +23,7 @@ impl Roster {
         if name.is_empty() {
             return Err(Error::Invalid("group name must not be empty".into()));
         }
+        crate::admin_accounts::check_name("displayName", name)?;
         let now = self.now();
         let group = Group {
             id: GroupId::new_random(),
@@ -93,10 +94,14 @@ impl Roster {
     }
 
     async fn group_by_name(&self, scope: OrgScope, name: &str) -> Result<Group> {
+        let not_found = || Error::NotFound(format!("no group named '{name}' in this organization"));
+        if crate::admin_accounts::check_name("displayName", name.trim()).is_err() {
+            return Err(not_found());
+        }
         let key = display_name_key(name.trim());
         self.group_where(scope, StoreFilter::display_name_key(key))
             .await?
-            .ok_or_else(|| Error::NotFound(format!("no group named '{name}' in this organization")))
+            .ok_or_else(not_found)
     }
 }
 

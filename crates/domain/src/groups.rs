@@ -27,9 +27,10 @@ pub struct Group {
     pub version: i64,
 }
 
-/// What "the same group name" means within an organization.
+/// What "the same group name" means within an organization: the same fold as
+/// [`user_name_key`](crate::user_name_key).
 pub fn display_name_key(display_name: &str) -> String {
-    display_name.to_lowercase()
+    roster_scim::text::fold(display_name)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

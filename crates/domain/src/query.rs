@@ -382,10 +382,11 @@ fn compare(column: Column, op: CompareOp, value: &CompValue) -> Option<Predicate
             let CompValue::String(text) = value else {
                 return None;
             };
+            // Case-insensitive columns are compared on their stored key, folded the same way.
             let folded = if column == Column::ExternalId {
                 text.clone()
             } else {
-                text.to_lowercase()
+                roster_scim::text::fold(text)
             };
             let op = match op {
                 CompareOp::Eq => Op::Eq,

@@ -14,6 +14,7 @@ pub mod patch;
 pub mod path;
 pub mod projection;
 pub mod schema;
+pub mod text;
 
 mod keys;
 #[cfg(test)]

@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::ScimError;
 use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Schema};
+use crate::text;
 
 /// Normalises a resource body for `rt`.
 ///
@@ -26,8 +27,9 @@ use crate::schema::{AttrType, Attribute, Mutability, ResourceType, Schema};
 /// An explicit empty array is kept: it says "none", which a PUT must tell from "not sent".
 ///
 /// Errors (400): a body that is not an object (`invalidSyntax`), an attribute given twice under
-/// different casings (`invalidSyntax`), and a value of the wrong type or shape (`invalidValue`,
-/// naming the attribute).
+/// different casings (`invalidSyntax`), a value of the wrong type or shape, and a string that
+/// breaks the rules of [`crate::text`] (U+0000, control characters in names, too long) —
+/// `invalidValue`, naming the attribute.
 pub fn normalize(rt: &ResourceType, body: &Value) -> Result<Map<String, Value>, ScimError> {
     let Value::Object(input) = body else {
         return Err(ScimError::invalid_syntax(format!(
@@ -100,6 +102,11 @@ pub fn normalize(rt: &ResourceType, body: &Value) -> Result<Map<String, Value>, 
         }
     }
     core.insert("schemas".into(), Value::Array(schemas));
+    // What the attribute rules above did not see (unknown attributes, `schemas`, keys) may not
+    // hold U+0000 either: a request's strings never do.
+    if let Some(path) = text::nul_at(body, "") {
+        return Err(text::nul_error(&path));
+    }
     Ok(core)
 }
 
@@ -278,13 +285,19 @@ fn normalize_single(
             _ => return Err(wrong("true or false")),
         },
         AttrType::String => match value {
-            Value::String(s) => Value::String(s.clone()),
+            Value::String(s) => {
+                text::check_value(attribute, path, s)?;
+                Value::String(s.clone())
+            }
             // Leniency: `"employeeNumber": 42` means "42".
             Value::Number(n) => Value::String(n.to_string()),
             _ => return Err(wrong("a string")),
         },
         AttrType::Reference | AttrType::Binary => match value {
-            Value::String(s) => Value::String(s.clone()),
+            Value::String(s) => {
+                text::check_value(attribute, path, s)?;
+                Value::String(s.clone())
+            }
             _ => return Err(wrong("a string")),
         },
         AttrType::Integer => match value {

@@ -3,8 +3,10 @@
 //! the lock, and each then sees what the first one applied. An applied migration is never
 //! edited; a change is a new file (and a new entry below).
 
-use deadpool_postgres::Pool;
-use roster_domain::StoreError;
+use deadpool_postgres::{Pool, Transaction};
+use roster_domain::{StoreError, display_name_key, user_name_key};
+use roster_store_sql::rekey::{self, KeyedRow, Plan};
+use uuid::Uuid;
 
 use crate::{
     convert::Context,
@@ -44,7 +46,15 @@ const MIGRATIONS: &[Migration] = &[
         name: "sort_user_display_name",
         sql: include_str!("../migrations/0005_sort_user_display_name.sql"),
     },
+    Migration {
+        version: 6,
+        name: "unicode_name_keys",
+        sql: include_str!("../migrations/0006_unicode_name_keys.sql"),
+    },
 ];
+
+/// The migration after whose SQL the name keys of existing rows are recomputed in Rust.
+const REKEY_NAMES: i64 = 6;
 
 /// Advisory lock key of the migration runner ("roster" in ASCII, then 1). Retention uses
 /// another key, so a long purge never delays a start.
@@ -88,6 +98,9 @@ pub(crate) async fn apply(pool: &Pool) -> Result<(), StoreError> {
             "applying migration {} ({})",
             migration.version, migration.name
         ))?;
+        if migration.version == REKEY_NAMES {
+            rekey_names(&tx).await?;
+        }
         execute(
             &tx,
             "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
@@ -114,6 +127,91 @@ pub(crate) async fn apply(pool: &Pool) -> Result<(), StoreError> {
     tx.commit().await.context("committing migrations")
 }
 
+/// Recomputes `user_name_key` and `display_name_key` of existing rows (migration 0004): see
+/// [`roster_store_sql::rekey`]. Conflicts are logged and listed in `name_key_conflicts`.
+async fn rekey_names(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let accounts = keyed_rows(
+        tx,
+        "SELECT id, NULL::uuid, user_name, user_name_key FROM accounts ORDER BY created_at, id",
+    )
+    .await?;
+    let plan = rekey::plan(&accounts, user_name_key);
+    write_plan(
+        tx,
+        &plan,
+        "account",
+        "UPDATE accounts SET user_name_key = $2 WHERE id = $1",
+    )
+    .await?;
+    let groups = keyed_rows(
+        tx,
+        "SELECT id, org_id, display_name, display_name_key FROM groups ORDER BY created_at, id",
+    )
+    .await?;
+    let plan = rekey::plan(&groups, display_name_key);
+    write_plan(
+        tx,
+        &plan,
+        "group",
+        "UPDATE groups SET display_name_key = $2 WHERE id = $1",
+    )
+    .await
+}
+
+async fn keyed_rows(tx: &Transaction<'_>, sql: &str) -> Result<Vec<KeyedRow>, StoreError> {
+    let what = "reading names to recompute their keys";
+    query(tx, sql, &[], what)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(KeyedRow {
+                id: row.try_get(0)?,
+                scope: row.try_get(1)?,
+                name: row.try_get(2)?,
+                key: row.try_get(3)?,
+            })
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .context(what)
+}
+
+async fn write_plan(
+    tx: &Transaction<'_>,
+    plan: &Plan,
+    kind: &str,
+    update: &str,
+) -> Result<(), StoreError> {
+    for (id, key) in &plan.updates {
+        execute(tx, update, &[id, key], "recomputing a name key").await?;
+    }
+    for conflict in &plan.conflicts {
+        tracing::warn!(
+            name.kind = kind,
+            name.id = %conflict.id,
+            name.holder = %conflict.holder,
+            org.id = conflict.scope.map(|o| o.to_string()),
+            "two names are now the same (NFC and full case folding): this one keeps its old key \
+             until one of the two is renamed; listed in name_key_conflicts"
+        );
+        let scope: Option<Uuid> = conflict.scope;
+        execute(
+            tx,
+            "INSERT INTO name_key_conflicts (kind, id, org_id, name, holder_id)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &kind,
+                &conflict.id,
+                &scope,
+                &conflict.name,
+                &conflict.holder,
+            ],
+            "recording a name key conflict",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,8 +230,11 @@ mod tests {
             .map(|m| format!("{:04}_{}.sql", m.version, m.name))
             .collect();
         assert_eq!(files, listed);
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version, i64::try_from(i).unwrap() + 1);
+        // Versions only grow; a number may be missing where a branch's migration was renumbered.
+        for pair in MIGRATIONS.windows(2) {
+            assert!(pair[0].version < pair[1].version);
+        }
+        for m in MIGRATIONS {
             assert!(!m.sql.trim().is_empty());
         }
     }

@@ -5,7 +5,9 @@ use roster_store_postgres::{
     PostgresStore,
     testing::{TestDatabase, server_url},
 };
-use roster_store_tests::upgrade::{SEED, check_seeded};
+use roster_store_tests::upgrade::{
+    NAME_ACCOUNTS, NAME_CONFLICTS, NAME_GROUPS, SEED, check_name_keys, check_seeded,
+};
 use tokio_postgres::NoTls;
 
 /// Rows as the first schema holds them. Written for `0001_initial.sql`; never edited.
@@ -70,6 +72,27 @@ fn seed_sql() -> String {
             s.org, s.ada
         ),
     ]
+    .into_iter()
+    .chain(NAME_ACCOUNTS.iter().map(|(id, user_name)| {
+        format!(
+            "INSERT INTO accounts (id, org_id, user_name, user_name_key, role, active,
+                 active_unassigned, scim_managed, scim_deleted, attributes, created_at, updated_at,
+                 version)
+             VALUES ('{id}', NULL, '{user_name}', '{}', 'learner', true, false, false, false,
+                 '{{}}', {t}, {t}, 1);",
+            user_name.to_lowercase()
+        )
+    }))
+    .chain(NAME_GROUPS.iter().map(|(id, name)| {
+        format!(
+            "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id,
+                 scim_managed, attributes, created_at, updated_at, version)
+             VALUES ('{id}', '{}', '{name}', '{}', NULL, false, '{{}}', {t}, {t}, 1);",
+            s.org,
+            name.to_lowercase()
+        )
+    }))
+    .collect::<Vec<_>>()
     .concat()
 }
 
@@ -106,4 +129,34 @@ async fn a_database_of_the_oldest_schema_is_upgraded_with_its_data() {
     let store = PostgresStore::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     check_seeded(&store).await;
+    check_name_keys(&store).await;
+    let (client, connection) = tokio_postgres::connect(&db.url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let conflicts: Vec<(String, String, String)> = client
+        .query(
+            "SELECT kind, id::text, holder_id::text FROM name_key_conflicts ORDER BY kind, id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    let expected: Vec<(String, String, String)> = NAME_CONFLICTS
+        .iter()
+        .map(|(k, i, h)| ((*k).to_owned(), (*i).to_owned(), (*h).to_owned()))
+        .collect();
+    assert_eq!(conflicts, expected);
+    let group_keys: Vec<String> = client
+        .query(
+            "SELECT display_name_key FROM groups WHERE id::text IN ($1, $2) ORDER BY id",
+            &[&NAME_GROUPS[0].0, &NAME_GROUPS[1].0],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    // `MASSE` held `masse` already; `Maße` keeps its old key.
+    assert_eq!(group_keys, ["maße", "masse"]);
 }

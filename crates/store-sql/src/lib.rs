@@ -9,6 +9,7 @@
 
 mod listing;
 mod memberships;
+pub mod rekey;
 
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -1,8 +1,10 @@
 //! Forward-only migrations, applied in order at start inside one transaction each. An applied
 //! migration is never edited: a change is a new file.
 
-use roster_domain::StoreError;
-use rusqlite::Connection;
+use roster_domain::{StoreError, display_name_key, user_name_key};
+use roster_store_sql::rekey::{self, KeyedRow, Plan};
+use rusqlite::{Connection, Transaction, params};
+use uuid::Uuid;
 
 use crate::convert::Context;
 
@@ -28,7 +30,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sort_user_display_name",
         include_str!("../migrations/0005_sort_user_display_name.sql"),
     ),
+    (
+        6,
+        "unicode_name_keys",
+        include_str!("../migrations/0006_unicode_name_keys.sql"),
+    ),
 ];
+
+/// The migration after whose SQL the name keys of existing rows are recomputed in Rust.
+const REKEY_NAMES: i64 = 6;
 
 pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(
@@ -54,6 +64,9 @@ pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
         if !applied {
             tx.execute_batch(sql)
                 .context(&format!("applying migration {version} ({name})"))?;
+            if version == REKEY_NAMES {
+                rekey_names(&tx)?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                 rusqlite::params![version, name],
@@ -66,6 +79,96 @@ pub(crate) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
             );
         }
         tx.commit().context("committing a migration")?;
+    }
+    Ok(())
+}
+
+/// Recomputes `user_name_key` and `display_name_key` of existing rows (migration 0004): see
+/// [`roster_store_sql::rekey`]. Conflicts are logged and listed in `name_key_conflicts`.
+fn rekey_names(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let accounts = keyed_rows(
+        tx,
+        "SELECT id, NULL, user_name, user_name_key FROM accounts ORDER BY created_at, id",
+    )?;
+    let plan = rekey::plan(&accounts, user_name_key);
+    write_plan(
+        tx,
+        &plan,
+        "account",
+        "UPDATE accounts SET user_name_key = ?2 WHERE id = ?1",
+    )?;
+    let groups = keyed_rows(
+        tx,
+        "SELECT id, org_id, display_name, display_name_key FROM groups ORDER BY created_at, id",
+    )?;
+    let plan = rekey::plan(&groups, display_name_key);
+    write_plan(
+        tx,
+        &plan,
+        "group",
+        "UPDATE groups SET display_name_key = ?2 WHERE id = ?1",
+    )
+}
+
+fn keyed_rows(tx: &Transaction<'_>, sql: &str) -> Result<Vec<KeyedRow>, StoreError> {
+    let what = "reading names to recompute their keys";
+    let mut statement = tx.prepare(sql).context(what)?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })
+        .context(what)?
+        .collect::<Result<Vec<_>, _>>()
+        .context(what)?;
+    let uuid = |s: &str| Uuid::parse_str(s).map_err(|e| StoreError::internal(what, e));
+    rows.into_iter()
+        .map(|(id, scope, name, key)| {
+            Ok(KeyedRow {
+                id: uuid(&id)?,
+                scope: scope.as_deref().map(uuid).transpose()?,
+                name,
+                key,
+            })
+        })
+        .collect()
+}
+
+fn write_plan(
+    tx: &Transaction<'_>,
+    plan: &Plan,
+    kind: &str,
+    update: &str,
+) -> Result<(), StoreError> {
+    for (id, key) in &plan.updates {
+        tx.execute(update, params![id.to_string(), key])
+            .context("recomputing a name key")?;
+    }
+    for conflict in &plan.conflicts {
+        tracing::warn!(
+            name.kind = kind,
+            name.id = %conflict.id,
+            name.holder = %conflict.holder,
+            org.id = conflict.scope.map(|o| o.to_string()),
+            "two names are now the same (NFC and full case folding): this one keeps its old key \
+             until one of the two is renamed; listed in name_key_conflicts"
+        );
+        tx.execute(
+            "INSERT INTO name_key_conflicts (kind, id, org_id, name, holder_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                kind,
+                conflict.id.to_string(),
+                conflict.scope.map(|o| o.to_string()),
+                conflict.name,
+                conflict.holder.to_string()
+            ],
+        )
+        .context("recording a name key conflict")?;
     }
     Ok(())
 }

@@ -4,7 +4,10 @@
 #![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
 
 use roster_store_sqlite::SqliteStore;
-use roster_store_tests::upgrade::{SEED, check_seeded, seed_token_hash};
+use roster_store_tests::upgrade::{
+    NAME_ACCOUNTS, NAME_CONFLICTS, NAME_GROUPS, SEED, check_name_keys, check_seeded,
+    seed_token_hash,
+};
 use rusqlite::{Connection, params};
 
 /// What the migration runner of the first release recorded, then the first migration itself.
@@ -109,6 +112,18 @@ fn seed(conn: &Connection) {
         },
     );
     account(s.solo, None, "solo@example.org", "learner", plain);
+    for (id, user_name) in NAME_ACCOUNTS {
+        account(id, None, user_name, "learner", plain);
+    }
+    for (id, name) in NAME_GROUPS {
+        conn.execute(
+            "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id,
+                 scim_managed, attributes, created_at, updated_at, version)
+             VALUES (?1, ?2, ?3, ?4, NULL, 0, '{}', ?5, ?5, 1)",
+            params![id, s.org, name, name.to_lowercase(), t],
+        )
+        .unwrap();
+    }
     conn.execute(
         "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id, scim_managed,
              attributes, created_at, updated_at, version)
@@ -150,4 +165,30 @@ async fn a_database_of_the_oldest_schema_is_upgraded_with_its_data() {
     }
     let store = SqliteStore::open(&path).unwrap();
     check_seeded(&store).await;
+    check_name_keys(&store).await;
+    let conn = Connection::open(&path).unwrap();
+    let mut statement = conn
+        .prepare("SELECT kind, id, holder_id FROM name_key_conflicts ORDER BY kind, id")
+        .unwrap();
+    let conflicts: Vec<(String, String, String)> = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<(String, String, String)> = NAME_CONFLICTS
+        .iter()
+        .map(|(k, i, h)| ((*k).to_owned(), (*i).to_owned(), (*h).to_owned()))
+        .collect();
+    assert_eq!(conflicts, expected);
+    let group_keys: Vec<String> = conn
+        .prepare("SELECT display_name_key FROM groups WHERE id IN (?1, ?2) ORDER BY id")
+        .unwrap()
+        .query_map(params![NAME_GROUPS[0].0, NAME_GROUPS[1].0], |row| {
+            row.get(0)
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    // `MASSE` held `masse` already; `Maße` keeps its old key.
+    assert_eq!(group_keys, ["maße", "masse"]);
 }

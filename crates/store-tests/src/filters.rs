@@ -23,7 +23,7 @@ use crate::support::{
 
 /// How a filter is answered in a case.
 #[derive(Debug, Clone, Copy)]
-enum Answer {
+pub(crate) enum Answer {
     /// In SQL alone: the filter lowers whole.
     Sql,
     /// By the store narrowing and the evaluator deciding: the filter does not lower whole, but
@@ -48,7 +48,12 @@ fn store_filter(rt: &ResourceType, filter: &Filter, answer: Answer, text: &str) 
 }
 
 /// Every visible account, and those `text` picks answered the `answer` way.
-async fn users_agree(store: &Arc<dyn Store>, scope: OrgScope, text: &str, answer: Answer) {
+pub(crate) async fn users_agree(
+    store: &Arc<dyn Store>,
+    scope: OrgScope,
+    text: &str,
+    answer: Answer,
+) {
     let filter = parse_filter(text).unwrap();
     let lowered = store_filter(&USER_RESOURCE, &filter, answer, text);
     let (found, total) = store
@@ -202,7 +207,12 @@ async fn group_resources(
 }
 
 /// Every group, and those `text` picks answered the `answer` way.
-async fn groups_agree(store: &Arc<dyn Store>, scope: OrgScope, text: &str, answer: Answer) {
+pub(crate) async fn groups_agree(
+    store: &Arc<dyn Store>,
+    scope: OrgScope,
+    text: &str,
+    answer: Answer,
+) {
     let filter = parse_filter(text).unwrap();
     let lowered = store_filter(&GROUP_RESOURCE, &filter, answer, text);
     let (found, total) = store

@@ -27,6 +27,7 @@ pub mod groups;
 mod invariants;
 pub mod log;
 pub mod memberships;
+pub mod names;
 pub mod orgs;
 pub mod retention;
 pub mod seats;
@@ -141,6 +142,10 @@ macro_rules! store_conformance {
             filters::narrowed_filters_on_groups_agree_with_the_in_memory_evaluator,
             filters::sql_sorts_on_accounts_agree_with_the_in_memory_sort,
             filters::sql_sorts_on_groups_agree_with_the_in_memory_sort,
+            names::user_names_are_one_name_whatever_the_case_and_composition,
+            names::group_names_are_one_name_whatever_the_case_and_composition,
+            names::filters_on_names_fold_in_sql_and_in_memory_alike,
+            names::the_longest_names_and_texts_are_stored_on_every_store,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -44,6 +44,58 @@ pub fn seed_token_hash() -> Vec<u8> {
     TokenHash::of(SEED.token).0.to_vec()
 }
 
+/// Names the seed adds so that migration 0004 (keys by NFC and full case folding) finds work:
+/// independent accounts (id, userName) and groups of [`Seed::org`] (id, displayName), each with its
+/// old key, `to_lowercase()` of its name. `STRAßE@x.org` and `strasse@x.org` are one name now, as
+/// are the groups `Maße` and `MASSE`: the row already holding the new key keeps it, the other keeps
+/// its old key and is reported (see [`NAME_CONFLICTS`]).
+pub const NAME_ACCOUNTS: &[(&str, &str)] = &[
+    ("0a0a0a0a-0000-4000-8000-0000000000a5", "STRAßE@x.org"),
+    ("0a0a0a0a-0000-4000-8000-0000000000a6", "strasse@x.org"),
+    ("0a0a0a0a-0000-4000-8000-0000000000a7", "Cafe\u{301}@x.org"),
+    ("0a0a0a0a-0000-4000-8000-0000000000a8", "SIGMAΣ@x.org"),
+];
+
+/// See [`NAME_ACCOUNTS`].
+pub const NAME_GROUPS: &[(&str, &str)] = &[
+    ("0a0a0a0a-0000-4000-8000-0000000000b2", "Maße"),
+    ("0a0a0a0a-0000-4000-8000-0000000000b3", "MASSE"),
+];
+
+/// The rows of `name_key_conflicts` after the upgrade: (kind, id, holder id).
+pub const NAME_CONFLICTS: &[(&str, &str, &str)] = &[
+    (
+        "account",
+        "0a0a0a0a-0000-4000-8000-0000000000a5",
+        "0a0a0a0a-0000-4000-8000-0000000000a6",
+    ),
+    (
+        "group",
+        "0a0a0a0a-0000-4000-8000-0000000000b2",
+        "0a0a0a0a-0000-4000-8000-0000000000b3",
+    ),
+];
+
+/// The accounts of [`NAME_ACCOUNTS`] after the upgrade: found by the new key, except the one
+/// that kept its old key.
+pub async fn check_name_keys(store: &dyn Store) {
+    let found = async |key: String| {
+        store
+            .account_by_user_name(&key)
+            .await
+            .unwrap()
+            .map(|a| a.id.to_string())
+    };
+    let [straße, strasse, cafe, sigma] = [0, 1, 2, 3].map(|i| Some(NAME_ACCOUNTS[i].0.to_owned()));
+    assert_eq!(found(user_name_key("STRASSE@X.ORG")).await, strasse);
+    assert_eq!(found(user_name_key("Straße@x.org")).await, strasse);
+    // The conflicting account keeps its old key until one of the two is renamed.
+    assert_eq!(found("straße@x.org".to_owned()).await, straße);
+    assert_eq!(found(user_name_key("CAF\u{c9}@x.org")).await, cafe);
+    assert_eq!(found(user_name_key("sigmaσ@x.org")).await, sigma);
+    assert_eq!(found(user_name_key("SIGMAς@X.org")).await, sigma);
+}
+
 /// Reads the seeded organization back through the current store.
 pub async fn check_seeded(store: &dyn Store) {
     let org_id: OrgId = SEED.org.parse().unwrap();

@@ -233,6 +233,14 @@ fn accounts_groups_and_the_log_through_the_cli() {
     }
 
     cli.json(&["group", "create", "--org", id, "--name", "Staff"]);
+    // One name whatever the Unicode, and the same rules as SCIM for what a name may hold.
+    // `ſ` (long s) folds to `s`; lower-casing alone kept it apart.
+    let refused = cli.fails(&["group", "create", "--org", id, "--name", "\u{17f}TAFF"]);
+    assert!(!refused.is_empty());
+    let refused = cli.fails(&["group", "create", "--org", id, "--name", "Sta\tff"]);
+    assert!(refused.contains("control character"), "{refused}");
+    let shown = cli.json(&["user", "show", "SOLO@X.ORG"]);
+    assert_eq!(shown["user_name"], "solo@x.org");
     let group = cli.json(&[
         "group",
         "add-member",
@@ -317,12 +325,26 @@ fn no_log_setting_prints_the_database_drivers_statement_parameters() {
 }
 
 #[test]
+fn user_names_with_control_characters_are_refused_by_hand_too() {
+    let cli = Cli::new();
+    let evil = "evil\u{1b}[2J\nPOST /Users 201@x.org";
+    let stderr = cli.fails(&["user", "add", "--user-name", evil]);
+    assert!(stderr.contains("control character"), "{stderr}");
+    let stderr = cli.fails(&["user", "add", "--user-name", &"a".repeat(257)]);
+    assert!(stderr.contains("longer than 256"), "{stderr}");
+}
+
+#[test]
 fn human_output_escapes_control_characters_from_stored_names() {
     let cli = Cli::new();
+    // Names refuse control characters now; organization names, and rows stored before, may
+    // still hold them.
     let evil = "evil\u{1b}[2J\nPOST /Users 201@x.org";
     let output = cli
         .command()
-        .args(["user", "add", "--user-name", evil])
+        .args([
+            "org", "create", "--name", evil, "--kind", "business", "--seats", "5",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());

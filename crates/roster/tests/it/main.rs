@@ -14,6 +14,7 @@ mod discovery;
 mod errors;
 mod groups;
 mod multi_instance;
+mod names;
 mod retention;
 mod serve;
 mod support;

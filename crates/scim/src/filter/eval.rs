@@ -2,7 +2,8 @@
 //!
 //! The rules, which a filter the domain lowers to SQL must keep (it lowers only tests that SQL
 //! answers the same way):
-//! - Attribute names ignore case; string values ignore case unless the attribute is `caseExact`.
+//! - Attribute names ignore case; string values ignore case unless the attribute is `caseExact`,
+//!   comparing [`crate::text::fold`] keys (NFC and full Unicode case folding).
 //! - A multi-valued attribute matches if any of its values matches.
 //! - A complex attribute compared without a sub-attribute is compared through its `value`
 //!   sub-attribute (`emails co "@x.org"`, Entra's `members eq "<id>"`).
@@ -24,6 +25,7 @@ use time::format_description::well_known::Rfc3339;
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::keys;
 use crate::schema::{AttrType, Attribute, ResourceType};
+use crate::text;
 
 /// Does `resource` match `filter`?
 pub fn matches(filter: &Filter, rt: &ResourceType, resource: &Map<String, Value>) -> bool {
@@ -214,19 +216,17 @@ fn ordering_matches(op: CompareOp, ordering: Option<Ordering>) -> bool {
     }
 }
 
+/// Case-insensitive text compares by [`text::fold`] (NFC and full case folding), the key the
+/// stores keep for `userName` and a group's `displayName`.
 fn compare_text(op: CompareOp, actual: &str, expected: &str, case_exact: bool) -> bool {
-    let fold = |s: &str| {
-        if case_exact {
-            s.to_owned()
-        } else {
-            s.to_lowercase()
-        }
-    };
-    let (a, b) = (fold(actual), fold(expected));
+    let (a, b) = (
+        text::folded(actual, case_exact),
+        text::folded(expected, case_exact),
+    );
     match op {
-        CompareOp::Co => a.contains(&b),
-        CompareOp::Sw => a.starts_with(&b),
-        CompareOp::Ew => a.ends_with(&b),
+        CompareOp::Co => a.contains(&*b),
+        CompareOp::Sw => a.starts_with(&*b),
+        CompareOp::Ew => a.ends_with(&*b),
         _ => ordering_matches(op, Some(a.cmp(&b))),
     }
 }

@@ -50,6 +50,11 @@ fn is_delimiter(c: char) -> bool {
 
 /// Tokenizes `src`. Errors are details for an `invalidFilter`/`invalidPath` error.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, String> {
+    if let Some(pos) = src.find('\0') {
+        return Err(format!(
+            "U+0000 (NUL) at position {pos}: no filter or path may contain it"
+        ));
+    }
     let mut tokens = Vec::new();
     let mut chars = src.char_indices().peekable();
     while let Some(&(pos, c)) = chars.peek() {

@@ -295,6 +295,13 @@ impl<'a> Parser<'a> {
             ));
         };
         let value = self.parse_value(op)?;
+        if let CompValue::String(text) = &value
+            && text.contains('\0')
+        {
+            return Err(format!(
+                "the value compared with {path} contains U+0000 (NUL), which no string may contain"
+            ));
+        }
         self.node(Filter::Compare { path, op, value })
     }
 

@@ -112,6 +112,15 @@ fn parse_operation(op: &Value) -> Result<PatchOperation, ScimError> {
         }
     };
     let value = keys::get(op, "value").cloned();
+    // A request's strings never hold U+0000 (`crate::text`), whatever the operation does with them.
+    if let Some(value) = &value {
+        let prefix = keys::get(op, "path")
+            .and_then(Value::as_str)
+            .map_or("value", str::trim);
+        if let Some(at) = crate::text::nul_at(value, prefix) {
+            return Err(crate::text::nul_error(&at));
+        }
+    }
     Ok(PatchOperation {
         op: kind,
         path,

@@ -396,11 +396,11 @@ fn identity(attr: &Attribute, value: &Value) -> Identity {
     }
 }
 
-/// A scalar as text that is equal for equal values: strings lower-cased unless `caseExact`,
-/// other values as JSON (so `"5"` and `5` stay apart).
+/// A scalar as text that is equal for equal values: strings folded ([`crate::text::fold`]) unless
+/// `caseExact`, other values as JSON (so `"5"` and `5` stay apart).
 fn folded(attr: &Attribute, value: &Value) -> String {
     match value {
-        Value::String(s) if !attr.case_exact => format!("s{}", s.to_lowercase()),
+        Value::String(s) if !attr.case_exact => format!("s{}", crate::text::fold(s)),
         Value::String(s) => format!("s{s}"),
         other => format!("j{other}"),
     }
@@ -431,7 +431,7 @@ fn same_element(attr: &Attribute, existing: &Value, new: &Value) -> bool {
 fn same_scalar(attr: &Attribute, a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {
         (Some(Value::String(x)), Some(Value::String(y))) if !attr.case_exact => {
-            x.to_lowercase() == y.to_lowercase()
+            crate::text::fold(x) == crate::text::fold(y)
         }
         (x, y) => x == y,
     }

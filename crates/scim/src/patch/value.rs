@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::error::ScimError;
 use crate::keys;
 use crate::schema::{AttrType, Attribute, Mutability};
+use crate::text;
 
 /// Coerces `value` for a single-valued slot of `attr` (one element when `attr` is multi-valued).
 /// `Ok(None)` for `null`, which means "no value".
@@ -21,7 +22,10 @@ pub(crate) fn coerce_one(attr: &Attribute, value: &Value) -> Result<Option<Value
     }
     let coerced = match attr.kind {
         AttrType::String | AttrType::Reference | AttrType::Binary => match value {
-            Value::String(_) => value.clone(),
+            Value::String(s) => {
+                text::check_value(attr, attr.name, s)?;
+                value.clone()
+            }
             Value::Number(n) => Value::String(n.to_string()),
             _ => return Err(wrong_type(attr, "a string", value)),
         },

@@ -8,6 +8,8 @@
 //!
 //! Where §8.7.1 and the prose of §4 disagree, the choice is noted beside the attribute.
 
+use crate::text::TextKind;
+
 use super::{AttrType, Attribute, Mutability, ResourceType, Returned, Schema, Uniqueness};
 
 // Small constructors so the tables below read like the RFC's: name, type, description, and only the
@@ -59,6 +61,15 @@ const fn multi_complex(
     Attribute {
         multi_valued: true,
         ..complex(name, sub_attributes, description)
+    }
+}
+
+/// A string that names something: no control characters, at most
+/// [`NAME_MAX_CHARS`](crate::text::NAME_MAX_CHARS) characters.
+const fn name_string(name: &'static str, description: &'static str) -> Attribute {
+    Attribute {
+        text: TextKind::Name,
+        ..string(name, description)
     }
 }
 
@@ -120,7 +131,7 @@ pub static COMMON_ATTRIBUTES: &[Attribute] = &[
     },
     Attribute {
         case_exact: true,
-        ..string(
+        ..name_string(
             "externalId",
             "A String that is an identifier for the resource as defined by the provisioning client.",
         )
@@ -170,7 +181,7 @@ pub static USER: Schema = Schema {
         Attribute {
             required: true,
             uniqueness: Uniqueness::Server,
-            ..string(
+            ..name_string(
                 "userName",
                 "Unique identifier for the User, typically used by the user to directly \
                  authenticate to the service provider. Each User MUST include a non-empty \
@@ -181,26 +192,26 @@ pub static USER: Schema = Schema {
         complex(
             "name",
             &[
-                string(
+                name_string(
                     "formatted",
                     "The full name, including all middle names, titles, and suffixes as \
                      appropriate, formatted for display.",
                 ),
-                string("familyName", "The family name of the User, or last name."),
-                string("givenName", "The given name of the User, or first name."),
-                string("middleName", "The middle name(s) of the User."),
-                string(
+                name_string("familyName", "The family name of the User, or last name."),
+                name_string("givenName", "The given name of the User, or first name."),
+                name_string("middleName", "The middle name(s) of the User."),
+                name_string(
                     "honorificPrefix",
                     "The honorific prefix(es) of the User, or title in most Western languages.",
                 ),
-                string(
+                name_string(
                     "honorificSuffix",
                     "The honorific suffix(es) of the User, or suffix in most Western languages.",
                 ),
             ],
             "The components of the user's real name.",
         ),
-        string(
+        name_string(
             "displayName",
             "The name of the User, suitable for display to end-users.",
         ),
@@ -433,7 +444,7 @@ pub static GROUP: Schema = Schema {
         // and keeps it unique per organization, which the domain enforces case-insensitively.
         Attribute {
             required: true,
-            ..string("displayName", "A human-readable name for the Group.")
+            ..name_string("displayName", "A human-readable name for the Group.")
         },
         multi_complex(
             "members",

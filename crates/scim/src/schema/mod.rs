@@ -3,6 +3,8 @@
 
 mod definitions;
 
+use crate::text::TextKind;
+
 pub use definitions::{
     AuthenticationScheme, COMMON_ATTRIBUTES, ENTERPRISE_USER, GROUP, GROUP_RESOURCE,
     RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG, ServiceProviderConfig, USER, USER_RESOURCE,
@@ -114,6 +116,8 @@ pub struct Attribute {
     pub canonical_values: &'static [&'static str],
     pub reference_types: &'static [&'static str],
     pub sub_attributes: &'static [Attribute],
+    /// For string values: a name or free text ([`crate::text`] says what each may hold).
+    pub text: TextKind,
 }
 
 /// Most values Roster keeps in one multi-valued attribute (`emails`, `phoneNumbers`, `roles`, ...).
@@ -154,6 +158,7 @@ impl Attribute {
             canonical_values: &[],
             reference_types: &[],
             sub_attributes: &[],
+            text: TextKind::Free,
         }
     }
 
