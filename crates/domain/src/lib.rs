@@ -48,7 +48,7 @@ pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilt
 pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
-pub use scim_groups::GroupOutcome;
+pub use scim_groups::{GroupOutcome, LIST_MEMBERS_BUDGET};
 pub use scim_users::Created;
 pub use scope::OrgScope;
 pub use search::{ListQuery, SearchPage};

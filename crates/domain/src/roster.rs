@@ -19,6 +19,8 @@ pub struct Roster {
     floods: Arc<crate::log::FloodDigest>,
     /// The most candidate rows a list request evaluated in memory examines.
     pub(crate) candidate_limit: u64,
+    /// The most members one list response carries in all.
+    pub(crate) list_members_budget: u64,
 }
 
 impl Roster {
@@ -28,6 +30,16 @@ impl Roster {
             clock,
             floods: Arc::default(),
             candidate_limit: crate::listing::MAX_CANDIDATES,
+            list_members_budget: crate::LIST_MEMBERS_BUDGET,
+        }
+    }
+
+    /// This Roster with list responses carrying at most `budget` members in all instead of
+    /// [`LIST_MEMBERS_BUDGET`](crate::LIST_MEMBERS_BUDGET); for tests.
+    pub fn with_list_members_budget(self, budget: u64) -> Self {
+        Self {
+            list_members_budget: budget,
+            ..self
         }
     }
 

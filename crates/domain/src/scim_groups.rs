@@ -20,6 +20,9 @@ use crate::{
     retry::{MAX_ATTEMPTS, until_written},
 };
 
+/// Most members one list response carries in all (see [`Roster::scim_list_group_members`]).
+pub const LIST_MEMBERS_BUDGET: u64 = 10_000;
+
 /// What a group write did, for the answer and the provisioning log.
 #[derive(Debug, Clone)]
 pub struct GroupOutcome {
@@ -140,6 +143,35 @@ impl Roster {
         group: &Group,
     ) -> Result<Vec<crate::Member>> {
         Ok(self.store.group_members(scope, group.id).await?)
+    }
+
+    /// Members for a page of listed groups, within [`LIST_MEMBERS_BUDGET`]: the page is cut
+    /// before the first group whose members would not fit in what the groups before it left
+    /// (the first group always comes whole), so a list response's size is bounded and the
+    /// client goes on from the shorter page's end (`itemsPerPage` says how many came, RFC 7644
+    /// §3.4.2.4). A group of any size can always be read alone.
+    pub async fn scim_list_group_members(
+        &self,
+        scope: OrgScope,
+        groups: Vec<Group>,
+    ) -> Result<Vec<(Group, Vec<crate::Member>)>> {
+        let mut left = self.list_members_budget;
+        let mut page = Vec::with_capacity(groups.len());
+        for group in groups {
+            if !page.is_empty() {
+                let probe = self
+                    .store
+                    .group_member_ids(scope, group.id, left.saturating_add(1))
+                    .await?;
+                if probe.len() as u64 > left {
+                    break;
+                }
+            }
+            let members = self.store.group_members(scope, group.id).await?;
+            left = left.saturating_sub(members.len() as u64);
+            page.push((group, members));
+        }
+        Ok(page)
     }
 
     /// `GET /Groups` and `POST /Groups/.search`.

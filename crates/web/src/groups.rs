@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Conditional, Group, group_resource, member_entries};
+use roster_domain::{Conditional, Group, Member, group_resource, member_entries};
 use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -29,16 +29,55 @@ pub(crate) async fn render(
     group: &Group,
     projection: &Projection,
 ) -> Result<Box<RawValue>, ApiError> {
-    let base = state.tenant_url(tenant);
-    let resource = projection.apply(&GROUP_RESOURCE, &group_resource(group, None, Some(&base)));
-    let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
-    let members = if kept.is_empty() {
+    let members = if projection
+        .kept_sub_attributes(&GROUP_RESOURCE, "members")
+        .is_empty()
+    {
         Vec::new()
     } else {
         state.roster.scim_group_member_rows(tenant.0, group).await?
     };
-    let body = StreamedResource::new(&resource, &kept, member_entries(&members, &base, &kept));
+    render_with(state, tenant, group, &members, projection)
+}
+
+/// A group with the member rows already read.
+fn render_with(
+    state: &AppState,
+    tenant: Tenant,
+    group: &Group,
+    members: &[Member],
+    projection: &Projection,
+) -> Result<Box<RawValue>, ApiError> {
+    let base = state.tenant_url(tenant);
+    let resource = projection.apply(&GROUP_RESOURCE, &group_resource(group, None, Some(&base)));
+    let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
+    let body = StreamedResource::new(&resource, &kept, member_entries(members, &base, &kept));
     serde_json::value::to_raw_value(&body).map_err(internal)
+}
+
+/// A page of listed groups, rendered; with members, cut to the domain's member budget.
+pub(crate) async fn render_page(
+    state: &AppState,
+    tenant: Tenant,
+    groups: Vec<Group>,
+    projection: &Projection,
+) -> Result<Vec<Box<RawValue>>, ApiError> {
+    if projection
+        .kept_sub_attributes(&GROUP_RESOURCE, "members")
+        .is_empty()
+    {
+        return groups
+            .iter()
+            .map(|group| render_with(state, tenant, group, &[], projection))
+            .collect();
+    }
+    state
+        .roster
+        .scim_list_group_members(tenant.0, groups)
+        .await?
+        .iter()
+        .map(|(group, members)| render_with(state, tenant, group, members, projection))
+        .collect()
 }
 
 fn internal(e: serde_json::Error) -> ApiError {
@@ -139,10 +178,7 @@ async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim,
     let request = params.list_request(&GROUP_RESOURCE)?;
     let projection = params.projection(&GROUP_RESOURCE)?;
     let (groups, total) = state.roster.scim_list_groups(tenant.0, &request).await?;
-    let mut resources = Vec::with_capacity(groups.len());
-    for group in &groups {
-        resources.push(render(state, tenant, group, &projection).await?);
-    }
+    let resources = render_page(state, tenant, groups, &projection).await?;
     Ok(list_page(resources, total, request.start_index))
 }
 

@@ -33,8 +33,6 @@ pub async fn search_all(
         let resource = users::render(&state, tenant, account, &user_projection);
         resources.push(users::raw(&resource)?);
     }
-    for group in &page.groups {
-        resources.push(groups::render(&state, tenant, group, &group_projection).await?);
-    }
+    resources.extend(groups::render_page(&state, tenant, page.groups, &group_projection).await?);
     Ok(list_page(resources, page.total, page.start_index))
 }

@@ -737,3 +737,65 @@ async fn groups_sort_in_the_database_and_unindexed_filters_are_bounded() {
         .await;
     assert_eq!(one_member.body["totalResults"], 0, "{:#}", one_member.body);
 }
+
+#[tokio::test]
+async fn a_list_page_carries_a_bounded_number_of_members_and_goes_on_from_where_it_stopped() {
+    let app = TestApp::with_list_members_budget(3).await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let mut users = Vec::new();
+    for name in ["u1", "u2", "u3", "u4", "u5"] {
+        users.push(json!({"value": app.create_user(&tenant, name).await}));
+    }
+    for (name, members) in [
+        ("A", &users[0..2]),
+        ("B", &users[2..4]),
+        ("C", &users[4..5]),
+    ] {
+        let group = create_group(&app, &tenant, name).await;
+        let add = patch(json!([{"op": "add", "path": "members", "value": members}]));
+        assert_eq!(
+            app.patch(&tenant, &format!("/Groups/{group}"), &add)
+                .await
+                .status,
+            204
+        );
+    }
+    // A (2 members) fits the budget of 3; B (2 more) would not: the page stops after A.
+    let first = app.scim_get(&tenant, "/Groups?sortBy=displayName").await;
+    assert_eq!(first.body["totalResults"], 3);
+    assert_eq!(first.body["itemsPerPage"], 1);
+    assert_eq!(first.body["Resources"][0]["displayName"], "A");
+    assert_eq!(
+        first.body["Resources"][0]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The client goes on from where the page ended: B and C fit together.
+    let rest = app
+        .scim_get(&tenant, "/Groups?sortBy=displayName&startIndex=2")
+        .await;
+    assert_eq!(rest.body["itemsPerPage"], 2);
+    assert_eq!(rest.body["Resources"][1]["displayName"], "C");
+    // Without members, the budget does not apply.
+    let bare = app
+        .scim_get(&tenant, "/Groups?excludedAttributes=members")
+        .await;
+    assert_eq!(bare.body["itemsPerPage"], 3);
+    // A group larger than the budget still comes whole, alone, first on its page.
+    let everyone = create_group(&app, &tenant, "Everyone").await;
+    let add = patch(json!([{"op": "add", "path": "members", "value": users}]));
+    app.patch(&tenant, &format!("/Groups/{everyone}"), &add)
+        .await;
+    let big = app
+        .scim_get(&tenant, "/Groups?filter=displayName+eq+%22Everyone%22")
+        .await;
+    assert_eq!(
+        big.body["Resources"][0]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+}

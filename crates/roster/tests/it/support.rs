@@ -65,6 +65,14 @@ impl TestApp {
         Self::build(|roster| roster.with_candidate_limit(limit), |state| state).await
     }
 
+    pub async fn with_list_members_budget(budget: u64) -> Self {
+        Self::build(
+            |roster| roster.with_list_members_budget(budget),
+            |state| state,
+        )
+        .await
+    }
+
     async fn build(
         roster: impl FnOnce(Roster) -> Roster,
         configure: impl FnOnce(AppState) -> AppState,
