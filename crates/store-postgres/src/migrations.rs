@@ -185,14 +185,7 @@ async fn write_plan(
         execute(tx, update, &[id, key], "recomputing a name key").await?;
     }
     for conflict in &plan.conflicts {
-        tracing::warn!(
-            name.kind = kind,
-            name.id = %conflict.id,
-            name.holder = %conflict.holder,
-            org.id = conflict.scope.map(|o| o.to_string()),
-            "two names are now the same (NFC and full case folding): this one keeps its old key \
-             until one of the two is renamed; listed in name_key_conflicts"
-        );
+        conflict.report(kind);
         let scope: Option<Uuid> = conflict.scope;
         execute(
             tx,

@@ -32,6 +32,20 @@ pub struct Conflict {
     pub holder: Uuid,
 }
 
+impl Conflict {
+    /// Tells the operator, once, in the log (ids only: names are personal data).
+    pub fn report(&self, kind: &str) {
+        tracing::warn!(
+            name.kind = kind,
+            name.id = %self.id,
+            name.holder = %self.holder,
+            org.id = self.scope.map(|o| o.to_string()),
+            "two names are now the same (NFC and full case folding): this one keeps its old key \
+             until one of the two is renamed; listed in name_key_conflicts"
+        );
+    }
+}
+
 /// What to write: new keys by row, and the rows left with their old key.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {

@@ -149,14 +149,7 @@ fn write_plan(
             .context("recomputing a name key")?;
     }
     for conflict in &plan.conflicts {
-        tracing::warn!(
-            name.kind = kind,
-            name.id = %conflict.id,
-            name.holder = %conflict.holder,
-            org.id = conflict.scope.map(|o| o.to_string()),
-            "two names are now the same (NFC and full case folding): this one keeps its old key \
-             until one of the two is renamed; listed in name_key_conflicts"
-        );
+        conflict.report(kind);
         tx.execute(
             "INSERT INTO name_key_conflicts (kind, id, org_id, name, holder_id)
              VALUES (?1, ?2, ?3, ?4, ?5)",
