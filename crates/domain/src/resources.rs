@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{Account, AccountId, Group, Member};
+use crate::{Account, AccountId, Group};
 
 /// Attributes kept in their own columns rather than in `attributes`.
 const ACCOUNT_COLUMNS: &[&str] = &[
@@ -138,9 +138,10 @@ pub fn group_resource(
 
 /// A group's SCIM `members` (RFC 7643 §4.2: `value`, `$ref`, `type`), each with only the
 /// sub-attributes in `kept`, for [`roster_scim::StreamedResource`]. Each entry is written straight
-/// from its row: no JSON value and no string per member. `base` is the tenant URL, for `$ref`.
+/// from its member id: no JSON value and no string per member. `base` is the tenant URL, for
+/// `$ref`.
 pub fn member_entries<'a>(
-    members: &'a [Member],
+    members: &'a [AccountId],
     base: &'a str,
     kept: &SubAttributes,
 ) -> impl Iterator<Item = MemberEntry<'a>> + Clone + 'a {
@@ -149,11 +150,9 @@ pub fn member_entries<'a>(
         reference: kept.contains("$ref"),
         kind: kept.contains("type"),
     };
-    members.iter().map(move |member| MemberEntry {
-        id: member.account_id,
-        base,
-        fields,
-    })
+    members
+        .iter()
+        .map(move |&id| MemberEntry { id, base, fields })
 }
 
 /// One entry of a group's `members`, see [`member_entries`].
@@ -282,19 +281,8 @@ mod tests {
     use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
 
     use super::*;
-    use crate::MemberSource;
 
-    fn member(id: AccountId) -> Member {
-        Member {
-            account_id: id,
-            user_name: "a@x.org".into(),
-            display_name: None,
-            source: MemberSource::Scim,
-            account_scim_managed: true,
-        }
-    }
-
-    fn written(projection: &Projection, members: &[Member]) -> String {
+    fn written(projection: &Projection, members: &[AccountId]) -> String {
         let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
         let resource = Map::new();
         let entries = member_entries(members, "https://h/scim/v2/o", &kept);
@@ -305,7 +293,7 @@ mod tests {
     fn members_are_written_as_value_ref_and_type_in_that_order() {
         let (a, b) = (AccountId::new_random(), AccountId::new_random());
         assert_eq!(
-            written(&Projection::default(), &[member(a), member(b)]),
+            written(&Projection::default(), &[a, b]),
             format!(
                 r#"{{"members":[{{"value":"{a}","$ref":"https://h/scim/v2/o/Users/{a}","type":"User"}},{{"value":"{b}","$ref":"https://h/scim/v2/o/Users/{b}","type":"User"}}]}}"#
             )
@@ -317,16 +305,16 @@ mod tests {
         let a = AccountId::new_random();
         let values = Projection::parse(&GROUP_RESOURCE, Some("members.value"), None).unwrap();
         assert_eq!(
-            written(&values, &[member(a)]),
+            written(&values, &[a]),
             format!(r#"{{"members":[{{"value":"{a}"}}]}}"#)
         );
         let no_ref = Projection::parse(&GROUP_RESOURCE, None, Some("MEMBERS.$REF")).unwrap();
         assert_eq!(
-            written(&no_ref, &[member(a)]),
+            written(&no_ref, &[a]),
             format!(r#"{{"members":[{{"value":"{a}","type":"User"}}]}}"#)
         );
         let none = Projection::parse(&GROUP_RESOURCE, None, Some("members")).unwrap();
-        assert_eq!(written(&none, &[member(a)]), "{}");
+        assert_eq!(written(&none, &[a]), "{}");
         assert_eq!(written(&Projection::default(), &[]), "{}");
     }
 }

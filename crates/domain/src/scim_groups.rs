@@ -135,14 +135,18 @@ impl Roster {
         Ok(found.into_iter().next())
     }
 
-    /// The members of a group, as rows; the web layer writes them out without building a JSON
-    /// value per member.
-    pub async fn scim_group_member_rows(
+    /// The ids of a group's members, all a SCIM representation needs (`value`, `$ref`, `type`):
+    /// read from the membership index alone; the web layer writes them out without building a
+    /// JSON value per member.
+    pub async fn scim_group_member_ids(
         &self,
         scope: OrgScope,
         group: &Group,
-    ) -> Result<Vec<crate::Member>> {
-        Ok(self.store.group_members(scope, group.id).await?)
+    ) -> Result<Vec<AccountId>> {
+        Ok(self
+            .store
+            .group_member_ids(scope, group.id, u64::MAX)
+            .await?)
     }
 
     /// Members for a page of listed groups, within [`LIST_MEMBERS_BUDGET`]: the page is cut
@@ -154,20 +158,20 @@ impl Roster {
         &self,
         scope: OrgScope,
         groups: Vec<Group>,
-    ) -> Result<Vec<(Group, Vec<crate::Member>)>> {
+    ) -> Result<Vec<(Group, Vec<AccountId>)>> {
         let mut left = self.list_members_budget;
         let mut page = Vec::with_capacity(groups.len());
         for group in groups {
-            if !page.is_empty() {
-                let probe = self
-                    .store
-                    .group_member_ids(scope, group.id, left.saturating_add(1))
-                    .await?;
-                if probe.len() as u64 > left {
-                    break;
-                }
+            // One bounded read per group: one more than fits says it does not.
+            let limit = if page.is_empty() {
+                u64::MAX
+            } else {
+                left.saturating_add(1)
+            };
+            let members = self.store.group_member_ids(scope, group.id, limit).await?;
+            if !page.is_empty() && members.len() as u64 > left {
+                break;
             }
-            let members = self.store.group_members(scope, group.id).await?;
             left = left.saturating_sub(members.len() as u64);
             page.push((group, members));
         }

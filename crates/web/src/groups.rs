@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Conditional, Group, Member, group_resource, member_entries};
+use roster_domain::{AccountId, Conditional, Group, group_resource, member_entries};
 use roster_scim::{Projection, StreamedResource, schema::GROUP_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -35,7 +35,7 @@ pub(crate) async fn render(
     {
         Vec::new()
     } else {
-        state.roster.scim_group_member_rows(tenant.0, group).await?
+        state.roster.scim_group_member_ids(tenant.0, group).await?
     };
     render_with(state, tenant, group, &members, projection)
 }
@@ -45,7 +45,7 @@ fn render_with(
     state: &AppState,
     tenant: Tenant,
     group: &Group,
-    members: &[Member],
+    members: &[AccountId],
     projection: &Projection,
 ) -> Result<Box<RawValue>, ApiError> {
     let base = state.tenant_url(tenant);
