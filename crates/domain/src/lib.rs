@@ -40,7 +40,7 @@ pub use groups::{
 };
 pub use ids::{AccountId, GroupId, OrgId};
 pub use listing::{ListRequest, MAX_CANDIDATES};
-pub use log::{LOG_RETENTION_DAYS, LogEntry, Outcome};
+pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };

@@ -448,7 +448,11 @@ fn members_needed(filter: &Filter) -> MembersNeeded {
                 .as_deref()
                 .is_none_or(|s| s.eq_ignore_ascii_case("value"));
             match (op, value) {
-                (CompareOp::Eq, CompValue::String(v)) if on_value => values.push(v.clone()),
+                (CompareOp::Eq, CompValue::String(v)) if on_value => {
+                    if !values.contains(v) {
+                        values.push(v.clone());
+                    }
+                }
                 _ => all = true,
             }
         }

@@ -1,5 +1,5 @@
 //! Recomputing the name keys of existing rows when what "the same name" means changes (migration
-//! 0004: NFC and full Unicode case folding instead of lower-casing). Both stores load the rows,
+//! 0006: NFC and full Unicode case folding instead of lower-casing). Both stores load the rows,
 //! let [`plan`] decide, and write its updates in the migration's transaction.
 //!
 //! Rows that would take a key another row already holds (`strasse` and `STRAßE`, two accounts
@@ -8,7 +8,7 @@
 //! Such a row can still be read and deleted; a write that recomputes its key is refused as a
 //! duplicate until an operator renames one of the two.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use uuid::Uuid;
 
@@ -67,8 +67,9 @@ pub fn plan(rows: &[KeyedRow], key_of: impl Fn(&str) -> String) -> Plan {
         members.push(i);
     }
     let mut plan = Plan::default();
-    // Keys that stay where they are: unchanged rows' and the conflicting rows'.
-    let mut kept: HashSet<(Option<Uuid>, &str)> = HashSet::new();
+    // Keys that stay where they are (unchanged rows' and the conflicting rows'), with the row
+    // holding each, so a taker's check is one lookup, not a scan of every row.
+    let mut kept: HashMap<(Option<Uuid>, &str), usize> = HashMap::new();
     let mut takers = Vec::new();
     for slot in &order {
         let members = &groups[slot];
@@ -82,12 +83,12 @@ pub fn plan(rows: &[KeyedRow], key_of: impl Fn(&str) -> String) -> Plan {
             let row = &rows[i];
             if i == holder {
                 if row.key == *new_key {
-                    kept.insert((*scope, row.key.as_str()));
+                    kept.insert((*scope, row.key.as_str()), i);
                 } else {
                     takers.push((i, new_key.as_str()));
                 }
             } else {
-                kept.insert((*scope, row.key.as_str()));
+                kept.insert((*scope, row.key.as_str()), i);
                 plan.conflicts.push(Conflict {
                     id: row.id,
                     scope: row.scope,
@@ -101,11 +102,7 @@ pub fn plan(rows: &[KeyedRow], key_of: impl Fn(&str) -> String) -> Plan {
         let row = &rows[i];
         // A conflicting row keeps the key it has; should that be another row's new key, that
         // row keeps its old key too rather than fail the migration.
-        let taken = kept.contains(&(row.scope, new_key));
-        if let Some(j) = rows
-            .iter()
-            .position(|r| taken && r.scope == row.scope && r.key == new_key)
-        {
+        if let Some(&j) = kept.get(&(row.scope, new_key)) {
             plan.conflicts.push(Conflict {
                 id: row.id,
                 scope: row.scope,
