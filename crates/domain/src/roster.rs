@@ -191,15 +191,16 @@ impl Roster {
     /// the first of each minute is written, with how many the previous minute left unwritten.
     pub async fn record(&self, scope: OrgScope, mut entry: crate::LogEntry) -> Result<()> {
         entry.org_id = scope.org_id();
+        // Counted first: an entry a flood leaves out costs nothing more.
+        let Some(mut entry) = self.floods.admit(entry) else {
+            return Ok(());
+        };
         // The id and name of a refused request are whatever the client sent: kept only as text
         // every store can hold (no U+0000, bounded).
         use roster_scim::text::{NAME_MAX_CHARS, TEXT_MAX_CHARS, recordable};
         entry.resource_id = entry.resource_id.map(|id| recordable(&id, NAME_MAX_CHARS));
         entry.name = entry.name.map(|n| recordable(&n, NAME_MAX_CHARS));
         entry.detail = entry.detail.map(|d| recordable(&d, TEXT_MAX_CHARS));
-        let Some(entry) = self.floods.admit(entry) else {
-            return Ok(());
-        };
         Ok(self.store.append_log(&entry).await?)
     }
 

@@ -1,8 +1,7 @@
 //! SQL for accounts, including the seat check that runs in the same transaction as the write.
 
 use roster_domain::{
-    Account, AccountId, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter,
-    user_name_key,
+    Account, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter, user_name_key,
 };
 use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -175,25 +174,33 @@ pub(crate) fn deactivated_before(
 }
 
 /// The first `limit` (in listing order) of [`deactivated_before`].
-pub(crate) fn deactivated_before_first(
+/// Deletes at most `limit` of the organization's accounts deactivated before `before`, oldest
+/// first, in one statement (their memberships go with them); returns them.
+pub(crate) fn delete_deactivated_before(
     conn: &Connection,
     org: OrgId,
     before: i64,
     limit: u32,
 ) -> Result<Vec<Account>, StoreError> {
-    many(
-        conn,
-        "id IN (SELECT id FROM accounts WHERE org_id = ?1 AND active = 0 AND deactivated_at < ?2
-                ORDER BY created_at, id LIMIT ?3)",
-        &[&org.to_string(), &before, &limit],
-    )
-}
-
-pub(crate) fn delete(conn: &Connection, id: AccountId) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM accounts WHERE id = ?1")
-        .and_then(|mut s| s.execute([id.to_string()]))
-        .context("deleting an account")?;
-    Ok(())
+    let sql = format!(
+        "DELETE FROM accounts WHERE id IN (
+             SELECT id FROM accounts WHERE org_id = ?1 AND active = 0 AND deactivated_at < ?2
+             ORDER BY created_at, id LIMIT ?3)
+         RETURNING {COLUMNS}"
+    );
+    let mut stmt = conn.prepare_cached(&sql).context("purging accounts")?;
+    let rows = stmt
+        .query_map(params![org.to_string(), before, limit], raw)
+        .context("purging accounts")?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context("purging accounts")?;
+    let mut purged = rows
+        .into_iter()
+        .map(from_raw)
+        .collect::<Result<Vec<_>, _>>()?;
+    // RETURNING gives rows in no promised order.
+    purged.sort_by_key(|a| (a.created_at, a.id));
+    Ok(purged)
 }
 
 fn one(

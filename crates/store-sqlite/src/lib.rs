@@ -279,11 +279,7 @@ impl Store for SqliteStore {
             let batch = self
                 .pool
                 .write(move |conn| {
-                    let due = accounts::deactivated_before_first(conn, org, before, PURGE_BATCH)?;
-                    for account in &due {
-                        accounts::delete(conn, account.id)?;
-                    }
-                    Ok(due)
+                    accounts::delete_deactivated_before(conn, org, before, PURGE_BATCH)
                 })
                 .await?;
             let done = batch.len() < PURGE_BATCH as usize;
