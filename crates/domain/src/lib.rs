@@ -6,6 +6,7 @@
 //! fix. It must not depend on a database driver or a web framework (CI checks with `cargo tree`).
 
 mod accounts;
+mod admin;
 mod admin_accounts;
 mod admin_groups;
 mod clock;
@@ -30,6 +31,7 @@ mod store;
 mod tokens;
 
 pub use accounts::{Account, AccountWrite, Role, user_name_key};
+pub use admin::Admin;
 pub use admin_groups::GroupView;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conditional::Conditional;
