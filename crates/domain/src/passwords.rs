@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn passwords_longer_than_256_characters_are_refused() {
-        check_policy(&"correct horse ".repeat(18)[..256]).unwrap();
+        check_policy(&"correct horse ".repeat(19)[..256]).unwrap();
         let err = check_policy(&"x".repeat(257)).unwrap_err();
         assert!(err.to_string().contains("at most 256"), "{err}");
     }
