@@ -102,6 +102,13 @@ fn refused() -> Error {
     Error::Unauthorized("The email or password is not correct.".into())
 }
 
+fn address_key(key: Option<&FailureKey>) -> Option<&str> {
+    match key {
+        Some(FailureKey::Address(address)) => Some(address),
+        _ => None,
+    }
+}
+
 fn ended() -> Error {
     Error::Unauthorized("Your console session has ended; sign in again.".into())
 }
@@ -118,7 +125,7 @@ impl Roster {
         remote_addr: Option<&str>,
     ) -> Result<(Admin, SessionToken)> {
         let now = self.now();
-        let address = remote_addr.map(|a| FailureKey::Address(a.to_owned()));
+        let address = remote_addr.map(FailureKey::address);
         if let Some(address) = &address {
             self.check_throttle(address, now).await?;
         }
@@ -138,7 +145,7 @@ impl Roster {
             // One verification all the same, so the time taken does not say the email is unknown.
             passwords::verify(password.to_owned(), None).await?;
             self.store
-                .record_sign_in_failure(None, remote_addr, now)
+                .record_sign_in_failure(None, address_key(address.as_ref()), now)
                 .await?;
             tracing::warn!(
                 remote.addr = remote_addr.unwrap_or("-"),
@@ -172,7 +179,7 @@ impl Roster {
         };
         if let Some(reason) = why_not {
             self.store
-                .record_sign_in_failure(Some(account.id), remote_addr, now)
+                .record_sign_in_failure(Some(account.id), address_key(address.as_ref()), now)
                 .await?;
             self.audit_as(
                 org_id,

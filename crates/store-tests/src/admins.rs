@@ -26,8 +26,31 @@ pub async fn adding_an_admin_creates_or_promotes_an_account_of_the_organization(
     assert_eq!(added.account.role, Role::Admin);
     assert_eq!(added.account.org_id, Some(org));
     assert!(added.invitation.is_none());
-    roster
+    let (_, session) = roster
         .sign_in("bob@a.example", PASSWORD, None)
+        .await
+        .unwrap();
+    // Adding an administrator again replaces the password and signs them out.
+    roster
+        .add_admin(
+            org,
+            "bob@a.example",
+            AdminCredential::Password("a brand new passphrase".into()),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        roster.session(&session, None).await,
+        Err(Error::Unauthorized(_))
+    ));
+    assert!(
+        roster
+            .sign_in("bob@a.example", PASSWORD, None)
+            .await
+            .is_err()
+    );
+    roster
+        .sign_in("bob@a.example", "a brand new passphrase", None)
         .await
         .unwrap();
 

@@ -265,8 +265,10 @@ pub async fn twenty_failures_from_one_address_throttle_it_for_every_email(store:
     let address = Some("192.0.2.7:4444");
     for n in 0..ADDRESS_FAILURES {
         clock.advance(Duration::seconds(1));
+        // Each attempt on a new connection: a new port, the same address.
+        let from = format!("192.0.2.7:{}", 40_000 + n);
         roster
-            .sign_in(&format!("guess{n}@a.example"), PASSWORD, address)
+            .sign_in(&format!("guess{n}@a.example"), PASSWORD, Some(&from))
             .await
             .unwrap_err();
     }
