@@ -1,7 +1,8 @@
 //! Throttling of failed console sign-ins, counted in the database so the limit holds across
 //! every instance: per account and per remote address, over a sliding window. Beyond a limit
 //! even a correct password is refused until the oldest counted failure leaves the window.
-//! Refused (throttled) attempts are not counted themselves, so an attacker cannot extend an
+//! Each attempt is recorded before the count, so concurrent attempts cannot all slip under the
+//! limit; refused (throttled) attempts are then forgotten, so an attacker cannot extend an
 //! administrator's lockout forever, and each account adds a bounded number of audit entries.
 
 use time::{Duration, OffsetDateTime};
@@ -53,16 +54,18 @@ impl FailureKey {
 }
 
 impl Roster {
-    /// Refuses with [`Error::Throttled`] when `key` has its limit of failures in the window
-    /// ending at `now`: failures at exactly `now - FAILURE_WINDOW` no longer count.
+    /// Refuses with [`Error::Throttled`] when `key` has more than its limit of failures in the
+    /// window ending at `now`, the attempt being checked (already recorded) included: failures
+    /// at exactly `now - FAILURE_WINDOW` no longer count.
     pub(crate) async fn check_throttle(&self, key: &FailureKey, now: OffsetDateTime) -> Result<()> {
-        let limit = key.limit();
+        let limit = key.limit() as usize;
         let recent = self
             .store
-            .recent_sign_in_failures(key, now - FAILURE_WINDOW, limit)
+            .recent_sign_in_failures(key, now - FAILURE_WINDOW, key.limit() + 1)
             .await?;
-        match recent.get(limit as usize - 1) {
-            // The limit's oldest failure: once it leaves the window, one attempt is free again.
+        match recent.get(limit) {
+            // The oldest of the limit's failures before this attempt: once it leaves the window,
+            // one attempt is free again.
             Some(oldest) => Err(Error::Throttled {
                 retry_after: *oldest + FAILURE_WINDOW - now,
             }),

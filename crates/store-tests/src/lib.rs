@@ -153,6 +153,7 @@ macro_rules! store_conformance {
             sign_in::each_sign_in_makes_a_new_session_and_sign_out_ends_it,
             sign_in::wrong_passwords_and_unknown_emails_are_refused_alike,
             sign_in::the_sixth_sign_in_within_fifteen_minutes_is_throttled_even_with_the_right_password,
+            sign_in::concurrent_attempts_check_at_most_the_limit_of_passwords,
             sign_in::a_successful_sign_in_clears_the_accounts_failures,
             sign_in::twenty_failures_from_one_address_throttle_it_for_every_email,
             sign_in::sessions_end_after_thirty_idle_minutes,

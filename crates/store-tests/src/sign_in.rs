@@ -236,6 +236,45 @@ pub async fn the_sixth_sign_in_within_fifteen_minutes_is_throttled_even_with_the
         .unwrap();
 }
 
+pub async fn concurrent_attempts_check_at_most_the_limit_of_passwords(store: Arc<dyn Store>) {
+    let (roster, _, org) = set_up(&store).await;
+    let attempts: Vec<_> = (0..12)
+        .map(|n| {
+            let roster = roster.clone();
+            tokio::spawn(async move {
+                roster
+                    .sign_in("ada@a.example", &format!("guess number {n}"), None)
+                    .await
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Err(Error::Unauthorized(_)) => checked += 1,
+            Err(Error::Throttled { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // Attempts recorded together may all see each other and all be refused: never more than
+    // the limit get through to a password check.
+    assert!(checked <= ACCOUNT_FAILURES, "{checked} passwords checked");
+    let failed = actions(&roster, org)
+        .await
+        .into_iter()
+        .filter(|a| *a == AuditAction::SignInFailed)
+        .count();
+    assert_eq!(failed, checked as usize);
+    // Attempts refused while others were still being checked are not counted: the right
+    // password is refused only if the limit of failures was reached.
+    let next = roster.sign_in("ada@a.example", PASSWORD, None).await;
+    assert_eq!(
+        matches!(next, Err(Error::Throttled { .. })),
+        checked == ACCOUNT_FAILURES,
+        "{checked} failures, then {next:?}"
+    );
+}
+
 pub async fn a_successful_sign_in_clears_the_accounts_failures(store: Arc<dyn Store>) {
     let (roster, _, _) = set_up(&store).await;
     for _ in 0..ACCOUNT_FAILURES - 1 {
