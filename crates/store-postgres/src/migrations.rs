@@ -56,6 +56,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "console_auth",
         sql: include_str!("../migrations/0007_console_auth.sql"),
     },
+    Migration {
+        version: 9,
+        name: "sso",
+        sql: include_str!("../migrations/0009_sso.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_auth",
         include_str!("../migrations/0007_console_auth.sql"),
     ),
+    (9, "sso", include_str!("../migrations/0009_sso.sql")),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.
