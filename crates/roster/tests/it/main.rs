@@ -18,6 +18,7 @@ mod multi_instance;
 mod names;
 mod retention;
 mod serve;
+mod sso;
 mod support;
 mod users;
 mod wire;

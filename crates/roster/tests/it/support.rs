@@ -301,6 +301,8 @@ impl Cli {
             .env_remove("ROSTER_DATABASE_URL")
             .env_remove("ROSTER_PUBLIC_URL")
             .env_remove("ROSTER_LISTEN")
+            .env_remove("ROSTER_SECRET_KEY_FILE")
+            .env_remove("ROSTER_MICROSOFT_AUTHORITY_URL")
             .arg("--database")
             .arg(&self.database);
         command
