@@ -1,0 +1,64 @@
+//! The admin console (SPEC §5): server-rendered pages from askama templates, plain forms, one
+//! small stylesheet and a copy-button script embedded in the binary. One file per page group;
+//! handlers are thin and call one `Roster` method each. Every console method of the domain takes
+//! an [`Admin`](roster_domain::Admin), which only the domain mints from a session, so a page can
+//! reach nothing but the signed-in administrator's organization whatever URL it is given.
+
+mod assets;
+mod cookies;
+mod csrf;
+mod forms;
+mod headers;
+mod page;
+mod sign_in;
+
+use std::sync::Mutex;
+
+use axum::{Router, routing::get};
+use roster_domain::TokenHash;
+
+pub use cookies::CookiePolicy;
+
+use crate::AppState;
+
+/// What the console keeps for the life of the process.
+#[derive(Debug)]
+pub struct Console {
+    pub cookies: CookiePolicy,
+    /// `scheme://host[:port]` of the public URL: the only `Origin` a form may come from.
+    pub origin: String,
+    /// The hash of the first-run setup code, while no administrator exists and it is unused.
+    /// Held in memory only: a restart prints a new one.
+    setup_code: Mutex<Option<TokenHash>>,
+}
+
+impl Console {
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            cookies: CookiePolicy::for_public_url(public_url),
+            origin: csrf::origin_of(public_url),
+            setup_code: Mutex::new(None),
+        }
+    }
+
+    /// Arms the first-run setup page for `code`.
+    pub fn arm_setup(&self, code: &str) {
+        if let Ok(mut slot) = self.setup_code.lock() {
+            *slot = Some(TokenHash::of(code));
+        }
+    }
+}
+
+/// The console's routes, mounted under `/console`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{name}", get(assets::asset))
+        .route("/sign-in", get(sign_in::sign_in_page))
+        .fallback(not_found)
+        // Pages are `no-store`; assets set their own long caching first, which the layer keeps.
+        .layer(axum::middleware::from_fn(headers::security_headers))
+}
+
+async fn not_found() -> page::PageError {
+    page::PageError::NotFound
+}
