@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountWrite, Group, GroupId, GroupWrite, LogEntry, Member,
-    MembershipOutcome, Org, OrgId, OrgScope, Page, StoreError, StoreFilter, TokenHash, TokenRecord,
+    Account, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId, GroupWrite,
+    LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, StoreError,
+    StoreFilter, TokenHash, TokenRecord,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -167,4 +168,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         deactivated_before: OffsetDateTime,
         dry_run: bool,
     ) -> Result<Vec<Account>, StoreError>;
+
+    // --- console: audit log ---------------------------------------------------------------
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError>;
+    /// The organization's audit entries strictly older than `before` (by time, then id), or the
+    /// newest without it: at most `limit`, newest first.
+    async fn audit_entries(
+        &self,
+        scope: OrgScope,
+        before: Option<AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
 }

@@ -9,6 +9,7 @@
 //! foreign keys include the organization. Nothing outside this crate sees a driver type.
 
 mod accounts;
+mod audit;
 mod convert;
 mod groups;
 mod list;
@@ -24,9 +25,9 @@ mod tokens;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
-    Account, AccountId, AccountWrite, Group, GroupId, GroupWrite, LogEntry, Member,
-    MembershipOutcome, Org, OrgId, OrgScope, Page, Store, StoreError, StoreFilter, TokenHash,
-    TokenRecord,
+    Account, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId, GroupWrite,
+    LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Store,
+    StoreError, StoreFilter, TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -245,5 +246,18 @@ impl Store for PostgresStore {
         } else {
             accounts::purge(&client, scope.org_id(), deactivated_before).await
         }
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        audit::append(&pool::get(&self.pool).await?, entry).await
+    }
+
+    async fn audit_entries(
+        &self,
+        scope: OrgScope,
+        before: Option<AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::page(&pool::get(&self.pool).await?, scope.org_id(), before, limit).await
     }
 }

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "unicode_name_keys",
         sql: include_str!("../migrations/0006_unicode_name_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "console_auth",
+        sql: include_str!("../migrations/0007_console_auth.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

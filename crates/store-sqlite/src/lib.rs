@@ -7,6 +7,7 @@
 //! writer. Nothing outside this crate sees a rusqlite type.
 
 mod accounts;
+mod audit;
 mod convert;
 mod groups;
 mod list;
@@ -26,9 +27,9 @@ use std::{
 
 use async_trait::async_trait;
 use roster_domain::{
-    Account, AccountId, AccountWrite, Group, GroupId, GroupWrite, LockGuard, LogEntry, Member,
-    MembershipOutcome, Org, OrgId, OrgScope, Page, RetentionLock, Store, StoreError, StoreFilter,
-    TokenHash, TokenRecord,
+    Account, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId, GroupWrite,
+    LockGuard, LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page,
+    RetentionLock, Store, StoreError, StoreFilter, TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -289,5 +290,22 @@ impl Store for SqliteStore {
             }
         }
         Ok(purged)
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.pool
+            .write(move |conn| audit::append(conn, &entry))
+            .await
+    }
+
+    async fn audit_entries(
+        &self,
+        scope: OrgScope,
+        before: Option<AuditCursor>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.pool
+            .read(|conn| audit::page(conn, scope.org_id(), before, limit))
     }
 }

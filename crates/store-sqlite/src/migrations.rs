@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "unicode_name_keys",
         include_str!("../migrations/0006_unicode_name_keys.sql"),
     ),
+    (
+        7,
+        "console_auth",
+        include_str!("../migrations/0007_console_auth.sql"),
+    ),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -22,6 +22,7 @@
 )]
 
 pub mod accounts;
+pub mod audit;
 pub mod filters;
 pub mod groups;
 mod invariants;
@@ -132,6 +133,9 @@ macro_rules! store_conformance {
             memberships::versioned_writers_racing_on_one_group_lose_no_update,
             log::log_round_trips_and_lists_newest_first,
             log::trim_removes_entries_by_age_only,
+            audit::audit_entries_round_trip_and_list_newest_first,
+            audit::audit_pages_continue_strictly_before_their_cursor,
+            audit::an_administrator_audits_and_reads_only_their_own_organization,
             retention::purge_dry_run_lists_without_deleting,
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
