@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod admin_accounts;
 mod admin_groups;
+mod admins;
 mod audit;
 mod clock;
 mod conditional;
@@ -18,6 +19,7 @@ mod ids;
 mod listing;
 mod log;
 mod orgs;
+mod passwords;
 mod query;
 mod resources;
 mod retention;
@@ -27,6 +29,8 @@ mod scim_groups;
 mod scim_users;
 mod scope;
 mod search;
+mod sessions;
+mod sign_in_throttle;
 mod skipped_members;
 mod store;
 mod tokens;
@@ -34,6 +38,10 @@ mod tokens;
 pub use accounts::{Account, AccountWrite, Role, user_name_key};
 pub use admin::Admin;
 pub use admin_groups::GroupView;
+pub use admins::{
+    AdminAdded, AdminCredential, AdminCredentialRecord, AdminRemoval, AdminSummary, FirstAdmin,
+    INVITATION_VALIDITY, InvitationCode,
+};
 pub use audit::{AUDIT_PAGE_MAX, AuditAction, AuditCursor, AuditEntry, AuditPage, NewAuditEntry};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conditional::Conditional;
@@ -48,6 +56,7 @@ pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };
+pub use passwords::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
 pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
@@ -56,6 +65,10 @@ pub use scim_groups::{GroupOutcome, LIST_MEMBERS_BUDGET};
 pub use scim_users::Created;
 pub use scope::OrgScope;
 pub use search::{ListQuery, SearchPage};
+pub use sessions::{
+    SESSION_IDLE_TIMEOUT, SESSION_LIFETIME, SessionRecord, SessionToken, SignInMethod,
+};
+pub use sign_in_throttle::{ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW, FailureKey};
 pub use skipped_members::SKIPPED_SAMPLE;
 pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

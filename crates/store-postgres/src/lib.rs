@@ -10,6 +10,7 @@
 
 mod accounts;
 mod audit;
+mod console;
 mod convert;
 mod groups;
 mod list;
@@ -25,8 +26,9 @@ mod tokens;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
-    Account, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId, GroupWrite,
-    LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Store,
+    Account, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary,
+    AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogEntry, Member,
+    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Role, SessionRecord, Store,
     StoreError, StoreFilter, TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
@@ -259,5 +261,142 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         audit::page(&pool::get(&self.pool).await?, scope.org_id(), before, limit).await
+    }
+
+    async fn account(&self, scope: OrgScope, id: AccountId) -> Result<Option<Account>, StoreError> {
+        accounts::by_id(&pool::get(&self.pool).await?, scope.org_id(), id).await
+    }
+
+    async fn any_admin_credential(&self) -> Result<bool, StoreError> {
+        console::any_credential(&pool::get(&self.pool).await?).await
+    }
+
+    async fn setup_first_admin(&self, setup: &FirstAdmin) -> Result<bool, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        if !console::setup_first_admin(&tx, setup).await? {
+            return Ok(false);
+        }
+        tx.commit()
+            .await
+            .context("committing the first-run setup")?;
+        Ok(true)
+    }
+
+    async fn put_admin_credential(
+        &self,
+        scope: OrgScope,
+        credential: &AdminCredentialRecord,
+    ) -> Result<(), StoreError> {
+        let credential = AdminCredentialRecord {
+            org_id: scope.org_id(),
+            ..credential.clone()
+        };
+        console::put_credential(&pool::get(&self.pool).await?, &credential).await
+    }
+
+    async fn admin_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<AdminCredentialRecord>, StoreError> {
+        console::credential(&pool::get(&self.pool).await?, account).await
+    }
+
+    async fn admins(&self, scope: OrgScope) -> Result<Vec<AdminSummary>, StoreError> {
+        console::admins(&pool::get(&self.pool).await?, scope.org_id()).await
+    }
+
+    async fn remove_admin(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        role: Role,
+        at: OffsetDateTime,
+    ) -> Result<AdminRemoval, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        let removal = console::remove_admin(&tx, scope.org_id(), account, role, at).await?;
+        tx.commit()
+            .await
+            .context("committing an administrator's removal")?;
+        Ok(removal)
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &TokenHash,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(AccountId, OrgId)>, StoreError> {
+        console::accept_invitation(
+            &pool::get(&self.pool).await?,
+            invitation,
+            password_hash,
+            now,
+        )
+        .await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        console::insert_session(&pool::get(&self.pool).await?, session).await
+    }
+
+    async fn session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        console::session(&pool::get(&self.pool).await?, token).await
+    }
+
+    async fn touch_session(&self, token: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
+        console::touch_session(&pool::get(&self.pool).await?, token, at).await
+    }
+
+    async fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError> {
+        console::delete_session(&pool::get(&self.pool).await?, token).await
+    }
+
+    async fn delete_account_sessions(&self, account: AccountId) -> Result<u64, StoreError> {
+        console::delete_account_sessions(&pool::get(&self.pool).await?, account).await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account: Option<AccountId>,
+        remote_addr: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        console::record_failure(&pool::get(&self.pool).await?, account, remote_addr, at).await
+    }
+
+    async fn recent_sign_in_failures(
+        &self,
+        key: &FailureKey,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OffsetDateTime>, StoreError> {
+        console::recent_failures(&pool::get(&self.pool).await?, key, since, limit).await
+    }
+
+    async fn clear_sign_in_failures(&self, account: AccountId) -> Result<(), StoreError> {
+        console::clear_failures(&pool::get(&self.pool).await?, account).await
+    }
+
+    async fn trim_console(
+        &self,
+        failures_before: OffsetDateTime,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        console::trim(
+            &pool::get(&self.pool).await?,
+            failures_before,
+            idle_before,
+            created_before,
+        )
+        .await
     }
 }

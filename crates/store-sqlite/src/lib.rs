@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod console;
 mod convert;
 mod groups;
 mod list;
@@ -27,9 +28,10 @@ use std::{
 
 use async_trait::async_trait;
 use roster_domain::{
-    Account, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId, GroupWrite,
-    LockGuard, LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page,
-    RetentionLock, Store, StoreError, StoreFilter, TokenHash, TokenRecord,
+    Account, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary,
+    AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LockGuard,
+    LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock,
+    Role, SessionRecord, Store, StoreError, StoreFilter, TokenHash, TokenRecord,
 };
 use time::OffsetDateTime;
 
@@ -307,5 +309,146 @@ impl Store for SqliteStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         self.pool
             .read(|conn| audit::page(conn, scope.org_id(), before, limit))
+    }
+
+    async fn account(&self, scope: OrgScope, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.pool
+            .read(|conn| accounts::by_id(conn, scope.org_id(), id))
+    }
+
+    async fn any_admin_credential(&self) -> Result<bool, StoreError> {
+        self.pool.read(console::any_credential)
+    }
+
+    async fn setup_first_admin(&self, setup: &FirstAdmin) -> Result<bool, StoreError> {
+        let setup = setup.clone();
+        self.pool
+            .write(move |conn| console::setup_first_admin(conn, &setup))
+            .await
+    }
+
+    async fn put_admin_credential(
+        &self,
+        scope: OrgScope,
+        credential: &AdminCredentialRecord,
+    ) -> Result<(), StoreError> {
+        let credential = AdminCredentialRecord {
+            org_id: scope.org_id(),
+            ..credential.clone()
+        };
+        self.pool
+            .write(move |conn| console::put_credential(conn, &credential))
+            .await
+    }
+
+    async fn admin_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<AdminCredentialRecord>, StoreError> {
+        self.pool.read(|conn| console::credential(conn, account))
+    }
+
+    async fn admins(&self, scope: OrgScope) -> Result<Vec<AdminSummary>, StoreError> {
+        self.pool.read(|conn| console::admins(conn, scope.org_id()))
+    }
+
+    async fn remove_admin(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        role: Role,
+        at: OffsetDateTime,
+    ) -> Result<AdminRemoval, StoreError> {
+        let org = scope.org_id();
+        self.pool
+            .write(move |conn| console::remove_admin(conn, org, account, role, at))
+            .await
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &TokenHash,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(AccountId, OrgId)>, StoreError> {
+        let (invitation, password_hash) = (*invitation, password_hash.to_owned());
+        self.pool
+            .write(move |conn| console::accept_invitation(conn, &invitation, &password_hash, now))
+            .await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.pool
+            .write(move |conn| console::insert_session(conn, &session))
+            .await
+    }
+
+    async fn session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        self.pool.read(|conn| console::session(conn, token))
+    }
+
+    async fn touch_session(&self, token: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
+        let token = *token;
+        self.pool
+            .write(move |conn| console::touch_session(conn, &token, at))
+            .await
+    }
+
+    async fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError> {
+        let token = *token;
+        self.pool
+            .write(move |conn| console::delete_session(conn, &token))
+            .await
+    }
+
+    async fn delete_account_sessions(&self, account: AccountId) -> Result<u64, StoreError> {
+        self.pool
+            .write(move |conn| console::delete_account_sessions(conn, account))
+            .await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account: Option<AccountId>,
+        remote_addr: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let remote_addr = remote_addr.map(str::to_owned);
+        self.pool
+            .write(move |conn| console::record_failure(conn, account, remote_addr.as_deref(), at))
+            .await
+    }
+
+    async fn recent_sign_in_failures(
+        &self,
+        key: &FailureKey,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OffsetDateTime>, StoreError> {
+        self.pool
+            .read(|conn| console::recent_failures(conn, key, since, limit))
+    }
+
+    async fn clear_sign_in_failures(&self, account: AccountId) -> Result<(), StoreError> {
+        self.pool
+            .write(move |conn| console::clear_failures(conn, account))
+            .await
+    }
+
+    async fn trim_console(
+        &self,
+        failures_before: OffsetDateTime,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (failures, idle, created) = (
+            convert::to_micros(failures_before),
+            convert::to_micros(idle_before),
+            convert::to_micros(created_before),
+        );
+        self.pool
+            .write(move |conn| console::trim(conn, failures, idle, created))
+            .await
     }
 }

@@ -23,6 +23,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod console;
 pub mod filters;
 pub mod groups;
 mod invariants;
@@ -136,6 +137,14 @@ macro_rules! store_conformance {
             audit::audit_entries_round_trip_and_list_newest_first,
             audit::audit_pages_continue_strictly_before_their_cursor,
             audit::an_administrator_audits_and_reads_only_their_own_organization,
+            console::credentials_round_trip_and_list_only_the_orgs_administrators,
+            console::setup_writes_the_first_administrator_once,
+            console::concurrent_setups_make_exactly_one_administrator,
+            console::removing_an_admin_demotes_it_and_ends_its_credential_and_sessions,
+            console::concurrent_removals_leave_one_administrator,
+            console::an_invitation_is_accepted_once_and_only_before_it_expires,
+            console::sessions_round_trip_are_touched_and_end,
+            console::failed_sign_ins_are_counted_by_account_and_address_within_the_window,
             retention::purge_dry_run_lists_without_deleting,
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
