@@ -39,6 +39,7 @@ export async function launch() {
 
 export async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(10_000);
   return context.newPage();
 }
 

@@ -17,10 +17,18 @@ struct CsrfField {
     csrf: String,
 }
 
+/// A form that is only a button (its CSRF field aside).
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
 /// A form posted before sign-in (sign-in, first-run setup, invitation): checked against the
 /// double-submit cookie the page set.
 #[derive(Debug)]
-pub struct PublicForm<T>(pub T);
+pub struct PublicForm<T> {
+    pub form: T,
+    /// Where it came from, for the audit log and sign-in throttling.
+    pub remote: Option<String>,
+}
 
 impl<T: DeserializeOwned> FromRequest<AppState> for PublicForm<T> {
     type Rejection = PageError;
@@ -29,11 +37,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PublicForm<T> {
         let expected = cookies::read(request.headers(), state.console.cookies.csrf_name())
             .unwrap_or_default()
             .to_owned();
-        let (presented, form) = read_form::<T>(request, state).await?;
+        let (parts, body) = request.into_parts();
+        let remote = super::session::remote_addr(&parts);
+        let (presented, form) = read_form::<T>(Request::from_parts(parts, body), state).await?;
         if !csrf::matches(&expected, &presented) {
             return Err(PageError::ForgedForm);
         }
-        Ok(Self(form))
+        Ok(Self { form, remote })
     }
 }
 

@@ -5,16 +5,24 @@
 //! reach nothing but the signed-in administrator's organization whatever URL it is given.
 
 mod assets;
+mod audit;
 mod cookies;
 mod csrf;
+mod format;
 mod forms;
 mod headers;
+mod invitation;
 mod page;
+mod session;
+mod setup;
 mod sign_in;
 
 use std::sync::Mutex;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, post},
+};
 use roster_domain::TokenHash;
 
 pub use cookies::CookiePolicy;
@@ -41,10 +49,29 @@ impl Console {
         }
     }
 
-    /// Arms the first-run setup page for `code`.
-    pub fn arm_setup(&self, code: &str) {
+    /// Arms the first-run setup page with a fresh random code and returns it (for the link
+    /// `roster serve` prints); `None` when the OS has no randomness to give.
+    pub fn arm_setup(&self) -> Option<String> {
+        let code = csrf::random_token()?;
+        let mut slot = self.setup_code.lock().ok()?;
+        *slot = Some(TokenHash::of(&code));
+        Some(code)
+    }
+
+    /// Whether `code` is the armed setup code (compared in constant time).
+    fn setup_code_matches(&self, code: &str) -> bool {
+        let presented = TokenHash::of(code);
+        self.setup_code
+            .lock()
+            .ok()
+            .and_then(|slot| *slot)
+            .is_some_and(|armed| armed.ct_eq(&presented))
+    }
+
+    /// Once used, the code opens nothing, even before the process restarts.
+    fn disarm_setup(&self) {
         if let Ok(mut slot) = self.setup_code.lock() {
-            *slot = Some(TokenHash::of(code));
+            *slot = None;
         }
     }
 }
@@ -53,7 +80,17 @@ impl Console {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{name}", get(assets::asset))
-        .route("/sign-in", get(sign_in::sign_in_page))
+        .route(
+            "/sign-in",
+            get(sign_in::sign_in_page).post(sign_in::sign_in),
+        )
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/setup/{code}", get(setup::setup_page).post(setup::set_up))
+        .route(
+            "/invitation/{code}",
+            get(invitation::invitation_page).post(invitation::accept_invitation),
+        )
+        .route("/audit", get(audit::audit_log))
         .fallback(not_found)
         // Pages are `no-store`; assets set their own long caching first, which the layer keeps.
         .layer(axum::middleware::from_fn(headers::security_headers))

@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
-use roster_domain::{Conflict, Error};
+use roster_domain::{Conflict, Error, OrgKind};
 
 use super::assets;
 
@@ -16,6 +16,7 @@ use super::assets;
 #[derive(Debug, Clone)]
 pub struct Chrome {
     pub org_name: String,
+    pub org_kind: OrgKind,
     pub admin_email: String,
     pub csrf: String,
     pub section: &'static str,
@@ -61,6 +62,18 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// The page after a change that has something to say (what it did, what happens next).
+#[derive(Template)]
+#[template(path = "console/done.html")]
+pub struct Done {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub message: String,
+    pub note: Option<String>,
+    pub back: String,
+    pub back_label: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/problem.html")]
 struct Problem<'a> {
@@ -81,6 +94,8 @@ pub enum PageError {
     BadForm,
     /// The console has no such page (or the thing is not this organization's).
     NotFound,
+    /// A one-time link that no longer works, with why and what to do.
+    Gone(String),
     /// The domain refused or failed.
     Domain(Error),
 }
@@ -93,6 +108,10 @@ impl From<Error> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            Self::Domain(e) => e.retry_after_seconds(),
+            _ => None,
+        };
         let (status, heading, message) = match self {
             Self::SignInNeeded => return see_other("/console/sign-in"),
             Self::ForgedForm => (
@@ -110,6 +129,7 @@ impl IntoResponse for PageError {
                 "Page not found",
                 "There is no such page in this console, or it belongs to another organization.".to_owned(),
             ),
+            Self::Gone(message) => (StatusCode::NOT_FOUND, "This link no longer works", message),
             Self::Domain(e) => match domain_status(e) {
                 Some(found) => found,
                 None => return see_other("/console/sign-in"),
@@ -124,13 +144,26 @@ impl IntoResponse for PageError {
                 back_label: "Back to the console",
             },
         );
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
+}
+
+/// A domain message as a sentence: capital first letter, full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// Status, heading and message for a domain error; `None` when the answer is to sign in again.
@@ -154,6 +187,11 @@ fn domain_status(e: Error) -> Option<(StatusCode, &'static str, String)> {
             ),
         },
         Error::SeatLimit(limit) => (StatusCode::CONFLICT, "No free seat", limit.to_string()),
+        throttled @ Error::Throttled { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Please wait",
+            sentence(&throttled.to_string()),
+        ),
         Error::PreconditionFailed(detail) => (StatusCode::CONFLICT, "Changed meanwhile", detail),
         Error::Scim(e) => (
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),

@@ -4,12 +4,19 @@
 use askama::Template;
 use axum::{
     extract::{Query, State},
-    http::{HeaderMap, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
 use serde::Deserialize;
 
-use super::{cookies, csrf, page};
+use roster_domain::Error;
+
+use super::{
+    cookies, csrf, format,
+    forms::{NoFields, PublicForm},
+    page::{self, PageError},
+    session::SignedInForm,
+};
 use crate::AppState;
 
 #[derive(Template)]
@@ -18,7 +25,7 @@ struct SignInPage<'a> {
     csrf: &'a str,
     email: &'a str,
     error: Option<&'a str>,
-    signed_out: bool,
+    notice: Option<&'a str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,7 +44,7 @@ pub async fn sign_in_page(
         csrf: form.value(),
         email: "",
         error: None,
-        signed_out: query.signed_out,
+        notice: query.signed_out.then_some("You are signed out."),
     });
     form.set_cookie(&state, &mut response);
     response
@@ -79,4 +86,84 @@ impl PublicFormToken {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PublicForm { form, remote }: PublicForm<SignInForm>,
+) -> Result<Response, PageError> {
+    match state
+        .roster
+        .sign_in(&form.email, &form.password, remote.as_deref())
+        .await
+    {
+        Ok((_admin, session)) => Ok(start_session(&state, session.as_str(), "/console")),
+        Err(e) => {
+            let retry_after = e.retry_after_seconds();
+            let (status, message) = match e {
+                Error::Unauthorized(_) => (
+                    StatusCode::UNAUTHORIZED,
+                    "That email and password do not match an administrator of any organization. Check them and try again.".to_owned(),
+                ),
+                Error::Throttled { retry_after } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Too many failed sign-ins. Wait {} and try again.",
+                        format::duration(retry_after)
+                    ),
+                ),
+                other => return Err(other.into()),
+            };
+            let token = PublicFormToken::for_request(&state, &headers);
+            let mut response = page::render_with(
+                status,
+                &SignInPage {
+                    csrf: token.value(),
+                    email: &form.email,
+                    error: Some(&message),
+                    notice: None,
+                },
+            );
+            token.set_cookie(&state, &mut response);
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            Ok(response)
+        }
+    }
+}
+
+/// Sets the session cookie (a new one at every sign-in) and sends the browser on.
+pub fn start_session(state: &AppState, session: &str, to: &str) -> Response {
+    let mut response = page::see_other(to);
+    let policy = state.console.cookies;
+    if let Some(cookie) = policy.set(policy.session_name(), session) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    SignedInForm { signed_in, .. }: SignedInForm<NoFields>,
+) -> Result<Response, PageError> {
+    state
+        .roster
+        .sign_out(&signed_in.session, signed_in.remote.as_deref())
+        .await?;
+    let mut response = page::see_other("/console/sign-in?signed_out=true");
+    let policy = state.console.cookies;
+    if let Some(cookie) = policy.clear(policy.session_name()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
