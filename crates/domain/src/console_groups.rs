@@ -39,6 +39,13 @@ pub struct MembersPage {
     pub next: Option<AccountId>,
 }
 
+/// A group's page: the group and a page of its members.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupPage {
+    pub group: GroupSummary,
+    pub members: MembersPage,
+}
+
 impl Roster {
     /// A page of the organization's groups, by name; `search` keeps those whose name starts
     /// with it (ignoring case).
@@ -119,6 +126,37 @@ impl Roster {
             .await?;
         let (members, next) = paging::split(rows, limit, |m: &Member| m.account_id);
         Ok(MembersPage { members, next })
+    }
+
+    /// The group's page: the group with its member count, and a page of its members.
+    pub async fn group_page(
+        &self,
+        admin: &Admin,
+        id: GroupId,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<GroupPage> {
+        let group = self.group_detail(admin, id).await?;
+        let members = self.group_members_page(admin, id, after, limit).await?;
+        Ok(GroupPage { group, members })
+    }
+
+    /// Adds a member by hand, named by `userName`: an account of this organization only (any
+    /// other is not found, whoever holds the name).
+    pub async fn console_add_member_by_user_name(
+        &self,
+        admin: &Admin,
+        group: GroupId,
+        user_name: &str,
+    ) -> Result<()> {
+        let not_found =
+            || Error::NotFound(format!("no account '{user_name}' in this organization"));
+        let account = match self.account_by_user_name(user_name).await {
+            Ok(account) if account.org_id == Some(admin.org_id()) => account,
+            Ok(_) | Err(Error::NotFound(_)) => return Err(not_found()),
+            Err(other) => return Err(other),
+        };
+        self.console_add_member(admin, group, account.id).await
     }
 
     /// Creates a group by hand; SCIM can later adopt it by name.

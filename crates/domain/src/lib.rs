@@ -52,7 +52,7 @@ pub use console_accounts::{
     AccountDetail, AccountGroups, AccountSummary, AccountsPage, ConsoleChange, TIMELINE_PAGE,
     WaitingPerson, state_sentence,
 };
-pub use console_groups::{GroupSummary, GroupsPage, MEMBER_COUNT_CAP, MembersPage};
+pub use console_groups::{GroupPage, GroupSummary, GroupsPage, MEMBER_COUNT_CAP, MembersPage};
 pub use console_log::{
     Explanation, LOG_PAGE_MAX, LOG_SCAN, LogCursor, LogFilter, LogPage, LogQuery, LogWindow,
     LoggedEntry, RefusalKind, SEAT_LIMIT_DETAIL, explain,
