@@ -98,7 +98,8 @@ pub fn state_sentence(account: &Account) -> String {
                     "Deactivated on {when} by SCIM: the person was removed from the application in Entra. The account is kept (and removed by data retention, if set)."
                 )
             } else if account.scim_managed {
-                format!("Deactivated on {when} by SCIM.")
+                // Who deactivated it is in the timeline; SCIM manages it either way.
+                format!("Deactivated on {when}, managed by SCIM.")
             } else {
                 format!("Deactivated on {when} by hand.")
             }
@@ -360,7 +361,7 @@ mod tests {
         assert!(state_sentence(&account(true, false, false)).starts_with("Active, added by hand"));
         assert_eq!(
             state_sentence(&account(false, true, false)),
-            "Deactivated on 2026-03-04T05:06:00Z by SCIM."
+            "Deactivated on 2026-03-04T05:06:00Z, managed by SCIM."
         );
         assert!(
             state_sentence(&account(false, false, true))

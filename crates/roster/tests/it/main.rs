@@ -10,6 +10,7 @@
 
 mod auth;
 mod cli;
+mod console;
 mod discovery;
 mod errors;
 mod groups;
