@@ -21,10 +21,6 @@ pub struct Admin {
 
 impl Admin {
     /// Minted by the domain after it verified the session or credentials.
-    #[cfg_attr(
-        not(any(test, feature = "testing")),
-        expect(dead_code, reason = "minted by console sign-in, which lands next")
-    )]
     pub(crate) fn new(
         account_id: AccountId,
         org_id: OrgId,

@@ -191,10 +191,11 @@ fn cursor_text<S: serde::Serializer>(
     }
 }
 
-/// Who acted: an administrator in the console (an operator on the command line comes next).
+/// Who acted: an administrator in the console, or an operator on the command line.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Actor<'a> {
     Admin(&'a Admin),
+    Operator,
 }
 
 impl Roster {
@@ -248,6 +249,7 @@ impl Roster {
                 Some(admin.email().to_owned()),
                 admin.remote_addr().map(|a| recordable(a, NAME_MAX_CHARS)),
             ),
+            Actor::Operator => (None, None, None),
         };
         let entry = NewAuditEntry {
             org_id: org,

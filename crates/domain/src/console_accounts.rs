@@ -167,7 +167,7 @@ impl Roster {
     /// An account of the administrator's organization; any other is not found.
     pub(crate) async fn console_account(&self, admin: &Admin, id: AccountId) -> Result<Account> {
         self.store
-            .console_account(admin.scope(), id)
+            .account(admin.scope(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no account {id} in this organization")))
     }

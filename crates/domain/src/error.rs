@@ -25,6 +25,10 @@ pub enum Error {
     /// Taking a seat would exceed the organization's seats (SPEC §2.2); nothing was written.
     #[error(transparent)]
     SeatLimit(#[from] SeatLimit),
+    /// Too many failed sign-ins for the account or from the address; even a correct password
+    /// is refused until `retry_after` has passed.
+    #[error("{}", throttled(*retry_after))]
+    Throttled { retry_after: time::Duration },
     /// `If-Match` named a version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -78,6 +82,37 @@ pub enum Conflict {
     /// Any other conflict with existing state, in words the caller can act on.
     #[error("{0}")]
     State(String),
+}
+
+fn throttled(retry_after: time::Duration) -> String {
+    let minutes = (retry_after.whole_seconds() + 59) / 60;
+    format!(
+        "too many failed sign-in attempts; wait {} and try again",
+        if minutes <= 1 {
+            "a minute".to_owned()
+        } else {
+            format!("{minutes} minutes")
+        }
+    )
+}
+
+impl Error {
+    /// Whole seconds until a [`Error::Throttled`] refusal ends (rounded up, at least 1): the
+    /// `Retry-After` value.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Throttled { retry_after } => {
+                let whole = retry_after.whole_seconds();
+                let rounded = if retry_after.subsec_nanoseconds() > 0 {
+                    whole + 1
+                } else {
+                    whole
+                };
+                Some(u64::try_from(rounded.max(1)).unwrap_or(1))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn taken(what: Unique, name: Option<&str>) -> String {

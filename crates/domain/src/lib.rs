@@ -10,6 +10,7 @@ mod activity;
 mod admin;
 mod admin_accounts;
 mod admin_groups;
+mod admins;
 mod audit;
 mod clock;
 mod conditional;
@@ -26,6 +27,7 @@ mod listing;
 mod log;
 mod orgs;
 mod paging;
+mod passwords;
 mod query;
 mod resources;
 mod retention;
@@ -35,6 +37,8 @@ mod scim_groups;
 mod scim_users;
 mod scope;
 mod search;
+mod sessions;
+mod sign_in_throttle;
 mod skipped_members;
 mod store;
 mod tokens;
@@ -45,6 +49,10 @@ pub use activity::{
 };
 pub use admin::Admin;
 pub use admin_groups::GroupView;
+pub use admins::{
+    AdminAdded, AdminCredential, AdminCredentialRecord, AdminRemoval, AdminSummary, FirstAdmin,
+    INVITATION_VALIDITY, InvitationCode,
+};
 pub use audit::{AUDIT_PAGE_MAX, AuditAction, AuditCursor, AuditEntry, AuditPage, NewAuditEntry};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conditional::Conditional;
@@ -72,6 +80,7 @@ pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };
 pub use paging::PAGE_MAX;
+pub use passwords::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
 pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
@@ -80,6 +89,10 @@ pub use scim_groups::{GroupOutcome, LIST_MEMBERS_BUDGET};
 pub use scim_users::Created;
 pub use scope::OrgScope;
 pub use search::{ListQuery, SearchPage};
+pub use sessions::{
+    SESSION_IDLE_TIMEOUT, SESSION_LIFETIME, SessionRecord, SessionToken, SignInMethod,
+};
+pub use sign_in_throttle::{ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW, FailureKey};
 pub use skipped_members::SKIPPED_SAMPLE;
 pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

@@ -62,8 +62,20 @@ impl Roster {
     }
 
     pub async fn create_org(&self, new: NewOrg) -> Result<OrgStatus> {
+        let org = self.new_org(new)?;
+        self.store.insert_org(&org).await?;
+        tracing::info!(org.id = %org.id, org.kind = %org.kind, org.seats = org.seats, "organization created");
+        Ok(OrgStatus {
+            org,
+            seats_used: 0,
+            scim_enabled: false,
+        })
+    }
+
+    /// A new organization from what was asked, checked, not stored yet.
+    pub(crate) fn new_org(&self, new: NewOrg) -> Result<Org> {
         let now = self.now();
-        let org = Org {
+        Ok(Org {
             id: OrgId::new_random(),
             name: orgs::validate_name(&new.name)?,
             kind: new.kind,
@@ -72,13 +84,6 @@ impl Roster {
             domains: Vec::new(),
             created_at: now,
             updated_at: now,
-        };
-        self.store.insert_org(&org).await?;
-        tracing::info!(org.id = %org.id, org.kind = %org.kind, org.seats = org.seats, "organization created");
-        Ok(OrgStatus {
-            org,
-            seats_used: 0,
-            scim_enabled: false,
         })
     }
 

@@ -112,11 +112,7 @@ impl Roster {
         fields: &UserFields,
     ) -> Result<(Account, Created)> {
         if account.org_id != Some(scope.org_id()) {
-            return Err(Conflict::State(format!(
-                "userName '{}' belongs to an account outside this organization. Roster does not move existing accounts: ask a Roster administrator of the organization to add or invite this person first (roster user invite); provisioning will then match and manage the account.",
-                fields.user_name.as_deref().unwrap_or_default()
-            ))
-            .into());
+            return Err(outside_org(fields.user_name.as_deref().unwrap_or_default()));
         }
         if account.scim_managed && !account.scim_deleted {
             return Err(Conflict::State(format!(
@@ -281,13 +277,33 @@ impl Roster {
     }
 
     /// Every account write, whoever asks: a refusal names the `userName` it is about.
+    /// A deactivation also ends the account's console sessions at once (a session check
+    /// would refuse them anyway, on their next request).
     pub(crate) async fn write(&self, write: AccountWrite) -> Result<Account> {
         let user_name = write.account.user_name.clone();
-        self.store
+        let update = write.expected_version.is_some();
+        let account = self
+            .store
             .write_account(write)
             .await
-            .map_err(|e| Error::from(e).naming(&user_name))
+            .map_err(|e| Error::from(e).naming(&user_name))?;
+        if update
+            && !account.active
+            && let Err(e) = self.store.delete_account_sessions(account.id).await
+        {
+            tracing::warn!(user.id = %account.id, error = %e, "ending a deactivated account's console sessions");
+        }
+        Ok(account)
     }
+}
+
+/// The refusal of a `userName` whose account is outside the organization (SPEC §2.3): Roster
+/// never moves an existing account into an organization by itself.
+pub(crate) fn outside_org(user_name: &str) -> Error {
+    Conflict::State(format!(
+        "userName '{user_name}' belongs to an account outside this organization. Roster does not move existing accounts: ask a Roster administrator of the organization to add or invite this person first (roster user invite); provisioning will then match and manage the account."
+    ))
+    .into()
 }
 
 /// The account with a POST's or PUT's fields applied; `claim` also brings back a SCIM-deleted

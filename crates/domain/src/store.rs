@@ -10,10 +10,11 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountGroups, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId,
-    GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
-    NewAuditEntry, Org, OrgId, OrgScope, Page, ScimActivity, StoreError, StoreFilter, TokenHash,
-    TokenRecord, TokenUse,
+    Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
+    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
+    LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, StoreError,
+    StoreFilter, TokenHash, TokenRecord, TokenUse,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -181,6 +182,83 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<AuditCursor>,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    // --- console: administrators, sessions, failed sign-ins --------------------------------
+
+    /// The account with this id in the organization, whatever its state.
+    async fn account(&self, scope: OrgScope, id: AccountId) -> Result<Option<Account>, StoreError>;
+    /// Whether any organization has an administrator credential (a password or an invitation).
+    async fn any_admin_credential(&self) -> Result<bool, StoreError>;
+    /// First-run setup, in one transaction: inserts the organization, its administrator's
+    /// account (taking a seat), credential and session, unless an administrator credential
+    /// already exists anywhere; then it writes nothing and returns `false`. Two concurrent calls
+    /// never both succeed.
+    async fn setup_first_admin(&self, setup: &FirstAdmin) -> Result<bool, StoreError>;
+    /// Inserts or replaces the credential of an account of the organization.
+    async fn put_admin_credential(
+        &self,
+        scope: OrgScope,
+        credential: &AdminCredentialRecord,
+    ) -> Result<(), StoreError>;
+    /// The credential of an account, whatever its organization.
+    async fn admin_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<AdminCredentialRecord>, StoreError>;
+    /// Accounts of the organization with the `admin` role, by userName key, with what their
+    /// credential holds.
+    async fn admins(&self, scope: OrgScope) -> Result<Vec<AdminSummary>, StoreError>;
+    /// Atomically: unless `account` is the organization's last active administrator with a
+    /// credential, gives it `role` (bumping its version, `updated_at` = `at`), deletes its
+    /// credential and its sessions.
+    async fn remove_admin(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        role: Role,
+        at: OffsetDateTime,
+    ) -> Result<AdminRemoval, StoreError>;
+    /// Sets the password of the credential whose pending invitation has this hash and is valid
+    /// at `now`, ending the invitation; the account and organization, or `None`.
+    async fn accept_invitation(
+        &self,
+        invitation: &TokenHash,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(AccountId, OrgId)>, StoreError>;
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError>;
+    /// Sets a session's `last_seen_at`.
+    async fn touch_session(&self, token: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError>;
+    /// `true` when there was such a session.
+    async fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError>;
+    /// Ends every session of an account; returns how many there were.
+    async fn delete_account_sessions(&self, account: AccountId) -> Result<u64, StoreError>;
+    async fn record_sign_in_failure(
+        &self,
+        account: Option<AccountId>,
+        remote_addr: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Times of the newest failed sign-ins for `key` after `since`: at most `limit`, newest
+    /// first.
+    async fn recent_sign_in_failures(
+        &self,
+        key: &FailureKey,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OffsetDateTime>, StoreError>;
+    /// Forgets an account's failed sign-ins (after a successful one).
+    async fn clear_sign_in_failures(&self, account: AccountId) -> Result<(), StoreError>;
+    /// Removes failed sign-ins before `failures_before` and sessions last seen before
+    /// `idle_before` or created before `created_before`; returns how many rows went.
+    async fn trim_console(
+        &self,
+        failures_before: OffsetDateTime,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
     // --- the admin console -----------------------------------------------------------------
 
     /// Every stored token of the organization (current, in a grace period, or expired and not
@@ -242,12 +320,6 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Account>, StoreError>;
-    /// An account of the organization by id, whatever its state.
-    async fn console_account(
-        &self,
-        scope: OrgScope,
-        id: AccountId,
-    ) -> Result<Option<Account>, StoreError>;
     /// For each of `accounts` that is in a group: its first `names` group names (by name key)
     /// and its number of groups.
     async fn groups_of_accounts(

@@ -66,14 +66,7 @@ impl TokenRecord {
 
 /// A fresh token and the record to store for it.
 pub(crate) fn generate(org_id: OrgId, now: OffsetDateTime) -> Result<(String, TokenRecord), Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        Error::Internal(crate::Internal::new(
-            "reading the OS random number generator",
-            e.to_string(),
-        ))
-    })?;
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!("{TOKEN_PREFIX}{}", random_secret()?);
     let record = TokenRecord {
         id: Uuid::new_v4(),
         org_id,
@@ -82,6 +75,19 @@ pub(crate) fn generate(org_id: OrgId, now: OffsetDateTime) -> Result<(String, To
         expires_at: None,
     };
     Ok((token, record))
+}
+
+/// 256 bits from the OS RNG, base64url without padding: every secret Roster hands out (SCIM
+/// tokens, console sessions, invitation codes) is one, stored only as its [`TokenHash`].
+pub(crate) fn random_secret() -> Result<String, Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::Internal(crate::Internal::new(
+            "reading the OS random number generator",
+            e.to_string(),
+        ))
+    })?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The tenant URL of an organization: the base every SCIM client appends `/Users` and `/Groups` to.

@@ -55,6 +55,9 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Administrators who can sign in to the console.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print an organization's provisioning log, newest first.
     Log {
         #[arg(value_name = "ORG")]
@@ -89,6 +92,35 @@ pub enum UserCommand {
     Show {
         #[arg(value_name = "USER_NAME")]
         user_name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add an administrator (a new account, or an account of the organization promoted). The
+    /// password is read from standard input (one line), or --invite prints a one-time link
+    /// (valid 7 days) for them to choose it.
+    Add {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        /// Their email, which is also their userName.
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        invite: bool,
+    },
+    /// List the organization's administrators.
+    List {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+    },
+    /// Remove an administrator: the account stays, with the organization's lowest role, and
+    /// its password and sessions end.
+    Remove {
+        #[arg(long, value_name = "ORG")]
+        org: String,
+        #[arg(long)]
+        email: String,
     },
 }
 

@@ -61,6 +61,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user(&roster, json, command).await,
         Command::Group(command) => group(&roster, json, command).await,
+        Command::Admin(command) => {
+            let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
+            crate::admins::run(&roster, json, public_url, command).await
+        }
         Command::Retention(RetentionCommand::Run { now, dry_run }) => {
             let as_of = now
                 .map(|t| {
@@ -238,7 +242,7 @@ async fn scim(
     }
 }
 
-fn org_id(text: &str) -> anyhow::Result<OrgId> {
+pub(crate) fn org_id(text: &str) -> anyhow::Result<OrgId> {
     text.parse().with_context(|| {
         format!("'{text}' is not an organization id (a UUID printed by 'roster org create')")
     })

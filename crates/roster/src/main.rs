@@ -1,5 +1,6 @@
 //! `roster`: the SCIM provisioning service and its operator CLI.
 
+mod admins;
 mod cli;
 mod commands;
 mod connections;

@@ -90,6 +90,10 @@ async fn retention_job(roster: Roster, interval: Duration) {
                 tracing::error!(error = %e, "retention run failed; retrying at the next interval")
             }
         }
+        // Expired console sessions and old failed sign-ins: nothing reads them any more.
+        if let Err(e) = roster.trim_console().await {
+            tracing::error!(error = %e, "trimming console sessions failed; retrying at the next interval");
+        }
     }
 }
 

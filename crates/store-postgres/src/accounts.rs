@@ -3,7 +3,8 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    Account, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter, user_name_key,
+    Account, AccountId, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter,
+    user_name_key,
 };
 use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use serde_json::{Map, Value};
@@ -27,6 +28,22 @@ pub(crate) async fn by_user_name(
         &format!("SELECT {COLUMNS} FROM accounts WHERE user_name_key = $1"),
         &[&key],
         "reading an account by userName",
+    )
+    .await?
+    .map(|row| from_row(&row))
+    .transpose()
+}
+
+pub(crate) async fn by_id(
+    client: &impl GenericClient,
+    org: OrgId,
+    id: AccountId,
+) -> Result<Option<Account>, StoreError> {
+    query_opt(
+        client,
+        &format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 AND org_id = $2"),
+        &[&to_uuid(id)?, &to_uuid(org)?],
+        "reading an account",
     )
     .await?
     .map(|row| from_row(&row))

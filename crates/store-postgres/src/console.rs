@@ -1,410 +1,426 @@
-//! What the admin console reads (and the SCIM activity it flushes), on PostgreSQL. The
-//! statements shared with SQLite come from `roster_store_sql::console`.
+//! SQL for the console: administrators' credentials, sessions and failed sign-ins. First-run
+//! setup runs under an advisory lock, and removing an administrator locks the organization's
+//! row, so concurrent calls on any number of instances run one after the other.
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    Account, AccountGroups, AccountId, ActivityBucket, Group, GroupId, LogCursor, LogEntry,
-    LogFilter, LogWindow, LoggedEntry, Member, OrgId, ScimActivity, StoreError, TokenHash,
-    TokenUse,
+    AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary, FailureKey,
+    FirstAdmin, OrgId, Role, SessionRecord, StoreError, TokenHash,
 };
-use roster_store_sql::{Dialect, Sql, console};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 
 use crate::{
-    convert::{Param, col, from_uuid, param, to_i64, to_uuid},
-    list::refs,
-    pool::{execute, query, query_opt},
+    convert::{col, from_uuid, to_uuid},
+    pool::{execute, query, query_one, query_opt},
 };
 
-const D: Dialect = Dialect::Postgres;
+/// Advisory lock key of first-run setup ("roster" in ASCII, then 3).
+const SETUP_LOCK: i64 = 0x726f_7374_6572_0003;
 
-async fn rows(client: &impl GenericClient, sql: Sql, what: &str) -> Result<Vec<Row>, StoreError> {
-    let params: Vec<Param> = sql.args.into_iter().map(param).collect();
-    query(client, &sql.text, &refs(&params), what).await
-}
-
-pub(crate) async fn token_uses(
-    client: &impl GenericClient,
-    org: OrgId,
-) -> Result<Vec<TokenUse>, StoreError> {
-    query(
+pub(crate) async fn any_credential(client: &impl GenericClient) -> Result<bool, StoreError> {
+    let row = query_one(
         client,
-        "SELECT id, created_at, expires_at, last_used_at FROM scim_tokens
-         WHERE org_id = $1 ORDER BY created_at, id",
-        &[&to_uuid(org)?],
-        "listing tokens",
+        "SELECT EXISTS (SELECT 1 FROM admin_credentials) AS any",
+        &[],
+        "looking for an administrator",
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(TokenUse {
-            id: col(r, "id")?,
-            created_at: col(r, "created_at")?,
-            expires_at: col(r, "expires_at")?,
-            last_used_at: col(r, "last_used_at")?,
-        })
-    })
-    .collect()
-}
-
-pub(crate) async fn is_retired(
-    client: &impl GenericClient,
-    org: OrgId,
-    hash: &TokenHash,
-) -> Result<bool, StoreError> {
-    Ok(query_opt(
-        client,
-        "SELECT 1 FROM scim_retired_tokens WHERE token_hash = $1 AND org_id = $2",
-        &[&hash.0.as_slice(), &to_uuid(org)?],
-        "looking up a revoked token",
-    )
-    .await?
-    .is_some())
+    .await?;
+    col(&row, "any")
 }
 
 /// Runs inside the caller's transaction.
-pub(crate) async fn record_activity(
+pub(crate) async fn setup_first_admin(
     tx: &impl GenericClient,
-    org: OrgId,
-    activity: &ScimActivity,
-    drop_before: OffsetDateTime,
-) -> Result<(), StoreError> {
-    let org = to_uuid(org)?;
-    // GREATEST ignores NULLs: a time only ever moves forward.
+    setup: &FirstAdmin,
+) -> Result<bool, StoreError> {
     execute(
         tx,
-        "INSERT INTO scim_activity (org_id, last_request_at, old_token_seen_at, wrong_token_seen_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (org_id) DO UPDATE SET
-             last_request_at = GREATEST(scim_activity.last_request_at, excluded.last_request_at),
-             old_token_seen_at = GREATEST(scim_activity.old_token_seen_at, excluded.old_token_seen_at),
-             wrong_token_seen_at = GREATEST(scim_activity.wrong_token_seen_at, excluded.wrong_token_seen_at)",
-        &[
-            &org,
-            &activity.last_request_at,
-            &activity.old_token_seen_at,
-            &activity.wrong_token_seen_at,
-        ],
-        "recording SCIM activity",
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&SETUP_LOCK],
+        "waiting for the setup lock",
     )
     .await?;
-    for b in &activity.buckets {
-        execute(
-            tx,
-            "INSERT INTO scim_activity_buckets (org_id, bucket, requests, refusals, wrong_tokens)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (org_id, bucket) DO UPDATE SET
-                 requests = scim_activity_buckets.requests + excluded.requests,
-                 refusals = scim_activity_buckets.refusals + excluded.refusals,
-                 wrong_tokens = scim_activity_buckets.wrong_tokens + excluded.wrong_tokens",
-            &[
-                &org,
-                &b.start,
-                &to_i64(b.requests),
-                &to_i64(b.refusals),
-                &to_i64(b.wrong_tokens),
-            ],
-            "recording SCIM activity",
-        )
-        .await?;
+    if any_credential(tx).await? {
+        return Ok(false);
     }
-    for (token, at) in &activity.token_uses {
-        execute(
-            tx,
-            "UPDATE scim_tokens SET last_used_at = GREATEST(last_used_at, $3)
-             WHERE id = $1 AND org_id = $2",
-            &[token, &org, at],
-            "recording when a token was used",
-        )
-        .await?;
-    }
-    execute(
+    crate::orgs::insert(tx, &setup.org).await?;
+    crate::accounts::write(
         tx,
-        "DELETE FROM scim_activity_buckets WHERE org_id = $1 AND bucket < $2",
-        &[&org, &drop_before],
-        "removing old SCIM activity",
+        AccountWrite {
+            account: setup.account.clone(),
+            expected_version: None,
+            takes_seat: true,
+            end_scim_memberships: false,
+        },
+    )
+    .await?;
+    put_credential(tx, &setup.credential).await?;
+    insert_session(tx, &setup.session).await?;
+    Ok(true)
+}
+
+pub(crate) async fn put_credential(
+    client: &impl GenericClient,
+    c: &AdminCredentialRecord,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "INSERT INTO admin_credentials (account_id, org_id, password_hash, invitation_hash,
+             invitation_expires_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (account_id) DO UPDATE SET password_hash = excluded.password_hash,
+             invitation_hash = excluded.invitation_hash,
+             invitation_expires_at = excluded.invitation_expires_at,
+             updated_at = excluded.updated_at",
+        &[
+            &to_uuid(c.account_id)?,
+            &to_uuid(c.org_id)?,
+            &c.password_hash,
+            &c.invitation_hash.map(|h| h.0.to_vec()),
+            &c.invitation_expires_at,
+            &c.created_at,
+            &c.updated_at,
+        ],
+        "storing an administrator's credential",
     )
     .await?;
     Ok(())
 }
 
-pub(crate) async fn activity(
+pub(crate) async fn credential(
+    client: &impl GenericClient,
+    account: AccountId,
+) -> Result<Option<AdminCredentialRecord>, StoreError> {
+    let Some(row) = query_opt(
+        client,
+        "SELECT account_id, org_id, password_hash, invitation_hash, invitation_expires_at,
+             created_at, updated_at
+         FROM admin_credentials WHERE account_id = $1",
+        &[&to_uuid(account)?],
+        "reading an administrator's credential",
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let invitation: Option<Vec<u8>> = col(&row, "invitation_hash")?;
+    Ok(Some(AdminCredentialRecord {
+        account_id: from_uuid(col(&row, "account_id")?, "a credential's account")?,
+        org_id: from_uuid(col(&row, "org_id")?, "a credential's organization")?,
+        password_hash: col(&row, "password_hash")?,
+        invitation_hash: invitation.map(hash).transpose()?,
+        invitation_expires_at: col(&row, "invitation_expires_at")?,
+        created_at: col(&row, "created_at")?,
+        updated_at: col(&row, "updated_at")?,
+    }))
+}
+
+pub(crate) async fn admins(
     client: &impl GenericClient,
     org: OrgId,
-    since: OffsetDateTime,
-) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError> {
-    let org = to_uuid(org)?;
-    let row = query_opt(
+) -> Result<Vec<AdminSummary>, StoreError> {
+    query(
         client,
-        "SELECT enabled_at, last_request_at, old_token_seen_at, wrong_token_seen_at
-         FROM scim_activity WHERE org_id = $1",
+        "SELECT a.id, a.user_name, a.display_name, a.active,
+             coalesce(c.password_hash IS NOT NULL, false) AS password_set,
+             c.invitation_expires_at
+         FROM accounts a LEFT JOIN admin_credentials c ON c.account_id = a.id
+         WHERE a.org_id = $1 AND a.role = 'admin'
+         ORDER BY a.user_name_key",
+        &[&to_uuid(org)?],
+        "listing administrators",
+    )
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(AdminSummary {
+            account_id: from_uuid(col(row, "id")?, "an administrator's id")?,
+            email: col(row, "user_name")?,
+            display_name: col(row, "display_name")?,
+            active: col(row, "active")?,
+            password_set: col(row, "password_set")?,
+            invitation_expires_at: col(row, "invitation_expires_at")?,
+        })
+    })
+    .collect()
+}
+
+/// Runs inside the caller's transaction.
+pub(crate) async fn remove_admin(
+    tx: &impl GenericClient,
+    org: OrgId,
+    account: AccountId,
+    role: Role,
+    at: OffsetDateTime,
+) -> Result<AdminRemoval, StoreError> {
+    let (org, account) = (to_uuid(org)?, to_uuid(account)?);
+    // Removals in one organization take turns, so two cannot each leave the other last.
+    query_opt(
+        tx,
+        "SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE",
         &[&org],
-        "reading SCIM activity",
+        "locking the organization",
     )
     .await?;
-    let buckets = query(
-        client,
-        "SELECT bucket, requests, refusals, wrong_tokens FROM scim_activity_buckets
-         WHERE org_id = $1 AND bucket >= $2 ORDER BY bucket",
-        &[&org, &since],
-        "reading SCIM activity",
+    let is_admin = query_opt(
+        tx,
+        "SELECT 1 FROM accounts WHERE id = $1 AND org_id = $2 AND role = 'admin'",
+        &[&account, &org],
+        "reading an administrator",
     )
     .await?
-    .iter()
-    .map(|r| {
-        Ok(ActivityBucket {
-            start: col(r, "bucket")?,
-            requests: col::<i64>(r, "requests")?.unsigned_abs(),
-            refusals: col::<i64>(r, "refusals")?.unsigned_abs(),
-            wrong_tokens: col::<i64>(r, "wrong_tokens")?.unsigned_abs(),
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    let time = |name| -> Result<Option<OffsetDateTime>, StoreError> {
-        match &row {
-            Some(r) => col(r, name),
-            None => Ok(None),
-        }
-    };
-    Ok((
-        time("enabled_at")?,
-        ScimActivity {
-            last_request_at: time("last_request_at")?,
-            old_token_seen_at: time("old_token_seen_at")?,
-            wrong_token_seen_at: time("wrong_token_seen_at")?,
-            buckets,
-            token_uses: Vec::new(),
-        },
-    ))
-}
-
-fn log_row(r: &Row) -> Result<LoggedEntry, StoreError> {
-    let outcome: String = col(r, "outcome")?;
-    let status: i32 = col(r, "status")?;
-    let duration: i64 = col(r, "duration_ms")?;
-    Ok(LoggedEntry {
-        id: col(r, "id")?,
-        entry: LogEntry {
-            org_id: from_uuid(col(r, "org_id")?, "a log entry's organization")?,
-            at: col(r, "at")?,
-            operation: col(r, "operation")?,
-            resource_type: col(r, "resource_type")?,
-            resource_id: col(r, "resource_id")?,
-            name: col(r, "name")?,
-            outcome: outcome
-                .parse()
-                .map_err(|e| StoreError::internal("reading a log entry's outcome", e))?,
-            status: u16::try_from(status)
-                .map_err(|e| StoreError::internal("reading a log entry's status", e))?,
-            detail: col(r, "detail")?,
-            duration_ms: duration.unsigned_abs(),
-            client_request_id: col(r, "client_request_id")?,
-        },
-    })
-}
-
-async fn log_rows(client: &impl GenericClient, sql: Sql) -> Result<Vec<LoggedEntry>, StoreError> {
-    rows(client, sql, "reading the provisioning log")
-        .await?
-        .iter()
-        .map(log_row)
-        .collect()
-}
-
-pub(crate) async fn log_window(
-    client: &impl GenericClient,
-    org: OrgId,
-    filter: &LogFilter,
-) -> Result<LogWindow, StoreError> {
-    let (matches, edge) = console::log_window(D, org, filter);
-    let entries = log_rows(client, matches).await?;
-    let edge = rows(client, edge, "reading the provisioning log").await?;
-    let scan_ended_at = match edge.first() {
-        Some(r) if col::<i64>(r, "n")? >= i64::from(filter.scan) => Some(LogCursor {
-            at: col(r, "at")?,
-            id: col(r, "id")?,
-        }),
-        _ => None,
-    };
-    Ok(LogWindow {
-        entries,
-        scan_ended_at,
-    })
-}
-
-pub(crate) async fn log_entry(
-    client: &impl GenericClient,
-    org: OrgId,
-    id: i64,
-) -> Result<Option<LoggedEntry>, StoreError> {
-    Ok(log_rows(client, console::log_entry(D, org, id))
-        .await?
-        .pop())
-}
-
-pub(crate) async fn log_about(
-    client: &impl GenericClient,
-    org: OrgId,
-    resource_id: &str,
-    name: &str,
-    before: Option<LogCursor>,
-    limit: u32,
-) -> Result<Vec<LoggedEntry>, StoreError> {
-    log_rows(
-        client,
-        console::log_about(D, org, resource_id, name, before.as_ref(), limit),
-    )
-    .await
-}
-
-pub(crate) async fn seat_refusals(
-    client: &impl GenericClient,
-    org: OrgId,
-    since: OffsetDateTime,
-    scan: u32,
-    limit: u32,
-) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
-    rows(
-        client,
-        console::seat_refusals(D, org, since, scan, limit),
-        "reading seat-limit refusals",
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((col(r, "name")?, col(r, "at")?)))
-    .collect()
-}
-
-pub(crate) async fn accounts(
-    client: &impl GenericClient,
-    sql: Sql,
-) -> Result<Vec<Account>, StoreError> {
-    rows(client, sql, "listing accounts")
-        .await?
-        .iter()
-        .map(crate::accounts::from_row)
-        .collect()
-}
-
-pub(crate) async fn groups(
-    client: &impl GenericClient,
-    sql: Sql,
-) -> Result<Vec<Group>, StoreError> {
-    rows(client, sql, "listing groups")
-        .await?
-        .iter()
-        .map(crate::groups::from_row)
-        .collect()
-}
-
-pub(crate) async fn groups_of_accounts(
-    client: &impl GenericClient,
-    org: OrgId,
-    accounts: &[AccountId],
-    names: u32,
-) -> Result<Vec<AccountGroups>, StoreError> {
-    let mut out: Vec<AccountGroups> = Vec::new();
-    for r in rows(
-        client,
-        console::groups_of_accounts(D, org, accounts, names),
-        "listing accounts' groups",
-    )
-    .await?
-    {
-        let account_id: AccountId = from_uuid(col(&r, "account_id")?, "a member id")?;
-        let name: String = col(&r, "display_name")?;
-        match out.last_mut() {
-            Some(last) if last.account_id == account_id => last.names.push(name),
-            _ => out.push(AccountGroups {
-                account_id,
-                names: vec![name],
-                count: col::<i64>(&r, "n")?.unsigned_abs(),
-            }),
-        }
+    .is_some();
+    if !is_admin {
+        return Ok(AdminRemoval::NotAdmin);
     }
-    Ok(out)
-}
-
-async fn count(client: &impl GenericClient, sql: Sql, what: &str) -> Result<u64, StoreError> {
-    match rows(client, sql, what).await?.first() {
-        Some(r) => Ok(col::<i64>(r, "n")?.unsigned_abs()),
-        None => Ok(0),
-    }
-}
-
-pub(crate) async fn member_counts(
-    client: &impl GenericClient,
-    org: OrgId,
-    groups: &[GroupId],
-    cap: u64,
-) -> Result<Vec<u64>, StoreError> {
-    let mut counts = Vec::with_capacity(groups.len());
-    for sql in console::member_counts(D, org, groups, cap) {
-        counts.push(count(client, sql, "counting members").await?);
-    }
-    Ok(counts)
-}
-
-pub(crate) async fn members_page(
-    client: &impl GenericClient,
-    org: OrgId,
-    group: GroupId,
-    after: Option<AccountId>,
-    limit: u32,
-) -> Result<Vec<Member>, StoreError> {
-    rows(
-        client,
-        console::members_page(D, org, group, after, limit),
-        "listing members",
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        let source: String = col(r, "source")?;
-        Ok(Member {
-            account_id: from_uuid(col(r, "id")?, "a member id")?,
-            user_name: col(r, "user_name")?,
-            display_name: col(r, "display_name")?,
-            source: source
-                .parse()
-                .map_err(|e| StoreError::internal("reading a membership source", e))?,
-            account_scim_managed: col(r, "scim_managed")?,
-        })
-    })
-    .collect()
-}
-
-pub(crate) async fn managed_counts(
-    client: &impl GenericClient,
-    org: OrgId,
-    cap: u64,
-) -> Result<(u64, u64), StoreError> {
-    let found = rows(
-        client,
-        console::scim_managed_counts(D, org, cap),
-        "counting SCIM-managed accounts and groups",
+    let row = query_one(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM admin_credentials WHERE account_id = $1) AS has_credential,
+             (SELECT count(*) FROM admin_credentials c JOIN accounts a ON a.id = c.account_id
+              WHERE c.org_id = $2 AND c.account_id <> $1 AND a.active AND a.role = 'admin')
+             AS others",
+        &[&account, &org],
+        "counting administrators",
     )
     .await?;
-    match found.first() {
-        Some(r) => Ok((
-            col::<i64>(r, "accounts")?.unsigned_abs(),
-            col::<i64>(r, "groups")?.unsigned_abs(),
-        )),
-        None => Ok((0, 0)),
+    let has_credential: bool = col(&row, "has_credential")?;
+    let others: i64 = col(&row, "others")?;
+    if has_credential && others == 0 {
+        return Ok(AdminRemoval::LastAdmin);
     }
+    execute(
+        tx,
+        "UPDATE accounts SET role = $2, version = version + 1, updated_at = $3 WHERE id = $1",
+        &[&account, &role.as_str(), &at],
+        "changing an administrator's role",
+    )
+    .await?;
+    execute(
+        tx,
+        "DELETE FROM admin_credentials WHERE account_id = $1",
+        &[&account],
+        "removing an administrator's credential",
+    )
+    .await?;
+    execute(
+        tx,
+        "DELETE FROM console_sessions WHERE account_id = $1",
+        &[&account],
+        "ending an administrator's sessions",
+    )
+    .await?;
+    Ok(AdminRemoval::Removed)
 }
 
-pub(crate) async fn deactivated_before_count(
+pub(crate) async fn accept_invitation(
     client: &impl GenericClient,
-    org: OrgId,
-    before: OffsetDateTime,
-    cap: u64,
+    invitation: &TokenHash,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<(AccountId, OrgId)>, StoreError> {
+    query_opt(
+        client,
+        "UPDATE admin_credentials SET password_hash = $2, invitation_hash = NULL,
+             invitation_expires_at = NULL, updated_at = $3
+         WHERE invitation_hash = $1 AND invitation_expires_at > $3
+         RETURNING account_id, org_id",
+        &[&invitation.0.as_slice(), &password_hash, &now],
+        "accepting an invitation",
+    )
+    .await?
+    .map(|row| {
+        Ok((
+            from_uuid(col(&row, "account_id")?, "an invited account")?,
+            from_uuid(col(&row, "org_id")?, "an invited account's organization")?,
+        ))
+    })
+    .transpose()
+}
+
+pub(crate) async fn insert_session(
+    client: &impl GenericClient,
+    s: &SessionRecord,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "INSERT INTO console_sessions (token_hash, account_id, org_id, method, created_at,
+             last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &s.token_hash.0.as_slice(),
+            &to_uuid(s.account_id)?,
+            &to_uuid(s.org_id)?,
+            &s.method.as_str(),
+            &s.created_at,
+            &s.last_seen_at,
+        ],
+        "storing a session",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn session(
+    client: &impl GenericClient,
+    token: &TokenHash,
+) -> Result<Option<SessionRecord>, StoreError> {
+    query_opt(
+        client,
+        "SELECT token_hash, account_id, org_id, method, created_at, last_seen_at
+         FROM console_sessions WHERE token_hash = $1",
+        &[&token.0.as_slice()],
+        "reading a session",
+    )
+    .await?
+    .map(|row| session_from_row(&row))
+    .transpose()
+}
+
+fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
+    let method: String = col(row, "method")?;
+    Ok(SessionRecord {
+        token_hash: hash(col(row, "token_hash")?)?,
+        account_id: from_uuid(col(row, "account_id")?, "a session's account")?,
+        org_id: from_uuid(col(row, "org_id")?, "a session's organization")?,
+        method: method
+            .parse()
+            .map_err(|e| StoreError::internal("reading a session's method", e))?,
+        created_at: col(row, "created_at")?,
+        last_seen_at: col(row, "last_seen_at")?,
+    })
+}
+
+pub(crate) async fn touch_session(
+    client: &impl GenericClient,
+    token: &TokenHash,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "UPDATE console_sessions SET last_seen_at = $2 WHERE token_hash = $1",
+        &[&token.0.as_slice(), &at],
+        "touching a session",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn delete_session(
+    client: &impl GenericClient,
+    token: &TokenHash,
+) -> Result<bool, StoreError> {
+    let n = execute(
+        client,
+        "DELETE FROM console_sessions WHERE token_hash = $1",
+        &[&token.0.as_slice()],
+        "ending a session",
+    )
+    .await?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn delete_account_sessions(
+    client: &impl GenericClient,
+    account: AccountId,
 ) -> Result<u64, StoreError> {
-    count(
+    execute(
         client,
-        console::deactivated_before_count(D, org, before, cap),
-        "counting accounts due for removal",
+        "DELETE FROM console_sessions WHERE account_id = $1",
+        &[&to_uuid(account)?],
+        "ending an account's sessions",
     )
     .await
+}
+
+pub(crate) async fn record_failure(
+    client: &impl GenericClient,
+    account: Option<AccountId>,
+    remote_addr: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "INSERT INTO sign_in_failures (account_id, remote_addr, at) VALUES ($1, $2, $3)",
+        &[&account.map(to_uuid).transpose()?, &remote_addr, &at],
+        "recording a failed sign-in",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn recent_failures(
+    client: &impl GenericClient,
+    key: &FailureKey,
+    since: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<OffsetDateTime>, StoreError> {
+    let what = "counting failed sign-ins";
+    let limit = i64::from(limit);
+    let rows = match key {
+        FailureKey::Account(id) => {
+            query(
+                client,
+                "SELECT at FROM sign_in_failures WHERE account_id = $1 AND at > $2
+                 ORDER BY at DESC LIMIT $3",
+                &[&to_uuid(*id)?, &since, &limit],
+                what,
+            )
+            .await?
+        }
+        FailureKey::Address(addr) => {
+            query(
+                client,
+                "SELECT at FROM sign_in_failures WHERE remote_addr = $1 AND at > $2
+                 ORDER BY at DESC LIMIT $3",
+                &[addr, &since, &limit],
+                what,
+            )
+            .await?
+        }
+    };
+    rows.iter().map(|row| col(row, "at")).collect()
+}
+
+pub(crate) async fn clear_failures(
+    client: &impl GenericClient,
+    account: AccountId,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "DELETE FROM sign_in_failures WHERE account_id = $1",
+        &[&to_uuid(account)?],
+        "clearing failed sign-ins",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn trim(
+    client: &impl GenericClient,
+    failures_before: OffsetDateTime,
+    idle_before: OffsetDateTime,
+    created_before: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let failures = execute(
+        client,
+        "DELETE FROM sign_in_failures WHERE at < $1",
+        &[&failures_before],
+        "trimming failed sign-ins",
+    )
+    .await?;
+    let sessions = execute(
+        client,
+        "DELETE FROM console_sessions WHERE last_seen_at < $1 OR created_at < $2",
+        &[&idle_before, &created_before],
+        "trimming expired sessions",
+    )
+    .await?;
+    Ok(failures + sessions)
+}
+
+fn hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
+    Ok(TokenHash(bytes.try_into().map_err(|_| {
+        StoreError::internal("reading a stored hash", "not 32 bytes")
+    })?))
 }

@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod console;
+mod console_queries;
 mod convert;
 mod groups;
 mod list;
@@ -26,10 +27,11 @@ mod tokens;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
-    Account, AccountGroups, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId,
-    GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
-    NewAuditEntry, Org, OrgId, OrgScope, Page, ScimActivity, Store, StoreError, StoreFilter,
-    TokenHash, TokenRecord, TokenUse,
+    Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
+    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
+    LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, Store,
+    StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -264,8 +266,145 @@ impl Store for PostgresStore {
         audit::page(&pool::get(&self.pool).await?, scope.org_id(), before, limit).await
     }
 
+    async fn account(&self, scope: OrgScope, id: AccountId) -> Result<Option<Account>, StoreError> {
+        accounts::by_id(&pool::get(&self.pool).await?, scope.org_id(), id).await
+    }
+
+    async fn any_admin_credential(&self) -> Result<bool, StoreError> {
+        console::any_credential(&pool::get(&self.pool).await?).await
+    }
+
+    async fn setup_first_admin(&self, setup: &FirstAdmin) -> Result<bool, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        if !console::setup_first_admin(&tx, setup).await? {
+            return Ok(false);
+        }
+        tx.commit()
+            .await
+            .context("committing the first-run setup")?;
+        Ok(true)
+    }
+
+    async fn put_admin_credential(
+        &self,
+        scope: OrgScope,
+        credential: &AdminCredentialRecord,
+    ) -> Result<(), StoreError> {
+        let credential = AdminCredentialRecord {
+            org_id: scope.org_id(),
+            ..credential.clone()
+        };
+        console::put_credential(&pool::get(&self.pool).await?, &credential).await
+    }
+
+    async fn admin_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<AdminCredentialRecord>, StoreError> {
+        console::credential(&pool::get(&self.pool).await?, account).await
+    }
+
+    async fn admins(&self, scope: OrgScope) -> Result<Vec<AdminSummary>, StoreError> {
+        console::admins(&pool::get(&self.pool).await?, scope.org_id()).await
+    }
+
+    async fn remove_admin(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        role: Role,
+        at: OffsetDateTime,
+    ) -> Result<AdminRemoval, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        let removal = console::remove_admin(&tx, scope.org_id(), account, role, at).await?;
+        tx.commit()
+            .await
+            .context("committing an administrator's removal")?;
+        Ok(removal)
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &TokenHash,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(AccountId, OrgId)>, StoreError> {
+        console::accept_invitation(
+            &pool::get(&self.pool).await?,
+            invitation,
+            password_hash,
+            now,
+        )
+        .await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        console::insert_session(&pool::get(&self.pool).await?, session).await
+    }
+
+    async fn session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        console::session(&pool::get(&self.pool).await?, token).await
+    }
+
+    async fn touch_session(&self, token: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
+        console::touch_session(&pool::get(&self.pool).await?, token, at).await
+    }
+
+    async fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError> {
+        console::delete_session(&pool::get(&self.pool).await?, token).await
+    }
+
+    async fn delete_account_sessions(&self, account: AccountId) -> Result<u64, StoreError> {
+        console::delete_account_sessions(&pool::get(&self.pool).await?, account).await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account: Option<AccountId>,
+        remote_addr: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        console::record_failure(&pool::get(&self.pool).await?, account, remote_addr, at).await
+    }
+
+    async fn recent_sign_in_failures(
+        &self,
+        key: &FailureKey,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OffsetDateTime>, StoreError> {
+        console::recent_failures(&pool::get(&self.pool).await?, key, since, limit).await
+    }
+
+    async fn clear_sign_in_failures(&self, account: AccountId) -> Result<(), StoreError> {
+        console::clear_failures(&pool::get(&self.pool).await?, account).await
+    }
+
+    async fn trim_console(
+        &self,
+        failures_before: OffsetDateTime,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        console::trim(
+            &pool::get(&self.pool).await?,
+            failures_before,
+            idle_before,
+            created_before,
+        )
+        .await
+    }
+
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {
-        console::token_uses(&pool::get(&self.pool).await?, scope.org_id()).await
+        console_queries::token_uses(&pool::get(&self.pool).await?, scope.org_id()).await
     }
 
     async fn is_retired_scim_token(
@@ -273,7 +412,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         hash: &TokenHash,
     ) -> Result<bool, StoreError> {
-        console::is_retired(&pool::get(&self.pool).await?, scope.org_id(), hash).await
+        console_queries::is_retired(&pool::get(&self.pool).await?, scope.org_id(), hash).await
     }
 
     async fn record_scim_activity(
@@ -287,7 +426,7 @@ impl Store for PostgresStore {
             .transaction()
             .await
             .context("starting a transaction")?;
-        console::record_activity(&tx, scope.org_id(), activity, drop_before).await?;
+        console_queries::record_activity(&tx, scope.org_id(), activity, drop_before).await?;
         tx.commit().await.context("committing SCIM activity")
     }
 
@@ -296,7 +435,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         since: OffsetDateTime,
     ) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError> {
-        console::activity(&pool::get(&self.pool).await?, scope.org_id(), since).await
+        console_queries::activity(&pool::get(&self.pool).await?, scope.org_id(), since).await
     }
 
     async fn log_window(
@@ -304,11 +443,11 @@ impl Store for PostgresStore {
         scope: OrgScope,
         filter: &LogFilter,
     ) -> Result<LogWindow, StoreError> {
-        console::log_window(&pool::get(&self.pool).await?, scope.org_id(), filter).await
+        console_queries::log_window(&pool::get(&self.pool).await?, scope.org_id(), filter).await
     }
 
     async fn log_entry(&self, scope: OrgScope, id: i64) -> Result<Option<LoggedEntry>, StoreError> {
-        console::log_entry(&pool::get(&self.pool).await?, scope.org_id(), id).await
+        console_queries::log_entry(&pool::get(&self.pool).await?, scope.org_id(), id).await
     }
 
     async fn log_about(
@@ -320,7 +459,7 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<LoggedEntry>, StoreError> {
         let client = pool::get(&self.pool).await?;
-        console::log_about(&client, scope.org_id(), resource_id, name, before, limit).await
+        console_queries::log_about(&client, scope.org_id(), resource_id, name, before, limit).await
     }
 
     async fn seat_refusals(
@@ -331,7 +470,7 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
         let client = pool::get(&self.pool).await?;
-        console::seat_refusals(&client, scope.org_id(), since, scan, limit).await
+        console_queries::seat_refusals(&client, scope.org_id(), since, scan, limit).await
     }
 
     async fn console_accounts(
@@ -342,18 +481,7 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<Account>, StoreError> {
         let statement = sql::accounts_page(Dialect::Postgres, scope.org_id(), prefix, after, limit);
-        console::accounts(&pool::get(&self.pool).await?, statement).await
-    }
-
-    async fn console_account(
-        &self,
-        scope: OrgScope,
-        id: AccountId,
-    ) -> Result<Option<Account>, StoreError> {
-        let statement = sql::account(Dialect::Postgres, scope.org_id(), id);
-        Ok(console::accounts(&pool::get(&self.pool).await?, statement)
-            .await?
-            .pop())
+        console_queries::accounts(&pool::get(&self.pool).await?, statement).await
     }
 
     async fn groups_of_accounts(
@@ -363,7 +491,7 @@ impl Store for PostgresStore {
         names: u32,
     ) -> Result<Vec<AccountGroups>, StoreError> {
         let client = pool::get(&self.pool).await?;
-        console::groups_of_accounts(&client, scope.org_id(), accounts, names).await
+        console_queries::groups_of_accounts(&client, scope.org_id(), accounts, names).await
     }
 
     async fn console_groups(
@@ -374,7 +502,7 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<Group>, StoreError> {
         let statement = sql::groups_page(Dialect::Postgres, scope.org_id(), prefix, after, limit);
-        console::groups(&pool::get(&self.pool).await?, statement).await
+        console_queries::groups(&pool::get(&self.pool).await?, statement).await
     }
 
     async fn member_counts(
@@ -383,7 +511,8 @@ impl Store for PostgresStore {
         groups: &[GroupId],
         cap: u64,
     ) -> Result<Vec<u64>, StoreError> {
-        console::member_counts(&pool::get(&self.pool).await?, scope.org_id(), groups, cap).await
+        console_queries::member_counts(&pool::get(&self.pool).await?, scope.org_id(), groups, cap)
+            .await
     }
 
     async fn members_page(
@@ -394,7 +523,7 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<Member>, StoreError> {
         let client = pool::get(&self.pool).await?;
-        console::members_page(&client, scope.org_id(), group, after, limit).await
+        console_queries::members_page(&client, scope.org_id(), group, after, limit).await
     }
 
     async fn scim_managed_counts(
@@ -402,7 +531,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         cap: u64,
     ) -> Result<(u64, u64), StoreError> {
-        console::managed_counts(&pool::get(&self.pool).await?, scope.org_id(), cap).await
+        console_queries::managed_counts(&pool::get(&self.pool).await?, scope.org_id(), cap).await
     }
 
     async fn count_deactivated_before(
@@ -412,6 +541,7 @@ impl Store for PostgresStore {
         cap: u64,
     ) -> Result<u64, StoreError> {
         let client = pool::get(&self.pool).await?;
-        console::deactivated_before_count(&client, scope.org_id(), deactivated_before, cap).await
+        console_queries::deactivated_before_count(&client, scope.org_id(), deactivated_before, cap)
+            .await
     }
 }

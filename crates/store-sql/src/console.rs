@@ -239,16 +239,6 @@ fn keyed_page(
     ))
 }
 
-/// An account of the organization by id, whatever its state (SCIM-deleted included).
-pub fn account(dialect: Dialect, org: OrgId, id: AccountId) -> Sql {
-    let mut binder = Binder::new(dialect);
-    let org = binder.bind(Arg::Id(org.into()));
-    let id = binder.bind(Arg::Id(id.into()));
-    binder.finish(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE org_id = {org} AND id = {id}"
-    ))
-}
-
 /// For each of `accounts`, the names of its first `names` groups by name key and its number of
 /// groups: rows (`account_id`, `display_name`, `n`).
 pub fn groups_of_accounts(dialect: Dialect, org: OrgId, accounts: &[AccountId], names: u32) -> Sql {

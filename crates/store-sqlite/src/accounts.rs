@@ -1,7 +1,8 @@
 //! SQL for accounts, including the seat check that runs in the same transaction as the write.
 
 use roster_domain::{
-    Account, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter, user_name_key,
+    Account, AccountId, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter,
+    user_name_key,
 };
 use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -10,6 +11,18 @@ use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micr
 
 pub(crate) fn by_user_name(conn: &Connection, key: &str) -> Result<Option<Account>, StoreError> {
     one(conn, "user_name_key = ?1", &[&key])
+}
+
+pub(crate) fn by_id(
+    conn: &Connection,
+    org: OrgId,
+    id: AccountId,
+) -> Result<Option<Account>, StoreError> {
+    one(
+        conn,
+        "id = ?1 AND org_id = ?2",
+        &[&id.to_string(), &org.to_string()],
+    )
 }
 
 /// The page of the accounts SCIM sees that match `filter`, with the number of matches.

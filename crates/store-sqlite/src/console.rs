@@ -1,464 +1,398 @@
-//! What the admin console reads (and the SCIM activity it flushes), on SQLite. The statements
-//! shared with PostgreSQL come from `roster_store_sql::console`.
+//! SQL for the console: administrators' credentials, sessions and failed sign-ins.
 
 use roster_domain::{
-    Account, AccountGroups, AccountId, Group, GroupId, LogCursor, LogFilter, LogWindow,
-    LoggedEntry, Member, OrgId, ScimActivity, StoreError, TokenHash, TokenUse,
+    AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary, FailureKey,
+    FirstAdmin, OrgId, Role, SessionRecord, StoreError, TokenHash,
 };
-use roster_store_sql::{Dialect, Sql, console};
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
-use crate::convert::{Context, from_micros, parse_id, to_micros, value};
+use crate::convert::{Context, from_micros, parse_id, to_micros};
 
-const D: Dialect = Dialect::Sqlite;
-
-fn rows<R>(
-    conn: &Connection,
-    sql: Sql,
-    what: &str,
-    read: impl FnMut(&Row<'_>) -> rusqlite::Result<R>,
-) -> Result<Vec<R>, StoreError> {
-    let mut stmt = conn.prepare_cached(&sql.text).context(what)?;
-    stmt.query_map(params_from_iter(sql.args.into_iter().map(value)), read)
-        .context(what)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .context(what)
+pub(crate) fn any_credential(conn: &Connection) -> Result<bool, StoreError> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM admin_credentials)",
+        [],
+        |row| row.get(0),
+    )
+    .context("looking for an administrator")
 }
 
-fn times(t: Option<i64>) -> Result<Option<OffsetDateTime>, StoreError> {
-    t.map(from_micros).transpose()
-}
-
-pub(crate) fn token_uses(conn: &Connection, org: OrgId) -> Result<Vec<TokenUse>, StoreError> {
-    let raw = rows(
+/// Runs in one writer job, so in one transaction: nothing else writes between the check and
+/// the inserts.
+pub(crate) fn setup_first_admin(conn: &Connection, setup: &FirstAdmin) -> Result<bool, StoreError> {
+    if any_credential(conn)? {
+        return Ok(false);
+    }
+    crate::orgs::insert(conn, &setup.org)?;
+    crate::accounts::write(
         conn,
-        Sql {
-            text: "SELECT id, created_at, expires_at, last_used_at FROM scim_tokens
-                   WHERE org_id = ?1 ORDER BY created_at, id"
-                .into(),
-            args: vec![roster_store_sql::Arg::Id(org.into())],
-        },
-        "listing tokens",
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-            ))
+        AccountWrite {
+            account: setup.account.clone(),
+            expected_version: None,
+            takes_seat: true,
+            end_scim_memberships: false,
         },
     )?;
-    raw.into_iter()
-        .map(|(id, created, expires, used)| {
-            Ok(TokenUse {
-                id: parse_id(&id, "a token id")?,
-                created_at: from_micros(created)?,
-                expires_at: times(expires)?,
-                last_used_at: times(used)?,
-            })
-        })
-        .collect()
+    put_credential(conn, &setup.credential)?;
+    insert_session(conn, &setup.session)?;
+    Ok(true)
 }
 
-pub(crate) fn is_retired(
+pub(crate) fn put_credential(
     conn: &Connection,
-    org: OrgId,
-    hash: &TokenHash,
-) -> Result<bool, StoreError> {
-    conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM scim_retired_tokens WHERE token_hash = ?1 AND org_id = ?2)",
-    )
-    .and_then(|mut s| s.query_row(params![hash.0.as_slice(), org.to_string()], |r| r.get(0)))
-    .context("looking up a revoked token")
-}
-
-pub(crate) fn record_activity(
-    conn: &Connection,
-    org: OrgId,
-    activity: &ScimActivity,
-    drop_before: OffsetDateTime,
+    c: &AdminCredentialRecord,
 ) -> Result<(), StoreError> {
-    let org = org.to_string();
-    let micros = |t: Option<OffsetDateTime>| t.map(to_micros);
     conn.prepare_cached(
-        "INSERT INTO scim_activity (org_id, last_request_at, old_token_seen_at, wrong_token_seen_at)
-         VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (org_id) DO UPDATE SET
-             last_request_at = max(coalesce(last_request_at, excluded.last_request_at), coalesce(excluded.last_request_at, last_request_at)),
-             old_token_seen_at = max(coalesce(old_token_seen_at, excluded.old_token_seen_at), coalesce(excluded.old_token_seen_at, old_token_seen_at)),
-             wrong_token_seen_at = max(coalesce(wrong_token_seen_at, excluded.wrong_token_seen_at), coalesce(excluded.wrong_token_seen_at, wrong_token_seen_at))",
+        "INSERT INTO admin_credentials (account_id, org_id, password_hash, invitation_hash,
+             invitation_expires_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (account_id) DO UPDATE SET password_hash = excluded.password_hash,
+             invitation_hash = excluded.invitation_hash,
+             invitation_expires_at = excluded.invitation_expires_at,
+             updated_at = excluded.updated_at",
     )
     .and_then(|mut s| {
         s.execute(params![
-            org,
-            micros(activity.last_request_at),
-            micros(activity.old_token_seen_at),
-            micros(activity.wrong_token_seen_at)
+            c.account_id.to_string(),
+            c.org_id.to_string(),
+            c.password_hash,
+            c.invitation_hash.map(|h| h.0.to_vec()),
+            c.invitation_expires_at.map(to_micros),
+            to_micros(c.created_at),
+            to_micros(c.updated_at),
         ])
     })
-    .context("recording SCIM activity")?;
-    for b in &activity.buckets {
-        conn.prepare_cached(
-            "INSERT INTO scim_activity_buckets (org_id, bucket, requests, refusals, wrong_tokens)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (org_id, bucket) DO UPDATE SET
-                 requests = requests + excluded.requests,
-                 refusals = refusals + excluded.refusals,
-                 wrong_tokens = wrong_tokens + excluded.wrong_tokens",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                org,
-                to_micros(b.start),
-                to_i64(b.requests),
-                to_i64(b.refusals),
-                to_i64(b.wrong_tokens)
-            ])
-        })
-        .context("recording SCIM activity")?;
-    }
-    for (token, at) in &activity.token_uses {
-        conn.prepare_cached(
-            "UPDATE scim_tokens SET last_used_at = max(coalesce(last_used_at, ?3), ?3)
-             WHERE id = ?1 AND org_id = ?2",
-        )
-        .and_then(|mut s| s.execute(params![token.to_string(), org, to_micros(*at)]))
-        .context("recording when a token was used")?;
-    }
-    conn.prepare_cached("DELETE FROM scim_activity_buckets WHERE org_id = ?1 AND bucket < ?2")
-        .and_then(|mut s| s.execute(params![org, to_micros(drop_before)]))
-        .context("removing old SCIM activity")?;
+    .context("storing an administrator's credential")?;
     Ok(())
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn activity(
+pub(crate) fn credential(
     conn: &Connection,
-    org: OrgId,
-    since: OffsetDateTime,
-) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError> {
-    let org = org.to_string();
+    account: AccountId,
+) -> Result<Option<AdminCredentialRecord>, StoreError> {
+    let what = "reading an administrator's credential";
     let row = conn
         .prepare_cached(
-            "SELECT enabled_at, last_request_at, old_token_seen_at, wrong_token_seen_at
-             FROM scim_activity WHERE org_id = ?1",
+            "SELECT account_id, org_id, password_hash, invitation_hash, invitation_expires_at,
+                 created_at, updated_at
+             FROM admin_credentials WHERE account_id = ?1",
         )
         .and_then(|mut s| {
-            s.query_row([&org], |r| {
+            s.query_row([account.to_string()], |row| {
                 Ok((
-                    r.get::<_, Option<i64>>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<Vec<u8>>>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, i64>(5)?,
+                    row.get::<_, i64>(6)?,
                 ))
             })
             .optional()
         })
-        .context("reading SCIM activity")?
-        .unwrap_or_default();
-    let buckets = rows(
-        conn,
-        Sql {
-            text: "SELECT bucket, requests, refusals, wrong_tokens FROM scim_activity_buckets
-                   WHERE org_id = ?1 AND bucket >= ?2 ORDER BY bucket"
-                .into(),
-            args: vec![
-                roster_store_sql::Arg::Text(org.clone()),
-                roster_store_sql::Arg::Time(since),
-            ],
+        .context(what)?;
+    row.map(
+        |(account, org, password, invitation, expires, created, updated)| {
+            Ok(AdminCredentialRecord {
+                account_id: parse_id(&account, "a credential's account")?,
+                org_id: parse_id(&org, "a credential's organization")?,
+                password_hash: password,
+                invitation_hash: invitation.map(hash).transpose()?,
+                invitation_expires_at: expires.map(from_micros).transpose()?,
+                created_at: from_micros(created)?,
+                updated_at: from_micros(updated)?,
+            })
         },
-        "reading SCIM activity",
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-            ))
-        },
-    )?
-    .into_iter()
-    .map(|(start, requests, refusals, wrong)| {
-        Ok(roster_domain::ActivityBucket {
-            start: from_micros(start)?,
-            requests: requests.unsigned_abs(),
-            refusals: refusals.unsigned_abs(),
-            wrong_tokens: wrong.unsigned_abs(),
-        })
-    })
-    .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((
-        times(row.0)?,
-        ScimActivity {
-            last_request_at: times(row.1)?,
-            old_token_seen_at: times(row.2)?,
-            wrong_token_seen_at: times(row.3)?,
-            buckets,
-            token_uses: Vec::new(),
-        },
-    ))
-}
-
-type RawLog = (
-    i64,
-    String,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    u16,
-    Option<String>,
-    i64,
-    Option<String>,
-);
-
-fn raw_log(r: &Row<'_>) -> rusqlite::Result<RawLog> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-    ))
-}
-
-fn log_from_raw(
-    (id, org, at, operation, resource_type, resource_id, name, outcome, status, detail, ms, rid): RawLog,
-) -> Result<LoggedEntry, StoreError> {
-    Ok(LoggedEntry {
-        id,
-        entry: roster_domain::LogEntry {
-            org_id: parse_id(&org, "a log entry's organization")?,
-            at: from_micros(at)?,
-            operation,
-            resource_type,
-            resource_id,
-            name,
-            outcome: outcome
-                .parse()
-                .map_err(|e| StoreError::internal("reading a log entry's outcome", e))?,
-            status,
-            detail,
-            duration_ms: ms.unsigned_abs(),
-            client_request_id: rid,
-        },
-    })
-}
-
-fn log_rows(conn: &Connection, sql: Sql) -> Result<Vec<LoggedEntry>, StoreError> {
-    rows(conn, sql, "reading the provisioning log", raw_log)?
-        .into_iter()
-        .map(log_from_raw)
-        .collect()
-}
-
-pub(crate) fn log_window(
-    conn: &Connection,
-    org: OrgId,
-    filter: &LogFilter,
-) -> Result<LogWindow, StoreError> {
-    let (matches, edge) = console::log_window(D, org, filter);
-    let entries = log_rows(conn, matches)?;
-    let edge = rows(conn, edge, "reading the provisioning log", |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    let scan_ended_at = match edge.first() {
-        Some(&(at, id, n)) if n >= i64::from(filter.scan) => Some(LogCursor {
-            at: from_micros(at)?,
-            id,
-        }),
-        _ => None,
-    };
-    Ok(LogWindow {
-        entries,
-        scan_ended_at,
-    })
-}
-
-pub(crate) fn log_entry(
-    conn: &Connection,
-    org: OrgId,
-    id: i64,
-) -> Result<Option<LoggedEntry>, StoreError> {
-    Ok(log_rows(conn, console::log_entry(D, org, id))?.pop())
-}
-
-pub(crate) fn log_about(
-    conn: &Connection,
-    org: OrgId,
-    resource_id: &str,
-    name: &str,
-    before: Option<LogCursor>,
-    limit: u32,
-) -> Result<Vec<LoggedEntry>, StoreError> {
-    log_rows(
-        conn,
-        console::log_about(D, org, resource_id, name, before.as_ref(), limit),
     )
+    .transpose()
 }
 
-pub(crate) fn seat_refusals(
-    conn: &Connection,
-    org: OrgId,
-    since: OffsetDateTime,
-    scan: u32,
-    limit: u32,
-) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
-    rows(
-        conn,
-        console::seat_refusals(D, org, since, scan, limit),
-        "reading seat-limit refusals",
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-    )?
-    .into_iter()
-    .map(|(name, at)| Ok((name, from_micros(at)?)))
-    .collect()
-}
-
-pub(crate) fn accounts(conn: &Connection, sql: Sql) -> Result<Vec<Account>, StoreError> {
-    rows(conn, sql, "listing accounts", crate::accounts::raw)?
-        .into_iter()
-        .map(crate::accounts::from_raw)
-        .collect()
-}
-
-pub(crate) fn groups(conn: &Connection, sql: Sql) -> Result<Vec<Group>, StoreError> {
-    rows(conn, sql, "listing groups", crate::groups::raw)?
-        .into_iter()
-        .map(crate::groups::from_raw)
-        .collect()
-}
-
-pub(crate) fn groups_of_accounts(
-    conn: &Connection,
-    org: OrgId,
-    accounts: &[AccountId],
-    names: u32,
-) -> Result<Vec<AccountGroups>, StoreError> {
-    let raw = rows(
-        conn,
-        console::groups_of_accounts(D, org, accounts, names),
-        "listing accounts' groups",
-        |r| {
+pub(crate) fn admins(conn: &Connection, org: OrgId) -> Result<Vec<AdminSummary>, StoreError> {
+    let what = "listing administrators";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT a.id, a.user_name, a.display_name, a.active, c.password_hash IS NOT NULL,
+                 c.invitation_expires_at
+             FROM accounts a LEFT JOIN admin_credentials c ON c.account_id = a.id
+             WHERE a.org_id = ?1 AND a.role = 'admin'
+             ORDER BY a.user_name_key",
+        )
+        .context(what)?;
+    let rows = stmt
+        .query_map([org.to_string()], |row| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, bool>(3)?,
+                row.get::<_, Option<bool>>(4)?,
+                row.get::<_, Option<i64>>(5)?,
             ))
-        },
-    )?;
-    let mut out: Vec<AccountGroups> = Vec::new();
-    for (account, name, n) in raw {
-        let account_id = parse_id(&account, "a member id")?;
-        match out.last_mut() {
-            Some(last) if last.account_id == account_id => last.names.push(name),
-            _ => out.push(AccountGroups {
-                account_id,
-                names: vec![name],
-                count: n.unsigned_abs(),
-            }),
-        }
+        })
+        .context(what)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context(what)?;
+    rows.into_iter()
+        .map(|(id, email, display_name, active, password, expires)| {
+            Ok(AdminSummary {
+                account_id: parse_id(&id, "an administrator's id")?,
+                email,
+                display_name,
+                active,
+                password_set: password.unwrap_or(false),
+                invitation_expires_at: expires.map(from_micros).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Runs in one writer job: the count and the removal see the same administrators.
+pub(crate) fn remove_admin(
+    conn: &Connection,
+    org: OrgId,
+    account: AccountId,
+    role: Role,
+    at: OffsetDateTime,
+) -> Result<AdminRemoval, StoreError> {
+    let (org, account) = (org.to_string(), account.to_string());
+    let is_admin: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1 AND org_id = ?2 AND role = 'admin')",
+            params![account, org],
+            |row| row.get(0),
+        )
+        .context("reading an administrator")?;
+    if !is_admin {
+        return Ok(AdminRemoval::NotAdmin);
     }
-    Ok(out)
+    let (has_credential, others): (bool, i64) = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM admin_credentials WHERE account_id = ?1),
+                 (SELECT count(*) FROM admin_credentials c JOIN accounts a ON a.id = c.account_id
+                  WHERE c.org_id = ?2 AND c.account_id <> ?1 AND a.active = 1 AND a.role = 'admin')",
+            params![account, org],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .context("counting administrators")?;
+    if has_credential && others == 0 {
+        return Ok(AdminRemoval::LastAdmin);
+    }
+    conn.execute(
+        "UPDATE accounts SET role = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
+        params![account, role.as_str(), to_micros(at)],
+    )
+    .context("changing an administrator's role")?;
+    conn.execute(
+        "DELETE FROM admin_credentials WHERE account_id = ?1",
+        [&account],
+    )
+    .context("removing an administrator's credential")?;
+    conn.execute(
+        "DELETE FROM console_sessions WHERE account_id = ?1",
+        [&account],
+    )
+    .context("ending an administrator's sessions")?;
+    Ok(AdminRemoval::Removed)
 }
 
-fn count(conn: &Connection, sql: Sql, what: &str) -> Result<u64, StoreError> {
-    Ok(rows(conn, sql, what, |r| r.get::<_, i64>(0))?
-        .first()
-        .copied()
-        .unwrap_or(0)
-        .unsigned_abs())
-}
-
-pub(crate) fn member_counts(
+pub(crate) fn accept_invitation(
     conn: &Connection,
-    org: OrgId,
-    groups: &[GroupId],
-    cap: u64,
-) -> Result<Vec<u64>, StoreError> {
-    console::member_counts(D, org, groups, cap)
-        .into_iter()
-        .map(|sql| count(conn, sql, "counting members"))
-        .collect()
+    invitation: &TokenHash,
+    password_hash: &str,
+    now: OffsetDateTime,
+) -> Result<Option<(AccountId, OrgId)>, StoreError> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "UPDATE admin_credentials SET password_hash = ?2, invitation_hash = NULL,
+                 invitation_expires_at = NULL, updated_at = ?3
+             WHERE invitation_hash = ?1 AND invitation_expires_at > ?3
+             RETURNING account_id, org_id",
+            params![invitation.0.as_slice(), password_hash, to_micros(now)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .context("accepting an invitation")?;
+    row.map(|(account, org)| {
+        Ok((
+            parse_id(&account, "an invited account")?,
+            parse_id(&org, "an invited account's organization")?,
+        ))
+    })
+    .transpose()
 }
 
-pub(crate) fn members_page(
+pub(crate) fn insert_session(conn: &Connection, s: &SessionRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO console_sessions (token_hash, account_id, org_id, method, created_at,
+             last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            s.token_hash.0.as_slice(),
+            s.account_id.to_string(),
+            s.org_id.to_string(),
+            s.method.as_str(),
+            to_micros(s.created_at),
+            to_micros(s.last_seen_at),
+        ])
+    })
+    .context("storing a session")?;
+    Ok(())
+}
+
+type RawSession = (Vec<u8>, String, String, String, i64, i64);
+
+fn raw_session(row: &Row<'_>) -> rusqlite::Result<RawSession> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+pub(crate) fn session(
     conn: &Connection,
-    org: OrgId,
-    group: GroupId,
-    after: Option<AccountId>,
-    limit: u32,
-) -> Result<Vec<Member>, StoreError> {
-    rows(
-        conn,
-        console::members_page(D, org, group, after, limit),
-        "listing members",
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, bool>(4)?,
-            ))
-        },
-    )?
-    .into_iter()
-    .map(|(id, user_name, display_name, source, managed)| {
-        Ok(Member {
-            account_id: parse_id(&id, "a member id")?,
-            user_name,
-            display_name,
-            source: source
+    token: &TokenHash,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let what = "reading a session";
+    let row = conn
+        .prepare_cached(
+            "SELECT token_hash, account_id, org_id, method, created_at, last_seen_at
+             FROM console_sessions WHERE token_hash = ?1",
+        )
+        .and_then(|mut s| s.query_row([token.0.as_slice()], raw_session).optional())
+        .context(what)?;
+    row.map(|(token, account, org, method, created, seen)| {
+        Ok(SessionRecord {
+            token_hash: hash(token)?,
+            account_id: parse_id(&account, "a session's account")?,
+            org_id: parse_id(&org, "a session's organization")?,
+            method: method
                 .parse()
-                .map_err(|e| StoreError::internal("reading a membership source", e))?,
-            account_scim_managed: managed,
+                .map_err(|e| StoreError::internal("reading a session's method", e))?,
+            created_at: from_micros(created)?,
+            last_seen_at: from_micros(seen)?,
         })
     })
-    .collect()
+    .transpose()
 }
 
-pub(crate) fn managed_counts(
+pub(crate) fn touch_session(
     conn: &Connection,
-    org: OrgId,
-    cap: u64,
-) -> Result<(u64, u64), StoreError> {
-    let counts = rows(
-        conn,
-        console::scim_managed_counts(D, org, cap),
-        "counting SCIM-managed accounts and groups",
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-    )?;
-    let (a, g) = counts.first().copied().unwrap_or_default();
-    Ok((a.unsigned_abs(), g.unsigned_abs()))
+    token: &TokenHash,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE console_sessions SET last_seen_at = ?2 WHERE token_hash = ?1")
+        .and_then(|mut s| s.execute(params![token.0.as_slice(), to_micros(at)]))
+        .context("touching a session")?;
+    Ok(())
 }
 
-pub(crate) fn deactivated_before_count(
+pub(crate) fn delete_session(conn: &Connection, token: &TokenHash) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("DELETE FROM console_sessions WHERE token_hash = ?1")
+        .and_then(|mut s| s.execute([token.0.as_slice()]))
+        .context("ending a session")?;
+    Ok(n > 0)
+}
+
+pub(crate) fn delete_account_sessions(
     conn: &Connection,
-    org: OrgId,
-    before: OffsetDateTime,
-    cap: u64,
+    account: AccountId,
 ) -> Result<u64, StoreError> {
-    count(
-        conn,
-        console::deactivated_before_count(D, org, before, cap),
-        "counting accounts due for removal",
+    let n = conn
+        .prepare_cached("DELETE FROM console_sessions WHERE account_id = ?1")
+        .and_then(|mut s| s.execute([account.to_string()]))
+        .context("ending an account's sessions")?;
+    Ok(n as u64)
+}
+
+pub(crate) fn record_failure(
+    conn: &Connection,
+    account: Option<AccountId>,
+    remote_addr: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO sign_in_failures (account_id, remote_addr, at) VALUES (?1, ?2, ?3)",
     )
+    .and_then(|mut s| {
+        s.execute(params![
+            account.map(|a| a.to_string()),
+            remote_addr,
+            to_micros(at)
+        ])
+    })
+    .context("recording a failed sign-in")?;
+    Ok(())
+}
+
+pub(crate) fn recent_failures(
+    conn: &Connection,
+    key: &FailureKey,
+    since: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<OffsetDateTime>, StoreError> {
+    let what = "counting failed sign-ins";
+    let (sql, value) = match key {
+        FailureKey::Account(id) => (
+            "SELECT at FROM sign_in_failures WHERE account_id = ?1 AND at > ?2
+             ORDER BY at DESC LIMIT ?3",
+            id.to_string(),
+        ),
+        FailureKey::Address(addr) => (
+            "SELECT at FROM sign_in_failures WHERE remote_addr = ?1 AND at > ?2
+             ORDER BY at DESC LIMIT ?3",
+            addr.clone(),
+        ),
+    };
+    let mut stmt = conn.prepare_cached(sql).context(what)?;
+    let times = stmt
+        .query_map(params![value, to_micros(since), limit], |row| {
+            row.get::<_, i64>(0)
+        })
+        .context(what)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context(what)?;
+    times.into_iter().map(from_micros).collect()
+}
+
+pub(crate) fn clear_failures(conn: &Connection, account: AccountId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sign_in_failures WHERE account_id = ?1")
+        .and_then(|mut s| s.execute([account.to_string()]))
+        .context("clearing failed sign-ins")?;
+    Ok(())
+}
+
+pub(crate) fn trim(
+    conn: &Connection,
+    failures_before: i64,
+    idle_before: i64,
+    created_before: i64,
+) -> Result<u64, StoreError> {
+    let failures = conn
+        .execute(
+            "DELETE FROM sign_in_failures WHERE at < ?1",
+            [failures_before],
+        )
+        .context("trimming failed sign-ins")?;
+    let sessions = conn
+        .execute(
+            "DELETE FROM console_sessions WHERE last_seen_at < ?1 OR created_at < ?2",
+            [idle_before, created_before],
+        )
+        .context("trimming expired sessions")?;
+    Ok((failures + sessions) as u64)
+}
+
+fn hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
+    Ok(TokenHash(bytes.try_into().map_err(|_| {
+        StoreError::internal("reading a stored hash", "not 32 bytes")
+    })?))
 }

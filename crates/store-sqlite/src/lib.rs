@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod console;
+mod console_queries;
 mod convert;
 mod groups;
 mod list;
@@ -28,9 +29,10 @@ use std::{
 
 use async_trait::async_trait;
 use roster_domain::{
-    Account, AccountGroups, AccountId, AccountWrite, AuditCursor, AuditEntry, Group, GroupId,
-    GroupWrite, LockGuard, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member,
-    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock, ScimActivity,
+    Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
+    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
+    LockGuard, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord,
     Store, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
@@ -312,9 +314,150 @@ impl Store for SqliteStore {
             .read(|conn| audit::page(conn, scope.org_id(), before, limit))
     }
 
+    async fn account(&self, scope: OrgScope, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.pool
+            .read(|conn| accounts::by_id(conn, scope.org_id(), id))
+    }
+
+    async fn any_admin_credential(&self) -> Result<bool, StoreError> {
+        self.pool.read(console::any_credential)
+    }
+
+    async fn setup_first_admin(&self, setup: &FirstAdmin) -> Result<bool, StoreError> {
+        let setup = setup.clone();
+        self.pool
+            .write(move |conn| console::setup_first_admin(conn, &setup))
+            .await
+    }
+
+    async fn put_admin_credential(
+        &self,
+        scope: OrgScope,
+        credential: &AdminCredentialRecord,
+    ) -> Result<(), StoreError> {
+        let credential = AdminCredentialRecord {
+            org_id: scope.org_id(),
+            ..credential.clone()
+        };
+        self.pool
+            .write(move |conn| console::put_credential(conn, &credential))
+            .await
+    }
+
+    async fn admin_credential(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<AdminCredentialRecord>, StoreError> {
+        self.pool.read(|conn| console::credential(conn, account))
+    }
+
+    async fn admins(&self, scope: OrgScope) -> Result<Vec<AdminSummary>, StoreError> {
+        self.pool.read(|conn| console::admins(conn, scope.org_id()))
+    }
+
+    async fn remove_admin(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        role: Role,
+        at: OffsetDateTime,
+    ) -> Result<AdminRemoval, StoreError> {
+        let org = scope.org_id();
+        self.pool
+            .write(move |conn| console::remove_admin(conn, org, account, role, at))
+            .await
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &TokenHash,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(AccountId, OrgId)>, StoreError> {
+        let (invitation, password_hash) = (*invitation, password_hash.to_owned());
+        self.pool
+            .write(move |conn| console::accept_invitation(conn, &invitation, &password_hash, now))
+            .await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.pool
+            .write(move |conn| console::insert_session(conn, &session))
+            .await
+    }
+
+    async fn session(&self, token: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        self.pool.read(|conn| console::session(conn, token))
+    }
+
+    async fn touch_session(&self, token: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
+        let token = *token;
+        self.pool
+            .write(move |conn| console::touch_session(conn, &token, at))
+            .await
+    }
+
+    async fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError> {
+        let token = *token;
+        self.pool
+            .write(move |conn| console::delete_session(conn, &token))
+            .await
+    }
+
+    async fn delete_account_sessions(&self, account: AccountId) -> Result<u64, StoreError> {
+        self.pool
+            .write(move |conn| console::delete_account_sessions(conn, account))
+            .await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account: Option<AccountId>,
+        remote_addr: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let remote_addr = remote_addr.map(str::to_owned);
+        self.pool
+            .write(move |conn| console::record_failure(conn, account, remote_addr.as_deref(), at))
+            .await
+    }
+
+    async fn recent_sign_in_failures(
+        &self,
+        key: &FailureKey,
+        since: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OffsetDateTime>, StoreError> {
+        self.pool
+            .read(|conn| console::recent_failures(conn, key, since, limit))
+    }
+
+    async fn clear_sign_in_failures(&self, account: AccountId) -> Result<(), StoreError> {
+        self.pool
+            .write(move |conn| console::clear_failures(conn, account))
+            .await
+    }
+
+    async fn trim_console(
+        &self,
+        failures_before: OffsetDateTime,
+        idle_before: OffsetDateTime,
+        created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (failures, idle, created) = (
+            convert::to_micros(failures_before),
+            convert::to_micros(idle_before),
+            convert::to_micros(created_before),
+        );
+        self.pool
+            .write(move |conn| console::trim(conn, failures, idle, created))
+            .await
+    }
+
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {
         self.pool
-            .read(|conn| console::token_uses(conn, scope.org_id()))
+            .read(|conn| console_queries::token_uses(conn, scope.org_id()))
     }
 
     async fn is_retired_scim_token(
@@ -323,7 +466,7 @@ impl Store for SqliteStore {
         hash: &TokenHash,
     ) -> Result<bool, StoreError> {
         self.pool
-            .read(|conn| console::is_retired(conn, scope.org_id(), hash))
+            .read(|conn| console_queries::is_retired(conn, scope.org_id(), hash))
     }
 
     async fn record_scim_activity(
@@ -335,7 +478,7 @@ impl Store for SqliteStore {
         let activity = activity.clone();
         let org = scope.org_id();
         self.pool
-            .write(move |conn| console::record_activity(conn, org, &activity, drop_before))
+            .write(move |conn| console_queries::record_activity(conn, org, &activity, drop_before))
             .await
     }
 
@@ -345,7 +488,7 @@ impl Store for SqliteStore {
         since: OffsetDateTime,
     ) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError> {
         self.pool
-            .read(|conn| console::activity(conn, scope.org_id(), since))
+            .read(|conn| console_queries::activity(conn, scope.org_id(), since))
     }
 
     async fn log_window(
@@ -354,12 +497,12 @@ impl Store for SqliteStore {
         filter: &LogFilter,
     ) -> Result<LogWindow, StoreError> {
         self.pool
-            .read(|conn| console::log_window(conn, scope.org_id(), filter))
+            .read(|conn| console_queries::log_window(conn, scope.org_id(), filter))
     }
 
     async fn log_entry(&self, scope: OrgScope, id: i64) -> Result<Option<LoggedEntry>, StoreError> {
         self.pool
-            .read(|conn| console::log_entry(conn, scope.org_id(), id))
+            .read(|conn| console_queries::log_entry(conn, scope.org_id(), id))
     }
 
     async fn log_about(
@@ -370,8 +513,9 @@ impl Store for SqliteStore {
         before: Option<LogCursor>,
         limit: u32,
     ) -> Result<Vec<LoggedEntry>, StoreError> {
-        self.pool
-            .read(|conn| console::log_about(conn, scope.org_id(), resource_id, name, before, limit))
+        self.pool.read(|conn| {
+            console_queries::log_about(conn, scope.org_id(), resource_id, name, before, limit)
+        })
     }
 
     async fn seat_refusals(
@@ -382,7 +526,7 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
         self.pool
-            .read(|conn| console::seat_refusals(conn, scope.org_id(), since, scan, limit))
+            .read(|conn| console_queries::seat_refusals(conn, scope.org_id(), since, scan, limit))
     }
 
     async fn console_accounts(
@@ -393,19 +537,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Account>, StoreError> {
         let statement = sql::accounts_page(Dialect::Sqlite, scope.org_id(), prefix, after, limit);
-        self.pool.read(|conn| console::accounts(conn, statement))
-    }
-
-    async fn console_account(
-        &self,
-        scope: OrgScope,
-        id: AccountId,
-    ) -> Result<Option<Account>, StoreError> {
-        let statement = sql::account(Dialect::Sqlite, scope.org_id(), id);
-        Ok(self
-            .pool
-            .read(|conn| console::accounts(conn, statement))?
-            .pop())
+        self.pool
+            .read(|conn| console_queries::accounts(conn, statement))
     }
 
     async fn groups_of_accounts(
@@ -415,7 +548,7 @@ impl Store for SqliteStore {
         names: u32,
     ) -> Result<Vec<AccountGroups>, StoreError> {
         self.pool
-            .read(|conn| console::groups_of_accounts(conn, scope.org_id(), accounts, names))
+            .read(|conn| console_queries::groups_of_accounts(conn, scope.org_id(), accounts, names))
     }
 
     async fn console_groups(
@@ -426,7 +559,8 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Group>, StoreError> {
         let statement = sql::groups_page(Dialect::Sqlite, scope.org_id(), prefix, after, limit);
-        self.pool.read(|conn| console::groups(conn, statement))
+        self.pool
+            .read(|conn| console_queries::groups(conn, statement))
     }
 
     async fn member_counts(
@@ -436,7 +570,7 @@ impl Store for SqliteStore {
         cap: u64,
     ) -> Result<Vec<u64>, StoreError> {
         self.pool
-            .read(|conn| console::member_counts(conn, scope.org_id(), groups, cap))
+            .read(|conn| console_queries::member_counts(conn, scope.org_id(), groups, cap))
     }
 
     async fn members_page(
@@ -447,7 +581,7 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Member>, StoreError> {
         self.pool
-            .read(|conn| console::members_page(conn, scope.org_id(), group, after, limit))
+            .read(|conn| console_queries::members_page(conn, scope.org_id(), group, after, limit))
     }
 
     async fn scim_managed_counts(
@@ -456,7 +590,7 @@ impl Store for SqliteStore {
         cap: u64,
     ) -> Result<(u64, u64), StoreError> {
         self.pool
-            .read(|conn| console::managed_counts(conn, scope.org_id(), cap))
+            .read(|conn| console_queries::managed_counts(conn, scope.org_id(), cap))
     }
 
     async fn count_deactivated_before(
@@ -466,7 +600,7 @@ impl Store for SqliteStore {
         cap: u64,
     ) -> Result<u64, StoreError> {
         self.pool.read(|conn| {
-            console::deactivated_before_count(conn, scope.org_id(), deactivated_before, cap)
+            console_queries::deactivated_before_count(conn, scope.org_id(), deactivated_before, cap)
         })
     }
 }

@@ -1,651 +1,416 @@
-//! What the admin console reads: SCIM activity and token use, revoked tokens, the provisioning log
-//! filtered and paged within a bounded scan, accounts and groups paged by name key, a group's
-//! members by id, and bounded counts — each confined to its organization.
+//! The console's storage: administrators' credentials, first-run setup (once, whatever races),
+//! removals that never leave an organization without an administrator, invitations, sessions
+//! and failed sign-ins.
 
 use std::sync::Arc;
 
 use roster_domain::{
-    ActivityBucket, LogCursor, LogEntry, LogFilter, MemberSource, OrgId, OrgScope, Outcome,
-    ScimActivity, Store, TokenHash, TokenRecord,
+    Account, AdminCredentialRecord, AdminRemoval, FailureKey, FirstAdmin, OrgId, OrgScope, Role,
+    SessionRecord, SignInMethod, Store, TokenHash,
 };
-use time::Duration;
+use time::OffsetDateTime;
 
-use crate::support::{add, at, change, deactivate, group, insert, member, new_account, org};
+use crate::support::{at, insert, new_account, new_org, org};
 
-fn token(org: OrgId, secret: &str, created: time::OffsetDateTime) -> TokenRecord {
-    TokenRecord {
-        id: uuid::Uuid::new_v4(),
-        org_id: org,
-        hash: TokenHash::of(secret),
-        created_at: created,
-        expires_at: None,
+fn admin_account(org: OrgId, email: &str) -> Account {
+    Account {
+        role: Role::Admin,
+        scim_managed: false,
+        ..new_account(Some(org), email)
     }
 }
 
-fn bucket(seconds: i64, requests: u64, refusals: u64, wrong_tokens: u64) -> ActivityBucket {
-    ActivityBucket {
-        start: at(seconds),
-        requests,
-        refusals,
-        wrong_tokens,
+fn password(account: &Account) -> AdminCredentialRecord {
+    AdminCredentialRecord {
+        account_id: account.id,
+        org_id: account.org_id.unwrap(),
+        password_hash: Some(format!("$argon2id$v=19$stand-in-for-{}", account.user_name)),
+        invitation_hash: None,
+        invitation_expires_at: None,
+        created_at: at(1),
+        updated_at: at(1),
     }
 }
 
-pub async fn activity_adds_up_across_flushes_and_keeps_the_latest_times(store: Arc<dyn Store>) {
-    let (org, scope) = org(&store, 1).await;
-    let (other, other_scope) = crate::support::org(&store, 1).await;
-    let current = token(org.id, "console-current", at(0));
-    store
-        .install_scim_token(&current, None, true)
-        .await
-        .unwrap();
-    let foreign = token(other.id, "console-foreign", at(0));
-    store
-        .install_scim_token(&foreign, None, true)
-        .await
-        .unwrap();
-    let first = ScimActivity {
-        last_request_at: Some(at(100)),
-        old_token_seen_at: None,
-        wrong_token_seen_at: Some(at(50)),
-        buckets: vec![bucket(0, 5, 1, 2), bucket(600, 3, 0, 0)],
-        // A token of another organization is never touched from this one.
-        token_uses: vec![(current.id, at(100)), (foreign.id, at(100))],
-    };
-    store
-        .record_scim_activity(scope, &first, at(-3600))
-        .await
-        .unwrap();
-    let second = ScimActivity {
-        last_request_at: Some(at(90)),
-        old_token_seen_at: Some(at(70)),
-        wrong_token_seen_at: None,
-        buckets: vec![bucket(600, 1, 1, 1)],
-        token_uses: vec![(current.id, at(80))],
-    };
-    store
-        .record_scim_activity(scope, &second, at(-3600))
-        .await
-        .unwrap();
-    let (enabled, read) = store.scim_activity(scope, at(0)).await.unwrap();
-    assert_eq!(enabled, Some(at(0)), "enabling records its time");
-    assert_eq!(read.last_request_at, Some(at(100)), "the later time wins");
-    assert_eq!(read.old_token_seen_at, Some(at(70)));
-    assert_eq!(read.wrong_token_seen_at, Some(at(50)));
-    assert_eq!(read.buckets, vec![bucket(0, 5, 1, 2), bucket(600, 4, 1, 1)]);
-    assert!(read.token_uses.is_empty());
-    let (_, later) = store.scim_activity(scope, at(600)).await.unwrap();
-    assert_eq!(
-        later.buckets,
-        vec![bucket(600, 4, 1, 1)],
-        "since the given time"
-    );
-
-    let uses = store.scim_token_uses(scope).await.unwrap();
-    assert_eq!(uses.len(), 1);
-    assert_eq!(uses[0].id, current.id);
-    assert_eq!(uses[0].last_used_at, Some(at(100)));
-    let foreign_uses = store.scim_token_uses(other_scope).await.unwrap();
-    assert_eq!(foreign_uses[0].last_used_at, None);
-    let (_, nothing) = store.scim_activity(other_scope, at(0)).await.unwrap();
-    assert!(nothing.buckets.is_empty() && nothing.last_request_at.is_none());
-
-    // A flush removes buckets older than it is told to keep.
-    store
-        .record_scim_activity(scope, &ScimActivity::default(), at(1))
-        .await
-        .unwrap();
-    let (_, trimmed) = store.scim_activity(scope, at(-100)).await.unwrap();
-    assert_eq!(trimmed.buckets, vec![bucket(600, 4, 1, 1)]);
-}
-
-pub async fn revoked_tokens_are_remembered_by_hash_for_their_org_only(store: Arc<dyn Store>) {
-    let (org, scope) = org(&store, 1).await;
-    let (_, other_scope) = crate::support::org(&store, 1).await;
-    let first = token(org.id, "rev-first", at(0));
-    store.install_scim_token(&first, None, true).await.unwrap();
-    assert!(
-        !store
-            .is_retired_scim_token(scope, &first.hash)
-            .await
-            .unwrap()
-    );
-    // A rotation without grace removes the first token: it is remembered as revoked.
-    let second = token(org.id, "rev-second", at(10));
-    store
-        .install_scim_token(&second, None, false)
-        .await
-        .unwrap();
-    assert!(store.scim_token(&first.hash).await.unwrap().is_none());
-    assert!(
-        store
-            .is_retired_scim_token(scope, &first.hash)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .is_retired_scim_token(other_scope, &first.hash)
-            .await
-            .unwrap()
-    );
-    // Disabling revokes the rest.
-    assert_eq!(store.revoke_scim_tokens(scope).await.unwrap(), 1);
-    assert!(
-        store
-            .is_retired_scim_token(scope, &second.hash)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .is_retired_scim_token(scope, &TokenHash::of("never issued"))
-            .await
-            .unwrap()
-    );
-    assert!(store.scim_token_uses(scope).await.unwrap().is_empty());
-}
-
-fn entry(org: OrgId, seconds: i64, operation: &str, name: Option<&str>) -> LogEntry {
-    LogEntry {
-        org_id: org,
-        at: at(seconds),
-        operation: operation.to_owned(),
-        resource_type: "User".into(),
-        resource_id: None,
-        name: name.map(str::to_owned),
-        outcome: Outcome::Success,
-        status: 201,
-        detail: None,
-        duration_ms: 1,
-        client_request_id: None,
+fn session(account: &Account, token: &str) -> SessionRecord {
+    SessionRecord {
+        token_hash: TokenHash::of(token),
+        account_id: account.id,
+        org_id: account.org_id.unwrap(),
+        method: SignInMethod::Password,
+        created_at: at(2),
+        last_seen_at: at(2),
     }
 }
 
-fn filter(limit: u32) -> LogFilter {
-    LogFilter {
-        operation: None,
-        outcome: None,
-        from: None,
-        to: None,
-        text: None,
-        before: None,
-        limit,
-        scan: 1_000,
-    }
-}
-
-async fn names(store: &Arc<dyn Store>, scope: OrgScope, filter: &LogFilter) -> Vec<String> {
+/// An administrator with a password, stored.
+async fn admin(store: &Arc<dyn Store>, org: OrgId, email: &str) -> Account {
+    let account = insert(store, admin_account(org, email)).await;
     store
-        .log_window(scope, filter)
-        .await
-        .unwrap()
-        .entries
-        .into_iter()
-        .map(|e| e.entry.name.unwrap_or_default())
-        .collect()
-}
-
-pub async fn log_windows_filter_page_and_bound_their_scan(store: Arc<dyn Store>) {
-    let (org, scope) = org(&store, 1).await;
-    let (other, other_scope) = crate::support::org(&store, 1).await;
-    let mut refused = entry(org.id, 3, "POST /Users", Some("Bo_Refused@x.edu"));
-    refused.outcome = Outcome::Failure;
-    refused.status = 409;
-    refused.client_request_id = Some("REQ-42".into());
-    let mut with_id = entry(org.id, 4, "PATCH /Users/{id}", Some("cy@x.edu"));
-    with_id.resource_id = Some("7f1c2a57-aaaa-4c1e-9a55-1d2b3c4d5e6f".into());
-    for e in [
-        entry(org.id, 1, "POST /Users", Some("ada@x.edu")),
-        entry(org.id, 2, "POST /Groups", Some("100% Maths")),
-        refused,
-        with_id,
-        entry(other.id, 5, "POST /Users", Some("ada@other.edu")),
-    ] {
-        store.append_log(&e).await.unwrap();
-    }
-    assert_eq!(
-        names(&store, scope, &filter(10)).await,
-        ["cy@x.edu", "Bo_Refused@x.edu", "100% Maths", "ada@x.edu"],
-        "newest first, this organization only"
-    );
-    let by = |f: fn(&mut LogFilter)| {
-        let mut query = filter(10);
-        f(&mut query);
-        query
-    };
-    let store = &store;
-    assert_eq!(
-        names(
-            store,
-            scope,
-            &by(|q| q.operation = Some("POST /Users".into()))
-        )
-        .await,
-        ["Bo_Refused@x.edu", "ada@x.edu"]
-    );
-    assert_eq!(
-        names(store, scope, &by(|q| q.outcome = Some(Outcome::Failure))).await,
-        ["Bo_Refused@x.edu"]
-    );
-    assert_eq!(
-        names(
-            store,
-            scope,
-            &by(|q| {
-                q.from = Some(at(2));
-                q.to = Some(at(4));
-            })
-        )
-        .await,
-        ["Bo_Refused@x.edu", "100% Maths"],
-        "from inclusive, to exclusive"
-    );
-    for (text, expected) in [
-        ("BO_REF", vec!["Bo_Refused@x.edu"]),
-        ("req-4", vec!["Bo_Refused@x.edu"]),
-        ("aaaa-4c1e", vec!["cy@x.edu"]),
-        ("0%", vec!["100% Maths"]),
-        ("_", vec!["Bo_Refused@x.edu"]),
-        ("%", vec!["100% Maths"]),
-        ("nobody", vec![]),
-    ] {
-        let query = LogFilter {
-            text: Some(text.into()),
-            ..filter(10)
-        };
-        assert_eq!(names(store, scope, &query).await, expected, "text {text:?}");
-    }
-    assert!(
-        names(store, other_scope, &by(|q| q.text = Some("x.edu".into())))
-            .await
-            .is_empty()
-    );
-
-    // Keyset pages: the next page starts strictly after the cursor.
-    let page = store.log_window(scope, &filter(2)).await.unwrap();
-    assert_eq!(page.entries.len(), 2);
-    assert_eq!(page.scan_ended_at, None, "the whole log was scanned");
-    let cursor = LogCursor::of(&page.entries[1]);
-    let rest = LogFilter {
-        before: Some(cursor),
-        ..filter(10)
-    };
-    assert_eq!(
-        names(store, scope, &rest).await,
-        ["100% Maths", "ada@x.edu"]
-    );
-
-    // A scan bound: two entries examined, one matching; the scan says where it stopped.
-    let bounded = LogFilter {
-        outcome: Some(Outcome::Success),
-        scan: 2,
-        ..filter(10)
-    };
-    let window = store.log_window(scope, &bounded).await.unwrap();
-    assert_eq!(window.entries.len(), 1);
-    let stopped = window.scan_ended_at.expect("the scan was full");
-    assert_eq!(stopped.at, at(3));
-    let next = LogFilter {
-        before: Some(stopped),
-        ..bounded
-    };
-    assert_eq!(
-        names(store, scope, &next).await,
-        ["100% Maths", "ada@x.edu"]
-    );
-
-    // One entry by id, in its organization only.
-    let id = page.entries[0].id;
-    let one = store.log_entry(scope, id).await.unwrap().unwrap();
-    assert_eq!(one, page.entries[0]);
-    assert!(store.log_entry(other_scope, id).await.unwrap().is_none());
-}
-
-pub async fn an_accounts_log_is_found_by_id_or_user_name_and_seat_refusals_once_per_name(
-    store: Arc<dyn Store>,
-) {
-    let (org, scope) = org(&store, 1).await;
-    let (other, other_scope) = crate::support::org(&store, 1).await;
-    let seat = |seconds, name: &str| {
-        let mut e = entry(org.id, seconds, "POST /Users", Some(name));
-        e.outcome = Outcome::Failure;
-        e.status = 409;
-        e.detail = Some(roster_domain::SeatLimit { seats: 1, used: 1 }.to_string());
-        e
-    };
-    let mut patched = entry(org.id, 5, "PATCH /Users/{id}", Some("renamed@x.edu"));
-    patched.resource_id = Some("acc-1".into());
-    let mut taken = entry(org.id, 6, "POST /Users", Some("taken@x.edu"));
-    taken.outcome = Outcome::Failure;
-    taken.status = 409;
-    taken.detail = Some("userName 'taken@x.edu' is already taken".into());
-    for e in [
-        seat(1, "Wait@x.edu"),
-        seat(2, "other@x.edu"),
-        seat(3, "wait@X.edu"),
-        patched,
-        taken,
-        entry(org.id, 7, "POST /Users", Some("WAIT@x.edu")),
-        entry(other.id, 8, "POST /Users", Some("wait@x.edu")),
-    ] {
-        store.append_log(&e).await.unwrap();
-    }
-    let about = store
-        .log_about(scope, "acc-1", "wait@x.edu", None, 10)
+        .put_admin_credential(OrgScope::trusted(org), &password(&account))
         .await
         .unwrap();
-    let seconds: Vec<_> = about.iter().map(|e| e.entry.at).collect();
-    assert_eq!(seconds, [at(7), at(5), at(3), at(1)]);
-    let older = store
-        .log_about(
-            scope,
-            "acc-1",
-            "wait@x.edu",
-            Some(LogCursor::of(&about[1])),
-            10,
-        )
-        .await
-        .unwrap();
-    assert_eq!(older.len(), 2);
-    assert!(
-        store
-            .log_about(other_scope, "acc-1", "nobody", None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-
-    let refusals = store.seat_refusals(scope, at(0), 100, 10).await.unwrap();
-    let named: Vec<_> = refusals
-        .iter()
-        .map(|(n, t)| (n.to_lowercase(), *t))
-        .collect();
-    assert_eq!(
-        named,
-        [
-            ("wait@x.edu".to_owned(), at(3)),
-            ("other@x.edu".to_owned(), at(2))
-        ],
-        "one per name ignoring case, with its latest refusal, newest first"
-    );
-    assert_eq!(
-        store
-            .seat_refusals(scope, at(3), 100, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .seat_refusals(scope, at(0), 100, 1)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        store
-            .seat_refusals(other_scope, at(0), 100, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    account
 }
 
-pub async fn console_accounts_page_by_name_key_with_a_prefix_and_their_groups(
-    store: Arc<dyn Store>,
-) {
+pub async fn credentials_round_trip_and_list_only_the_orgs_administrators(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 10).await;
     let (other, other_scope) = crate::support::org(&store, 10).await;
-    let mut accounts = Vec::new();
-    for name in ["carol@x.edu", "Ada@x.edu", "bob@x.edu", "adam@x.edu"] {
-        accounts.push(member(&store, org.id, name).await);
-    }
-    let mut deleted = new_account(Some(org.id), "zed@x.edu");
-    deleted.active = false;
-    deleted.scim_deleted = true;
-    deleted.scim_managed = false;
-    insert(&store, deleted).await;
-    let foreign = member(&store, other.id, "abe@x.edu").await;
-    let page = |prefix: Option<&'static str>, after: Option<String>, limit| {
-        let store = Arc::clone(&store);
-        async move {
-            store
-                .console_accounts(scope, prefix, after.as_deref(), limit)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|a| a.user_name)
-                .collect::<Vec<_>>()
-        }
+    assert!(!store.any_admin_credential().await.unwrap());
+    let ada = admin(&store, org.id, "ada@a.example").await;
+    assert!(store.any_admin_credential().await.unwrap());
+    assert_eq!(
+        store.admin_credential(ada.id).await.unwrap(),
+        Some(password(&ada))
+    );
+    // An invitation, then replaced by a password.
+    let bob = insert(&store, admin_account(org.id, "Bob@a.example")).await;
+    let invited = AdminCredentialRecord {
+        password_hash: None,
+        invitation_hash: Some(TokenHash::of("code")),
+        invitation_expires_at: Some(at(100)),
+        ..password(&bob)
     };
-    assert_eq!(
-        page(None, None, 10).await,
-        [
-            "Ada@x.edu",
-            "adam@x.edu",
-            "bob@x.edu",
-            "carol@x.edu",
-            "zed@x.edu"
-        ],
-        "every account of the organization, SCIM-deleted ones too, by key"
-    );
-    assert_eq!(
-        page(None, Some("adam@x.edu".into()), 2).await,
-        ["bob@x.edu", "carol@x.edu"]
-    );
-    assert_eq!(
-        page(Some("ada"), None, 10).await,
-        ["Ada@x.edu", "adam@x.edu"]
-    );
-    assert_eq!(page(Some("ada@"), None, 10).await, ["Ada@x.edu"]);
-    assert!(page(Some("abe"), None, 10).await.is_empty());
-    assert_eq!(
-        store
-            .console_account(scope, accounts[0].id)
-            .await
-            .unwrap()
-            .map(|a| a.id),
-        Some(accounts[0].id)
-    );
-    assert!(
-        store
-            .console_account(scope, foreign.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .console_account(other_scope, accounts[0].id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    store.put_admin_credential(scope, &invited).await.unwrap();
+    assert_eq!(store.admin_credential(bob.id).await.unwrap(), Some(invited));
+    insert(&store, new_account(Some(org.id), "learner@a.example")).await;
+    insert(&store, admin_account(org.id, "carl@a.example")).await;
+    admin(&store, other.id, "zed@b.example").await;
 
-    let maths = group(&store, scope, "Maths").await;
-    let art = group(&store, scope, "art").await;
-    let chess = group(&store, scope, "Chess").await;
-    for g in [&maths, &art, &chess] {
-        change(&store, scope, g, add(MemberSource::Scim, &[accounts[0].id])).await;
-    }
-    change(
-        &store,
-        scope,
-        &maths,
-        add(MemberSource::Manual, &[accounts[1].id]),
-    )
-    .await;
-    let ids = [accounts[0].id, accounts[1].id, accounts[2].id];
-    let groups = store.groups_of_accounts(scope, &ids, 2).await.unwrap();
-    let mut found: Vec<_> = groups
-        .into_iter()
-        .map(|g| (g.account_id, g.names, g.count))
-        .collect();
-    found.sort_by_key(|(id, _, _)| ids.iter().position(|i| i == id));
-    assert_eq!(
-        found,
-        [
-            (
-                accounts[0].id,
-                vec!["art".to_owned(), "Chess".to_owned()],
-                3
-            ),
-            (accounts[1].id, vec!["Maths".to_owned()], 1),
-        ],
-        "the first names by key and the count; accounts without groups are left out"
-    );
-    assert!(
-        store
-            .groups_of_accounts(other_scope, &ids, 2)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let listed = store.admins(scope).await.unwrap();
+    let emails: Vec<_> = listed.iter().map(|a| a.email.as_str()).collect();
+    assert_eq!(emails, ["ada@a.example", "Bob@a.example", "carl@a.example"]);
+    assert!(listed[0].password_set && listed[0].invitation_expires_at.is_none());
+    assert!(!listed[1].password_set);
+    assert_eq!(listed[1].invitation_expires_at, Some(at(100)));
+    assert!(!listed[2].password_set && listed[2].invitation_expires_at.is_none());
+    assert_eq!(store.admins(other_scope).await.unwrap().len(), 1);
 }
 
-pub async fn console_groups_and_members_page_by_key_and_id_with_capped_counts(
+fn first_admin(email: &str) -> FirstAdmin {
+    let org = new_org(5, at(0));
+    let account = admin_account(org.id, email);
+    FirstAdmin {
+        credential: password(&account),
+        session: session(&account, email),
+        org,
+        account,
+    }
+}
+
+pub async fn setup_writes_the_first_administrator_once(store: Arc<dyn Store>) {
+    let first = first_admin("first@a.example");
+    assert!(store.setup_first_admin(&first).await.unwrap());
+    let scope = OrgScope::trusted(first.org.id);
+    assert_eq!(
+        store.org(first.org.id).await.unwrap(),
+        Some(first.org.clone())
+    );
+    assert_eq!(store.seats_used(scope).await.unwrap(), 1);
+    let account = store
+        .account(scope, first.account.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((account.role, account.version), (Role::Admin, 1));
+    assert_eq!(
+        store.admin_credential(first.account.id).await.unwrap(),
+        Some(first.credential.clone())
+    );
+    assert_eq!(
+        store.session(&first.session.token_hash).await.unwrap(),
+        Some(first.session.clone())
+    );
+
+    let second = first_admin("second@b.example");
+    assert!(!store.setup_first_admin(&second).await.unwrap());
+    assert_eq!(
+        store.org(second.org.id).await.unwrap(),
+        None,
+        "nothing written"
+    );
+    assert_eq!(store.orgs().await.unwrap().len(), 1);
+}
+
+pub async fn concurrent_setups_make_exactly_one_administrator(store: Arc<dyn Store>) {
+    let attempts = (0..8).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .setup_first_admin(&first_admin(&format!("admin{n}@x.example")))
+                .await
+                .unwrap()
+        })
+    });
+    let mut made = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        made += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(made, 1);
+    assert_eq!(store.orgs().await.unwrap().len(), 1);
+}
+
+pub async fn removing_an_admin_demotes_it_and_ends_its_credential_and_sessions(
     store: Arc<dyn Store>,
 ) {
     let (org, scope) = org(&store, 10).await;
     let (_, other_scope) = crate::support::org(&store, 10).await;
-    let maths = group(&store, scope, "Maths").await;
-    let art = group(&store, scope, "art").await;
-    let mut people = Vec::new();
-    for i in 0..5 {
-        people.push(member(&store, org.id, &format!("p{i}@x.edu")).await);
-    }
-    let ids: Vec<_> = people.iter().map(|p| p.id).collect();
-    change(&store, scope, &maths, add(MemberSource::Scim, &ids[..3])).await;
-    change(&store, scope, &maths, add(MemberSource::Manual, &ids[3..])).await;
-    let names = |groups: Vec<roster_domain::Group>| {
-        groups
-            .into_iter()
-            .map(|g| g.display_name)
-            .collect::<Vec<_>>()
-    };
+    let ada = admin(&store, org.id, "ada@a.example").await;
+    let bob = admin(&store, org.id, "bob@a.example").await;
+    store.insert_session(&session(&ada, "ada-1")).await.unwrap();
+    store.insert_session(&session(&bob, "bob-1")).await.unwrap();
+    let learner = insert(&store, new_account(Some(org.id), "l@a.example")).await;
+
     assert_eq!(
-        names(store.console_groups(scope, None, None, 10).await.unwrap()),
-        ["art", "Maths"]
+        store
+            .remove_admin(scope, learner.id, Role::Student, at(9))
+            .await
+            .unwrap(),
+        AdminRemoval::NotAdmin
     );
     assert_eq!(
-        names(
-            store
-                .console_groups(scope, Some("ma"), None, 10)
-                .await
-                .unwrap()
-        ),
-        ["Maths"]
+        store
+            .remove_admin(other_scope, ada.id, Role::Student, at(9))
+            .await
+            .unwrap(),
+        AdminRemoval::NotAdmin,
+        "another organization's scope reaches nothing"
     );
     assert_eq!(
-        names(
-            store
-                .console_groups(scope, None, Some("art"), 10)
-                .await
-                .unwrap()
-        ),
-        ["Maths"]
+        store
+            .remove_admin(scope, ada.id, Role::Student, at(9))
+            .await
+            .unwrap(),
+        AdminRemoval::Removed
     );
+    let demoted = store.account(scope, ada.id).await.unwrap().unwrap();
+    assert_eq!(demoted.role, Role::Student);
+    assert_eq!(demoted.version, ada.version + 1);
+    assert_eq!(demoted.updated_at, at(9));
+    assert!(demoted.active, "the account itself stays");
+    assert_eq!(store.admin_credential(ada.id).await.unwrap(), None);
+    assert_eq!(store.session(&TokenHash::of("ada-1")).await.unwrap(), None);
     assert!(
         store
-            .console_groups(other_scope, None, None, 10)
+            .session(&TokenHash::of("bob-1"))
             .await
             .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        store
-            .member_counts(scope, &[maths.id, art.id], 100)
-            .await
-            .unwrap(),
-        [5, 0]
-    );
-    assert_eq!(
-        store.member_counts(scope, &[maths.id], 3).await.unwrap(),
-        [3]
-    );
-    assert_eq!(
-        store
-            .member_counts(other_scope, &[maths.id], 100)
-            .await
-            .unwrap(),
-        [0]
+            .is_some()
     );
 
-    let mut sorted = ids.clone();
-    sorted.sort();
-    let first = store.members_page(scope, maths.id, None, 2).await.unwrap();
-    let second = store
-        .members_page(scope, maths.id, Some(first[1].account_id), 10)
-        .await
-        .unwrap();
-    let paged: Vec<_> = first.iter().chain(&second).map(|m| m.account_id).collect();
-    assert_eq!(paged, sorted, "every member once, in id order");
-    let manual = first
-        .iter()
-        .chain(&second)
-        .filter(|m| m.source == MemberSource::Manual)
-        .count();
-    assert_eq!(manual, 2);
-    assert!(
+    assert_eq!(
         store
-            .members_page(other_scope, maths.id, None, 10)
+            .remove_admin(scope, bob.id, Role::Student, at(9))
             .await
-            .unwrap()
-            .is_empty()
+            .unwrap(),
+        AdminRemoval::LastAdmin
+    );
+    assert!(
+        store.admin_credential(bob.id).await.unwrap().is_some(),
+        "nothing written"
+    );
+    assert_eq!(
+        store.account(scope, bob.id).await.unwrap().unwrap().role,
+        Role::Admin
     );
 }
 
-pub async fn managed_and_due_counts_are_capped_and_scoped(store: Arc<dyn Store>) {
+pub async fn concurrent_removals_leave_one_administrator(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 10).await;
-    let (_, other_scope) = crate::support::org(&store, 10).await;
-    let mut people = Vec::new();
-    for i in 0..4 {
-        people.push(member(&store, org.id, &format!("m{i}@x.edu")).await);
+    let mut admins = Vec::new();
+    for n in 0..4 {
+        admins.push(admin(&store, org.id, &format!("a{n}@a.example")).await);
     }
-    let mut by_hand = new_account(Some(org.id), "hand@x.edu");
-    by_hand.scim_managed = false;
-    insert(&store, by_hand).await;
-    group(&store, scope, "Managed").await;
-    assert_eq!(store.scim_managed_counts(scope, 100).await.unwrap(), (4, 1));
-    assert_eq!(store.scim_managed_counts(scope, 2).await.unwrap(), (2, 1));
-    assert_eq!(
-        store.scim_managed_counts(other_scope, 100).await.unwrap(),
-        (0, 0)
-    );
+    let removals = admins.iter().map(|a| {
+        let (store, id) = (store.clone(), a.id);
+        tokio::spawn(async move {
+            store
+                .remove_admin(scope, id, Role::Student, at(5))
+                .await
+                .unwrap()
+        })
+    });
+    let mut removed = 0;
+    for removal in removals.collect::<Vec<_>>() {
+        removed += usize::from(removal.await.unwrap() == AdminRemoval::Removed);
+    }
+    assert_eq!(removed, 3);
+    let left = store.admins(scope).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].password_set);
+}
 
-    deactivate(&store, &people[0], at(10)).await;
-    deactivate(&store, &people[1], at(20)).await;
-    deactivate(&store, &people[2], at(30)).await;
-    let count = |before, cap| {
-        let store = Arc::clone(&store);
+pub async fn an_invitation_is_accepted_once_and_only_before_it_expires(store: Arc<dyn Store>) {
+    let (org, scope) = org(&store, 10).await;
+    let ada = insert(&store, admin_account(org.id, "ada@a.example")).await;
+    let invitation = |code: &str| AdminCredentialRecord {
+        password_hash: None,
+        invitation_hash: Some(TokenHash::of(code)),
+        invitation_expires_at: Some(at(100)),
+        ..password(&ada)
+    };
+    store
+        .put_admin_credential(scope, &invitation("late"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .accept_invitation(&TokenHash::of("late"), "$argon2id$x", at(100))
+            .await
+            .unwrap(),
+        None,
+        "expired at exactly its end"
+    );
+    store
+        .put_admin_credential(scope, &invitation("code"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .accept_invitation(&TokenHash::of("other"), "$argon2id$x", at(50))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .accept_invitation(&TokenHash::of("code"), "$argon2id$x", at(50))
+            .await
+            .unwrap(),
+        Some((ada.id, org.id))
+    );
+    let credential = store.admin_credential(ada.id).await.unwrap().unwrap();
+    assert_eq!(credential.password_hash.as_deref(), Some("$argon2id$x"));
+    assert_eq!(credential.invitation_hash, None);
+    assert_eq!(credential.updated_at, at(50));
+    assert_eq!(
+        store
+            .accept_invitation(&TokenHash::of("code"), "$argon2id$y", at(51))
+            .await
+            .unwrap(),
+        None,
+        "used once"
+    );
+}
+
+pub async fn sessions_round_trip_are_touched_and_end(store: Arc<dyn Store>) {
+    let (org, _) = org(&store, 10).await;
+    let ada = admin(&store, org.id, "ada@a.example").await;
+    let one = session(&ada, "one");
+    let two = SessionRecord {
+        method: SignInMethod::Sso,
+        ..session(&ada, "two")
+    };
+    store.insert_session(&one).await.unwrap();
+    store.insert_session(&two).await.unwrap();
+    assert_eq!(
+        store.session(&one.token_hash).await.unwrap(),
+        Some(one.clone())
+    );
+    assert_eq!(
+        store.session(&two.token_hash).await.unwrap(),
+        Some(two.clone())
+    );
+    store.touch_session(&one.token_hash, at(70)).await.unwrap();
+    assert_eq!(
+        store
+            .session(&one.token_hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        at(70)
+    );
+    assert!(store.delete_session(&one.token_hash).await.unwrap());
+    assert!(!store.delete_session(&one.token_hash).await.unwrap());
+    assert_eq!(store.session(&one.token_hash).await.unwrap(), None);
+    store.insert_session(&session(&ada, "three")).await.unwrap();
+    assert_eq!(store.delete_account_sessions(ada.id).await.unwrap(), 2);
+    assert_eq!(store.session(&two.token_hash).await.unwrap(), None);
+}
+
+pub async fn failed_sign_ins_are_counted_by_account_and_address_within_the_window(
+    store: Arc<dyn Store>,
+) {
+    let (org, _) = org(&store, 10).await;
+    let ada = admin(&store, org.id, "ada@a.example").await;
+    let bob = admin(&store, org.id, "bob@a.example").await;
+    for s in [1, 2, 3] {
+        store
+            .record_sign_in_failure(Some(ada.id), Some("10.0.0.1"), at(s))
+            .await
+            .unwrap();
+    }
+    store
+        .record_sign_in_failure(Some(bob.id), Some("10.0.0.2"), at(4))
+        .await
+        .unwrap();
+    store
+        .record_sign_in_failure(None, Some("10.0.0.1"), at(5))
+        .await
+        .unwrap();
+    let recent = |key: FailureKey, since: OffsetDateTime, limit: u32| {
+        let store = store.clone();
         async move {
             store
-                .count_deactivated_before(scope, before, cap)
+                .recent_sign_in_failures(&key, since, limit)
                 .await
                 .unwrap()
         }
     };
     assert_eq!(
-        count(at(30), 100).await,
-        2,
-        "strictly before, like the purge"
+        recent(FailureKey::Account(ada.id), at(0), 10).await,
+        [at(3), at(2), at(1)]
     );
-    assert_eq!(count(at(31), 100).await, 3);
-    assert_eq!(count(at(31), 1).await, 1);
     assert_eq!(
-        store
-            .count_deactivated_before(other_scope, at(31) + Duration::days(1), 100)
+        recent(FailureKey::Account(ada.id), at(1), 10).await,
+        [at(3), at(2)],
+        "strictly after `since`"
+    );
+    assert_eq!(
+        recent(FailureKey::Account(ada.id), at(0), 2).await,
+        [at(3), at(2)]
+    );
+    assert_eq!(
+        recent(FailureKey::Address("10.0.0.1".into()), at(0), 10).await,
+        [at(5), at(3), at(2), at(1)]
+    );
+    store.clear_sign_in_failures(ada.id).await.unwrap();
+    assert!(
+        recent(FailureKey::Account(ada.id), at(0), 10)
             .await
-            .unwrap(),
-        0
+            .is_empty()
     );
-    let dry = store.purge_deactivated(scope, at(30), true).await.unwrap();
     assert_eq!(
-        dry.len() as u64,
-        count(at(30), 100).await,
-        "the dry run's rule"
+        recent(FailureKey::Account(bob.id), at(0), 10).await,
+        [at(4)]
     );
+    assert_eq!(
+        recent(FailureKey::Address("10.0.0.1".into()), at(0), 10).await,
+        [at(5)],
+        "clearing an account leaves unknown emails' failures"
+    );
+
+    // Trimming: failures before the cut, sessions idle or too old.
+    store.insert_session(&session(&bob, "fresh")).await.unwrap();
+    let old = SessionRecord {
+        created_at: at(-100),
+        last_seen_at: at(3),
+        ..session(&bob, "old")
+    };
+    store.insert_session(&old).await.unwrap();
+    let removed = store.trim_console(at(5), at(0), at(-50)).await.unwrap();
+    assert_eq!(removed, 2, "bob's failure at 4 and the old session");
+    assert_eq!(
+        recent(FailureKey::Account(bob.id), at(0), 10).await,
+        Vec::<OffsetDateTime>::new()
+    );
+    assert!(
+        store
+            .session(&TokenHash::of("fresh"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.session(&old.token_hash).await.unwrap(), None);
 }

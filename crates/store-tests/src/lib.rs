@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod console;
+pub mod console_queries;
 pub mod filters;
 pub mod groups;
 mod invariants;
@@ -137,6 +138,14 @@ macro_rules! store_conformance {
             audit::audit_entries_round_trip_and_list_newest_first,
             audit::audit_pages_continue_strictly_before_their_cursor,
             audit::an_administrator_audits_and_reads_only_their_own_organization,
+            console::credentials_round_trip_and_list_only_the_orgs_administrators,
+            console::setup_writes_the_first_administrator_once,
+            console::concurrent_setups_make_exactly_one_administrator,
+            console::removing_an_admin_demotes_it_and_ends_its_credential_and_sessions,
+            console::concurrent_removals_leave_one_administrator,
+            console::an_invitation_is_accepted_once_and_only_before_it_expires,
+            console::sessions_round_trip_are_touched_and_end,
+            console::failed_sign_ins_are_counted_by_account_and_address_within_the_window,
             retention::purge_dry_run_lists_without_deleting,
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
@@ -151,13 +160,13 @@ macro_rules! store_conformance {
             names::group_names_are_one_name_whatever_the_case_and_composition,
             names::filters_on_names_fold_in_sql_and_in_memory_alike,
             names::the_longest_names_and_texts_are_stored_on_every_store,
-            console::activity_adds_up_across_flushes_and_keeps_the_latest_times,
-            console::revoked_tokens_are_remembered_by_hash_for_their_org_only,
-            console::log_windows_filter_page_and_bound_their_scan,
-            console::an_accounts_log_is_found_by_id_or_user_name_and_seat_refusals_once_per_name,
-            console::console_accounts_page_by_name_key_with_a_prefix_and_their_groups,
-            console::console_groups_and_members_page_by_key_and_id_with_capped_counts,
-            console::managed_and_due_counts_are_capped_and_scoped,
+            console_queries::activity_adds_up_across_flushes_and_keeps_the_latest_times,
+            console_queries::revoked_tokens_are_remembered_by_hash_for_their_org_only,
+            console_queries::log_windows_filter_page_and_bound_their_scan,
+            console_queries::an_accounts_log_is_found_by_id_or_user_name_and_seat_refusals_once_per_name,
+            console_queries::console_accounts_page_by_name_key_with_a_prefix_and_their_groups,
+            console_queries::console_groups_and_members_page_by_key_and_id_with_capped_counts,
+            console_queries::managed_and_due_counts_are_capped_and_scoped,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

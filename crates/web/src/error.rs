@@ -11,17 +11,22 @@ use roster_scim::ScimError;
 use crate::response::SCIM_JSON;
 
 #[derive(Debug)]
-pub struct ApiError(pub ScimError);
+pub struct ApiError(pub ScimError, RetryAfter);
+
+/// Seconds a 429 asks the client to wait; without one, the per-second request quota's 1.
+#[derive(Debug, Clone, Copy, Default)]
+struct RetryAfter(Option<u64>);
 
 impl From<ScimError> for ApiError {
     fn from(e: ScimError) -> Self {
-        Self(e)
+        Self(e, RetryAfter::default())
     }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        Self(match e {
+        let retry_after = RetryAfter(e.retry_after_seconds());
+        let error = match e {
             Error::NotFound(detail) => ScimError::not_found(detail),
             Error::Unauthorized(detail) => ScimError::unauthorized(detail),
             Error::Invalid(detail) => ScimError::invalid_value(detail),
@@ -34,6 +39,7 @@ impl From<Error> for ApiError {
             },
             Error::SeatLimit(limit) => ScimError::new(409, None, limit.to_string()),
             Error::PreconditionFailed(detail) => ScimError::precondition_failed(detail),
+            throttled @ Error::Throttled { .. } => ScimError::new(429, None, throttled.to_string()),
             Error::Scim(e) => e,
             Error::Internal(e) => {
                 tracing::error!(error = %e, "storage failure");
@@ -41,7 +47,8 @@ impl From<Error> for ApiError {
                     "Roster could not complete the request because of an internal error; it was logged and the request can be retried.",
                 )
             }
-        })
+        };
+        Self(error, retry_after)
     }
 }
 
@@ -55,8 +62,9 @@ impl IntoResponse for ApiError {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
         if status == StatusCode::TOO_MANY_REQUESTS {
-            // The per-second quota refills within a second.
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            // The per-second quota refills within a second; a sign-in throttle says its own.
+            let seconds = self.1.0.unwrap_or(1);
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750 §3: tell the client which scheme is expected.

@@ -137,7 +137,7 @@ pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
         Err(_) => String::new(),
     };
     let error = describe(status, &method, &path, text);
-    let rebuilt = ApiError(error).into_response();
+    let rebuilt = ApiError::from(error).into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts
         .headers
