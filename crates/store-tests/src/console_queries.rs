@@ -450,13 +450,7 @@ pub async fn console_accounts_page_by_name_key_with_a_prefix_and_their_groups(
             .map(|a| a.id),
         Some(accounts[0].id)
     );
-    assert!(
-        store
-            .account(scope, foreign.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.account(scope, foreign.id).await.unwrap().is_none());
     assert!(
         store
             .account(other_scope, accounts[0].id)

@@ -11,6 +11,7 @@
 mod auth;
 mod cli;
 mod console;
+mod console_pages;
 mod discovery;
 mod errors;
 mod groups;

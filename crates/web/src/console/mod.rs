@@ -10,12 +10,18 @@ mod cookies;
 mod csrf;
 mod format;
 mod forms;
+mod groups;
 mod headers;
 mod invitation;
+mod log;
+mod overview;
 mod page;
+mod retention;
+mod scim;
 mod session;
 mod setup;
 mod sign_in;
+mod users;
 
 use std::sync::Mutex;
 
@@ -80,6 +86,7 @@ impl Console {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{name}", get(assets::asset))
+        .route("/", get(overview::overview))
         .route(
             "/sign-in",
             get(sign_in::sign_in_page).post(sign_in::sign_in),
@@ -89,6 +96,29 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/invitation/{code}",
             get(invitation::invitation_page).post(invitation::accept_invitation),
+        )
+        .route("/scim", get(scim::scim_page))
+        .route("/scim/enable", post(scim::enable))
+        .route("/scim/rotate", post(scim::rotate))
+        .route(
+            "/scim/disable",
+            get(scim::confirm_disable).post(scim::disable),
+        )
+        .route("/users", get(users::list_users))
+        .route("/users/add", post(users::add_user))
+        .route("/users/invite", post(users::invite_user))
+        .route("/users/{id}", get(users::show_user))
+        .route("/users/{id}/active", post(users::set_active))
+        .route("/groups", get(groups::list_groups))
+        .route("/groups/create", post(groups::create_group))
+        .route("/groups/{id}", get(groups::show_group))
+        .route("/groups/{id}/members", post(groups::add_member))
+        .route("/groups/{id}/members/remove", post(groups::remove_member))
+        .route("/log", get(log::list_log))
+        .route("/log/{id}", get(log::show_log_entry))
+        .route(
+            "/retention",
+            get(retention::retention_page).post(retention::set_retention),
         )
         .route("/audit", get(audit::audit_log))
         .fallback(not_found)

@@ -68,8 +68,8 @@ impl Browser {
         self.cookies.get(name).map(String::as_str)
     }
 
-    pub fn forget_cookies(&mut self) {
-        self.cookies.clear();
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
     }
 
     pub async fn get(&mut self, app: &TestApp, path: &str) -> Page {
