@@ -89,3 +89,16 @@ export async function scim(method, url, token, body) {
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
+
+/// Opens `url` until `pattern` shows on it: provisioning log entries are written just after the
+/// SCIM answer, so a page opened at once may not have them yet.
+export async function openUntilShown(page, url, pattern) {
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    await page.goto(url);
+    if ((await page.getByText(pattern).count()) > 0) {
+      return;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`${pattern} never showed on ${url}`);
+}

@@ -47,18 +47,21 @@ pub fn origin_of(url: &str) -> String {
     )
 }
 
-/// A request is refused when it says it comes from another site: an `Origin` other than ours
-/// (`null` included), or, from browsers that send it, `Sec-Fetch-Site: cross-site`.
+/// A request is refused when it says it comes from elsewhere. `Sec-Fetch-Site`, which pages
+/// cannot forge, must be `same-origin` when a browser sends it. An `Origin` must be ours, except
+/// `null`: browsers send `null` for a same-origin form when the page's referrer policy is
+/// `no-referrer` (as the console's is), so `null` passes only with `Sec-Fetch-Site: same-origin`
+/// (an attacker's page can make its own requests say `null`, but not `same-origin`).
 pub fn is_cross_site(headers: &HeaderMap, our_origin: &str) -> bool {
-    let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
-        !origin
-            .as_bytes()
-            .eq_ignore_ascii_case(our_origin.as_bytes())
-    });
-    let cross_site_fetch = headers
-        .get("sec-fetch-site")
-        .is_some_and(|site| site.as_bytes() == b"cross-site");
-    foreign_origin || cross_site_fetch
+    let fetch_site = headers.get("sec-fetch-site").map(|v| v.as_bytes());
+    if fetch_site.is_some_and(|site| site != b"same-origin") {
+        return true;
+    }
+    match headers.get(header::ORIGIN).map(|v| v.as_bytes()) {
+        None => false,
+        Some(b"null") => fetch_site.is_none(),
+        Some(origin) => !origin.eq_ignore_ascii_case(our_origin.as_bytes()),
+    }
 }
 
 #[cfg(test)]
@@ -108,7 +111,21 @@ mod tests {
     #[test]
     fn a_cross_site_fetch_is_refused_even_without_origin() {
         let mut headers = HeaderMap::new();
-        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(is_cross_site(&headers, "https://roster.example.edu"));
+        for site in ["cross-site", "same-site", "none"] {
+            headers.insert("sec-fetch-site", HeaderValue::from_static(site));
+            assert!(is_cross_site(&headers, "https://roster.example.edu"), "{site}");
+        }
+    }
+
+    #[test]
+    fn a_null_origin_passes_only_from_a_same_origin_fetch() {
+        let ours = "https://roster.example.edu";
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(is_cross_site(&headers, ours));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(!is_cross_site(&headers, ours));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(is_cross_site(&headers, ours), "a foreign origin is refused whatever else");
     }
 }
