@@ -113,7 +113,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         for site in ["cross-site", "same-site", "none"] {
             headers.insert("sec-fetch-site", HeaderValue::from_static(site));
-            assert!(is_cross_site(&headers, "https://roster.example.edu"), "{site}");
+            assert!(
+                is_cross_site(&headers, "https://roster.example.edu"),
+                "{site}"
+            );
         }
     }
 
@@ -125,7 +128,13 @@ mod tests {
         assert!(is_cross_site(&headers, ours));
         headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert!(!is_cross_site(&headers, ours));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(is_cross_site(&headers, ours), "a foreign origin is refused whatever else");
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(
+            is_cross_site(&headers, ours),
+            "a foreign origin is refused whatever else"
+        );
     }
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use super::{browser::Browser, support::PASSWORD};
 use crate::support::TestApp;
 
-fn setup_fields<'a>(email: &'a str) -> Vec<(&'a str, &'a str)> {
+fn setup_fields(email: &str) -> Vec<(&str, &str)> {
     vec![
         ("org_name", "Springfield Elementary"),
         ("kind", "school"),
