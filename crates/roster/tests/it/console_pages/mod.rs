@@ -4,6 +4,7 @@
 
 mod browser;
 mod forgery;
+mod invitation;
 mod isolation;
 mod pages;
 mod scim;

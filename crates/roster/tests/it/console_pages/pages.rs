@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use super::browser::Browser;
 use crate::support::TestApp;
 
-fn assert_security_headers(page: &super::browser::Page) {
+pub fn assert_security_headers(page: &super::browser::Page) {
     assert_eq!(
         page.header("content-security-policy"),
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"

@@ -26,6 +26,7 @@ async fn the_token_is_shown_once_and_works() {
         .await;
     assert_eq!(enabled.status, StatusCode::OK);
     assert_eq!(enabled.header("cache-control"), "no-store");
+    super::pages::assert_security_headers(&enabled);
     let token = token_in(&enabled.html);
     assert!(token.starts_with("roster_"));
     assert!(enabled.html.contains("Sync only assigned users and groups"));
