@@ -6,8 +6,8 @@ use serde::Serialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
-    Account, AccountId, AccountWrite, Admin, AuditAction, Conflict, Error, LogCursor, LoggedEntry,
-    Role, Roster,
+    Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Conflict, Error, LogCursor,
+    LoggedEntry, Role, Roster,
     error::Result,
     paging::{self, page_size},
     user_name_key,
@@ -17,6 +17,10 @@ use crate::{
 const GROUP_NAMES_IN_LIST: u32 = 3;
 /// Group names shown on an account's page.
 const GROUP_NAMES_IN_DETAIL: u32 = 100;
+/// Audit entries about an account shown on its page, among the organization's newest
+/// [`AUDIT_SCAN`] (administrators' actions are few; the audit log has its own page).
+const AUDIT_ABOUT: u32 = 20;
+const AUDIT_SCAN: u32 = 5_000;
 /// Timeline entries per page.
 pub const TIMELINE_PAGE: u32 = 50;
 
@@ -56,6 +60,8 @@ pub struct AccountDetail {
     pub timeline: Vec<LoggedEntry>,
     #[serde(serialize_with = "crate::paging::display")]
     pub timeline_next: Option<LogCursor>,
+    /// The newest administrators' actions on the account (added, invited, deactivated, ...).
+    pub audit: Vec<AuditEntry>,
 }
 
 /// A person without an account in the organization whom provisioning tried to create.
@@ -184,11 +190,21 @@ impl Roster {
             .await?
             .pop()
             .ok_or_else(|| Error::NotFound(format!("no account {id} in this organization")))?;
+        let audit = self
+            .store
+            .audit_about(
+                admin.scope(),
+                &summary.account.user_name,
+                AUDIT_SCAN,
+                AUDIT_ABOUT,
+            )
+            .await?;
         Ok(AccountDetail {
             summary,
             state,
             timeline,
             timeline_next,
+            audit,
         })
     }
 

@@ -302,6 +302,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<LogCursor>,
         limit: u32,
     ) -> Result<Vec<LoggedEntry>, StoreError>;
+    /// Audit entries about `target` (ignoring case) among the organization's newest `scan`,
+    /// newest first, at most `limit`.
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
     /// Names refused for the seat limit since `since` (among the newest `scan` conflicts), one
     /// per name ignoring case with its latest refusal, newest first, at most `limit`.
     async fn seat_refusals(

@@ -462,6 +462,17 @@ impl Store for PostgresStore {
         console_queries::log_about(&client, scope.org_id(), resource_id, name, before, limit).await
     }
 
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let statement = sql::audit_about(Dialect::Postgres, scope.org_id(), target, scan, limit);
+        console_queries::audit_entries(&pool::get(&self.pool).await?, statement).await
+    }
+
     async fn seat_refusals(
         &self,
         scope: OrgScope,

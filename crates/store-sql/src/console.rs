@@ -163,6 +163,23 @@ pub fn seat_refusals(
     ))
 }
 
+/// Audit entries about `target` (ignoring case) among the organization's newest `scan`, newest
+/// first, at most `limit`.
+pub fn audit_about(dialect: Dialect, org: OrgId, target: &str, scan: u32, limit: u32) -> Sql {
+    let mut binder = Binder::new(dialect);
+    let org = binder.bind(Arg::Id(org.into()));
+    let scan = binder.bind(Arg::Int(i64::from(scan)));
+    let target = binder.bind(Arg::Text(target.to_owned()));
+    let limit = binder.bind(Arg::Int(i64::from(limit)));
+    let columns =
+        "id, org_id, at, actor_account_id, actor_email, action, target, detail, remote_addr";
+    binder.finish(format!(
+        "SELECT {columns} FROM (SELECT {columns} FROM audit_log WHERE org_id = {org} \
+         ORDER BY at DESC, id DESC LIMIT {scan}) w WHERE lower(target) = lower({target}) \
+         ORDER BY at DESC, id DESC LIMIT {limit}"
+    ))
+}
+
 /// A page of the organization's accounts (every one, SCIM-deleted included) in `userName` key
 /// order, after the key `after`, their key starting with `prefix` (a folded search text).
 pub fn accounts_page(

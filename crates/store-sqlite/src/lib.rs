@@ -518,6 +518,18 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let statement = sql::audit_about(Dialect::Sqlite, scope.org_id(), target, scan, limit);
+        self.pool
+            .read(|conn| console_queries::audit_entries(conn, statement))
+    }
+
     async fn seat_refusals(
         &self,
         scope: OrgScope,

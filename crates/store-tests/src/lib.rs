@@ -167,6 +167,7 @@ macro_rules! store_conformance {
             console_queries::console_accounts_page_by_name_key_with_a_prefix_and_their_groups,
             console_queries::console_groups_and_members_page_by_key_and_id_with_capped_counts,
             console_queries::managed_and_due_counts_are_capped_and_scoped,
+            console_queries::audit_entries_about_a_target_are_found_within_a_bounded_scan,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {
