@@ -264,6 +264,13 @@ impl Roster {
         display_name: Option<String>,
         role: Option<Role>,
     ) -> Result<Account> {
+        // Administrators need a credential too: they are added on the Administrators page.
+        if role == Some(Role::Admin) {
+            return Err(Error::Invalid(
+                "add administrators on the Administrators page, which also sets how they sign in"
+                    .into(),
+            ));
+        }
         let account = self
             .add_account(Some(admin.org_id()), user_name, display_name, role)
             .await?;
