@@ -371,8 +371,12 @@ impl Store for PostgresStore {
         account: Option<AccountId>,
         remote_addr: Option<&str>,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         console::record_failure(&pool::get(&self.pool).await?, account, remote_addr, at).await
+    }
+
+    async fn forget_sign_in_failure(&self, id: i64) -> Result<(), StoreError> {
+        console::forget_failure(&pool::get(&self.pool).await?, id).await
     }
 
     async fn recent_sign_in_failures(

@@ -416,10 +416,16 @@ impl Store for SqliteStore {
         account: Option<AccountId>,
         remote_addr: Option<&str>,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let remote_addr = remote_addr.map(str::to_owned);
         self.pool
             .write(move |conn| console::record_failure(conn, account, remote_addr.as_deref(), at))
+            .await
+    }
+
+    async fn forget_sign_in_failure(&self, id: i64) -> Result<(), StoreError> {
+        self.pool
+            .write(move |conn| console::forget_failure(conn, id))
             .await
     }
 
