@@ -3,7 +3,7 @@
 //! same rules as the CLI's ([`admin_accounts`](crate::admin_accounts)), with an audit entry each.
 
 use serde::Serialize;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 
 use crate::{
     Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Conflict, Error, LogCursor,
@@ -82,8 +82,11 @@ pub struct ConsoleChange<T> {
     pub note: Option<String>,
 }
 
+/// A time as the console prints times: `2026-12-02 09:25 UTC`.
 fn day(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    utc.format(&format).unwrap_or_else(|_| utc.to_string())
 }
 
 /// The account's state in one sentence.
@@ -379,12 +382,12 @@ mod tests {
     fn the_state_sentence_says_who_manages_the_account_and_since_when() {
         assert_eq!(
             state_sentence(&account(true, true, false)),
-            "Active, managed by SCIM (in Roster since 2026-01-02T03:04:00Z)."
+            "Active, managed by SCIM (in Roster since 2026-01-02 03:04 UTC)."
         );
         assert!(state_sentence(&account(true, false, false)).starts_with("Active, added by hand"));
         assert_eq!(
             state_sentence(&account(false, true, false)),
-            "Deactivated on 2026-03-04T05:06:00Z, managed by SCIM."
+            "Deactivated on 2026-03-04 05:06 UTC, managed by SCIM."
         );
         assert!(
             state_sentence(&account(false, false, true))
@@ -392,7 +395,7 @@ mod tests {
         );
         assert_eq!(
             state_sentence(&account(false, false, false)),
-            "Deactivated on 2026-03-04T05:06:00Z by hand."
+            "Deactivated on 2026-03-04 05:06 UTC by hand."
         );
     }
 }
