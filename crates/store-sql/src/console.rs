@@ -316,18 +316,22 @@ pub fn members_page(
     let mut binder = Binder::new(dialect);
     let group = binder.bind(Arg::Id(group.into()));
     let org = binder.bind(Arg::Id(org.into()));
-    let mut condition = format!("m.group_id = {group} AND m.org_id = {org}");
+    let mut condition = format!("group_id = {group} AND org_id = {org}");
     if let Some(after) = after {
         condition.push_str(&format!(
-            " AND m.account_id > {}",
+            " AND account_id > {}",
             binder.bind(Arg::Id(after.into()))
         ));
     }
     let limit = binder.bind(Arg::Int(i64::from(limit)));
+    // The page of memberships first, then its accounts: joined whole, PostgreSQL would merge
+    // the group's memberships with every account up to the page (measured: 177 ms instead of
+    // 2 ms for a page deep in a 100,000-member group).
     binder.finish(format!(
         "SELECT a.id, a.user_name, a.display_name, m.source, a.scim_managed \
-         FROM memberships m JOIN accounts a ON a.id = m.account_id \
-         WHERE {condition} ORDER BY m.account_id LIMIT {limit}"
+         FROM (SELECT account_id, source FROM memberships WHERE {condition} \
+               ORDER BY account_id LIMIT {limit}) m \
+         JOIN accounts a ON a.id = m.account_id ORDER BY m.account_id"
     ))
 }
 
