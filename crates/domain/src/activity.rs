@@ -240,9 +240,10 @@ impl Roster {
         scope: OrgScope,
         since: OffsetDateTime,
     ) -> Result<(Option<OffsetDateTime>, ScimActivity)> {
+        let since = bucket_start(since);
         let (enabled_at, stored) = self.store.scim_activity(scope, since).await?;
         let mut activity = combine(stored, self.activity.peek(scope.org_id()));
-        activity.buckets.retain(|b| b.start >= bucket_start(since));
+        activity.buckets.retain(|b| b.start >= since);
         Ok((enabled_at, activity))
     }
 }

@@ -290,6 +290,9 @@ impl Roster {
             .store
             .account_by_user_name(&user_name_key(&email))
             .await?;
+        let was_admin = existing
+            .as_ref()
+            .is_some_and(|a| a.org_id == Some(org) && a.role == Role::Admin);
         let account = match existing {
             None => {
                 self.write(AccountWrite {
@@ -334,9 +337,16 @@ impl Roster {
         self.store
             .put_admin_credential(OrgScope::new(org), &record)
             .await?;
-        let detail = match invitation {
-            Some(_) => "invited (the link is valid 7 days)",
-            None => "with a password",
+        // A new password or invitation for an administrator replaces the old credential, and
+        // whoever signed in with it is signed out.
+        if was_admin {
+            self.store.delete_account_sessions(account.id).await?;
+        }
+        let detail = match (invitation.is_some(), was_admin) {
+            (true, false) => "invited (the link is valid 7 days)",
+            (false, false) => "with a password",
+            (true, true) => "invited again: the previous password or invitation no longer works",
+            (false, true) => "password replaced; the administrator's sessions ended",
         };
         self.audit_as(
             org,

@@ -3,11 +3,11 @@
 //! same rules as the CLI's ([`admin_accounts`](crate::admin_accounts)), with an audit entry each.
 
 use serde::Serialize;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountWrite, Admin, AuditAction, Conflict, Error, LogCursor, LoggedEntry,
-    Role, Roster,
+    Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Conflict, Error, LogCursor,
+    LoggedEntry, Role, Roster,
     error::Result,
     paging::{self, page_size},
     user_name_key,
@@ -17,6 +17,10 @@ use crate::{
 const GROUP_NAMES_IN_LIST: u32 = 3;
 /// Group names shown on an account's page.
 const GROUP_NAMES_IN_DETAIL: u32 = 100;
+/// Audit entries about an account shown on its page, among the organization's newest
+/// [`AUDIT_SCAN`] (administrators' actions are few; the audit log has its own page).
+const AUDIT_ABOUT: u32 = 20;
+const AUDIT_SCAN: u32 = 5_000;
 /// Timeline entries per page.
 pub const TIMELINE_PAGE: u32 = 50;
 
@@ -56,6 +60,8 @@ pub struct AccountDetail {
     pub timeline: Vec<LoggedEntry>,
     #[serde(serialize_with = "crate::paging::display")]
     pub timeline_next: Option<LogCursor>,
+    /// The newest administrators' actions on the account (added, invited, deactivated, ...).
+    pub audit: Vec<AuditEntry>,
 }
 
 /// A person without an account in the organization whom provisioning tried to create.
@@ -76,8 +82,11 @@ pub struct ConsoleChange<T> {
     pub note: Option<String>,
 }
 
+/// A time as the console prints times: `2026-12-02 09:25 UTC`.
 fn day(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    utc.format(&format).unwrap_or_else(|_| utc.to_string())
 }
 
 /// The account's state in one sentence.
@@ -184,11 +193,21 @@ impl Roster {
             .await?
             .pop()
             .ok_or_else(|| Error::NotFound(format!("no account {id} in this organization")))?;
+        let audit = self
+            .store
+            .audit_about(
+                admin.scope(),
+                &summary.account.user_name,
+                AUDIT_SCAN,
+                AUDIT_ABOUT,
+            )
+            .await?;
         Ok(AccountDetail {
             summary,
             state,
             timeline,
             timeline_next,
+            audit,
         })
     }
 
@@ -248,6 +267,13 @@ impl Roster {
         display_name: Option<String>,
         role: Option<Role>,
     ) -> Result<Account> {
+        // Administrators need a credential too: they are added on the Administrators page.
+        if role == Some(Role::Admin) {
+            return Err(Error::Invalid(
+                "add administrators on the Administrators page, which also sets how they sign in"
+                    .into(),
+            ));
+        }
         let account = self
             .add_account(Some(admin.org_id()), user_name, display_name, role)
             .await?;
@@ -356,12 +382,12 @@ mod tests {
     fn the_state_sentence_says_who_manages_the_account_and_since_when() {
         assert_eq!(
             state_sentence(&account(true, true, false)),
-            "Active, managed by SCIM (in Roster since 2026-01-02T03:04:00Z)."
+            "Active, managed by SCIM (in Roster since 2026-01-02 03:04 UTC)."
         );
         assert!(state_sentence(&account(true, false, false)).starts_with("Active, added by hand"));
         assert_eq!(
             state_sentence(&account(false, true, false)),
-            "Deactivated on 2026-03-04T05:06:00Z, managed by SCIM."
+            "Deactivated on 2026-03-04 05:06 UTC, managed by SCIM."
         );
         assert!(
             state_sentence(&account(false, false, true))
@@ -369,7 +395,7 @@ mod tests {
         );
         assert_eq!(
             state_sentence(&account(false, false, false)),
-            "Deactivated on 2026-03-04T05:06:00Z by hand."
+            "Deactivated on 2026-03-04 05:06 UTC by hand."
         );
     }
 }

@@ -102,6 +102,13 @@ fn refused() -> Error {
     Error::Unauthorized("The email or password is not correct.".into())
 }
 
+fn address_key(key: Option<&FailureKey>) -> Option<&str> {
+    match key {
+        Some(FailureKey::Address(address)) => Some(address),
+        _ => None,
+    }
+}
+
 fn ended() -> Error {
     Error::Unauthorized("Your console session has ended; sign in again.".into())
 }
@@ -118,10 +125,7 @@ impl Roster {
         remote_addr: Option<&str>,
     ) -> Result<(Admin, SessionToken)> {
         let now = self.now();
-        let address = remote_addr.map(|a| FailureKey::Address(a.to_owned()));
-        if let Some(address) = &address {
-            self.check_throttle(address, now).await?;
-        }
+        let address = remote_addr.map(FailureKey::address);
         let email = email.trim();
         let account = if crate::admin_accounts::check_name("email", email).is_ok() {
             self.store
@@ -134,33 +138,50 @@ impl Roster {
             Some(account) => self.store.admin_credential(account.id).await?,
             None => None,
         };
-        let (Some(account), Some(org_id)) = (account, credential.as_ref().map(|c| c.org_id)) else {
+        let known = account.zip(credential);
+        // Every attempt counts as failed until its password matched, and is recorded before
+        // the throttle counts: of any number of concurrent attempts, on any instances, at most
+        // the limit get as far as checking a password.
+        let attempt = self
+            .store
+            .record_sign_in_failure(
+                known.as_ref().map(|(account, _)| account.id),
+                address_key(address.as_ref()),
+                now,
+            )
+            .await?;
+        let account_key = known
+            .as_ref()
+            .map(|(account, _)| FailureKey::Account(account.id));
+        for key in address.iter().chain(account_key.iter()) {
+            if let Err(throttled) = self.check_throttle(key, now).await {
+                // A refused attempt is not counted, so no one can extend a lockout forever.
+                self.store.forget_sign_in_failure(attempt).await?;
+                tracing::warn!(
+                    user.id = known.as_ref().map(|(a, _)| a.id.to_string()),
+                    remote.addr = remote_addr.unwrap_or("-"),
+                    "console sign-in throttled"
+                );
+                return Err(throttled);
+            }
+        }
+        let Some((account, credential)) = known else {
             // One verification all the same, so the time taken does not say the email is unknown.
             passwords::verify(password.to_owned(), None).await?;
-            self.store
-                .record_sign_in_failure(None, remote_addr, now)
-                .await?;
             tracing::warn!(
                 remote.addr = remote_addr.unwrap_or("-"),
                 "console sign-in refused: no administrator has this email"
             );
             return Err(refused());
         };
+        let org_id = credential.org_id;
         let admin = Admin::new(
             account.id,
             org_id,
             account.user_name.clone(),
             remote_addr.map(str::to_owned),
         );
-        if let Err(throttled) = self
-            .check_throttle(&FailureKey::Account(account.id), now)
-            .await
-        {
-            tracing::warn!(org.id = %org_id, user.id = %account.id, "console sign-in throttled");
-            return Err(throttled);
-        }
-        let stored = credential.and_then(|c| c.password_hash);
-        let matches = passwords::verify(password.to_owned(), stored).await?;
+        let matches = passwords::verify(password.to_owned(), credential.password_hash).await?;
         let why_not = if !matches {
             Some("wrong password")
         } else if !account.active {
@@ -171,9 +192,6 @@ impl Roster {
             None
         };
         if let Some(reason) = why_not {
-            self.store
-                .record_sign_in_failure(Some(account.id), remote_addr, now)
-                .await?;
             self.audit_as(
                 org_id,
                 Actor::Admin(&admin),
@@ -184,6 +202,8 @@ impl Roster {
             .await?;
             return Err(refused());
         }
+        // The attempt succeeded: it leaves the address's count, and the account starts afresh.
+        self.store.forget_sign_in_failure(attempt).await?;
         self.store.clear_sign_in_failures(account.id).await?;
         let token = self.start_session(&admin, SignInMethod::Password).await?;
         self.audit(&admin, AuditAction::SignIn, None, None).await?;

@@ -234,12 +234,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn delete_session(&self, token: &TokenHash) -> Result<bool, StoreError>;
     /// Ends every session of an account; returns how many there were.
     async fn delete_account_sessions(&self, account: AccountId) -> Result<u64, StoreError>;
+    /// Records a sign-in attempt as failed (committed before it returns, so concurrent
+    /// attempts count it); returns its id, for [`Store::forget_sign_in_failure`].
     async fn record_sign_in_failure(
         &self,
         account: Option<AccountId>,
         remote_addr: Option<&str>,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
+    /// Removes one recorded attempt (one that succeeded, or was refused unchecked).
+    async fn forget_sign_in_failure(&self, id: i64) -> Result<(), StoreError>;
     /// Times of the newest failed sign-ins for `key` after `since`: at most `limit`, newest
     /// first.
     async fn recent_sign_in_failures(
@@ -302,6 +306,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<LogCursor>,
         limit: u32,
     ) -> Result<Vec<LoggedEntry>, StoreError>;
+    /// Audit entries about `target` (ignoring case) among the organization's newest `scan`,
+    /// newest first, at most `limit`.
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
     /// Names refused for the seat limit since `since` (among the newest `scan` conflicts), one
     /// per name ignoring case with its latest refusal, newest first, at most `limit`.
     async fn seat_refusals(

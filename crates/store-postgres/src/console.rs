@@ -338,12 +338,24 @@ pub(crate) async fn record_failure(
     account: Option<AccountId>,
     remote_addr: Option<&str>,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    execute(
+) -> Result<i64, StoreError> {
+    let row = query_one(
         client,
-        "INSERT INTO sign_in_failures (account_id, remote_addr, at) VALUES ($1, $2, $3)",
+        "INSERT INTO sign_in_failures (account_id, remote_addr, at) VALUES ($1, $2, $3)
+         RETURNING id",
         &[&account.map(to_uuid).transpose()?, &remote_addr, &at],
         "recording a failed sign-in",
+    )
+    .await?;
+    col(&row, "id")
+}
+
+pub(crate) async fn forget_failure(client: &impl GenericClient, id: i64) -> Result<(), StoreError> {
+    execute(
+        client,
+        "DELETE FROM sign_in_failures WHERE id = $1",
+        &[&id],
+        "forgetting a sign-in attempt",
     )
     .await?;
     Ok(())

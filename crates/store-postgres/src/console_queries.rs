@@ -287,6 +287,17 @@ pub(crate) async fn accounts(
         .collect()
 }
 
+pub(crate) async fn audit_entries(
+    client: &impl GenericClient,
+    sql: Sql,
+) -> Result<Vec<roster_domain::AuditEntry>, StoreError> {
+    rows(client, sql, "reading the audit log")
+        .await?
+        .iter()
+        .map(crate::audit::from_row)
+        .collect()
+}
+
 pub(crate) async fn groups(
     client: &impl GenericClient,
     sql: Sql,

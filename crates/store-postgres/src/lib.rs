@@ -371,8 +371,12 @@ impl Store for PostgresStore {
         account: Option<AccountId>,
         remote_addr: Option<&str>,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         console::record_failure(&pool::get(&self.pool).await?, account, remote_addr, at).await
+    }
+
+    async fn forget_sign_in_failure(&self, id: i64) -> Result<(), StoreError> {
+        console::forget_failure(&pool::get(&self.pool).await?, id).await
     }
 
     async fn recent_sign_in_failures(
@@ -460,6 +464,17 @@ impl Store for PostgresStore {
     ) -> Result<Vec<LoggedEntry>, StoreError> {
         let client = pool::get(&self.pool).await?;
         console_queries::log_about(&client, scope.org_id(), resource_id, name, before, limit).await
+    }
+
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let statement = sql::audit_about(Dialect::Postgres, scope.org_id(), target, scan, limit);
+        console_queries::audit_entries(&pool::get(&self.pool).await?, statement).await
     }
 
     async fn seat_refusals(

@@ -112,7 +112,8 @@ pub fn log_entry(dialect: Dialect, org: OrgId, id: i64) -> Sql {
 }
 
 /// Entries about one account: by its id, or by its `userName` ignoring case (refusals of a
-/// create carry no id), newest first.
+/// create carry no id), newest first. Each half reads its own index, newest first and at most
+/// `limit`, so the page costs the same however long the organization's log is.
 pub fn log_about(
     dialect: Dialect,
     org: OrgId,
@@ -125,14 +126,20 @@ pub fn log_about(
     let org = binder.bind(Arg::Id(org.into()));
     let id = binder.bind(Arg::Text(resource_id.to_owned()));
     let name = binder.bind(Arg::Text(name.to_owned()));
-    let mut condition =
-        format!("org_id = {org} AND (resource_id = {id} OR lower(name) = lower({name}))");
-    if let Some(cursor) = before {
-        condition.push_str(&format!(" AND {}", older_than(&mut binder, cursor)));
-    }
+    let older = before
+        .map(|cursor| format!(" AND {}", older_than(&mut binder, cursor)))
+        .unwrap_or_default();
     let limit = binder.bind(Arg::Int(i64::from(limit)));
+    let half = |condition: String| {
+        format!(
+            "SELECT {LOG_COLUMNS} FROM (SELECT {LOG_COLUMNS} FROM provisioning_log \
+             WHERE org_id = {org} AND {condition}{older} ORDER BY at DESC, id DESC LIMIT {limit})"
+        )
+    };
+    let by_id = half(format!("resource_id = {id}"));
+    let by_name = half(format!("lower(name) = lower({name})"));
     binder.finish(format!(
-        "SELECT {LOG_COLUMNS} FROM provisioning_log WHERE {condition} \
+        "SELECT {LOG_COLUMNS} FROM ({by_id} by_id UNION {by_name} by_name) about \
          ORDER BY at DESC, id DESC LIMIT {limit}"
     ))
 }
@@ -160,6 +167,23 @@ pub fn seat_refusals(
              ORDER BY at DESC LIMIT {scan}) r \
          WHERE name IS NOT NULL AND detail LIKE {prefix} \
          GROUP BY lower(name) ORDER BY max(at) DESC LIMIT {limit}"
+    ))
+}
+
+/// Audit entries about `target` (ignoring case) among the organization's newest `scan`, newest
+/// first, at most `limit`.
+pub fn audit_about(dialect: Dialect, org: OrgId, target: &str, scan: u32, limit: u32) -> Sql {
+    let mut binder = Binder::new(dialect);
+    let org = binder.bind(Arg::Id(org.into()));
+    let scan = binder.bind(Arg::Int(i64::from(scan)));
+    let target = binder.bind(Arg::Text(target.to_owned()));
+    let limit = binder.bind(Arg::Int(i64::from(limit)));
+    let columns =
+        "id, org_id, at, actor_account_id, actor_email, action, target, detail, remote_addr";
+    binder.finish(format!(
+        "SELECT {columns} FROM (SELECT {columns} FROM audit_log WHERE org_id = {org} \
+         ORDER BY at DESC, id DESC LIMIT {scan}) w WHERE lower(target) = lower({target}) \
+         ORDER BY at DESC, id DESC LIMIT {limit}"
     ))
 }
 
@@ -240,7 +264,8 @@ fn keyed_page(
 }
 
 /// For each of `accounts`, the names of its first `names` groups by name key and its number of
-/// groups: rows (`account_id`, `display_name`, `n`).
+/// groups: rows (`account_id`, `display_name`, `n`). Read from the accounts' memberships (SQLite
+/// joins in the written order after a CROSS JOIN), never from the organization's groups.
 pub fn groups_of_accounts(dialect: Dialect, org: OrgId, accounts: &[AccountId], names: u32) -> Sql {
     let mut binder = Binder::new(dialect);
     let org = binder.bind(Arg::Id(org.into()));
@@ -253,8 +278,9 @@ pub fn groups_of_accounts(dialect: Dialect, org: OrgId, accounts: &[AccountId], 
              SELECT m.account_id, g.display_name, \
                  row_number() OVER (PARTITION BY m.account_id ORDER BY {key}) AS rn, \
                  count(*) OVER (PARTITION BY m.account_id) AS n \
-             FROM memberships m JOIN groups g ON g.id = m.group_id AND g.org_id = m.org_id \
-             WHERE m.org_id = {org} AND m.account_id {in_ids}) ranked \
+             FROM memberships m CROSS JOIN groups g \
+             WHERE g.id = m.group_id AND g.org_id = m.org_id \
+             AND m.org_id = {org} AND m.account_id {in_ids}) ranked \
          WHERE rn <= {names} ORDER BY account_id, rn"
     ))
 }
@@ -290,18 +316,22 @@ pub fn members_page(
     let mut binder = Binder::new(dialect);
     let group = binder.bind(Arg::Id(group.into()));
     let org = binder.bind(Arg::Id(org.into()));
-    let mut condition = format!("m.group_id = {group} AND m.org_id = {org}");
+    let mut condition = format!("group_id = {group} AND org_id = {org}");
     if let Some(after) = after {
         condition.push_str(&format!(
-            " AND m.account_id > {}",
+            " AND account_id > {}",
             binder.bind(Arg::Id(after.into()))
         ));
     }
     let limit = binder.bind(Arg::Int(i64::from(limit)));
+    // The page of memberships first, then its accounts: joined whole, PostgreSQL would merge
+    // the group's memberships with every account up to the page (measured: 177 ms instead of
+    // 2 ms for a page deep in a 100,000-member group).
     binder.finish(format!(
         "SELECT a.id, a.user_name, a.display_name, m.source, a.scim_managed \
-         FROM memberships m JOIN accounts a ON a.id = m.account_id \
-         WHERE {condition} ORDER BY m.account_id LIMIT {limit}"
+         FROM (SELECT account_id, source FROM memberships WHERE {condition} \
+               ORDER BY account_id LIMIT {limit}) m \
+         JOIN accounts a ON a.id = m.account_id ORDER BY m.account_id"
     ))
 }
 

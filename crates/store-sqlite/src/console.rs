@@ -318,18 +318,24 @@ pub(crate) fn record_failure(
     account: Option<AccountId>,
     remote_addr: Option<&str>,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO sign_in_failures (account_id, remote_addr, at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO sign_in_failures (account_id, remote_addr, at) VALUES (?1, ?2, ?3)
+         RETURNING id",
     )
     .and_then(|mut s| {
-        s.execute(params![
-            account.map(|a| a.to_string()),
-            remote_addr,
-            to_micros(at)
-        ])
+        s.query_row(
+            params![account.map(|a| a.to_string()), remote_addr, to_micros(at)],
+            |row| row.get(0),
+        )
     })
-    .context("recording a failed sign-in")?;
+    .context("recording a failed sign-in")
+}
+
+pub(crate) fn forget_failure(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sign_in_failures WHERE id = ?1")
+        .and_then(|mut s| s.execute([id]))
+        .context("forgetting a sign-in attempt")?;
     Ok(())
 }
 

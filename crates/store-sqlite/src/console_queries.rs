@@ -339,6 +339,16 @@ pub(crate) fn accounts(conn: &Connection, sql: Sql) -> Result<Vec<Account>, Stor
         .collect()
 }
 
+pub(crate) fn audit_entries(
+    conn: &Connection,
+    sql: Sql,
+) -> Result<Vec<roster_domain::AuditEntry>, StoreError> {
+    rows(conn, sql, "reading the audit log", crate::audit::raw)?
+        .into_iter()
+        .map(crate::audit::from_raw)
+        .collect()
+}
+
 pub(crate) fn groups(conn: &Connection, sql: Sql) -> Result<Vec<Group>, StoreError> {
     rows(conn, sql, "listing groups", crate::groups::raw)?
         .into_iter()

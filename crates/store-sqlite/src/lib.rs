@@ -416,10 +416,16 @@ impl Store for SqliteStore {
         account: Option<AccountId>,
         remote_addr: Option<&str>,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let remote_addr = remote_addr.map(str::to_owned);
         self.pool
             .write(move |conn| console::record_failure(conn, account, remote_addr.as_deref(), at))
+            .await
+    }
+
+    async fn forget_sign_in_failure(&self, id: i64) -> Result<(), StoreError> {
+        self.pool
+            .write(move |conn| console::forget_failure(conn, id))
             .await
     }
 
@@ -516,6 +522,18 @@ impl Store for SqliteStore {
         self.pool.read(|conn| {
             console_queries::log_about(conn, scope.org_id(), resource_id, name, before, limit)
         })
+    }
+
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let statement = sql::audit_about(Dialect::Sqlite, scope.org_id(), target, scan, limit);
+        self.pool
+            .read(|conn| console_queries::audit_entries(conn, statement))
     }
 
     async fn seat_refusals(

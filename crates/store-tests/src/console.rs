@@ -349,6 +349,11 @@ pub async fn failed_sign_ins_are_counted_by_account_and_address_within_the_windo
         .record_sign_in_failure(None, Some("10.0.0.1"), at(5))
         .await
         .unwrap();
+    let forgotten = store
+        .record_sign_in_failure(None, Some("10.0.0.1"), at(6))
+        .await
+        .unwrap();
+    store.forget_sign_in_failure(forgotten).await.unwrap();
     let recent = |key: FailureKey, since: OffsetDateTime, limit: u32| {
         let store = store.clone();
         async move {

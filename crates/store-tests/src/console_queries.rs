@@ -643,3 +643,58 @@ pub async fn managed_and_due_counts_are_capped_and_scoped(store: Arc<dyn Store>)
         "the dry run's rule"
     );
 }
+
+pub async fn audit_entries_about_a_target_are_found_within_a_bounded_scan(store: Arc<dyn Store>) {
+    use roster_domain::{AuditAction, NewAuditEntry};
+    let (org, scope) = org(&store, 1).await;
+    let (other, other_scope) = crate::support::org(&store, 1).await;
+    let audit = |org: OrgId, seconds, action, target: &str| NewAuditEntry {
+        org_id: org,
+        at: at(seconds),
+        actor_account_id: None,
+        actor_email: None,
+        action,
+        target: Some(target.to_owned()),
+        detail: None,
+        remote_addr: None,
+    };
+    for entry in [
+        audit(org.id, 1, AuditAction::AccountAdded, "Ada@x.edu"),
+        audit(org.id, 2, AuditAction::GroupCreated, "Maths"),
+        audit(org.id, 3, AuditAction::AccountDeactivated, "ada@X.edu"),
+        audit(other.id, 4, AuditAction::AccountAdded, "ada@x.edu"),
+    ] {
+        store.append_audit(&entry).await.unwrap();
+    }
+    let actions = |entries: Vec<roster_domain::AuditEntry>| {
+        entries.into_iter().map(|e| e.action).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        actions(
+            store
+                .audit_about(scope, "ada@x.edu", 100, 10)
+                .await
+                .unwrap()
+        ),
+        [AuditAction::AccountDeactivated, AuditAction::AccountAdded],
+        "ignoring case, newest first, this organization only"
+    );
+    assert_eq!(
+        actions(store.audit_about(scope, "ada@x.edu", 100, 1).await.unwrap()),
+        [AuditAction::AccountDeactivated]
+    );
+    assert_eq!(
+        actions(store.audit_about(scope, "ada@x.edu", 2, 10).await.unwrap()),
+        [AuditAction::AccountDeactivated],
+        "only the newest entries are examined"
+    );
+    assert_eq!(
+        actions(
+            store
+                .audit_about(other_scope, "ada@x.edu", 100, 10)
+                .await
+                .unwrap()
+        ),
+        [AuditAction::AccountAdded]
+    );
+}

@@ -22,6 +22,7 @@
 )]
 
 pub mod accounts;
+pub mod admins;
 pub mod audit;
 pub mod console;
 pub mod console_queries;
@@ -34,6 +35,7 @@ pub mod names;
 pub mod orgs;
 pub mod retention;
 pub mod seats;
+pub mod sign_in;
 pub mod support;
 pub mod tokens;
 pub mod upgrade;
@@ -146,6 +148,25 @@ macro_rules! store_conformance {
             console::an_invitation_is_accepted_once_and_only_before_it_expires,
             console::sessions_round_trip_are_touched_and_end,
             console::failed_sign_ins_are_counted_by_account_and_address_within_the_window,
+            sign_in::setup_creates_the_organization_and_a_signed_in_administrator_once,
+            sign_in::two_concurrent_setups_create_one_organization,
+            sign_in::setup_refuses_a_weak_password_and_writes_nothing,
+            sign_in::each_sign_in_makes_a_new_session_and_sign_out_ends_it,
+            sign_in::wrong_passwords_and_unknown_emails_are_refused_alike,
+            sign_in::the_sixth_sign_in_within_fifteen_minutes_is_throttled_even_with_the_right_password,
+            sign_in::concurrent_attempts_check_at_most_the_limit_of_passwords,
+            sign_in::a_successful_sign_in_clears_the_accounts_failures,
+            sign_in::twenty_failures_from_one_address_throttle_it_for_every_email,
+            sign_in::sessions_end_after_thirty_idle_minutes,
+            sign_in::sessions_are_touched_at_most_once_a_minute,
+            sign_in::sessions_end_twelve_hours_after_sign_in_however_busy,
+            sign_in::deactivating_an_administrator_ends_their_sessions_and_sign_in,
+            admins::adding_an_admin_creates_or_promotes_an_account_of_the_organization,
+            admins::an_account_outside_the_organization_is_not_made_an_admin,
+            admins::a_weak_password_adds_no_administrator,
+            admins::an_invitation_sets_a_password_once_within_seven_days,
+            admins::removing_an_admin_keeps_the_account_with_the_lowest_role_and_ends_its_sessions,
+            admins::an_admin_of_one_organization_reaches_nothing_of_another,
             retention::purge_dry_run_lists_without_deleting,
             retention::purge_is_strictly_before_and_removes_memberships,
             retention::concurrent_purges_delete_each_account_once,
@@ -167,6 +188,7 @@ macro_rules! store_conformance {
             console_queries::console_accounts_page_by_name_key_with_a_prefix_and_their_groups,
             console_queries::console_groups_and_members_page_by_key_and_id_with_capped_counts,
             console_queries::managed_and_due_counts_are_capped_and_scoped,
+            console_queries::audit_entries_about_a_target_are_found_within_a_bounded_scan,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

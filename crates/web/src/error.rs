@@ -76,3 +76,24 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_sign_in_is_429_with_the_seconds_left_rounded_up() {
+        let throttled = Error::Throttled {
+            retry_after: time::Duration::milliseconds(90_500),
+        };
+        let response = ApiError::from(throttled).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "91");
+    }
+
+    #[test]
+    fn other_429s_keep_the_one_second_retry() {
+        let response = ApiError::from(ScimError::new(429, None, "slow down")).into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+}

@@ -3,8 +3,8 @@
 //! audited, and the SCIM page's figures and warnings follow what the tenant URL received.
 
 use roster_domain::{
-    AccountId, Admin, AuditAction, Error, LogQuery, OrgKind, Outcome, RefusalKind, WarningKind,
-    explain,
+    AccountId, Admin, AuditAction, Error, LogQuery, OrgKind, Outcome, RefusalKind, Role,
+    WarningKind, explain,
 };
 use serde_json::json;
 use time::Duration;
@@ -175,6 +175,14 @@ async fn manual_changes_follow_the_seat_rules_say_when_scim_overwrites_them_and_
         .await
         .unwrap();
     assert_eq!(off.note, None, "not managed by SCIM: nothing overwrites it");
+    let admin_role = app
+        .roster
+        .console_add_account(&admin, "boss@x.edu", None, Some(Role::Admin))
+        .await;
+    assert!(
+        matches!(admin_role, Err(Error::Invalid(_))),
+        "{admin_role:?}"
+    );
     let on = app
         .roster
         .console_set_active(&admin, managed, true)

@@ -8,6 +8,7 @@
     reason = "tests fail loudly"
 )]
 
+mod admins;
 mod auth;
 mod cli;
 mod console;

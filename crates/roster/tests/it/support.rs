@@ -327,6 +327,27 @@ impl Cli {
         })
     }
 
+    /// Runs a command with `--json` and `input` on its standard input.
+    pub fn with_stdin(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(args)
+            .arg("--json")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     /// Runs a command expected to fail; returns its stderr.
     pub fn fails(&self, args: &[&str]) -> String {
         let output = self.command().args(args).arg("--json").output().unwrap();
