@@ -8,4 +8,6 @@ mod provider;
 mod validate;
 
 pub use provider::{OidcError, Providers};
-pub use validate::{CLOCK_LEEWAY, EntraClaims, EntraIdToken, Expected, Rejected, validate_id_token};
+pub use validate::{
+    CLOCK_LEEWAY, EntraClaims, EntraIdToken, Expected, Rejected, validate_id_token,
+};

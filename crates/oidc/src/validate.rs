@@ -84,9 +84,9 @@ pub fn validate_id_token(
     .set_time_fn(move || now - CLOCK_LEEWAY);
     let nonce = Nonce::new(expected.nonce.to_owned());
     let claims = token.claims(&verifier, &nonce).map_err(|e| match e {
-        ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey) => {
-            Rejected::UnknownKey
-        }
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => Rejected::UnknownKey,
         other => Rejected::Invalid(other.to_string()),
     })?;
     let extra = claims.additional_claims();

@@ -57,6 +57,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_console_auth.sql"),
     },
     Migration {
+        version: 8,
+        name: "console_queries",
+        sql: include_str!("../migrations/0008_console_queries.sql"),
+    },
+    Migration {
         version: 9,
         name: "sso",
         sql: include_str!("../migrations/0009_sso.sql"),

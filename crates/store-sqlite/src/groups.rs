@@ -320,7 +320,7 @@ pub(crate) fn delete(
     }
 }
 
-type RawGroup = (
+pub(crate) type RawGroup = (
     String,
     String,
     String,
@@ -332,7 +332,7 @@ type RawGroup = (
     i64,
 );
 
-fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
+pub(crate) fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -346,7 +346,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
     ))
 }
 
-fn from_raw(
+pub(crate) fn from_raw(
     (id, org, display_name, external_id, scim_managed, attributes, created, updated, version): RawGroup,
 ) -> Result<Group, StoreError> {
     Ok(Group {

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_auth",
         include_str!("../migrations/0007_console_auth.sql"),
     ),
+    (
+        8,
+        "console_queries",
+        include_str!("../migrations/0008_console_queries.sql"),
+    ),
     (9, "sso", include_str!("../migrations/0009_sso.sql")),
 ];
 

@@ -6,6 +6,7 @@
 
 mod auth;
 mod body;
+mod console;
 mod discovery;
 mod error;
 mod groups;
@@ -17,6 +18,7 @@ mod query;
 mod resources;
 mod response;
 mod search;
+mod sso;
 mod users;
 mod wire;
 
@@ -38,6 +40,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use console::Console;
 pub use error::ApiError;
 pub use limits::{OrgRateLimit, RateLimit};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
@@ -59,6 +62,10 @@ pub struct AppState {
     /// Work that outlives its request (provisioning log entries written after the answer);
     /// shutdown waits for it, so no entry of an answered request is lost.
     pub background: TaskTracker,
+    /// The admin console's process-wide state (cookie policy, allowed origin, setup code).
+    pub console: Arc<Console>,
+    /// Sign-in providers' documents and keys; `None` when no HTTP client could be made.
+    pub oidc: Option<roster_oidc::Providers>,
 }
 
 impl AppState {
@@ -70,9 +77,13 @@ impl AppState {
     pub fn new(roster: Roster, public_url: &str) -> Self {
         Self {
             roster,
+            console: Arc::new(Console::new(public_url)),
             public_url: public_url.trim_end_matches('/').into(),
             rate_limit: None,
             background: TaskTracker::new(),
+            oidc: roster_oidc::Providers::new()
+                .inspect_err(|e| tracing::error!(error = %e, "SSO sign-in is unavailable"))
+                .ok(),
         }
     }
 
@@ -127,6 +138,12 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/scim/v2/{org}", scim)
+        .nest("/console", console::routes())
+        .route("/sso/callback", get(sso::callback))
+        .route("/sso/sign-out", post(sso::sign_out))
+        .route("/sso/{org}", get(sso::start_sign_in))
+        .route("/home", get(sso::home))
+        .route("/api/v1/me", get(sso::me))
         .fallback(middleware::not_found)
         .with_state(state);
 

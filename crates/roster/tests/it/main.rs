@@ -11,6 +11,8 @@
 mod admins;
 mod auth;
 mod cli;
+mod console;
+mod console_pages;
 mod discovery;
 mod errors;
 mod groups;
@@ -19,6 +21,7 @@ mod names;
 mod retention;
 mod serve;
 mod sso;
+mod sso_flow;
 mod support;
 mod users;
 mod wire;
