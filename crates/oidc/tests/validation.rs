@@ -2,7 +2,7 @@
 //! is refused, with a reason for the sign-in log; a token signed by a rotated key asks for a
 //! key refresh; a good Entra-shaped token yields who signed in.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![expect(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{Duration, Utc};
