@@ -38,6 +38,8 @@ use pool::Pool;
 /// Log entries one writer job of a log trim deletes at most, so a trim of millions of rows never
 /// holds the one writer for more than a few milliseconds at a time.
 const BACKGROUND_BATCH: u32 = 1_000;
+/// Member ids a group write names beyond which it runs in a writer batch of its own.
+const ALONE_MEMBERS: usize = 500;
 /// Accounts one writer job of a retention purge deletes at most (each with its memberships).
 const PURGE_BATCH: u32 = 100;
 
@@ -208,9 +210,16 @@ impl Store for SqliteStore {
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
-        self.pool
-            .write(move |conn| groups::write(conn, scope.org_id(), write))
-            .await
+        let change = &write.members;
+        let named = change.add.len() + change.remove.len();
+        // A replace removes every other member, however many the group holds.
+        let large = change.replace.is_some() || named > ALONE_MEMBERS;
+        let job = move |conn: &rusqlite::Connection| groups::write(conn, scope.org_id(), write);
+        if large {
+            self.pool.write_alone(job).await
+        } else {
+            self.pool.write(job).await
+        }
     }
 
     async fn delete_group(
@@ -219,8 +228,9 @@ impl Store for SqliteStore {
         group: GroupId,
         expected_version: Option<i64>,
     ) -> Result<bool, StoreError> {
+        // Its memberships go with it, however many: alone, like a large membership change.
         self.pool
-            .write(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
+            .write_alone(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
             .await
     }
 
