@@ -9,6 +9,7 @@
 )]
 
 mod auth;
+mod busy;
 mod cli;
 mod discovery;
 mod errors;
