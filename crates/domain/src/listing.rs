@@ -5,7 +5,8 @@
 //! No request loads a directory: its memory, and its work in memory, are bounded. The store
 //! sorts by every attribute with a column ([`Order`]), so a filter that lowers whole (or none)
 //! with such a `sortBy` is one indexed query. Anything else reads the narrowing's rows in batches of [`BATCH`], in the
-//! store's order, and evaluates them as they come ([`Selection`], which keeps only what the page
+//! store's order, each continuing after the last row of the one before (keyset paging, see
+//! `keyset.rs`), and evaluates them as they come ([`Selection`], which keeps only what the page
 //! needs); a request examines at most [`MAX_CANDIDATES`] rows (see
 //! [`Roster::with_candidate_limit`](crate::Roster)) and is refused with 400 `tooMany` beyond,
 //! naming the indexed attributes that would narrow it.
