@@ -7,6 +7,7 @@
 use std::future::Future;
 
 use roster_scim::ScimError;
+use tracing::Instrument;
 
 use crate::ApiError;
 
@@ -36,6 +37,8 @@ where
         return work.await;
     }
     let runtime = tokio::runtime::Handle::current();
+    // The request's span (its id, organization) goes along, so the work logs as it would inline.
+    let work = work.instrument(tracing::Span::current());
     tokio::task::spawn_blocking(move || runtime.block_on(work))
         .await
         .map_err(|e| {
@@ -44,4 +47,18 @@ where
                 "Roster could not complete the request; retry",
             ))
         })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_large_bodys_work_runs_on_another_thread_a_small_ones_inline() {
+        let here = std::thread::current().id();
+        let thread = |size| by_size(BodySize(size), async { Ok(std::thread::current().id()) });
+        assert_eq!(thread(LARGE_BODY_BYTES).await.ok(), Some(here));
+        let large = thread(LARGE_BODY_BYTES + 1).await.ok();
+        assert!(large.is_some_and(|t| t != here), "{large:?}");
+    }
 }

@@ -87,7 +87,7 @@ async fn healthz_and_another_organizations_get_answer_promptly_while_maximum_siz
     );
     assert!(samples >= 3, "the reads ran while the PATCHes did");
     assert!(
-        slowest < Duration::from_millis(500),
+        slowest < Duration::from_secs(1),
         "a read waited {slowest:?} behind other requests' work"
     );
 }
