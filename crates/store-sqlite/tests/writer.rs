@@ -117,30 +117,31 @@ async fn a_purge_of_many_accounts_runs_in_batches_and_purges_them_all() {
     assert!(again.is_empty());
 }
 
-/// Org B writes one account after another until `done` is set; returns how long each took.
+/// Org B writes one account after another until `done` is set; returns when each write ended
+/// and how long it took.
 async fn steady_writes(
     store: Arc<dyn Store>,
     org: OrgId,
     done: Arc<std::sync::atomic::AtomicBool>,
-) -> Vec<Duration> {
-    let mut took = Vec::new();
+) -> Vec<(Instant, Duration)> {
+    let mut writes = Vec::new();
     while !done.load(std::sync::atomic::Ordering::Acquire) {
         let started = Instant::now();
-        member(&store, org, &format!("b{}@example.org", took.len())).await;
-        took.push(started.elapsed());
+        member(&store, org, &format!("b{}@example.org", writes.len())).await;
+        writes.push((Instant::now(), started.elapsed()));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    took
+    writes
 }
 
 /// A group write's membership change is atomic, so it is one writer job: what bounds it is the
 /// request (1 MiB of body, about 20,000 member ids), and set-based SQL keeps that job short.
-/// While organization A adds 20,000 members and purges 2,000 accounts, organization B's
+/// While organization A adds 20,000 members and purges 5,000 accounts, organization B's
 /// single-account writes keep committing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_organizations_writes_keep_committing_during_a_20000_member_add_and_a_purge() {
     const MEMBERS: usize = 20_000;
-    const PURGED: i64 = 2_000;
+    const PURGED: i64 = 5_000;
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path());
     let (a, scope_a) = org(&store, 30_000).await;
@@ -198,19 +199,27 @@ async fn another_organizations_writes_keep_committing_during_a_20000_member_add_
         .unwrap();
     tokio::time::sleep(Duration::from_millis(30)).await;
     done.store(true, std::sync::atomic::Ordering::Release);
-    let took = writes.await.unwrap();
-    let slowest = took.iter().max().copied().unwrap_or_default();
+    let writes = writes.await.unwrap();
+    let slowest = writes.iter().map(|w| w.1).max().unwrap_or_default();
+    let a_done = started + patch_took.max(purge_took);
+    let meanwhile = writes
+        .iter()
+        .filter(|(ended, _)| *ended > started && *ended <= a_done)
+        .count();
     eprintln!(
         "20,000-member add done after {patch_took:?}, purge of {purged} after {purge_took:?}; \
-         B committed {} writes meanwhile, the slowest in {slowest:?}",
-        took.len()
+         B committed {meanwhile} writes meanwhile, the slowest of all {} in {slowest:?}",
+        writes.len()
     );
     assert_eq!(outcome.added, MEMBERS as u64, "the add is whole");
     assert_eq!(outcome.skipped, [unknown]);
     assert_eq!(purged, PURGED as usize);
-    assert!(took.len() >= 2, "B wrote during A's work: {took:?}");
+    assert!(meanwhile >= 2, "B wrote while A's work ran: {writes:?}");
+    // The longest wait is one A job (0.3–0.7 s measured in a debug build on a loaded 2-core
+    // machine): the bound leaves room for a slower machine, and is shorter than A's purge as a
+    // whole, which a B write would wait for if the purge were one job.
     assert!(
-        slowest < Duration::from_secs(1),
+        slowest < Duration::from_secs(2),
         "one of B's writes waited {slowest:?} behind A's work"
     );
     let members = store
