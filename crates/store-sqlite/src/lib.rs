@@ -211,9 +211,12 @@ impl Store for SqliteStore {
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
         let change = &write.members;
-        let named = change.add.len() + change.remove.len();
-        // A replace removes every other member, however many the group holds.
-        let large = change.replace.is_some() || named > ALONE_MEMBERS;
+        // Counted by what the request names: a replace (PUT) naming few members stays in a
+        // shared batch, since PUTs are common and each batch costs an fsync, though it removes
+        // every other member of the group.
+        let named =
+            change.add.len() + change.remove.len() + change.replace.as_ref().map_or(0, Vec::len);
+        let large = named > ALONE_MEMBERS;
         let job = move |conn: &rusqlite::Connection| groups::write(conn, scope.org_id(), write);
         if large {
             self.pool.write_alone(job).await

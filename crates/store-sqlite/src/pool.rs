@@ -296,3 +296,66 @@ impl Drop for Checkpointer {
         self.stop.take();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
+
+    use std::{sync::Arc, time::Instant};
+
+    use super::*;
+
+    fn slow(ms: u64) -> impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static {
+        move |_| {
+            thread::sleep(Duration::from_millis(ms));
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_queued_before_a_job_that_runs_alone_commit_without_waiting_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Arc::new(Pool::open(&dir.path().join("w.db"), |_| Ok(())).unwrap());
+        let started = Instant::now();
+        // Keeps the writer busy while the next three queue up behind it, in this order.
+        let busy = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.write(slow(200)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued = |alone: bool, ms: u64| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                let result = if alone {
+                    pool.write_alone(slow(ms)).await
+                } else {
+                    pool.write(slow(ms)).await
+                };
+                result.map(|()| started.elapsed())
+            })
+        };
+        let before = queued(false, 0);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let large = queued(true, 600);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let after = queued(false, 0);
+        busy.await.unwrap().unwrap();
+        let (before, large, after) = (
+            before.await.unwrap().unwrap(),
+            large.await.unwrap().unwrap(),
+            after.await.unwrap().unwrap(),
+        );
+        assert!(
+            before < large,
+            "{before:?} waited for the large job ({large:?})"
+        );
+        assert!(
+            before + Duration::from_millis(300) < large,
+            "{before:?} vs {large:?}"
+        );
+        assert!(
+            after > large,
+            "{after:?} committed with the large job {large:?}"
+        );
+    }
+}
