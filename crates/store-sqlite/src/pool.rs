@@ -299,8 +299,6 @@ impl Drop for Checkpointer {
 
 #[cfg(test)]
 mod tests {
-    #![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
-
     use std::{sync::Arc, time::Instant};
 
     use super::*;
