@@ -318,7 +318,7 @@ mod tests {
         // Keeps the writer busy while the next three queue up behind it, in this order.
         let busy = {
             let pool = Arc::clone(&pool);
-            tokio::spawn(async move { pool.write(slow(200)).await })
+            tokio::spawn(async move { pool.write(slow(500)).await })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         let queued = |alone: bool, ms: u64| {
@@ -332,10 +332,11 @@ mod tests {
                 result.map(|()| started.elapsed())
             })
         };
+        // Gaps long enough for each to be queued before the next, even on a loaded machine.
         let before = queued(false, 0);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let large = queued(true, 600);
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let large = queued(true, 800);
+        tokio::time::sleep(Duration::from_millis(50)).await;
         let after = queued(false, 0);
         busy.await.unwrap().unwrap();
         let (before, large, after) = (
@@ -348,12 +349,13 @@ mod tests {
             "{before:?} waited for the large job ({large:?})"
         );
         assert!(
-            before + Duration::from_millis(300) < large,
+            before + Duration::from_millis(400) < large,
             "{before:?} vs {large:?}"
         );
+        // Queued after the large job, it waits for it (the 800 ms it takes).
         assert!(
-            after > large,
-            "{after:?} committed with the large job {large:?}"
+            after > before + Duration::from_millis(600),
+            "{after:?} did not wait for the large job ({before:?}, {large:?})"
         );
     }
 }
