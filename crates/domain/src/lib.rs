@@ -16,6 +16,7 @@ mod conditional;
 mod error;
 mod groups;
 mod ids;
+mod keyset;
 mod listing;
 mod log;
 mod orgs;
@@ -51,6 +52,7 @@ pub use groups::{
     display_name_key,
 };
 pub use ids::{AccountId, GroupId, OrgId};
+pub use keyset::{Listed, Position};
 pub use listing::{ListRequest, MAX_CANDIDATES};
 pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{
