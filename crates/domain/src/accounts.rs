@@ -108,6 +108,20 @@ pub fn user_name_key(user_name: &str) -> String {
     roster_scim::text::fold(user_name)
 }
 
+/// When an account that was `current` and is now `active` (or not) was deactivated: now when it
+/// just was, never while active, and an earlier deactivation is kept.
+pub(crate) fn deactivated_at(
+    current: &Account,
+    active: bool,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    match (current.active, active) {
+        (true, false) => Some(now),
+        (_, true) => None,
+        (false, false) => current.deactivated_at.or(Some(now)),
+    }
+}
+
 /// An account write the store performs atomically.
 #[derive(Debug, Clone)]
 pub struct AccountWrite {

@@ -56,7 +56,19 @@ impl Roster {
         let scope = OrgScope::new(self.org(org).await?.id);
         let group = self.group_by_name(scope, group_name).await?;
         let account = self.account_by_user_name(user_name).await?;
-        if account.org_id != Some(org) {
+        self.add_manual_member(scope, &group, &account).await?;
+        self.group_view(org, group_name).await
+    }
+
+    /// The rule of a manual membership, whoever adds it: the account must be in the group's
+    /// organization and visible to SCIM; the membership is `manual`.
+    pub(crate) async fn add_manual_member(
+        &self,
+        scope: OrgScope,
+        group: &Group,
+        account: &crate::Account,
+    ) -> Result<()> {
+        if account.org_id != Some(scope.org_id()) {
             return Err(Error::Invalid(format!(
                 "'{}' is not an account of this organization; add or invite it first",
                 account.user_name
@@ -82,7 +94,7 @@ impl Roster {
         if !outcome.skipped.is_empty() {
             return Err(not_addable(&account.user_name));
         }
-        self.group_view(org, group_name).await
+        Ok(())
     }
 
     /// A group by name with its members and their sources.

@@ -6,6 +6,7 @@
 //! fix. It must not depend on a database driver or a web framework (CI checks with `cargo tree`).
 
 mod accounts;
+mod activity;
 mod admin;
 mod admin_accounts;
 mod admin_groups;
@@ -13,13 +14,20 @@ mod admins;
 mod audit;
 mod clock;
 mod conditional;
+mod console_accounts;
+mod console_groups;
+mod console_log;
+mod console_retention;
+mod console_scim;
 mod error;
 mod groups;
+mod health;
 mod ids;
 mod keyset;
 mod listing;
 mod log;
 mod orgs;
+mod paging;
 mod passwords;
 mod query;
 mod resources;
@@ -37,6 +45,9 @@ mod store;
 mod tokens;
 
 pub use accounts::{Account, AccountWrite, Role, user_name_key};
+pub use activity::{
+    ACTIVITY_BUCKET, ACTIVITY_KEPT, ActivityBucket, ScimActivity, TokenUse, bucket_start,
+};
 pub use admin::Admin;
 pub use admin_groups::GroupView;
 pub use admins::{
@@ -46,11 +57,23 @@ pub use admins::{
 pub use audit::{AUDIT_PAGE_MAX, AuditAction, AuditCursor, AuditEntry, AuditPage, NewAuditEntry};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conditional::Conditional;
+pub use console_accounts::{
+    AccountDetail, AccountGroups, AccountSummary, AccountsPage, ConsoleChange, TIMELINE_PAGE,
+    WaitingPerson, state_sentence,
+};
+pub use console_groups::{GroupPage, GroupSummary, GroupsPage, MEMBER_COUNT_CAP, MembersPage};
+pub use console_log::{
+    Explanation, LOG_PAGE_MAX, LOG_SCAN, LogCursor, LogFilter, LogPage, LogQuery, LogWindow,
+    LoggedEntry, RefusalKind, SEAT_LIMIT_DETAIL, explain,
+};
+pub use console_retention::{PREVIEW_CAP, RetentionPreview};
+pub use console_scim::{MANAGED_COUNT_CAP, ScimOverview};
 pub use error::{Conflict, Error, Internal, SeatLimit, StoreError, Unique};
 pub use groups::{
     Group, GroupExpect, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
     display_name_key,
 };
+pub use health::{HealthFigures, QUIET_AFTER, Warning, WarningKind, warnings};
 pub use ids::{AccountId, GroupId, OrgId};
 pub use keyset::{Listed, Position};
 pub use listing::{ListRequest, MAX_CANDIDATES};
@@ -58,6 +81,7 @@ pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };
+pub use paging::PAGE_MAX;
 pub use passwords::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
 pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};

@@ -28,6 +28,11 @@ pub struct RetentionReport {
     pub log_entries_trimmed: u64,
 }
 
+/// Accounts deactivated before this time are due for removal as of `as_of`.
+pub(crate) fn cutoff(as_of: OffsetDateTime, days: u32) -> OffsetDateTime {
+    as_of - Duration::days(i64::from(days))
+}
+
 impl Roster {
     /// Purges what is due as of `as_of` (the clock's now when `None`).
     pub async fn run_retention(
@@ -69,7 +74,7 @@ impl Roster {
             let Some(days) = org.retention_days else {
                 continue;
             };
-            let cutoff = as_of - Duration::days(i64::from(days));
+            let cutoff = cutoff(as_of, days);
             let due = self
                 .store
                 .purge_deactivated(OrgScope::new(org.id), cutoff, dry_run)

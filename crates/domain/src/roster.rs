@@ -6,6 +6,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{
     Clock, Conflict, Error, NewOrg, Org, OrgId, OrgScope, OrgStatus, OrgUpdate,
+    activity::Presented,
     error::Result,
     orgs,
     store::Store,
@@ -17,6 +18,7 @@ pub struct Roster {
     pub(crate) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     floods: Arc<crate::log::FloodDigest>,
+    pub(crate) activity: Arc<crate::activity::ActivityTracker>,
     /// The most candidate rows a list request evaluated in memory examines.
     pub(crate) candidate_limit: u64,
     /// The most members one list response carries in all.
@@ -29,6 +31,7 @@ impl Roster {
             store,
             clock,
             floods: Arc::default(),
+            activity: Arc::default(),
             candidate_limit: crate::listing::MAX_CANDIDATES,
             list_members_budget: crate::LIST_MEMBERS_BUDGET,
         }
@@ -174,22 +177,45 @@ impl Roster {
                 "The bearer token is missing, revoked or not valid for this tenant URL. Copy the Secret token shown when SCIM was enabled or rotated into the identity provider.".into(),
             )
         };
-        let bearer = bearer.filter(|b| !b.is_empty()).ok_or_else(refused)?;
         let org_id: OrgId = org_segment.parse().map_err(|_| refused())?;
-        let presented = TokenHash::of(bearer);
-        let record = self
-            .store
-            .scim_token(&presented)
-            .await?
-            .ok_or_else(refused)?;
-        let ok = record.hash.ct_eq(&presented)
-            && record.org_id == org_id
-            && record.is_valid_at(self.now());
-        if ok {
-            Ok(OrgScope::new(org_id))
-        } else {
-            Err(refused())
+        let scope = OrgScope::new(org_id);
+        let presented = match bearer.filter(|b| !b.is_empty()) {
+            Some(bearer) => self.presented_token(scope, bearer).await?,
+            None => Presented::Wrong,
+        };
+        let now = self.now();
+        if let Presented::Valid(_) = presented {
+            self.activity.presented(org_id, now, presented);
+            return Ok(scope);
         }
+        // Counted only for an organization that exists, so probes of made-up URLs add nothing.
+        if self.store.org(org_id).await?.is_some() {
+            self.activity.presented(org_id, now, presented);
+        }
+        Err(refused())
+    }
+
+    /// Whether `bearer` is a valid token of the organization, one it had (expired or revoked),
+    /// or neither.
+    async fn presented_token(&self, scope: OrgScope, bearer: &str) -> Result<Presented> {
+        let presented = TokenHash::of(bearer);
+        if let Some(record) = self.store.scim_token(&presented).await?
+            && record.hash.ct_eq(&presented)
+            && record.org_id == scope.org_id()
+        {
+            return Ok(if record.is_valid_at(self.now()) {
+                Presented::Valid(record.id)
+            } else {
+                Presented::Old
+            });
+        }
+        Ok(
+            if self.store.is_retired_scim_token(scope, &presented).await? {
+                Presented::Old
+            } else {
+                Presented::Wrong
+            },
+        )
     }
 
     /// Appends to the organization's provisioning log. Refusals of a flood (429) are digested:

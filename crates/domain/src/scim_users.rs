@@ -262,11 +262,7 @@ impl Roster {
             updated.scim_managed = true;
         }
         let takes_seat = updated.active && !current.active;
-        updated.deactivated_at = match (current.active, updated.active) {
-            (true, false) => Some(now),
-            (_, true) => None,
-            (false, false) => current.deactivated_at.or(Some(now)),
-        };
+        updated.deactivated_at = crate::accounts::deactivated_at(current, updated.active, now);
         updated.updated_at = now;
         self.write(AccountWrite {
             account: updated,

@@ -10,10 +10,11 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary,
-    AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogEntry, Member,
-    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Role, SessionRecord, StoreError,
-    StoreFilter, TokenHash, TokenRecord,
+    Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
+    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
+    LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, StoreError,
+    StoreFilter, TokenHash, TokenRecord, TokenUse,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -260,5 +261,120 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         failures_before: OffsetDateTime,
         idle_before: OffsetDateTime,
         created_before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
+    // --- the admin console -----------------------------------------------------------------
+
+    /// Every stored token of the organization (current, in a grace period, or expired and not
+    /// yet removed), oldest first, with when each was last used.
+    async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError>;
+    /// Whether `hash` is a token of the organization that was revoked (and removed).
+    async fn is_retired_scim_token(
+        &self,
+        scope: OrgScope,
+        hash: &TokenHash,
+    ) -> Result<bool, StoreError>;
+    /// Adds `activity` to the organization's stored activity: later times win, bucket counts
+    /// add up, each token's `last_used_at` keeps the later time; buckets starting before
+    /// `drop_before` are removed.
+    async fn record_scim_activity(
+        &self,
+        scope: OrgScope,
+        activity: &ScimActivity,
+        drop_before: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The organization's stored activity, with the buckets starting at or after `since`
+    /// (oldest first) and no `token_uses`; `enabled_at` as set when SCIM was last enabled.
+    async fn scim_activity(
+        &self,
+        scope: OrgScope,
+        since: OffsetDateTime,
+    ) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError>;
+    /// The log entries of the organization that match `filter`, within its scan bound.
+    async fn log_window(
+        &self,
+        scope: OrgScope,
+        filter: &LogFilter,
+    ) -> Result<LogWindow, StoreError>;
+    async fn log_entry(&self, scope: OrgScope, id: i64) -> Result<Option<LoggedEntry>, StoreError>;
+    /// Entries about one account (its id, or its `userName` ignoring case), newest first.
+    async fn log_about(
+        &self,
+        scope: OrgScope,
+        resource_id: &str,
+        name: &str,
+        before: Option<LogCursor>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEntry>, StoreError>;
+    /// Audit entries about `target` (ignoring case) among the organization's newest `scan`,
+    /// newest first, at most `limit`.
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Names refused for the seat limit since `since` (among the newest `scan` conflicts), one
+    /// per name ignoring case with its latest refusal, newest first, at most `limit`.
+    async fn seat_refusals(
+        &self,
+        scope: OrgScope,
+        since: OffsetDateTime,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<(String, OffsetDateTime)>, StoreError>;
+    /// Accounts of the organization (SCIM-deleted ones too) in `userName` key order, after the
+    /// key `after`, with keys starting with `prefix`.
+    async fn console_accounts(
+        &self,
+        scope: OrgScope,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError>;
+    /// For each of `accounts` that is in a group: its first `names` group names (by name key)
+    /// and its number of groups.
+    async fn groups_of_accounts(
+        &self,
+        scope: OrgScope,
+        accounts: &[AccountId],
+        names: u32,
+    ) -> Result<Vec<AccountGroups>, StoreError>;
+    /// Groups of the organization in name key order, like [`Store::console_accounts`].
+    async fn console_groups(
+        &self,
+        scope: OrgScope,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Group>, StoreError>;
+    /// The number of members of each group, each counted up to `cap`, in the order given.
+    async fn member_counts(
+        &self,
+        scope: OrgScope,
+        groups: &[GroupId],
+        cap: u64,
+    ) -> Result<Vec<u64>, StoreError>;
+    /// A page of a group's members in account id order, after `after`.
+    async fn members_page(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Member>, StoreError>;
+    /// SCIM-managed accounts and groups of the organization, each counted up to `cap`.
+    async fn scim_managed_counts(
+        &self,
+        scope: OrgScope,
+        cap: u64,
+    ) -> Result<(u64, u64), StoreError>;
+    /// The accounts [`Store::purge_deactivated`] would remove, counted up to `cap`.
+    async fn count_deactivated_before(
+        &self,
+        scope: OrgScope,
+        deactivated_before: OffsetDateTime,
+        cap: u64,
     ) -> Result<u64, StoreError>;
 }

@@ -27,6 +27,8 @@ pub async fn run(
     let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
     let public_url = public_url.as_str();
     let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
+    let activity = tokio::spawn(activity_job(roster.clone()));
+    let flusher = roster.clone();
     let state = AppState::new(roster, public_url).with_rate_limit(rate_limit);
     let background = state.background.clone();
     let router = app(state);
@@ -45,8 +47,30 @@ pub async fn run(
     {
         tracing::warn!("stopped before every provisioning log entry was written");
     }
+    activity.abort();
+    // The last requests' activity, which the periodic flush has not written yet.
+    if let Err(e) = flusher.flush_scim_activity().await {
+        tracing::warn!(error = %e, "could not write the last SCIM activity figures");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often SCIM activity counted in memory is written: the console's figures lag this much
+/// behind on other instances (the serving instance adds its unwritten counts).
+const ACTIVITY_FLUSH: Duration = Duration::from_secs(30);
+
+/// Writes the SCIM activity counted in memory every [`ACTIVITY_FLUSH`]; what fails is kept and
+/// written with the next flush.
+async fn activity_job(roster: Roster) {
+    let mut ticks = tokio::time::interval(ACTIVITY_FLUSH);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = roster.flush_scim_activity().await {
+            tracing::warn!(error = %e, "could not write SCIM activity figures; retrying at the next flush");
+        }
+    }
 }
 
 /// Runs retention at start and then every `interval`. A failed run is logged and retried at the

@@ -269,7 +269,7 @@ pub(crate) async fn purge(
     Ok(purged)
 }
 
-fn from_row(row: &Row) -> Result<Account, StoreError> {
+pub(crate) fn from_row(row: &Row) -> Result<Account, StoreError> {
     let role: String = col(row, "role")?;
     let org: Option<uuid::Uuid> = col(row, "org_id")?;
     let Json(attributes): Json<Map<String, Value>> = col(row, "attributes")?;

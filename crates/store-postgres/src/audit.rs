@@ -76,7 +76,7 @@ pub(crate) async fn page(
     rows.iter().map(from_row).collect()
 }
 
-fn from_row(row: &Row) -> Result<AuditEntry, StoreError> {
+pub(crate) fn from_row(row: &Row) -> Result<AuditEntry, StoreError> {
     let action: String = col(row, "action")?;
     let actor: Option<uuid::Uuid> = col(row, "actor_account_id")?;
     Ok(AuditEntry {

@@ -341,7 +341,7 @@ pub(crate) async fn delete(
     }
 }
 
-fn from_row(row: &Row) -> Result<Group, StoreError> {
+pub(crate) fn from_row(row: &Row) -> Result<Group, StoreError> {
     let Json(attributes): Json<Map<String, Value>> = col(row, "attributes")?;
     Ok(Group {
         id: from_uuid(col(row, "id")?, "a group id")?,

@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod console;
+mod console_queries;
 mod convert;
 mod groups;
 mod list;
@@ -26,11 +27,13 @@ mod tokens;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
-    Account, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary,
-    AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogEntry, Member,
-    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Role, SessionRecord, Store,
-    StoreError, StoreFilter, TokenHash, TokenRecord,
+    Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
+    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
+    LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, Store,
+    StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
 };
+use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
 
 use convert::Context;
@@ -402,5 +405,158 @@ impl Store for PostgresStore {
             created_before,
         )
         .await
+    }
+
+    async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {
+        console_queries::token_uses(&pool::get(&self.pool).await?, scope.org_id()).await
+    }
+
+    async fn is_retired_scim_token(
+        &self,
+        scope: OrgScope,
+        hash: &TokenHash,
+    ) -> Result<bool, StoreError> {
+        console_queries::is_retired(&pool::get(&self.pool).await?, scope.org_id(), hash).await
+    }
+
+    async fn record_scim_activity(
+        &self,
+        scope: OrgScope,
+        activity: &ScimActivity,
+        drop_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        console_queries::record_activity(&tx, scope.org_id(), activity, drop_before).await?;
+        tx.commit().await.context("committing SCIM activity")
+    }
+
+    async fn scim_activity(
+        &self,
+        scope: OrgScope,
+        since: OffsetDateTime,
+    ) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError> {
+        console_queries::activity(&pool::get(&self.pool).await?, scope.org_id(), since).await
+    }
+
+    async fn log_window(
+        &self,
+        scope: OrgScope,
+        filter: &LogFilter,
+    ) -> Result<LogWindow, StoreError> {
+        console_queries::log_window(&pool::get(&self.pool).await?, scope.org_id(), filter).await
+    }
+
+    async fn log_entry(&self, scope: OrgScope, id: i64) -> Result<Option<LoggedEntry>, StoreError> {
+        console_queries::log_entry(&pool::get(&self.pool).await?, scope.org_id(), id).await
+    }
+
+    async fn log_about(
+        &self,
+        scope: OrgScope,
+        resource_id: &str,
+        name: &str,
+        before: Option<LogCursor>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEntry>, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        console_queries::log_about(&client, scope.org_id(), resource_id, name, before, limit).await
+    }
+
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let statement = sql::audit_about(Dialect::Postgres, scope.org_id(), target, scan, limit);
+        console_queries::audit_entries(&pool::get(&self.pool).await?, statement).await
+    }
+
+    async fn seat_refusals(
+        &self,
+        scope: OrgScope,
+        since: OffsetDateTime,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        console_queries::seat_refusals(&client, scope.org_id(), since, scan, limit).await
+    }
+
+    async fn console_accounts(
+        &self,
+        scope: OrgScope,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        let statement = sql::accounts_page(Dialect::Postgres, scope.org_id(), prefix, after, limit);
+        console_queries::accounts(&pool::get(&self.pool).await?, statement).await
+    }
+
+    async fn groups_of_accounts(
+        &self,
+        scope: OrgScope,
+        accounts: &[AccountId],
+        names: u32,
+    ) -> Result<Vec<AccountGroups>, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        console_queries::groups_of_accounts(&client, scope.org_id(), accounts, names).await
+    }
+
+    async fn console_groups(
+        &self,
+        scope: OrgScope,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Group>, StoreError> {
+        let statement = sql::groups_page(Dialect::Postgres, scope.org_id(), prefix, after, limit);
+        console_queries::groups(&pool::get(&self.pool).await?, statement).await
+    }
+
+    async fn member_counts(
+        &self,
+        scope: OrgScope,
+        groups: &[GroupId],
+        cap: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        console_queries::member_counts(&pool::get(&self.pool).await?, scope.org_id(), groups, cap)
+            .await
+    }
+
+    async fn members_page(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Member>, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        console_queries::members_page(&client, scope.org_id(), group, after, limit).await
+    }
+
+    async fn scim_managed_counts(
+        &self,
+        scope: OrgScope,
+        cap: u64,
+    ) -> Result<(u64, u64), StoreError> {
+        console_queries::managed_counts(&pool::get(&self.pool).await?, scope.org_id(), cap).await
+    }
+
+    async fn count_deactivated_before(
+        &self,
+        scope: OrgScope,
+        deactivated_before: OffsetDateTime,
+        cap: u64,
+    ) -> Result<u64, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        console_queries::deactivated_before_count(&client, scope.org_id(), deactivated_before, cap)
+            .await
     }
 }

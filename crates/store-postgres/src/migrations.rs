@@ -56,6 +56,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "console_auth",
         sql: include_str!("../migrations/0007_console_auth.sql"),
     },
+    Migration {
+        version: 8,
+        name: "console_queries",
+        sql: include_str!("../migrations/0008_console_queries.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 
 use crate::{
     convert::{col, from_uuid, to_uuid},
-    pool::{execute, query, query_opt},
+    pool::{execute, query, query_one, query_opt},
 };
 
 const COLUMNS: &str = "id, org_id, token_hash, created_at, expires_at";
@@ -46,6 +46,26 @@ pub(crate) async fn install(
             return Err(StoreError::UniqueViolation(Unique::CurrentScimToken));
         }
     }
+    if require_none {
+        execute(
+            tx,
+            "INSERT INTO scim_activity (org_id, enabled_at) VALUES ($1, $2)
+             ON CONFLICT (org_id) DO UPDATE SET enabled_at = excluded.enabled_at",
+            &[&org, &token.created_at],
+            "recording when SCIM was enabled",
+        )
+        .await?;
+    }
+    // Every token this install may remove is remembered as revoked first.
+    execute(
+        tx,
+        "INSERT INTO scim_retired_tokens (token_hash, org_id)
+         SELECT token_hash, org_id FROM scim_tokens WHERE org_id = $1
+         ON CONFLICT (token_hash) DO NOTHING",
+        &[&org],
+        "remembering revoked tokens",
+    )
+    .await?;
     execute(
         tx,
         "DELETE FROM scim_tokens WHERE org_id = $1 AND expires_at IS NOT NULL",
@@ -121,13 +141,18 @@ pub(crate) async fn valid(
 }
 
 pub(crate) async fn revoke_all(client: &impl GenericClient, org: OrgId) -> Result<u64, StoreError> {
-    execute(
+    // One statement, so a revoked token is remembered as revoked (its hash only) atomically.
+    let row = query_one(
         client,
-        "DELETE FROM scim_tokens WHERE org_id = $1",
+        "WITH gone AS (DELETE FROM scim_tokens WHERE org_id = $1 RETURNING token_hash, org_id),
+              kept AS (INSERT INTO scim_retired_tokens (token_hash, org_id)
+                       SELECT token_hash, org_id FROM gone ON CONFLICT (token_hash) DO NOTHING)
+         SELECT count(*) AS n FROM gone",
         &[&to_uuid(org)?],
         "revoking tokens",
     )
-    .await
+    .await?;
+    Ok(col::<i64>(&row, "n")?.unsigned_abs())
 }
 
 fn from_row(row: &Row) -> Result<TokenRecord, StoreError> {

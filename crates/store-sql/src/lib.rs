@@ -7,6 +7,7 @@
 //! driver's types in one function. What differs between the two databases is a small
 //! [`Dialect`]. Values are always bound, never spliced.
 
+pub mod console;
 mod listing;
 mod memberships;
 pub mod rekey;

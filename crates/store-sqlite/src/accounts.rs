@@ -246,7 +246,7 @@ fn many(
     rows.into_iter().map(from_raw).collect()
 }
 
-struct RawAccount {
+pub(crate) struct RawAccount {
     id: String,
     org_id: Option<String>,
     user_name: String,
@@ -264,7 +264,7 @@ struct RawAccount {
     active_unassigned: bool,
 }
 
-fn raw(row: &Row<'_>) -> rusqlite::Result<RawAccount> {
+pub(crate) fn raw(row: &Row<'_>) -> rusqlite::Result<RawAccount> {
     Ok(RawAccount {
         id: row.get(0)?,
         org_id: row.get(1)?,
@@ -284,7 +284,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawAccount> {
     })
 }
 
-fn from_raw(raw: RawAccount) -> Result<Account, StoreError> {
+pub(crate) fn from_raw(raw: RawAccount) -> Result<Account, StoreError> {
     Ok(Account {
         id: parse_id(&raw.id, "an account id")?,
         org_id: raw

@@ -52,7 +52,7 @@ pub(crate) fn page(
     rows.into_iter().map(from_raw).collect()
 }
 
-type Raw = (
+pub(crate) type Raw = (
     i64,
     String,
     i64,
@@ -64,7 +64,7 @@ type Raw = (
     Option<String>,
 );
 
-fn raw(row: &Row<'_>) -> rusqlite::Result<Raw> {
+pub(crate) fn raw(row: &Row<'_>) -> rusqlite::Result<Raw> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -78,7 +78,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<Raw> {
     ))
 }
 
-fn from_raw(
+pub(crate) fn from_raw(
     (id, org, at, actor, email, action, target, detail, remote): Raw,
 ) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {

@@ -340,7 +340,7 @@ pub(crate) fn delete(
     }
 }
 
-type RawGroup = (
+pub(crate) type RawGroup = (
     String,
     String,
     String,
@@ -352,7 +352,7 @@ type RawGroup = (
     i64,
 );
 
-fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
+pub(crate) fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -366,7 +366,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawGroup> {
     ))
 }
 
-fn from_raw(
+pub(crate) fn from_raw(
     (id, org, display_name, external_id, scim_managed, attributes, created, updated, version): RawGroup,
 ) -> Result<Group, StoreError> {
     Ok(Group {

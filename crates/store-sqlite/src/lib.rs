@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod console;
+mod console_queries;
 mod convert;
 mod groups;
 mod list;
@@ -28,11 +29,13 @@ use std::{
 
 use async_trait::async_trait;
 use roster_domain::{
-    Account, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary,
-    AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LockGuard,
-    LogEntry, Member, MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock,
-    Role, SessionRecord, Store, StoreError, StoreFilter, TokenHash, TokenRecord,
+    Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
+    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
+    LockGuard, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord,
+    Store, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
 };
+use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
 
 use convert::Context;
@@ -469,5 +472,166 @@ impl Store for SqliteStore {
         self.pool
             .write(move |conn| console::trim(conn, failures, idle, created))
             .await
+    }
+
+    async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {
+        self.pool
+            .read(|conn| console_queries::token_uses(conn, scope.org_id()))
+    }
+
+    async fn is_retired_scim_token(
+        &self,
+        scope: OrgScope,
+        hash: &TokenHash,
+    ) -> Result<bool, StoreError> {
+        self.pool
+            .read(|conn| console_queries::is_retired(conn, scope.org_id(), hash))
+    }
+
+    async fn record_scim_activity(
+        &self,
+        scope: OrgScope,
+        activity: &ScimActivity,
+        drop_before: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let activity = activity.clone();
+        let org = scope.org_id();
+        self.pool
+            .write(move |conn| console_queries::record_activity(conn, org, &activity, drop_before))
+            .await
+    }
+
+    async fn scim_activity(
+        &self,
+        scope: OrgScope,
+        since: OffsetDateTime,
+    ) -> Result<(Option<OffsetDateTime>, ScimActivity), StoreError> {
+        self.pool
+            .read(|conn| console_queries::activity(conn, scope.org_id(), since))
+    }
+
+    async fn log_window(
+        &self,
+        scope: OrgScope,
+        filter: &LogFilter,
+    ) -> Result<LogWindow, StoreError> {
+        self.pool
+            .read(|conn| console_queries::log_window(conn, scope.org_id(), filter))
+    }
+
+    async fn log_entry(&self, scope: OrgScope, id: i64) -> Result<Option<LoggedEntry>, StoreError> {
+        self.pool
+            .read(|conn| console_queries::log_entry(conn, scope.org_id(), id))
+    }
+
+    async fn log_about(
+        &self,
+        scope: OrgScope,
+        resource_id: &str,
+        name: &str,
+        before: Option<LogCursor>,
+        limit: u32,
+    ) -> Result<Vec<LoggedEntry>, StoreError> {
+        self.pool.read(|conn| {
+            console_queries::log_about(conn, scope.org_id(), resource_id, name, before, limit)
+        })
+    }
+
+    async fn audit_about(
+        &self,
+        scope: OrgScope,
+        target: &str,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let statement = sql::audit_about(Dialect::Sqlite, scope.org_id(), target, scan, limit);
+        self.pool
+            .read(|conn| console_queries::audit_entries(conn, statement))
+    }
+
+    async fn seat_refusals(
+        &self,
+        scope: OrgScope,
+        since: OffsetDateTime,
+        scan: u32,
+        limit: u32,
+    ) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
+        self.pool
+            .read(|conn| console_queries::seat_refusals(conn, scope.org_id(), since, scan, limit))
+    }
+
+    async fn console_accounts(
+        &self,
+        scope: OrgScope,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        let statement = sql::accounts_page(Dialect::Sqlite, scope.org_id(), prefix, after, limit);
+        self.pool
+            .read(|conn| console_queries::accounts(conn, statement))
+    }
+
+    async fn groups_of_accounts(
+        &self,
+        scope: OrgScope,
+        accounts: &[AccountId],
+        names: u32,
+    ) -> Result<Vec<AccountGroups>, StoreError> {
+        self.pool
+            .read(|conn| console_queries::groups_of_accounts(conn, scope.org_id(), accounts, names))
+    }
+
+    async fn console_groups(
+        &self,
+        scope: OrgScope,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Group>, StoreError> {
+        let statement = sql::groups_page(Dialect::Sqlite, scope.org_id(), prefix, after, limit);
+        self.pool
+            .read(|conn| console_queries::groups(conn, statement))
+    }
+
+    async fn member_counts(
+        &self,
+        scope: OrgScope,
+        groups: &[GroupId],
+        cap: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.pool
+            .read(|conn| console_queries::member_counts(conn, scope.org_id(), groups, cap))
+    }
+
+    async fn members_page(
+        &self,
+        scope: OrgScope,
+        group: GroupId,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<Vec<Member>, StoreError> {
+        self.pool
+            .read(|conn| console_queries::members_page(conn, scope.org_id(), group, after, limit))
+    }
+
+    async fn scim_managed_counts(
+        &self,
+        scope: OrgScope,
+        cap: u64,
+    ) -> Result<(u64, u64), StoreError> {
+        self.pool
+            .read(|conn| console_queries::managed_counts(conn, scope.org_id(), cap))
+    }
+
+    async fn count_deactivated_before(
+        &self,
+        scope: OrgScope,
+        deactivated_before: OffsetDateTime,
+        cap: u64,
+    ) -> Result<u64, StoreError> {
+        self.pool.read(|conn| {
+            console_queries::deactivated_before_count(conn, scope.org_id(), deactivated_before, cap)
+        })
     }
 }

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_auth",
         include_str!("../migrations/0007_console_auth.sql"),
     ),
+    (
+        8,
+        "console_queries",
+        include_str!("../migrations/0008_console_queries.sql"),
+    ),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

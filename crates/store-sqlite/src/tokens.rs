@@ -27,6 +27,16 @@ pub(crate) fn install(
             return Err(StoreError::UniqueViolation(Unique::CurrentScimToken));
         }
     }
+    if require_none {
+        conn.execute(
+            "INSERT INTO scim_activity (org_id, enabled_at) VALUES (?1, ?2)
+             ON CONFLICT (org_id) DO UPDATE SET enabled_at = excluded.enabled_at",
+            params![org, to_micros(token.created_at)],
+        )
+        .context("recording when SCIM was enabled")?;
+    }
+    // Every token this install may remove is remembered as revoked first.
+    retire(conn, &org)?;
     conn.execute(
         "DELETE FROM scim_tokens WHERE org_id = ?1 AND expires_at IS NOT NULL",
         [&org],
@@ -94,7 +104,21 @@ pub(crate) fn valid(
     rows.into_iter().map(from_raw).collect()
 }
 
+/// Remembers the hashes of the organization's stored tokens as revoked, so a client presenting
+/// one after it is removed is known to hold an old token.
+fn retire(conn: &Connection, org: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO scim_retired_tokens (token_hash, org_id)
+         SELECT token_hash, org_id FROM scim_tokens WHERE org_id = ?1
+         ON CONFLICT (token_hash) DO NOTHING",
+        [org],
+    )
+    .context("remembering revoked tokens")?;
+    Ok(())
+}
+
 pub(crate) fn revoke_all(conn: &Connection, org: OrgId) -> Result<u64, StoreError> {
+    retire(conn, &org.to_string())?;
     let n = conn
         .execute(
             "DELETE FROM scim_tokens WHERE org_id = ?1",

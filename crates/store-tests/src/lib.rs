@@ -25,6 +25,7 @@ pub mod accounts;
 pub mod admins;
 pub mod audit;
 pub mod console;
+pub mod console_queries;
 pub mod filters;
 pub mod groups;
 mod invariants;
@@ -180,6 +181,14 @@ macro_rules! store_conformance {
             names::group_names_are_one_name_whatever_the_case_and_composition,
             names::filters_on_names_fold_in_sql_and_in_memory_alike,
             names::the_longest_names_and_texts_are_stored_on_every_store,
+            console_queries::activity_adds_up_across_flushes_and_keeps_the_latest_times,
+            console_queries::revoked_tokens_are_remembered_by_hash_for_their_org_only,
+            console_queries::log_windows_filter_page_and_bound_their_scan,
+            console_queries::an_accounts_log_is_found_by_id_or_user_name_and_seat_refusals_once_per_name,
+            console_queries::console_accounts_page_by_name_key_with_a_prefix_and_their_groups,
+            console_queries::console_groups_and_members_page_by_key_and_id_with_capped_counts,
+            console_queries::managed_and_due_counts_are_capped_and_scoped,
+            console_queries::audit_entries_about_a_target_are_found_within_a_bounded_scan,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

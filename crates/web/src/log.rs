@@ -111,15 +111,18 @@ pub async fn provisioning_log(
     let response = next.run(request).await;
 
     let status = response.status();
+    let noted = std::mem::take(&mut *slot.0.lock().unwrap_or_else(|p| p.into_inner()));
+    let Some(scope) = noted.scope else {
+        // Not authenticated: there is no organization to record it for (authentication counted
+        // a wrong token already).
+        return response;
+    };
+    // Every authenticated request counts in the SCIM page's activity, reads included (in memory).
+    state.roster.note_scim_answer(scope, status.as_u16());
     let reads = method == Method::GET || route.ends_with("/.search");
     if reads && !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let noted = std::mem::take(&mut *slot.0.lock().unwrap_or_else(|p| p.into_inner()));
-    let Some(scope) = noted.scope else {
-        // Not authenticated: there is no organization to record it for.
-        return response;
-    };
     let resource_type = if route.starts_with("/Users") {
         "User"
     } else if route.starts_with("/Groups") {

@@ -12,6 +12,7 @@ mod admins;
 mod auth;
 mod busy;
 mod cli;
+mod console;
 mod discovery;
 mod errors;
 mod groups;
