@@ -14,8 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::Router;
-use hyper::server::conn::http1;
+use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
@@ -23,6 +23,7 @@ use hyper_util::{
 };
 use roster_web::QueryEncodingStream;
 use tokio::{net::TcpListener, sync::Semaphore};
+use tower::ServiceExt;
 
 /// Limits on connections; `roster serve` flags set them (README, "Connections").
 #[derive(Debug, Clone, Copy)]
@@ -102,9 +103,9 @@ pub async fn serve(
                 }
             }
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     if let Some(suppressed) = accept_failing.due() {
@@ -123,8 +124,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let io = TokioIo::new(QueryEncodingStream::new(stream));
+        // The peer address, for the console's audit log and sign-in throttling.
+        let service = router
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
         let connection =
-            graceful.watch(builder.serve_connection(io, TowerToHyperService::new(router.clone())));
+            graceful.watch(builder.serve_connection(io, TowerToHyperService::new(service)));
         let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -29,8 +29,10 @@ pub async fn run(
     let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
     let activity = tokio::spawn(activity_job(roster.clone()));
     let flusher = roster.clone();
+    let roster_for_setup = roster.clone();
     let state = AppState::new(roster, public_url).with_rate_limit(rate_limit);
     let background = state.background.clone();
+    let console = state.console.clone();
     let router = app(state);
     tracing::info!(
         listen.addr = %local,
@@ -38,6 +40,7 @@ pub async fn run(
         connections.max = limits.max_connections,
         "listening on {local}"
     );
+    offer_setup(&roster_for_setup, &console, public_url).await?;
     connections::serve(listener, router, limits, shutdown_signal()).await;
     retention.abort();
     background.close();
@@ -53,6 +56,31 @@ pub async fn run(
         tracing::warn!(error = %e, "could not write the last SCIM activity figures");
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// With no administrator yet, prints the one-time link to the console's first-run setup page.
+/// It goes to stderr, not into the structured log: the code opens the console to whoever holds
+/// it, so it must not be kept by log collectors beyond the operator's terminal.
+async fn offer_setup(
+    roster: &Roster,
+    console: &roster_web::Console,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    if !roster
+        .setup_needed()
+        .await
+        .context("checking whether an administrator exists")?
+    {
+        return Ok(());
+    }
+    let code = console
+        .arm_setup()
+        .context("reading the OS random number generator for the setup code")?;
+    eprintln!(
+        "Roster has no administrator yet. Open this link to create the first organization and its administrator (it works once, until this process stops):\n  {}/console/setup/{code}",
+        public_url.trim_end_matches('/')
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 
 mod auth;
 mod body;
+mod console;
 mod discovery;
 mod error;
 mod groups;
@@ -39,6 +40,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+pub use console::Console;
 pub use error::ApiError;
 pub use limits::{OrgRateLimit, RateLimit};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
@@ -60,6 +62,8 @@ pub struct AppState {
     /// Work that outlives its request (provisioning log entries written after the answer);
     /// shutdown waits for it, so no entry of an answered request is lost.
     pub background: TaskTracker,
+    /// The admin console's process-wide state (cookie policy, allowed origin, setup code).
+    pub console: Arc<Console>,
 }
 
 impl AppState {
@@ -71,6 +75,7 @@ impl AppState {
     pub fn new(roster: Roster, public_url: &str) -> Self {
         Self {
             roster,
+            console: Arc::new(Console::new(public_url)),
             public_url: public_url.trim_end_matches('/').into(),
             rate_limit: None,
             background: TaskTracker::new(),
@@ -128,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/scim/v2/{org}", scim)
+        .nest("/console", console::routes())
         .fallback(middleware::not_found)
         .with_state(state);
 

@@ -13,6 +13,7 @@ mod auth;
 mod busy;
 mod cli;
 mod console;
+mod console_pages;
 mod discovery;
 mod errors;
 mod groups;

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub roster: Roster,
     pub clock: Arc<FixedClock>,
     pub router: Router,
+    /// The console's process state (the first-run setup code).
+    pub console: Arc<roster_web::Console>,
     _dir: TempDir,
     _database: Option<roster_store_postgres::testing::TestDatabase>,
 }
@@ -95,11 +97,14 @@ impl TestApp {
             };
         let clock = Arc::new(FixedClock::new(datetime!(2026-01-05 09:00 UTC)));
         let roster = roster(Roster::new(store, clock.clone()));
-        let router = app(configure(AppState::new(roster.clone(), PUBLIC_URL)));
+        let state = configure(AppState::new(roster.clone(), PUBLIC_URL));
+        let console = state.console.clone();
+        let router = app(state);
         Self {
             roster,
             clock,
             router,
+            console,
             _dir: dir,
             _database: database,
         }
