@@ -63,8 +63,8 @@ pub use console_accounts::{
 };
 pub use console_groups::{GroupPage, GroupSummary, GroupsPage, MEMBER_COUNT_CAP, MembersPage};
 pub use console_log::{
-    Explanation, LOG_PAGE_MAX, LOG_SCAN, LogCursor, LogFilter, LogPage, LogQuery, LogWindow,
-    LoggedEntry, RefusalKind, SEAT_LIMIT_DETAIL, explain,
+    Explanation, LOG_PAGE_MAX, LOG_SCAN, LOGGED_OPERATIONS, LogCursor, LogFilter, LogPage,
+    LogQuery, LogWindow, LoggedEntry, RefusalKind, SEAT_LIMIT_DETAIL, describe_success, explain,
 };
 pub use console_retention::{PREVIEW_CAP, RetentionPreview};
 pub use console_scim::{MANAGED_COUNT_CAP, ScimOverview};
