@@ -236,6 +236,37 @@ pub fn explain(entry: &LogEntry) -> Option<Explanation> {
     })
 }
 
+/// The operations the provisioning log records (`web/src/log.rs` writes `"{method} {route}"`).
+pub const LOGGED_OPERATIONS: &[&str] = &[
+    "POST /Users",
+    "PUT /Users/{id}",
+    "PATCH /Users/{id}",
+    "DELETE /Users/{id}",
+    "POST /Groups",
+    "PUT /Groups/{id}",
+    "PATCH /Groups/{id}",
+    "DELETE /Groups/{id}",
+];
+
+/// What a successful entry did, in words; empty for an operation the log does not record.
+pub fn describe_success(entry: &LogEntry) -> &'static str {
+    match entry.operation.as_str() {
+        "POST /Users" => {
+            "Account created (or a retained account reactivated) and managed by SCIM from now on."
+        }
+        "PUT /Users/{id}" => "Account's attributes replaced by the identity provider.",
+        "PATCH /Users/{id}" => "Account updated by the identity provider.",
+        "DELETE /Users/{id}" => {
+            "Account deactivated and no longer managed by SCIM; it stays in Roster with its content."
+        }
+        "POST /Groups" => "Group created, or the existing group of that name adopted.",
+        "PUT /Groups/{id}" => "Group's name and SCIM-managed members replaced.",
+        "PATCH /Groups/{id}" => "Group updated (name or members).",
+        "DELETE /Groups/{id}" => "Group deleted.",
+        _ => "",
+    }
+}
+
 impl Roster {
     /// A page of the administrator's organization's provisioning log, newest first.
     pub async fn log_page(&self, admin: &Admin, query: LogQuery) -> Result<LogPage> {
@@ -300,6 +331,19 @@ mod tests {
             detail: Some(detail.into()),
             duration_ms: 1,
             client_request_id: None,
+        }
+    }
+
+    #[test]
+    fn every_logged_operation_says_in_words_what_its_success_did() {
+        for operation in LOGGED_OPERATIONS {
+            let entry = LogEntry {
+                operation: (*operation).into(),
+                outcome: Outcome::Success,
+                detail: None,
+                ..refused(200, "ada@x.edu", "")
+            };
+            assert!(!describe_success(&entry).is_empty(), "{operation}");
         }
     }
 

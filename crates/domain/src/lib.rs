@@ -23,6 +23,7 @@ mod error;
 mod groups;
 mod health;
 mod ids;
+mod keyset;
 mod listing;
 mod log;
 mod me;
@@ -67,8 +68,8 @@ pub use console_accounts::{
 };
 pub use console_groups::{GroupPage, GroupSummary, GroupsPage, MEMBER_COUNT_CAP, MembersPage};
 pub use console_log::{
-    Explanation, LOG_PAGE_MAX, LOG_SCAN, LogCursor, LogFilter, LogPage, LogQuery, LogWindow,
-    LoggedEntry, RefusalKind, SEAT_LIMIT_DETAIL, explain,
+    Explanation, LOG_PAGE_MAX, LOG_SCAN, LOGGED_OPERATIONS, LogCursor, LogFilter, LogPage,
+    LogQuery, LogWindow, LoggedEntry, RefusalKind, SEAT_LIMIT_DETAIL, describe_success, explain,
 };
 pub use console_retention::{PREVIEW_CAP, RetentionPreview};
 pub use console_scim::{MANAGED_COUNT_CAP, ScimOverview};
@@ -79,6 +80,7 @@ pub use groups::{
 };
 pub use health::{HealthFigures, QUIET_AFTER, Warning, WarningKind, warnings};
 pub use ids::{AccountId, GroupId, OrgId};
+pub use keyset::{Listed, Position};
 pub use listing::{ListRequest, MAX_CANDIDATES};
 pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
 pub use me::{Me, MeGroup, MeOrg};

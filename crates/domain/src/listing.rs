@@ -5,7 +5,8 @@
 //! No request loads a directory: its memory, and its work in memory, are bounded. The store
 //! sorts by every attribute with a column ([`Order`]), so a filter that lowers whole (or none)
 //! with such a `sortBy` is one indexed query. Anything else reads the narrowing's rows in batches of [`BATCH`], in the
-//! store's order, and evaluates them as they come ([`Selection`], which keeps only what the page
+//! store's order, each continuing after the last row of the one before (keyset paging, see
+//! `keyset.rs`), and evaluates them as they come ([`Selection`], which keeps only what the page
 //! needs); a request examines at most [`MAX_CANDIDATES`] rows (see
 //! [`Roster::with_candidate_limit`](crate::Roster)) and is refused with 400 `tooMany` beyond,
 //! naming the indexed attributes that would narrow it.
@@ -24,7 +25,7 @@ use roster_scim::{
 };
 use serde_json::{Map, Value};
 
-use crate::{Order, Page, StoreFilter};
+use crate::{Listed, Order, Page, Position, SortColumn, StoreFilter};
 
 /// The most rows a request evaluated in memory examines: the candidates its filter's narrowing
 /// selects. Beyond it the request is refused (400 `tooMany`).
@@ -48,14 +49,16 @@ pub(crate) enum Plan {
 }
 
 /// The candidates of a request answered in memory: the rows matching `narrowing` (every row
-/// without one), read in batches in the store's `order`. Every row the request reads counts
-/// against its limit: the candidates, and the members a `members` filter loads for groups.
+/// without one), read in batches in the store's `order`, each batch after the last row of the
+/// one before ([`StoreFilter::after`]), so the store seeks in the order's index rather than
+/// stepping over what was read. Every row the request reads counts against its limit: the
+/// candidates, and the members a `members` filter loads for groups.
 #[derive(Debug)]
 pub(crate) struct Candidates {
-    pub narrowing: Option<StoreFilter>,
+    narrowing: Option<StoreFilter>,
     order: Option<Order>,
-    /// Candidate rows read: the next batch's offset.
-    offset: u64,
+    /// Where the last batch ended; `None` before the first.
+    after: Option<Position>,
     /// Rows read, candidates and members.
     examined: u64,
     limit: u64,
@@ -64,28 +67,41 @@ pub(crate) struct Candidates {
 }
 
 impl Candidates {
-    /// The next batch to ask the store for, or `None` once every candidate was read.
-    pub fn next_page(&self) -> Option<Page> {
+    /// The next batch to ask the store for, and the filter that selects it, or `None` once
+    /// every candidate was read.
+    pub fn next_batch(&self) -> Option<(Option<StoreFilter>, Page)> {
+        if self.finished {
+            return None;
+        }
         // One row past the limit tells a narrowing that selects too many from one that does not.
         let left = self.left() + 1;
-        (!self.finished).then(|| Page::batch(self.offset, BATCH.min(left), self.order))
+        let filter = match &self.after {
+            Some(position) => Some(StoreFilter::after(
+                self.narrowing.as_ref(),
+                position.clone(),
+            )),
+            None => self.narrowing.clone(),
+        };
+        Some((filter, Page::batch(BATCH.min(left), self.order)))
+    }
+
+    /// Records the `rows` the store answered for `page`: 400 `tooMany` once more than the limit
+    /// were read.
+    pub fn read<T: Listed>(&mut self, page: Page, rows: &[T]) -> Result<(), ScimError> {
+        let count = rows.len() as u64;
+        self.spend(count)?;
+        match rows.last() {
+            Some(last) if count >= page.limit.unwrap_or(0) => {
+                self.after = Some(last.position(self.order));
+            }
+            _ => self.finished = true,
+        }
+        Ok(())
     }
 
     /// How many more rows the request may read.
     pub fn left(&self) -> u64 {
         self.limit.saturating_sub(self.examined)
-    }
-
-    /// Records the `rows` the store answered for `page`: 400 `tooMany` once more than the limit
-    /// were read.
-    pub fn read(&mut self, page: Page, rows: usize) -> Result<(), ScimError> {
-        let rows = rows as u64;
-        self.offset += rows;
-        self.spend(rows)?;
-        if rows < page.limit.unwrap_or(0) {
-            self.finished = true;
-        }
-        Ok(())
     }
 
     /// Records `rows` other rows read for the candidates (a group's members): 400 `tooMany` once
@@ -204,6 +220,24 @@ impl ListRequest {
             .and_then(|path| Order::of(rt, path, self.descending))
     }
 
+    /// The order candidates evaluated in memory are read in: the store's when each keyset batch
+    /// can seek to where the last stopped in that order's index, which holds for columns every
+    /// row has a value in. `externalId` and users' `displayName` may be missing: their
+    /// candidates come in listing order (creation time, id) and are sorted in memory, which
+    /// orders them as the store does (missing last, ties in listing order), except that
+    /// non-ASCII letters of a displayName compare ignoring case too.
+    fn candidate_order(&self, rt: &ResourceType) -> Option<Order> {
+        let groups = std::ptr::eq(rt, &roster_scim::schema::GROUP_RESOURCE);
+        self.store_order(rt).filter(|order| match order.column {
+            SortColumn::ExternalId => false,
+            SortColumn::DisplayName => groups,
+            SortColumn::Id
+            | SortColumn::UserName
+            | SortColumn::Created
+            | SortColumn::LastModified => true,
+        })
+    }
+
     /// How the store answers this request on `rt`, examining at most `limit` candidates when
     /// it cannot answer alone.
     pub(crate) fn plan(&self, rt: &ResourceType, limit: u64) -> Plan {
@@ -220,13 +254,13 @@ impl ListRequest {
                 filter,
                 page: page.ordered(Some(order)),
             },
-            (_, order) => Plan::Memory(Candidates {
+            _ => Plan::Memory(Candidates {
                 narrowing: self
                     .filter
                     .as_ref()
                     .and_then(|f| StoreFilter::narrowing(rt, f)),
-                order: order.flatten(),
-                offset: 0,
+                order: self.candidate_order(rt),
+                after: None,
                 examined: 0,
                 limit,
                 finished: false,
@@ -240,7 +274,7 @@ impl ListRequest {
         let sort = self
             .sort_by
             .as_ref()
-            .filter(|_| self.store_order(rt).is_none());
+            .filter(|_| self.candidate_order(rt).is_none());
         Selection::new(self, rt, sort)
     }
 
@@ -468,8 +502,8 @@ mod tests {
         // The store still sorts the candidates; the selection only filters and pages.
         assert_eq!(
             candidates
-                .next_page()
-                .and_then(|p| p.order)
+                .next_batch()
+                .and_then(|(_, p)| p.order)
                 .map(|o| o.column),
             Some(SortColumn::LastModified)
         );
@@ -479,36 +513,61 @@ mod tests {
         ));
     }
 
+    /// A candidate row: its place is its number.
+    struct Row(u64);
+
+    impl Listed for Row {
+        fn position(&self, order: Option<Order>) -> Position {
+            Position {
+                order,
+                value: None,
+                created: time::OffsetDateTime::UNIX_EPOCH,
+                id: uuid::Uuid::from_u128(u128::from(self.0)),
+            }
+        }
+    }
+
+    fn rows(from: u64, n: u64) -> Vec<Row> {
+        (from..from + n).map(Row).collect()
+    }
+
     #[test]
-    fn candidates_are_read_in_batches_up_to_the_limit() {
-        let Plan::Memory(mut candidates) =
-            request(Some("title pr"), None, 1, 10).plan(&USER_RESOURCE, 1_200)
-        else {
+    fn candidates_are_read_in_batches_each_after_the_last_row_of_the_one_before() {
+        let request = request(Some("title pr and userName gt \"a\""), None, 1, 10);
+        let Plan::Memory(mut candidates) = request.plan(&USER_RESOURCE, 1_200) else {
             panic!("title has no column");
         };
-        let mut pages = Vec::new();
-        while let Some(page) = candidates.next_page() {
+        let narrowing = candidates.narrowing.clone();
+        let mut batches = Vec::new();
+        let mut read = 0;
+        while let Some((filter, page)) = candidates.next_batch() {
             assert!(!page.counted);
-            pages.push((page.offset, page.limit));
-            let rows = usize::try_from(page.limit.unwrap()).unwrap();
-            if let Err(e) = candidates.read(page, rows) {
+            assert_eq!(page.offset, 0, "never an offset");
+            let expected = if read == 0 {
+                narrowing.clone()
+            } else {
+                Some(StoreFilter::after(
+                    narrowing.as_ref(),
+                    Row(read - 1).position(None),
+                ))
+            };
+            assert_eq!(filter, expected, "batch {}", batches.len());
+            let limit = page.limit.unwrap();
+            batches.push(limit);
+            if let Err(e) = candidates.read(page, &rows(read, limit)) {
                 assert!(e.to_string().contains("more than 1200 users"), "{e}");
                 break;
             }
+            read += limit;
         }
         // One row past the limit is enough to refuse.
-        assert_eq!(
-            pages,
-            [(0, Some(500)), (500, Some(500)), (1_000, Some(201))]
-        );
-        let Plan::Memory(mut few) =
-            request(Some("title pr"), None, 1, 10).plan(&USER_RESOURCE, 1_200)
-        else {
+        assert_eq!(batches, [500, 500, 201]);
+        let Plan::Memory(mut few) = request.plan(&USER_RESOURCE, 1_200) else {
             panic!("title has no column");
         };
-        let page = few.next_page().unwrap();
-        few.read(page, 499).unwrap();
-        assert_eq!(few.next_page(), None, "a short batch is the last");
+        let (_, page) = few.next_batch().unwrap();
+        few.read(page, &rows(0, 499)).unwrap();
+        assert_eq!(few.next_batch(), None, "a short batch is the last");
     }
 
     #[test]

@@ -18,6 +18,8 @@ use roster_scim::{
     schema::{GROUP_RESOURCE, ResourceType, USER_RESOURCE},
 };
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::Position;
 use uuid::Uuid;
 
 /// A column-backed attribute.
@@ -80,6 +82,8 @@ pub enum Predicate {
     Not(Box<Predicate>),
     /// A test whose answer does not depend on the row (e.g. `id eq "not-a-uuid"`).
     Const(bool),
+    /// The row comes after this one in its order: a keyset batch of candidates.
+    After(Box<Position>),
 }
 
 /// A filter the store can answer in SQL. Only the domain makes one: from a filter already
@@ -133,6 +137,16 @@ impl StoreFilter {
             column: Column::DisplayName,
             op: Op::Eq,
             value: Bound::Text(key),
+        })
+    }
+
+    /// The rows `narrowing` selects (every row without one) that come after `position` in its
+    /// order: the next batch of candidates, read from where the last one stopped.
+    pub fn after(narrowing: Option<&StoreFilter>, position: Position) -> Self {
+        let after = Predicate::After(Box::new(position));
+        Self(match narrowing {
+            Some(n) => Predicate::And(Box::new(n.0.clone()), Box::new(after)),
+            None => after,
         })
     }
 
@@ -228,11 +242,12 @@ impl Page {
         }
     }
 
-    /// `limit` rows from `offset` in `order`, without counting the matches: one batch of the
-    /// candidates a request evaluates in memory.
-    pub fn batch(offset: u64, limit: u64, order: Option<Order>) -> Self {
+    /// The first `limit` rows in `order`, without counting the matches: one batch of the
+    /// candidates a request evaluates in memory (each continues after the last row of the one
+    /// before through [`StoreFilter::after`], never by an offset).
+    pub fn batch(limit: u64, order: Option<Order>) -> Self {
         Self {
-            offset,
+            offset: 0,
             limit: Some(limit),
             order,
             counted: false,

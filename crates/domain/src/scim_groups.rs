@@ -192,13 +192,10 @@ impl Roster {
         };
         let needed = request.filter().map_or(MembersNeeded::None, members_needed);
         let mut selection = request.selection(&GROUP_RESOURCE);
-        while let Some(page) = candidates.next_page() {
+        while let Some((filter, page)) = candidates.next_batch() {
             crate::listing::yield_now().await;
-            let (batch, _) = self
-                .store
-                .groups(scope, candidates.narrowing.as_ref(), page)
-                .await?;
-            candidates.read(page, batch.len())?;
+            let (batch, _) = self.store.groups(scope, filter.as_ref(), page).await?;
+            candidates.read(page, &batch)?;
             for group in batch {
                 let members = match &needed {
                     MembersNeeded::None => None,

@@ -155,13 +155,10 @@ impl Roster {
             Plan::Memory(candidates) => candidates,
         };
         let mut selection = request.selection(&USER_RESOURCE);
-        while let Some(page) = candidates.next_page() {
+        while let Some((filter, page)) = candidates.next_batch() {
             crate::listing::yield_now().await;
-            let (batch, _) = self
-                .store
-                .accounts(scope, candidates.narrowing.as_ref(), page)
-                .await?;
-            candidates.read(page, batch.len())?;
+            let (batch, _) = self.store.accounts(scope, filter.as_ref(), page).await?;
+            candidates.read(page, &batch)?;
             for account in batch {
                 selection.offer(&user_resource(&account, None), account);
             }

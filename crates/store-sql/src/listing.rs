@@ -2,7 +2,9 @@
 //! order, one [`Page`] of them, and their number. Every compiled leaf is NULL-safe, so `not`
 //! answers what the in-memory evaluator answers (the domain lowers only what SQL answers alike).
 
-use roster_domain::{Bound, Column, Op, Order, OrgId, Page, Predicate, SortColumn, StoreFilter};
+use roster_domain::{
+    Bound, Column, Op, Order, OrgId, Page, Position, Predicate, SortColumn, StoreFilter,
+};
 
 use crate::{Arg, Binder, Dialect, Sql, to_i64};
 
@@ -58,7 +60,7 @@ pub fn listing(
     let org = binder.bind(Arg::Id(org.into()));
     let mut condition = format!("org_id = {org}{}", table.visible);
     if let Some(filter) = filter {
-        let compiled = binder.predicate(filter.predicate());
+        let compiled = binder.predicate(table, filter.predicate());
         condition.push_str(" AND ");
         condition.push_str(&compiled);
     }
@@ -139,6 +141,39 @@ fn order_by(dialect: Dialect, table: Table, order: Option<Order>) -> String {
         .join(", ")
 }
 
+/// `(t1, t2, …) > (v1, v2, …)` (`<` descending) for non-NULL terms, written out so both
+/// databases read it alike, with `t1 >= v1` in front for the index.
+fn lexicographic(at: &Position, terms: &[(String, String)]) -> String {
+    let descending = at.order.is_some_and(|o| o.descending);
+    let (after, from) = if descending { ("<", "<=") } else { (">", ">=") };
+    let mut alternatives = Vec::with_capacity(terms.len());
+    for (i, (term, value)) in terms.iter().enumerate() {
+        let mut tests: Vec<String> = terms[..i]
+            .iter()
+            .map(|(t, v)| format!("{t} = {v}"))
+            .collect();
+        tests.push(format!("{term} {after} {value}"));
+        alternatives.push(format!("({})", tests.join(" AND ")));
+    }
+    let Some((first, first_value)) = terms.first() else {
+        return "TRUE".to_owned();
+    };
+    format!(
+        "({first} {from} {first_value} AND ({}))",
+        alternatives.join(" OR ")
+    )
+}
+
+/// ASCII letters of text expression `e` lower-cased, as users' `displayName` is ordered
+/// (migrations 0004/0005: PostgreSQL's `lower()` in the "C" collation lowers ASCII only, as
+/// SQLite's).
+fn lower_ascii(dialect: Dialect, e: &str) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("lower({e})"),
+        Dialect::Postgres => format!("lower({e} COLLATE \"C\")"),
+    }
+}
+
 /// The column a lowered attribute is stored in. Groups' `members` live in `memberships`; `id`
 /// stands in for them where a column name is needed.
 fn column_name(column: Column) -> &'static str {
@@ -165,17 +200,18 @@ fn arg(value: &Bound) -> Arg {
 impl Binder {
     /// SQL for a lowered predicate, on `accounts` or `groups` (the domain lowers only the
     /// columns each table has).
-    fn predicate(&mut self, predicate: &Predicate) -> String {
+    fn predicate(&mut self, table: Table, predicate: &Predicate) -> String {
         match predicate {
             Predicate::And(a, b) => {
-                let (a, b) = (self.predicate(a), self.predicate(b));
+                let (a, b) = (self.predicate(table, a), self.predicate(table, b));
                 format!("({a} AND {b})")
             }
             Predicate::Or(a, b) => {
-                let (a, b) = (self.predicate(a), self.predicate(b));
+                let (a, b) = (self.predicate(table, a), self.predicate(table, b));
                 format!("({a} OR {b})")
             }
-            Predicate::Not(inner) => format!("(NOT {})", self.predicate(inner)),
+            Predicate::Not(inner) => format!("(NOT {})", self.predicate(table, inner)),
+            Predicate::After(position) => self.after(table, position),
             Predicate::Const(true) => "TRUE".to_owned(),
             Predicate::Const(false) => "FALSE".to_owned(),
             Predicate::Present(Column::Active) => "(NOT active_unassigned)".to_owned(),
@@ -184,6 +220,66 @@ impl Binder {
             }
             Predicate::Present(column) => format!("({} IS NOT NULL)", column_name(*column)),
             Predicate::Compare { column, op, value } => self.compare(*column, *op, value),
+        }
+    }
+
+    /// The rows after `at` in its order: its terms as [`order_by`] writes them compared
+    /// lexicographically. The first term is also bounded on its own (`>=`), which lets the
+    /// database seek in the order's index to where the last batch stopped. A column that may
+    /// be missing is preceded by whether it is (missing values sort last), so no comparison
+    /// meets NULL; such orders are answered correctly but seek only to the missing or present
+    /// rows, so the domain reads candidates in listing order instead for them.
+    fn after(&mut self, table: Table, at: &Position) -> String {
+        let d = self.dialect;
+        let mut terms = Vec::new();
+        match at.order.map(|o| o.column) {
+            None | Some(SortColumn::Created) => {}
+            Some(SortColumn::Id) => {
+                let id = self.bind(Arg::Id(at.id));
+                return lexicographic(at, &[("id".to_owned(), id)]);
+            }
+            // Unique keys: no ties.
+            Some(SortColumn::UserName) => return self.after_key(at, "user_name_key"),
+            Some(SortColumn::DisplayName) if table.name != ACCOUNTS.name => {
+                return self.after_key(at, "display_name_key");
+            }
+            Some(SortColumn::DisplayName) => {
+                self.nullable(at, &mut terms, "display_name", |e| lower_ascii(d, e));
+            }
+            Some(SortColumn::ExternalId) => {
+                self.nullable(at, &mut terms, "external_id", |e| d.ordered(e));
+            }
+            Some(SortColumn::LastModified) => {
+                let updated = self.bind(at.value.as_ref().map_or(Arg::Time(at.created), arg));
+                terms.push(("updated_at".to_owned(), updated));
+            }
+        }
+        let created = self.bind(Arg::Time(at.created));
+        let id = self.bind(Arg::Id(at.id));
+        terms.push(("created_at".to_owned(), created));
+        terms.push(("id".to_owned(), id));
+        lexicographic(at, &terms)
+    }
+
+    fn after_key(&mut self, at: &Position, key: &str) -> String {
+        let value = self.bind(at.value.as_ref().map_or(Arg::Text(String::new()), arg));
+        lexicographic(at, &[(self.dialect.ordered(key), value)])
+    }
+
+    /// The terms of a column that may be missing: whether it is, then (when `at` has a value)
+    /// the column as ordered.
+    fn nullable(
+        &mut self,
+        at: &Position,
+        terms: &mut Vec<(String, String)>,
+        column: &str,
+        ordered: impl Fn(&str) -> String,
+    ) {
+        let missing = self.bind(Arg::Bool(at.value.is_none()));
+        terms.push((format!("({column} IS NULL)"), missing));
+        if let Some(value) = &at.value {
+            let value = self.bind(arg(value));
+            terms.push((ordered(column), ordered(&value)));
         }
     }
 
@@ -362,8 +458,57 @@ mod tests {
             GROUPS,
             OrgId::new_random(),
             None,
-            Page::batch(500, 500, None),
+            Page::batch(500, None),
         );
         assert_eq!(batch.count, None, "a batch of candidates is not counted");
+    }
+
+    #[test]
+    fn a_keyset_batch_continues_after_the_last_row_from_the_orders_index() {
+        let org = OrgId::new_random();
+        let id = uuid::Uuid::new_v4();
+        let created = time::OffsetDateTime::UNIX_EPOCH;
+        let after = |order| {
+            let position = roster_domain::Position {
+                order,
+                value: None,
+                created,
+                id,
+            };
+            listing(
+                Dialect::Sqlite,
+                ACCOUNTS,
+                org,
+                Some(&StoreFilter::after(None, position)),
+                Page::batch(500, order),
+            )
+            .rows
+        };
+        let sql = after(None);
+        assert_eq!(
+            sql.text,
+            format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE org_id = ?1 AND NOT scim_deleted \
+                 AND (created_at >= ?2 AND ((created_at > ?2) OR (created_at = ?2 AND id > ?3))) \
+                 ORDER BY created_at, id LIMIT ?4 OFFSET ?5"
+            )
+        );
+        assert_eq!(
+            sql.args,
+            [
+                Arg::Id(org.into()),
+                Arg::Time(created),
+                Arg::Id(id),
+                Arg::Int(500),
+                Arg::Int(0)
+            ]
+        );
+        let newest_first = after(Some(Order {
+            column: SortColumn::Created,
+            descending: true,
+        }));
+        assert!(newest_first.text.contains(
+            "(created_at <= ?2 AND ((created_at < ?2) OR (created_at = ?2 AND id < ?3)))"
+        ));
     }
 }

@@ -46,6 +46,8 @@ use pool::Pool;
 /// Log entries one writer job of a log trim deletes at most, so a trim of millions of rows never
 /// holds the one writer for more than a few milliseconds at a time.
 const BACKGROUND_BATCH: u32 = 1_000;
+/// Member ids a group write names beyond which it runs in a writer batch of its own.
+const ALONE_MEMBERS: usize = 500;
 /// Accounts one writer job of a retention purge deletes at most (each with its memberships).
 const PURGE_BATCH: u32 = 100;
 
@@ -216,9 +218,19 @@ impl Store for SqliteStore {
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
-        self.pool
-            .write(move |conn| groups::write(conn, scope.org_id(), write))
-            .await
+        let change = &write.members;
+        // Counted by what the request names: a replace (PUT) naming few members stays in a
+        // shared batch, since PUTs are common and each batch costs an fsync, though it removes
+        // every other member of the group.
+        let named =
+            change.add.len() + change.remove.len() + change.replace.as_ref().map_or(0, Vec::len);
+        let large = named > ALONE_MEMBERS;
+        let job = move |conn: &rusqlite::Connection| groups::write(conn, scope.org_id(), write);
+        if large {
+            self.pool.write_alone(job).await
+        } else {
+            self.pool.write(job).await
+        }
     }
 
     async fn delete_group(
@@ -227,8 +239,9 @@ impl Store for SqliteStore {
         group: GroupId,
         expected_version: Option<i64>,
     ) -> Result<bool, StoreError> {
+        // Its memberships go with it, however many: alone, like a large membership change.
         self.pool
-            .write(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
+            .write_alone(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
             .await
     }
 

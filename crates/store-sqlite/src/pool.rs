@@ -32,11 +32,14 @@ trait WriteJob: Send {
     fn run(self: Box<Self>, conn: &Connection) -> (bool, Deliver);
     /// The job could not run at all.
     fn refuse(self: Box<Self>, error: StoreError);
+    /// The job may take long: it runs in a batch of its own (see [`Pool::write_alone`]).
+    fn alone(&self) -> bool;
 }
 
 struct TypedJob<T, F> {
     job: F,
     reply: oneshot::Sender<Result<T, StoreError>>,
+    alone: bool,
 }
 
 impl<T, F> WriteJob for TypedJob<T, F>
@@ -58,6 +61,10 @@ where
 
     fn refuse(self: Box<Self>, error: StoreError) {
         let _ = self.reply.send(Err(error));
+    }
+
+    fn alone(&self) -> bool {
+        self.alone
     }
 }
 
@@ -97,8 +104,27 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.queue(job, false).await
+    }
+
+    /// [`write`](Self::write) for a job that may hold the writer long (an atomic change of
+    /// thousands of rows): it runs in a batch of its own, so the small writes queued before it
+    /// commit without waiting for it, and those queued during it commit right after it.
+    pub(crate) async fn write_alone<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.queue(job, true).await
+    }
+
+    async fn queue<T, F>(&self, job: F, alone: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
-        let boxed: Job = Box::new(TypedJob { job, reply });
+        let boxed: Job = Box::new(TypedJob { job, reply, alone });
         self.jobs.send(boxed).map_err(|_| writer_gone())?;
         answer.await.map_err(|_| writer_gone())?
     }
@@ -167,10 +193,24 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 }
 
 fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
+    // A job that runs alone, taken from the queue while a batch was being filled: it opens the
+    // next batch.
+    let mut held: Option<Job> = None;
+    loop {
+        let first = match held.take() {
+            Some(job) => job,
+            None => match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && !batch[0].alone() {
             match queue.try_recv() {
+                Ok(job) if job.alone() => {
+                    held = Some(job);
+                    break;
+                }
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -254,5 +294,68 @@ impl Drop for Checkpointer {
     fn drop(&mut self) {
         // Dropping the sender wakes the thread, which then exits.
         self.stop.take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Instant};
+
+    use super::*;
+
+    fn slow(ms: u64) -> impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static {
+        move |_| {
+            thread::sleep(Duration::from_millis(ms));
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_queued_before_a_job_that_runs_alone_commit_without_waiting_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Arc::new(Pool::open(&dir.path().join("w.db"), |_| Ok(())).unwrap());
+        let started = Instant::now();
+        // Keeps the writer busy while the next three queue up behind it, in this order.
+        let busy = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.write(slow(500)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let queued = |alone: bool, ms: u64| {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                let result = if alone {
+                    pool.write_alone(slow(ms)).await
+                } else {
+                    pool.write(slow(ms)).await
+                };
+                result.map(|()| started.elapsed())
+            })
+        };
+        // Gaps long enough for each to be queued before the next, even on a loaded machine.
+        let before = queued(false, 0);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let large = queued(true, 800);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let after = queued(false, 0);
+        busy.await.unwrap().unwrap();
+        let (before, large, after) = (
+            before.await.unwrap().unwrap(),
+            large.await.unwrap().unwrap(),
+            after.await.unwrap().unwrap(),
+        );
+        assert!(
+            before < large,
+            "{before:?} waited for the large job ({large:?})"
+        );
+        assert!(
+            before + Duration::from_millis(400) < large,
+            "{before:?} vs {large:?}"
+        );
+        // Queued after the large job, it waits for it (the 800 ms it takes).
+        assert!(
+            after > before + Duration::from_millis(600),
+            "{after:?} did not wait for the large job ({before:?}, {large:?})"
+        );
     }
 }

@@ -4,11 +4,12 @@
 //! the narrowing returns, evaluated in memory, are again the same. Names are chosen to catch case
 //! folding, non-ASCII text, absent values and `not`.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{collections::BTreeSet, future::Future, sync::Arc};
 
 use roster_domain::{
-    Account, AccountId, Group, GroupExpect, GroupWrite, ListRequest, MemberSource,
-    MembershipChange, OrgScope, Page, Store, StoreFilter, group_resource, user_resource,
+    Account, AccountId, Group, GroupExpect, GroupWrite, ListRequest, Listed, MemberSource,
+    MembershipChange, Order, OrgScope, Page, Position, Store, StoreFilter, group_resource,
+    user_resource,
 };
 use roster_scim::{
     filter::{Filter, matches, parse_filter},
@@ -379,8 +380,50 @@ async fn users_sort_agree(
         .accounts(scope, lowered.as_ref(), middle)
         .await
         .unwrap();
+    let walked = walk(page.order, lowered.as_ref(), |filter, batch| {
+        let store = Arc::clone(store);
+        async move {
+            store
+                .accounts(scope, filter.as_ref(), batch)
+                .await
+                .unwrap()
+                .0
+        }
+    })
+    .await;
+    assert_eq!(
+        names(walked),
+        expected,
+        "{case}: one row at a time, by keyset"
+    );
     let expected: Vec<String> = expected.into_iter().skip(1).take(2).collect();
     assert_eq!(names(found), expected, "{case}: page 2 of 2");
+}
+
+/// Every row `filter` selects, in `order`, read one row per batch, each batch after the last
+/// row read ([`StoreFilter::after`]), as candidates evaluated in memory are.
+async fn walk<T, F, Fut>(order: Option<Order>, filter: Option<&StoreFilter>, mut read: F) -> Vec<T>
+where
+    T: Listed,
+    F: FnMut(Option<StoreFilter>, Page) -> Fut,
+    Fut: Future<Output = Vec<T>>,
+{
+    let mut rows: Vec<T> = Vec::new();
+    let mut after: Option<Position> = None;
+    loop {
+        let batch = match &after {
+            Some(position) => Some(StoreFilter::after(filter, position.clone())),
+            None => filter.cloned(),
+        };
+        let mut found = read(batch, Page::batch(1, order)).await;
+        assert!(found.len() <= 1, "a batch of one");
+        let Some(row) = found.pop() else {
+            return rows;
+        };
+        after = Some(row.position(order));
+        rows.push(row);
+        assert!(rows.len() <= 1_000, "the walk does not end");
+    }
 }
 
 /// As [`users_sort_agree`], for groups.
@@ -412,6 +455,16 @@ async fn groups_sort_agree(
         ..page
     };
     let (found, _) = store.groups(scope, lowered.as_ref(), middle).await.unwrap();
+    let walked = walk(page.order, lowered.as_ref(), |filter, batch| {
+        let store = Arc::clone(store);
+        async move { store.groups(scope, filter.as_ref(), batch).await.unwrap().0 }
+    })
+    .await;
+    assert_eq!(
+        names(walked),
+        expected,
+        "{case}: one row at a time, by keyset"
+    );
     let expected: Vec<String> = expected.into_iter().skip(1).take(2).collect();
     assert_eq!(names(found), expected, "{case}: page 2 of 2");
 }

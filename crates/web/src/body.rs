@@ -9,15 +9,16 @@ use axum::{
 use roster_scim::ScimError;
 use serde_json::Value;
 
-use crate::{ApiError, MAX_BODY_BYTES};
+use crate::{
+    ApiError, MAX_BODY_BYTES,
+    offload::{BodySize, LARGE_BODY_BYTES},
+};
 
-/// Bodies larger than this are parsed on the blocking pool.
-const BLOCKING_PARSE_BYTES: usize = 64 * 1024;
-
-/// A JSON request body. Accepts `application/scim+json` and `application/json` (with any
-/// parameters, such as `charset=utf-8`), and a missing content type, which some clients omit.
+/// A JSON request body, and its size in bytes. Accepts `application/scim+json` and
+/// `application/json` (with any parameters, such as `charset=utf-8`), and a missing content
+/// type, which some clients omit.
 #[derive(Debug)]
-pub struct ScimJson(pub Value);
+pub struct ScimJson(pub Value, pub BodySize);
 
 impl<S: Send + Sync> FromRequest<S> for ScimJson {
     type Rejection = ApiError;
@@ -56,7 +57,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
         };
         // A body near the limit takes milliseconds to parse: off the async workers, so other
         // organizations' requests on the same worker do not wait for it.
-        let value = if bytes_len > BLOCKING_PARSE_BYTES {
+        let value = if bytes_len > LARGE_BODY_BYTES {
             tokio::task::spawn_blocking(parse).await.map_err(|e| {
                 tracing::error!(error = %e, "parsing a request body failed");
                 ScimError::internal("Roster could not read the request body; retry")
@@ -64,6 +65,6 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
         } else {
             parse()?
         };
-        Ok(Self(value))
+        Ok(Self(value, BodySize(bytes_len)))
     }
 }

@@ -15,6 +15,7 @@ use crate::{
     auth::Tenant,
     body::ScimJson,
     log::LogNote,
+    offload::by_size,
     query::Params,
     response::{Scim, if_none_match, list_page, not_modified},
 };
@@ -104,6 +105,11 @@ fn if_match(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
 }
 
+/// [`if_match`] for work that may move to another thread.
+fn owned_if_match(headers: &HeaderMap) -> Option<String> {
+    if_match(headers).map(str::to_owned)
+}
+
 fn display_name_of(body: &Value) -> Option<String> {
     body.as_object()?
         .iter()
@@ -117,11 +123,15 @@ pub async fn create_group(
     tenant: Tenant,
     note: LogNote,
     params: Params,
-    ScimJson(body): ScimJson,
+    ScimJson(body, size): ScimJson,
 ) -> Result<Scim, ApiError> {
     note.name(display_name_of(&body));
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let outcome = state.roster.scim_create_group(tenant.0, &body).await?;
+    let roster = state.roster.clone();
+    let outcome = by_size(size, async move {
+        Ok(roster.scim_create_group(tenant.0, &body).await?)
+    })
+    .await?;
     note.resource(
         &outcome.group.id.to_string(),
         Some(&outcome.group.display_name),
@@ -168,7 +178,7 @@ pub async fn list_groups(
 pub async fn search_groups(
     State(state): State<AppState>,
     tenant: Tenant,
-    ScimJson(body): ScimJson,
+    ScimJson(body, _): ScimJson,
 ) -> Result<Scim, ApiError> {
     let params = Params::from_search_body(&body)?;
     list(&state, tenant, &params).await
@@ -191,14 +201,17 @@ pub async fn patch_group(
     Path((_, id)): Path<(String, String)>,
     params: Params,
     headers: HeaderMap,
-    ScimJson(body): ScimJson,
+    ScimJson(body, size): ScimJson,
 ) -> Result<Response, ApiError> {
     note.resource(&id, None);
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let outcome = state
-        .roster
-        .scim_patch_group(tenant.0, &id, &body, if_match(&headers))
-        .await?;
+    let (roster, if_match, target) = (state.roster.clone(), owned_if_match(&headers), id.clone());
+    let outcome = by_size(size, async move {
+        Ok(roster
+            .scim_patch_group(tenant.0, &target, &body, if_match.as_deref())
+            .await?)
+    })
+    .await?;
     note.resource(&id, Some(&outcome.group.display_name));
     note.skipped(outcome.skipped_summary());
     if params.get("attributes").is_none() && params.get("excludedAttributes").is_none() {
@@ -216,14 +229,17 @@ pub async fn replace_group(
     Path((_, id)): Path<(String, String)>,
     params: Params,
     headers: HeaderMap,
-    ScimJson(body): ScimJson,
+    ScimJson(body, size): ScimJson,
 ) -> Result<Scim, ApiError> {
     note.resource(&id, display_name_of(&body).as_deref());
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let outcome = state
-        .roster
-        .scim_replace_group(tenant.0, &id, &body, if_match(&headers))
-        .await?;
+    let (roster, if_match) = (state.roster.clone(), owned_if_match(&headers));
+    let outcome = by_size(size, async move {
+        Ok(roster
+            .scim_replace_group(tenant.0, &id, &body, if_match.as_deref())
+            .await?)
+    })
+    .await?;
     note.skipped(outcome.skipped_summary());
     let body = render(&state, tenant, &outcome.group, &projection).await?;
     Ok(group_response(

@@ -14,6 +14,7 @@ mod health;
 mod limits;
 mod log;
 mod middleware;
+mod offload;
 mod query;
 mod resources;
 mod response;

@@ -18,7 +18,7 @@ use crate::{
 pub async fn search_all(
     State(state): State<AppState>,
     tenant: Tenant,
-    ScimJson(body): ScimJson,
+    ScimJson(body, _): ScimJson,
 ) -> Result<Scim, ApiError> {
     let params = Params::from_search_body(&body)?;
     let page = state

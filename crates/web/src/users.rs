@@ -14,6 +14,7 @@ use crate::{
     auth::Tenant,
     body::ScimJson,
     log::LogNote,
+    offload::by_size,
     query::Params,
     response::{Scim, if_none_match, list_page, not_modified},
 };
@@ -36,6 +37,11 @@ fn if_match(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
 }
 
+/// [`if_match`] for work that may move to another thread.
+fn owned_if_match(headers: &HeaderMap) -> Option<String> {
+    if_match(headers).map(str::to_owned)
+}
+
 /// `userName` of a request body, for the provisioning log even when the request is refused.
 fn user_name_of(body: &Value) -> Option<String> {
     body.as_object()?
@@ -50,11 +56,15 @@ pub async fn create_user(
     tenant: Tenant,
     note: LogNote,
     params: Params,
-    ScimJson(body): ScimJson,
+    ScimJson(body, size): ScimJson,
 ) -> Result<Scim, ApiError> {
     note.name(user_name_of(&body));
     let projection = params.projection(&USER_RESOURCE)?;
-    let (account, _) = state.roster.scim_create_user(tenant.0, &body).await?;
+    let roster = state.roster.clone();
+    let (account, _) = by_size(size, async move {
+        Ok(roster.scim_create_user(tenant.0, &body).await?)
+    })
+    .await?;
     note.resource(&account.id.to_string(), Some(&account.user_name));
     Ok(Scim::resource(
         StatusCode::CREATED,
@@ -96,7 +106,7 @@ pub async fn list_users(
 pub async fn search_users(
     State(state): State<AppState>,
     tenant: Tenant,
-    ScimJson(body): ScimJson,
+    ScimJson(body, _): ScimJson,
 ) -> Result<Scim, ApiError> {
     let params = Params::from_search_body(&body)?;
     list(&state, tenant, &params).await
@@ -120,14 +130,17 @@ pub async fn replace_user(
     Path((_, id)): Path<(String, String)>,
     params: Params,
     headers: HeaderMap,
-    ScimJson(body): ScimJson,
+    ScimJson(body, size): ScimJson,
 ) -> Result<Scim, ApiError> {
     note.resource(&id, user_name_of(&body).as_deref());
     let projection = params.projection(&USER_RESOURCE)?;
-    let account = state
-        .roster
-        .scim_replace_user(tenant.0, &id, &body, if_match(&headers))
-        .await?;
+    let (roster, if_match, target) = (state.roster.clone(), owned_if_match(&headers), id.clone());
+    let account = by_size(size, async move {
+        Ok(roster
+            .scim_replace_user(tenant.0, &target, &body, if_match.as_deref())
+            .await?)
+    })
+    .await?;
     note.resource(&id, Some(&account.user_name));
     Ok(Scim::resource(
         StatusCode::OK,
@@ -143,14 +156,17 @@ pub async fn patch_user(
     Path((_, id)): Path<(String, String)>,
     params: Params,
     headers: HeaderMap,
-    ScimJson(body): ScimJson,
+    ScimJson(body, size): ScimJson,
 ) -> Result<Scim, ApiError> {
     note.resource(&id, None);
     let projection = params.projection(&USER_RESOURCE)?;
-    let account = state
-        .roster
-        .scim_patch_user(tenant.0, &id, &body, if_match(&headers))
-        .await?;
+    let (roster, if_match, target) = (state.roster.clone(), owned_if_match(&headers), id.clone());
+    let account = by_size(size, async move {
+        Ok(roster
+            .scim_patch_user(tenant.0, &target, &body, if_match.as_deref())
+            .await?)
+    })
+    .await?;
     note.resource(&id, Some(&account.user_name));
     Ok(Scim::resource(
         StatusCode::OK,

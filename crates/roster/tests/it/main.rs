@@ -10,6 +10,7 @@
 
 mod admins;
 mod auth;
+mod busy;
 mod cli;
 mod console;
 mod console_pages;

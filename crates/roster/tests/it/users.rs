@@ -974,3 +974,56 @@ async fn with_domains_set_scim_creates_and_renames_outside_them_are_refused() {
     let status = app.roster.org_status(school.org).await.unwrap();
     assert_eq!(status.org.domains, vec!["ridgemont.edu"]);
 }
+
+/// Candidates evaluated in memory come in batches of 500, each continuing after the last row
+/// of the one before: across batch boundaries nothing is skipped or seen twice, in listing
+/// order and in a sort the store answers (both directions, with ties in modification time).
+#[tokio::test]
+async fn an_unindexed_filter_over_several_batches_of_candidates_sees_each_user_once() {
+    // Every third of 1,100 users has a title: 367 matches among more than two batches.
+    const TITLED: usize = 367;
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 2_000).await;
+    let mut titled = Vec::new();
+    for i in 0..1_100 {
+        let name = format!("u{i:04}");
+        let mut user = json!({"schemas": [CORE], "userName": name});
+        if i % 3 == 0 {
+            user["title"] = json!("Teacher");
+            titled.push(name);
+        }
+        let created = app.post(&tenant, "/Users", &user).await;
+        assert_eq!(created.status, 201, "{:#}", created.body);
+        // Two users per second: ties in creation and modification time.
+        if i % 2 == 1 {
+            app.clock.advance(time::Duration::seconds(1));
+        }
+    }
+    let all_pages = |sort: &'static str| {
+        let app = &app;
+        let tenant = &tenant;
+        async move {
+            let mut seen = Vec::new();
+            for start in (1..=TITLED).step_by(100) {
+                let page = app
+                    .scim_get(
+                        tenant,
+                        &format!("/Users?filter=title+pr&startIndex={start}&count=100{sort}"),
+                    )
+                    .await;
+                assert_eq!(page.status, 200, "{:#}", page.body);
+                assert_eq!(page.body["totalResults"], TITLED, "{sort}");
+                seen.extend(user_names(&page));
+            }
+            seen
+        }
+    };
+    assert_eq!(titled.len(), TITLED);
+    assert_eq!(all_pages("").await, titled);
+    assert_eq!(all_pages("&sortBy=meta.lastModified").await, titled);
+    let newest_first: Vec<String> = titled.iter().rev().cloned().collect();
+    assert_eq!(
+        all_pages("&sortBy=meta.lastModified&sortOrder=descending").await,
+        newest_first
+    );
+}

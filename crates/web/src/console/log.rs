@@ -7,7 +7,9 @@ use axum::{
     extract::{Path, Query, State},
     response::Response,
 };
-use roster_domain::{LogCursor, LogQuery, LoggedEntry, Outcome, explain};
+use roster_domain::{
+    LOGGED_OPERATIONS, LogCursor, LogQuery, LoggedEntry, Outcome, describe_success, explain,
+};
 use serde::Deserialize;
 use time::{PrimitiveDateTime, macros::format_description};
 
@@ -21,16 +23,7 @@ use crate::AppState;
 const PAGE_SIZE: u32 = 50;
 
 /// The operations the log records, as the filter offers them.
-const OPERATIONS: &[&str] = &[
-    "POST /Users",
-    "PUT /Users/{id}",
-    "PATCH /Users/{id}",
-    "DELETE /Users/{id}",
-    "POST /Groups",
-    "PUT /Groups/{id}",
-    "PATCH /Groups/{id}",
-    "DELETE /Groups/{id}",
-];
+const OPERATIONS: &[&str] = LOGGED_OPERATIONS;
 
 /// One entry as a row of the log or of a person's timeline.
 pub struct TimelineRow {
@@ -54,7 +47,10 @@ impl From<LoggedEntry> for TimelineRow {
         let (summary, action, invite) = match explanation {
             Some(e) => (e.summary, e.action, e.invite_user_name),
             None => (
-                entry.detail.clone().unwrap_or_default(),
+                entry
+                    .detail
+                    .clone()
+                    .unwrap_or_else(|| describe_success(&entry).to_owned()),
                 String::new(),
                 None,
             ),
