@@ -33,6 +33,8 @@ pub enum AuditAction {
     MemberRemoved,
     AdminAdded,
     AdminRemoved,
+    SsoConfigured,
+    SsoDisabled,
 }
 
 impl AuditAction {
@@ -54,6 +56,8 @@ impl AuditAction {
         Self::MemberRemoved,
         Self::AdminAdded,
         Self::AdminRemoved,
+        Self::SsoConfigured,
+        Self::SsoDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,8 @@ impl AuditAction {
             Self::MemberRemoved => "member_removed",
             Self::AdminAdded => "admin_added",
             Self::AdminRemoved => "admin_removed",
+            Self::SsoConfigured => "sso_configured",
+            Self::SsoDisabled => "sso_disabled",
         }
     }
 }

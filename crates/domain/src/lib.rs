@@ -26,6 +26,7 @@ mod ids;
 mod keyset;
 mod listing;
 mod log;
+mod me;
 mod orgs;
 mod paging;
 mod passwords;
@@ -38,9 +39,13 @@ mod scim_groups;
 mod scim_users;
 mod scope;
 mod search;
+mod secret_key;
 mod sessions;
 mod sign_in_throttle;
 mod skipped_members;
+mod sso_config;
+mod sso_match;
+mod sso_sign_in;
 mod store;
 mod tokens;
 
@@ -78,6 +83,7 @@ pub use ids::{AccountId, GroupId, OrgId};
 pub use keyset::{Listed, Position};
 pub use listing::{ListRequest, MAX_CANDIDATES};
 pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
+pub use me::{Me, MeGroup, MeOrg};
 pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,
 };
@@ -91,10 +97,20 @@ pub use scim_groups::{GroupOutcome, LIST_MEMBERS_BUDGET};
 pub use scim_users::Created;
 pub use scope::OrgScope;
 pub use search::{ListQuery, SearchPage};
+pub use secret_key::{SECRET_KEY_LEN, SecretKey};
 pub use sessions::{
     SESSION_IDLE_TIMEOUT, SESSION_LIFETIME, SessionRecord, SessionToken, SignInMethod,
 };
 pub use sign_in_throttle::{ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW, FailureKey};
 pub use skipped_members::SKIPPED_SAMPLE;
+pub use sso_config::{
+    ClientSecret, MICROSOFT_AUTHORITY, SsoClient, SsoConfigRecord, SsoProvider, SsoSettings,
+    SsoView, microsoft_issuer, redirect_uri, sign_in_url,
+};
+pub use sso_match::{Candidates, Matched, MatchedBy, SsoVerdict, match_account};
+pub use sso_sign_in::{
+    SSO_FLOW_VALIDITY, SSO_LOG_MAX, SsoFlowRecord, SsoIdentity, SsoLinkRecord, SsoOutcome,
+    SsoReturn, SsoSignInRecord, SsoStart,
+};
 pub use store::{LockGuard, RetentionLock, Store};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

@@ -122,6 +122,15 @@ impl StoreFilter {
         })
     }
 
+    /// The accounts whose `externalId` is exactly `value`.
+    pub(crate) fn external_id(value: String) -> Self {
+        Self(Predicate::Compare {
+            column: Column::ExternalId,
+            op: Op::Eq,
+            value: Bound::Text(value),
+        })
+    }
+
     /// The group with this [`display_name_key`](crate::display_name_key).
     pub(crate) fn display_name_key(key: String) -> Self {
         Self(Predicate::Compare {

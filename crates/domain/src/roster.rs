@@ -23,6 +23,10 @@ pub struct Roster {
     pub(crate) candidate_limit: u64,
     /// The most members one list response carries in all.
     pub(crate) list_members_budget: u64,
+    /// Seals secrets Roster must use again (SSO client secrets); `None`: SSO cannot be set up.
+    pub(crate) secret_key: Option<Arc<crate::SecretKey>>,
+    /// Where Microsoft Entra ID issuers live; tests point it at a local provider.
+    pub(crate) microsoft_authority: String,
 }
 
 impl Roster {
@@ -34,6 +38,25 @@ impl Roster {
             activity: Arc::default(),
             candidate_limit: crate::listing::MAX_CANDIDATES,
             list_members_budget: crate::LIST_MEMBERS_BUDGET,
+            secret_key: None,
+            microsoft_authority: crate::MICROSOFT_AUTHORITY.to_owned(),
+        }
+    }
+
+    /// This Roster with the server's secret key, so SSO can be configured and used.
+    pub fn with_secret_key(self, key: crate::SecretKey) -> Self {
+        Self {
+            secret_key: Some(Arc::new(key)),
+            ..self
+        }
+    }
+
+    /// This Roster with Microsoft issuers under `authority` instead of
+    /// [`MICROSOFT_AUTHORITY`](crate::MICROSOFT_AUTHORITY); for tests against a local provider.
+    pub fn with_microsoft_authority(self, authority: &str) -> Self {
+        Self {
+            microsoft_authority: authority.trim_end_matches('/').to_owned(),
+            ..self
         }
     }
 

@@ -223,7 +223,7 @@ impl Roster {
             self.store
                 .account(OrgScope::new(session.org_id), session.account_id)
                 .await?
-                .filter(|a| a.active && a.role == Role::Admin && a.org_id == Some(session.org_id))
+                .filter(|a| a.active && a.org_id == Some(session.org_id))
         } else {
             None
         };
@@ -231,9 +231,12 @@ impl Roster {
             self.store.delete_session(&hash).await?;
             return Err(ended());
         };
-        if now - session.last_seen_at >= TOUCH_INTERVAL {
-            self.store.touch_session(&hash, now).await?;
+        // A person who signed in with Microsoft holds a platform session whatever their role:
+        // it opens the console only for an administrator, and stays valid for the platform.
+        if account.role != Role::Admin {
+            return Err(ended());
         }
+        self.touch_if_due(&session, now).await?;
         Ok(Admin::new(
             account.id,
             session.org_id,
@@ -248,6 +251,18 @@ impl Roster {
         self.store.delete_session(&token.hash()).await?;
         if let Some(admin) = admin {
             self.audit(&admin, AuditAction::SignOut, None, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `last_seen_at` when [`TOUCH_INTERVAL`] has passed since the last write.
+    pub(crate) async fn touch_if_due(
+        &self,
+        session: &SessionRecord,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if now - session.last_seen_at >= TOUCH_INTERVAL {
+            self.store.touch_session(&session.token_hash, now).await?;
         }
         Ok(())
     }

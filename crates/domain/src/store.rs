@@ -13,8 +13,9 @@ use crate::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
     AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
     LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
-    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, StoreError,
-    StoreFilter, TokenHash, TokenRecord, TokenUse,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, StoreError, StoreFilter, TokenHash, TokenRecord,
+    TokenUse,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -263,6 +264,53 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         created_before: OffsetDateTime,
     ) -> Result<u64, StoreError>;
 
+    // --- sign-in with the organization's provider (SSO) ----------------------------------
+
+    /// Inserts or replaces the organization's SSO configuration (keeping its `created_at`).
+    async fn put_sso_config(
+        &self,
+        scope: OrgScope,
+        config: &SsoConfigRecord,
+    ) -> Result<(), StoreError>;
+    async fn sso_config(&self, scope: OrgScope) -> Result<Option<SsoConfigRecord>, StoreError>;
+    /// `true` when there was a configuration to remove.
+    async fn delete_sso_config(&self, scope: OrgScope) -> Result<bool, StoreError>;
+    async fn insert_sso_flow(&self, flow: &SsoFlowRecord) -> Result<(), StoreError>;
+    /// Removes the flow with this state hash and returns it if it is still valid at `now`:
+    /// of any number of concurrent calls with one state, at most one gets it.
+    async fn take_sso_flow(
+        &self,
+        state: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SsoFlowRecord>, StoreError>;
+    /// Removes flows that expired before `now`; returns how many went.
+    async fn trim_sso_flows(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+    /// The account of the organization linked to the provider's subject.
+    async fn sso_link(
+        &self,
+        scope: OrgScope,
+        namespace: &str,
+        subject: &str,
+    ) -> Result<Option<AccountId>, StoreError>;
+    /// Stores a link; a link of the organization for the same subject already there is kept.
+    async fn insert_sso_link(
+        &self,
+        scope: OrgScope,
+        link: &SsoLinkRecord,
+    ) -> Result<(), StoreError>;
+    async fn append_sso_sign_in(&self, entry: &SsoSignInRecord) -> Result<(), StoreError>;
+    /// The organization's sign-in log, newest first, at most `limit`.
+    async fn sso_sign_ins(
+        &self,
+        scope: OrgScope,
+        limit: u32,
+    ) -> Result<Vec<SsoSignInRecord>, StoreError>;
+    /// The id and display name of every group of the organization the account is a member of.
+    async fn account_groups(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+    ) -> Result<Vec<(GroupId, String)>, StoreError>;
     // --- the admin console -----------------------------------------------------------------
 
     /// Every stored token of the organization (current, in a grace period, or expired and not

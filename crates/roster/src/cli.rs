@@ -30,6 +30,26 @@ pub struct Cli {
     #[arg(long, env = "ROSTER_PUBLIC_URL", global = true, value_name = "URL")]
     pub public_url: Option<String>,
 
+    /// A file of 32 random bytes that seals SSO client secrets; every instance must read the
+    /// same one. Without it, on SQLite a key file beside the database is made on first use.
+    #[arg(
+        long,
+        env = "ROSTER_SECRET_KEY_FILE",
+        global = true,
+        value_name = "PATH"
+    )]
+    pub secret_key_file: Option<std::path::PathBuf>,
+
+    /// Where Microsoft Entra ID issuers live; only tests change it.
+    #[arg(
+        long,
+        env = "ROSTER_MICROSOFT_AUTHORITY_URL",
+        global = true,
+        hide = true,
+        value_name = "URL"
+    )]
+    pub microsoft_authority_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -58,6 +78,9 @@ pub enum Command {
     /// Administrators who can sign in to the console.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Sign-in with the organization's OpenID Connect provider (Microsoft Entra ID or another).
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Print an organization's provisioning log, newest first.
     Log {
         #[arg(value_name = "ORG")]
@@ -121,6 +144,43 @@ pub enum AdminCommand {
         org: String,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Configure (or replace) sign-in for the organization. The client secret is read from
+    /// standard input (one line); it is stored encrypted and never shown again.
+    #[command(group(clap::ArgGroup::new("provider").required(true).args(["tenant_id", "issuer"])))]
+    Configure {
+        #[arg(value_name = "ORG")]
+        org: String,
+        /// Microsoft Entra ID: the Directory (tenant) ID.
+        #[arg(long)]
+        tenant_id: Option<String>,
+        /// Another OpenID Connect provider: its issuer URL (with discovery).
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// The Application (client) ID.
+        #[arg(long)]
+        client_id: String,
+    },
+    /// Show the organization's sign-in configuration (never the secret).
+    Show {
+        #[arg(value_name = "ORG")]
+        org: String,
+    },
+    /// Turn sign-in off for the organization.
+    Disable {
+        #[arg(value_name = "ORG")]
+        org: String,
+    },
+    /// Print the organization's sign-in log, newest first.
+    Log {
+        #[arg(value_name = "ORG")]
+        org: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
     },
 }
 

@@ -27,7 +27,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(DatabaseUrl::default_sqlite);
     let store = database.open().await?;
-    let roster = Roster::new(store, Arc::new(SystemClock));
+    let first_use = matches!(
+        cli.command,
+        Command::Sso(crate::cli::SsoCommand::Configure { .. })
+    );
+    let mut roster = Roster::new(store, Arc::new(SystemClock));
+    if let Some(key) =
+        crate::secret_key::load(&database, cli.secret_key_file.as_deref(), first_use)?
+    {
+        roster = roster.with_secret_key(key);
+    }
+    if let Some(authority) = &cli.microsoft_authority_url {
+        roster = roster.with_microsoft_authority(authority);
+    }
     let json = cli.json;
     match cli.command {
         Command::Serve(args) => {
@@ -61,6 +73,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(command) => user(&roster, json, command).await,
         Command::Group(command) => group(&roster, json, command).await,
+        Command::Sso(command) => {
+            let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
+            crate::sso::run(&roster, json, public_url, command).await
+        }
         Command::Admin(command) => {
             let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
             crate::admins::run(&roster, json, public_url, command).await

@@ -7,7 +7,9 @@ mod connections;
 mod database;
 mod logging;
 mod output;
+mod secret_key;
 mod serve;
+mod sso;
 
 use std::process::ExitCode;
 

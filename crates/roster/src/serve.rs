@@ -122,6 +122,10 @@ async fn retention_job(roster: Roster, interval: Duration) {
         if let Err(e) = roster.trim_console().await {
             tracing::error!(error = %e, "trimming console sessions failed; retrying at the next interval");
         }
+        // Sign-ins started and never finished: their flows are past use.
+        if let Err(e) = roster.trim_sso_flows().await {
+            tracing::error!(error = %e, "trimming expired sign-ins failed; retrying at the next interval");
+        }
     }
 }
 

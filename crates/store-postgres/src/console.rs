@@ -431,7 +431,7 @@ pub(crate) async fn trim(
     Ok(failures + sessions)
 }
 
-fn hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
+pub(crate) fn hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
     Ok(TokenHash(bytes.try_into().map_err(|_| {
         StoreError::internal("reading a stored hash", "not 32 bytes")
     })?))

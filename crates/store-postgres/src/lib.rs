@@ -20,6 +20,7 @@ mod migrations;
 mod orgs;
 mod pool;
 mod retention;
+mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -30,8 +31,9 @@ use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
     AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
     LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
-    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, Store,
-    StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity, SessionRecord, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash,
+    TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -405,6 +407,85 @@ impl Store for PostgresStore {
             created_before,
         )
         .await
+    }
+
+    async fn put_sso_config(
+        &self,
+        scope: OrgScope,
+        config: &SsoConfigRecord,
+    ) -> Result<(), StoreError> {
+        let config = SsoConfigRecord {
+            org_id: scope.org_id(),
+            ..config.clone()
+        };
+        sso::put_config(&pool::get(&self.pool).await?, &config).await
+    }
+
+    async fn sso_config(&self, scope: OrgScope) -> Result<Option<SsoConfigRecord>, StoreError> {
+        sso::config(&pool::get(&self.pool).await?, scope.org_id()).await
+    }
+
+    async fn delete_sso_config(&self, scope: OrgScope) -> Result<bool, StoreError> {
+        sso::delete_config(&pool::get(&self.pool).await?, scope.org_id()).await
+    }
+
+    async fn insert_sso_flow(&self, flow: &SsoFlowRecord) -> Result<(), StoreError> {
+        sso::insert_flow(&pool::get(&self.pool).await?, flow).await
+    }
+
+    async fn take_sso_flow(
+        &self,
+        state: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SsoFlowRecord>, StoreError> {
+        sso::take_flow(&pool::get(&self.pool).await?, state, now).await
+    }
+
+    async fn trim_sso_flows(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        sso::trim_flows(&pool::get(&self.pool).await?, now).await
+    }
+
+    async fn sso_link(
+        &self,
+        scope: OrgScope,
+        namespace: &str,
+        subject: &str,
+    ) -> Result<Option<AccountId>, StoreError> {
+        sso::link(
+            &pool::get(&self.pool).await?,
+            scope.org_id(),
+            namespace,
+            subject,
+        )
+        .await
+    }
+
+    async fn insert_sso_link(
+        &self,
+        scope: OrgScope,
+        link: &SsoLinkRecord,
+    ) -> Result<(), StoreError> {
+        sso::insert_link(&pool::get(&self.pool).await?, scope.org_id(), link).await
+    }
+
+    async fn append_sso_sign_in(&self, entry: &SsoSignInRecord) -> Result<(), StoreError> {
+        sso::append_sign_in(&pool::get(&self.pool).await?, entry).await
+    }
+
+    async fn sso_sign_ins(
+        &self,
+        scope: OrgScope,
+        limit: u32,
+    ) -> Result<Vec<SsoSignInRecord>, StoreError> {
+        sso::sign_ins(&pool::get(&self.pool).await?, scope.org_id(), limit).await
+    }
+
+    async fn account_groups(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+    ) -> Result<Vec<(GroupId, String)>, StoreError> {
+        sso::account_groups(&pool::get(&self.pool).await?, scope.org_id(), account).await
     }
 
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {

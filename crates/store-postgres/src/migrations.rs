@@ -61,6 +61,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "console_queries",
         sql: include_str!("../migrations/0008_console_queries.sql"),
     },
+    Migration {
+        version: 9,
+        name: "sso",
+        sql: include_str!("../migrations/0009_sso.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

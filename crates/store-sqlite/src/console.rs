@@ -397,7 +397,7 @@ pub(crate) fn trim(
     Ok((failures + sessions) as u64)
 }
 
-fn hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
+pub(crate) fn hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
     Ok(TokenHash(bytes.try_into().map_err(|_| {
         StoreError::internal("reading a stored hash", "not 32 bytes")
     })?))

@@ -17,6 +17,7 @@ mod log;
 mod migrations;
 mod orgs;
 mod pool;
+mod sso;
 mod tokens;
 
 use std::{
@@ -33,7 +34,8 @@ use roster_domain::{
     AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
     LockGuard, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, Member, MembershipOutcome,
     NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord,
-    Store, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter,
+    TokenHash, TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -472,6 +474,100 @@ impl Store for SqliteStore {
         self.pool
             .write(move |conn| console::trim(conn, failures, idle, created))
             .await
+    }
+
+    async fn put_sso_config(
+        &self,
+        scope: OrgScope,
+        config: &SsoConfigRecord,
+    ) -> Result<(), StoreError> {
+        let config = SsoConfigRecord {
+            org_id: scope.org_id(),
+            ..config.clone()
+        };
+        self.pool
+            .write(move |conn| sso::put_config(conn, &config))
+            .await
+    }
+
+    async fn sso_config(&self, scope: OrgScope) -> Result<Option<SsoConfigRecord>, StoreError> {
+        self.pool.read(|conn| sso::config(conn, scope.org_id()))
+    }
+
+    async fn delete_sso_config(&self, scope: OrgScope) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |conn| sso::delete_config(conn, scope.org_id()))
+            .await
+    }
+
+    async fn insert_sso_flow(&self, flow: &SsoFlowRecord) -> Result<(), StoreError> {
+        let flow = flow.clone();
+        self.pool
+            .write(move |conn| sso::insert_flow(conn, &flow))
+            .await
+    }
+
+    async fn take_sso_flow(
+        &self,
+        state: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<SsoFlowRecord>, StoreError> {
+        let state = *state;
+        self.pool
+            .write(move |conn| sso::take_flow(conn, &state, now))
+            .await
+    }
+
+    async fn trim_sso_flows(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        self.pool
+            .write(move |conn| sso::trim_flows(conn, now))
+            .await
+    }
+
+    async fn sso_link(
+        &self,
+        scope: OrgScope,
+        namespace: &str,
+        subject: &str,
+    ) -> Result<Option<AccountId>, StoreError> {
+        self.pool
+            .read(|conn| sso::link(conn, scope.org_id(), namespace, subject))
+    }
+
+    async fn insert_sso_link(
+        &self,
+        scope: OrgScope,
+        link: &SsoLinkRecord,
+    ) -> Result<(), StoreError> {
+        let link = link.clone();
+        self.pool
+            .write(move |conn| sso::insert_link(conn, scope.org_id(), &link))
+            .await
+    }
+
+    async fn append_sso_sign_in(&self, entry: &SsoSignInRecord) -> Result<(), StoreError> {
+        let entry = entry.clone();
+        self.pool
+            .write(move |conn| sso::append_sign_in(conn, &entry))
+            .await
+    }
+
+    async fn sso_sign_ins(
+        &self,
+        scope: OrgScope,
+        limit: u32,
+    ) -> Result<Vec<SsoSignInRecord>, StoreError> {
+        self.pool
+            .read(|conn| sso::sign_ins(conn, scope.org_id(), limit))
+    }
+
+    async fn account_groups(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+    ) -> Result<Vec<(GroupId, String)>, StoreError> {
+        self.pool
+            .read(|conn| sso::account_groups(conn, scope.org_id(), account))
     }
 
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {

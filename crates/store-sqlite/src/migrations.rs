@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_queries",
         include_str!("../migrations/0008_console_queries.sql"),
     ),
+    (9, "sso", include_str!("../migrations/0009_sso.sql")),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -36,6 +36,8 @@ pub mod orgs;
 pub mod retention;
 pub mod seats;
 pub mod sign_in;
+pub mod sso;
+pub mod sso_sign_in;
 pub mod support;
 pub mod tokens;
 pub mod upgrade;
@@ -181,6 +183,21 @@ macro_rules! store_conformance {
             names::group_names_are_one_name_whatever_the_case_and_composition,
             names::filters_on_names_fold_in_sql_and_in_memory_alike,
             names::the_longest_names_and_texts_are_stored_on_every_store,
+            sso::sso_configuration_round_trips_is_replaced_and_removed_per_organization,
+            sso::a_pending_sign_in_is_taken_once_and_never_after_it_expires,
+            sso::concurrent_callbacks_with_one_state_finish_it_once,
+            sso::links_are_unique_per_organization_and_found_only_in_theirs,
+            sso::the_sign_in_log_round_trips_newest_first_per_organization,
+            sso::an_accounts_groups_are_listed_by_name_in_its_organization_only,
+            sso_sign_in::sso_needs_a_secret_key_and_never_shows_the_client_secret,
+            sso_sign_in::a_tenant_id_that_is_not_a_guid_and_a_plain_http_issuer_are_refused,
+            sso_sign_in::a_started_sign_in_comes_back_once_within_ten_minutes,
+            sso_sign_in::a_provisioned_user_signs_in_by_user_name_and_stays_linked_after_a_rename,
+            sso_sign_in::external_id_equal_to_the_oid_matches_an_account_with_another_user_name,
+            sso_sign_in::deactivation_ends_the_session_and_refuses_sign_in_until_reactivated,
+            sso_sign_in::unprovisioned_independent_hand_added_and_other_organizations_people_are_refused,
+            sso_sign_in::me_shows_the_organization_role_and_groups_and_sign_out_ends_it,
+            sso_sign_in::a_rejected_token_is_in_the_sign_in_log_with_what_was_expected,
             console_queries::activity_adds_up_across_flushes_and_keeps_the_latest_times,
             console_queries::revoked_tokens_are_remembered_by_hash_for_their_org_only,
             console_queries::log_windows_filter_page_and_bound_their_scan,

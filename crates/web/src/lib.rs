@@ -19,6 +19,7 @@ mod query;
 mod resources;
 mod response;
 mod search;
+mod sso;
 mod users;
 mod wire;
 
@@ -64,6 +65,8 @@ pub struct AppState {
     pub background: TaskTracker,
     /// The admin console's process-wide state (cookie policy, allowed origin, setup code).
     pub console: Arc<Console>,
+    /// Sign-in providers' documents and keys; `None` when no HTTP client could be made.
+    pub oidc: Option<roster_oidc::Providers>,
 }
 
 impl AppState {
@@ -79,6 +82,9 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').into(),
             rate_limit: None,
             background: TaskTracker::new(),
+            oidc: roster_oidc::Providers::new()
+                .inspect_err(|e| tracing::error!(error = %e, "SSO sign-in is unavailable"))
+                .ok(),
         }
     }
 
@@ -134,6 +140,11 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .nest("/scim/v2/{org}", scim)
         .nest("/console", console::routes())
+        .route("/sso/callback", get(sso::callback))
+        .route("/sso/sign-out", post(sso::sign_out))
+        .route("/sso/{org}", get(sso::start_sign_in))
+        .route("/home", get(sso::home))
+        .route("/api/v1/me", get(sso::me))
         .fallback(middleware::not_found)
         .with_state(state);
 

@@ -21,6 +21,8 @@ mod multi_instance;
 mod names;
 mod retention;
 mod serve;
+mod sso;
+mod sso_flow;
 mod support;
 mod users;
 mod wire;

@@ -62,6 +62,21 @@ impl TestApp {
         .await
     }
 
+    /// The app with a secret key, so SSO can be configured, and Microsoft issuers under
+    /// `authority` (a provider the test runs).
+    pub async fn with_sso(authority: &str) -> Self {
+        let authority = authority.to_owned();
+        Self::build(
+            move |roster| {
+                roster
+                    .with_secret_key(roster_domain::SecretKey::generate().unwrap())
+                    .with_microsoft_authority(&authority)
+            },
+            |state| state,
+        )
+        .await
+    }
+
     /// The app with list requests evaluated in memory refused beyond `limit` candidates.
     pub async fn with_candidate_limit(limit: u64) -> Self {
         Self::build(|roster| roster.with_candidate_limit(limit), |state| state).await
@@ -306,6 +321,8 @@ impl Cli {
             .env_remove("ROSTER_DATABASE_URL")
             .env_remove("ROSTER_PUBLIC_URL")
             .env_remove("ROSTER_LISTEN")
+            .env_remove("ROSTER_SECRET_KEY_FILE")
+            .env_remove("ROSTER_MICROSOFT_AUTHORITY_URL")
             .arg("--database")
             .arg(&self.database);
         command

@@ -4,23 +4,23 @@
 //! an [`Admin`](roster_domain::Admin), which only the domain mints from a session, so a page can
 //! reach nothing but the signed-in administrator's organization whatever URL it is given.
 
-mod assets;
+pub(crate) mod assets;
 mod audit;
-mod cookies;
-mod csrf;
+pub(crate) mod cookies;
+pub(crate) mod csrf;
 mod format;
-mod forms;
+pub(crate) mod forms;
 mod groups;
 mod headers;
 mod invitation;
 mod log;
 mod overview;
-mod page;
+pub(crate) mod page;
 mod retention;
 mod scim;
 mod session;
 mod setup;
-mod sign_in;
+pub(crate) mod sign_in;
 mod users;
 
 use std::sync::Mutex;

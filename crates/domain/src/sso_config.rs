@@ -1,0 +1,362 @@
+//! Per-organization sign-in configuration (SPEC §6): which OpenID Connect provider the
+//! organization's people sign in with. Microsoft Entra ID is a preset of the generic provider: it
+//! derives the issuer from the tenant id (`<authority>/{tid}/v2.0`, never the `common` one) and
+//! adds the `tid` check. The client secret is sealed under the server's [`SecretKey`], shown
+//! never again and never logged.
+
+use std::{fmt, str::FromStr};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    Error, OrgId, OrgScope, Roster,
+    audit::{Actor, AuditAction},
+    error::Result,
+};
+
+/// The authority Microsoft Entra ID issues tokens under; tests point Roster at their own.
+pub const MICROSOFT_AUTHORITY: &str = "https://login.microsoftonline.com";
+const CLIENT_ID_MAX_CHARS: usize = 256;
+const CLIENT_SECRET_MAX_CHARS: usize = 1024;
+const ISSUER_MAX_CHARS: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SsoProvider {
+    Microsoft,
+    Oidc,
+}
+
+impl SsoProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Microsoft => "microsoft",
+            Self::Oidc => "oidc",
+        }
+    }
+}
+
+impl FromStr for SsoProvider {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "microsoft" => Ok(Self::Microsoft),
+            "oidc" => Ok(Self::Oidc),
+            other => Err(Error::Invalid(format!("unknown SSO provider '{other}'"))),
+        }
+    }
+}
+
+/// A client secret as the administrator typed it. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    /// The secret, for the token endpoint only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
+
+/// What an administrator or operator asks for.
+#[derive(Debug, Clone)]
+pub enum SsoSettings {
+    Microsoft {
+        tenant_id: String,
+        client_id: String,
+        client_secret: ClientSecret,
+    },
+    Oidc {
+        issuer: String,
+        client_id: String,
+        client_secret: ClientSecret,
+    },
+}
+
+/// The stored configuration: for Microsoft the tenant id (the issuer is derived from it), for
+/// another provider the issuer. `sealed_secret` is the client secret sealed under the server's
+/// key for this organization.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SsoConfigRecord {
+    pub org_id: OrgId,
+    pub provider: SsoProvider,
+    pub tenant_id: Option<Uuid>,
+    pub issuer: Option<String>,
+    pub client_id: String,
+    pub sealed_secret: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl fmt::Debug for SsoConfigRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsoConfigRecord")
+            .field("org_id", &self.org_id)
+            .field("provider", &self.provider)
+            .field("tenant_id", &self.tenant_id)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("sealed_secret", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// What may be shown of a configuration: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SsoView {
+    pub org: OrgId,
+    pub provider: SsoProvider,
+    pub tenant_id: Option<String>,
+    pub issuer: String,
+    pub client_id: String,
+    /// The link people start signing in at.
+    pub sign_in_url: String,
+    /// What to register in the provider as the redirect URI.
+    pub redirect_uri: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// What the OpenID Connect client needs to run a sign-in for an organization.
+#[derive(Debug, Clone)]
+pub struct SsoClient {
+    pub org_id: OrgId,
+    pub provider: SsoProvider,
+    pub issuer: String,
+    /// Microsoft: the `tid` every ID token must carry.
+    pub tenant_id: Option<Uuid>,
+    pub client_id: String,
+    pub client_secret: ClientSecret,
+}
+
+/// The redirect URI of every organization (SPEC §6): administrators register it in Entra.
+pub fn redirect_uri(public_url: &str) -> String {
+    format!("{}/sso/callback", public_url.trim_end_matches('/'))
+}
+
+/// Where an organization's people start signing in.
+pub fn sign_in_url(public_url: &str, org: OrgId) -> String {
+    format!("{}/sso/{org}", public_url.trim_end_matches('/'))
+}
+
+fn check_text(what: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::Invalid(format!("{what} is required")));
+    }
+    if value.chars().count() > max {
+        return Err(Error::Invalid(format!(
+            "{what} is longer than {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "{what} must not contain control characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+fn check_tenant_id(tenant_id: &str) -> Result<Uuid> {
+    // `tid` in every Entra token is the tenant's GUID, so a domain name could never match it.
+    Uuid::parse_str(tenant_id.trim()).map_err(|_| {
+        Error::Invalid(
+            "the tenant id must be the Directory (tenant) ID, a GUID such as \
+             72f988bf-86f1-41af-91ab-2d7cd011db47"
+                .into(),
+        )
+    })
+}
+
+fn check_issuer(issuer: &str) -> Result<String> {
+    let issuer = check_text("the issuer URL", issuer, ISSUER_MAX_CHARS)?;
+    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|l| issuer.starts_with(l));
+    if !issuer.starts_with("https://") && !local {
+        return Err(Error::Invalid(
+            "the issuer URL must start with https:// (plain http only on this machine)".into(),
+        ));
+    }
+    if issuer.contains('?') || issuer.contains('#') {
+        return Err(Error::Invalid(
+            "the issuer URL must not have a query or fragment".into(),
+        ));
+    }
+    Ok(issuer)
+}
+
+/// The issuer of a Microsoft tenant under `authority`.
+pub fn microsoft_issuer(authority: &str, tenant_id: Uuid) -> String {
+    format!("{}/{tenant_id}/v2.0", authority.trim_end_matches('/'))
+}
+
+impl Roster {
+    /// Configures (or replaces) sign-in for the organization, as an operator on the command line.
+    pub async fn configure_sso(
+        &self,
+        org: OrgId,
+        settings: SsoSettings,
+        public_url: &str,
+    ) -> Result<SsoView> {
+        let org = self.org(org).await?;
+        let record = self.sso_record(org.id, settings)?;
+        let scope = OrgScope::new(org.id);
+        self.store.put_sso_config(scope, &record).await?;
+        self.audit_as(
+            org.id,
+            Actor::Operator,
+            AuditAction::SsoConfigured,
+            None,
+            Some(record.provider.as_str()),
+        )
+        .await?;
+        tracing::info!(org.id = %org.id, sso.provider = record.provider.as_str(), "SSO configured");
+        Ok(self.sso_view(&record, public_url))
+    }
+
+    /// The organization's sign-in configuration, without its secret; `None` when there is none.
+    pub async fn sso(&self, org: OrgId, public_url: &str) -> Result<Option<SsoView>> {
+        let org = self.org(org).await?;
+        let record = self.store.sso_config(OrgScope::new(org.id)).await?;
+        Ok(record.map(|r| self.sso_view(&r, public_url)))
+    }
+
+    /// Removes the organization's sign-in configuration. Links between accounts and the
+    /// provider stay, so configuring the same provider again keeps every match.
+    pub async fn disable_sso(&self, org: OrgId) -> Result<bool> {
+        let org = self.org(org).await?;
+        let removed = self.store.delete_sso_config(OrgScope::new(org.id)).await?;
+        if removed {
+            self.audit_as(
+                org.id,
+                Actor::Operator,
+                AuditAction::SsoDisabled,
+                None,
+                None,
+            )
+            .await?;
+            tracing::info!(org.id = %org.id, "SSO disabled");
+        }
+        Ok(removed)
+    }
+
+    /// What the OpenID Connect client needs for a sign-in to the organization, the secret
+    /// opened; `NotFound` when sign-in is not configured.
+    pub async fn sso_client(&self, org: OrgId) -> Result<SsoClient> {
+        let not_configured = || {
+            Error::NotFound(
+                "Sign-in with Microsoft is not set up for this organization yet: ask its \
+                 administrator."
+                    .into(),
+            )
+        };
+        let record = self
+            .store
+            .sso_config(OrgScope::new(org))
+            .await?
+            .ok_or_else(not_configured)?;
+        let key = self.secret_key()?;
+        let secret = key.open(&org.to_string(), &record.sealed_secret)?;
+        Ok(SsoClient {
+            org_id: org,
+            provider: record.provider,
+            issuer: self.issuer_of(&record),
+            tenant_id: record.tenant_id,
+            client_id: record.client_id,
+            client_secret: ClientSecret(secret),
+        })
+    }
+
+    fn sso_record(&self, org: OrgId, settings: SsoSettings) -> Result<SsoConfigRecord> {
+        let (provider, tenant_id, issuer, client_id, secret) = match settings {
+            SsoSettings::Microsoft {
+                tenant_id,
+                client_id,
+                client_secret,
+            } => (
+                SsoProvider::Microsoft,
+                Some(check_tenant_id(&tenant_id)?),
+                None,
+                client_id,
+                client_secret,
+            ),
+            SsoSettings::Oidc {
+                issuer,
+                client_id,
+                client_secret,
+            } => (
+                SsoProvider::Oidc,
+                None,
+                Some(check_issuer(&issuer)?),
+                client_id,
+                client_secret,
+            ),
+        };
+        let client_id = check_text("the client id", &client_id, CLIENT_ID_MAX_CHARS)?;
+        // A secret is used exactly as given: only surrounding newlines from stdin go.
+        let secret = secret.0.trim_matches(['\r', '\n']);
+        let secret = check_text("the client secret", secret, CLIENT_SECRET_MAX_CHARS)?;
+        let sealed_secret = self.secret_key()?.seal(&org.to_string(), &secret)?;
+        let now = self.now();
+        Ok(SsoConfigRecord {
+            org_id: org,
+            provider,
+            tenant_id,
+            issuer,
+            client_id,
+            sealed_secret,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    fn secret_key(&self) -> Result<&crate::SecretKey> {
+        self.secret_key.as_deref().ok_or_else(|| {
+            Error::Invalid(
+                "SSO needs the server's secret key, to keep the client secret encrypted: set \
+                 --secret-key-file or ROSTER_SECRET_KEY_FILE to a file of 32 random bytes, the \
+                 same file on every instance"
+                    .into(),
+            )
+        })
+    }
+
+    fn issuer_of(&self, record: &SsoConfigRecord) -> String {
+        match (record.provider, record.tenant_id, &record.issuer) {
+            (SsoProvider::Microsoft, Some(tid), _) => {
+                microsoft_issuer(&self.microsoft_authority, tid)
+            }
+            (_, _, Some(issuer)) => issuer.clone(),
+            (_, _, None) => String::new(),
+        }
+    }
+
+    fn sso_view(&self, record: &SsoConfigRecord, public_url: &str) -> SsoView {
+        SsoView {
+            org: record.org_id,
+            provider: record.provider,
+            tenant_id: record.tenant_id.map(|t| t.to_string()),
+            issuer: self.issuer_of(record),
+            client_id: record.client_id.clone(),
+            sign_in_url: sign_in_url(public_url, record.org_id),
+            redirect_uri: redirect_uri(public_url),
+            updated_at: record.updated_at,
+        }
+    }
+}
