@@ -164,6 +164,35 @@ pub async fn start_sign_in(State(state): State<AppState>, Path(org): Path<String
     }
 }
 
+/// The provider sent the person back without signing them in: it refused them
+/// (`access_denied`: Entra does so for an account of another tenant that is not a guest in the
+/// organization's) or they cancelled.
+fn provider_refused(error: Option<&str>, org: OrgId) -> Response {
+    // An OAuth error code is a short lowercase word; anything else is not worth logging as is.
+    let code = error
+        .filter(|e| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .unwrap_or("other");
+    tracing::info!(org.id = %org, error = code, "the SSO provider did not sign the person in");
+    let (heading, message) = if code == "access_denied" {
+        (
+            "Your organization's sign-in provider refused the sign-in",
+            "Your organization's sign-in provider did not let you in. Make sure you signed in with your account of this organization; if you did, ask your administrator to give you access to Roster.",
+        )
+    } else {
+        (
+            "Sign-in was cancelled",
+            "The sign-in provider did not sign you in. Try again.",
+        )
+    };
+    refused(
+        StatusCode::FORBIDDEN,
+        heading,
+        message,
+        "provider_error",
+        Some(org),
+    )
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Callback {
     code: Option<String>,
@@ -188,13 +217,7 @@ pub async fn callback(State(state): State<AppState>, Query(query): Query<Callbac
     };
     let org = back.client.org_id;
     let (Some(code), None) = (query.code.as_deref(), query.error.as_deref()) else {
-        return refused(
-            StatusCode::FORBIDDEN,
-            "Sign-in was cancelled",
-            "The sign-in provider did not sign you in. Try again.",
-            "provider_error",
-            Some(org),
-        );
+        return provider_refused(query.error.as_deref(), org);
     };
     let identity = match oidc
         .finish(&back, code, &redirect_uri(&state.public_url))

@@ -364,3 +364,47 @@ async fn unprovisioned_other_tenant_and_rotated_key_sign_ins_end_on_the_right_pa
             || log[1].detail.as_deref().unwrap().contains("tenant")
     );
 }
+
+#[tokio::test]
+async fn a_provider_refusal_ends_the_flow_on_a_page_that_says_the_provider_refused() {
+    let w = world().await;
+    let start = get_page(&w.app, &format!("/sso/{}", w.org), None).await;
+    let state = query_param(&start.location.unwrap(), "state").unwrap();
+    // What Entra sends back for an account of another tenant (AADSTS50020).
+    let back = get_page(
+        &w.app,
+        &format!(
+            "/sso/callback?error=access_denied&error_description=AADSTS50020&state={state}"
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::FORBIDDEN);
+    assert!(back.cookie.is_none());
+    assert!(
+        back.body.contains("sign-in provider refused the sign-in"),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains(r#"data-verdict="provider_error""#));
+
+    // The flow is used up: the same state cannot come back with a code.
+    let again = get_page(&w.app, &format!("/sso/callback?code=c&state={state}"), None).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+
+    // Any other answer without a code is a cancelled sign-in.
+    let start = get_page(&w.app, &format!("/sso/{}", w.org), None).await;
+    let state = query_param(&start.location.unwrap(), "state").unwrap();
+    let cancelled = get_page(
+        &w.app,
+        &format!("/sso/callback?error=%3Cscript%3E&state={state}"),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status, StatusCode::FORBIDDEN);
+    assert!(
+        cancelled.body.contains("Sign-in was cancelled"),
+        "{}",
+        cancelled.body
+    );
+}
