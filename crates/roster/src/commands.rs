@@ -27,9 +27,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(DatabaseUrl::default_sqlite);
     let store = database.open().await?;
+    // `serve` too: administrators configure SSO in its console.
     let first_use = matches!(
         cli.command,
-        Command::Sso(crate::cli::SsoCommand::Configure { .. })
+        Command::Sso(crate::cli::SsoCommand::Configure { .. }) | Command::Serve(_)
     );
     let mut roster = Roster::new(store, Arc::new(SystemClock));
     if let Some(key) =

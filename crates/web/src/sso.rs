@@ -5,9 +5,9 @@
 //! `roster_oidc` talks to the provider and validates its token. The session is the console's
 //! cookie, so an administrator who signs in with Microsoft also opens the console.
 
-use askama::Template;
 use std::net::SocketAddr;
 
+use askama::Template;
 use axum::{
     Json,
     extract::{ConnectInfo, Path, Query, Request, State},
@@ -182,7 +182,8 @@ pub async fn start_sign_in(
         Err(e) => return domain_refusal(e),
     };
     if let Err(limit) = state.sso_starts.check_org(org) {
-        tracing::warn!(org.id = %org, "SSO sign-in starts beyond the organization's limit");
+        // Not a warning each: under a flood that would be one log line per refused request.
+        tracing::debug!(org.id = %org, "SSO sign-in starts beyond the organization's limit");
         return too_many(limit);
     }
     let start = match state.roster.begin_sso(client).await {
