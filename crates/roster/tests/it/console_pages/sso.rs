@@ -454,3 +454,36 @@ async fn the_sign_in_log_pages_newest_first_and_a_person_s_page_shows_their_sign
         "<a href=\"/console/users/{ada}\">Ada@Springfield.test</a>"
     )));
 }
+
+#[tokio::test]
+async fn another_organization_s_sign_in_log_shows_none_of_these_sign_ins() {
+    let app = app().await;
+    let (_, org) = first_org(&app, 10).await;
+    let (mut other, _) = other_org(&app).await;
+    app.roster
+        .configure_sso(
+            org,
+            SsoSettings::Microsoft {
+                tenant_id: TENANT.into(),
+                client_id: "roster-app".into(),
+                client_secret: ClientSecret::new(SECRET.into()),
+            },
+            "https://roster.test",
+        )
+        .await
+        .unwrap();
+    let client = app.roster.sso_client(org).await.unwrap();
+    let someone = SsoIdentity {
+        issuer: format!("http://127.0.0.1:9/{TENANT}/v2.0"),
+        subject: "sub-x".into(),
+        tid: Some(TENANT.into()),
+        oid: Some("oid-x".into()),
+        preferred_username: Some("x@springfield.test".into()),
+        name: None,
+    };
+    app.roster.finish_sso(&client, &someone).await.unwrap();
+    let theirs = other.get(&app, "/console/sign-ins").await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    assert!(theirs.html.contains("Nobody has signed in"));
+    assert!(!theirs.html.contains("x@springfield.test"));
+}
