@@ -29,10 +29,14 @@ struct SignInPage<'a> {
     error: Option<&'a str>,
     notice: Option<&'a str>,
     sso: Option<SsoButton>,
+    /// The organization the page was opened for, kept when the form comes back refused.
+    org: Option<OrgId>,
 }
 
 /// "Sign in with Microsoft", on the page an organization's console sign-in link opens.
+#[derive(Debug)]
 struct SsoButton {
+    org: OrgId,
     href: String,
     label: &'static str,
 }
@@ -58,6 +62,7 @@ async fn sso_button(state: &AppState, org: Option<&str>) -> Option<SsoButton> {
         }
     };
     Some(SsoButton {
+        org,
         href: format!("/sso/{org}"),
         label: match provider {
             SsoProvider::Microsoft => "Sign in with Microsoft",
@@ -78,6 +83,7 @@ pub async fn sign_in_page(
         email: "",
         error: None,
         notice: query.signed_out.then_some("You are signed out."),
+        org: sso.as_ref().map(|b| b.org),
         sso,
     });
     form.set_cookie(&state, &mut response);
@@ -131,6 +137,7 @@ pub struct SignInForm {
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
     PublicForm { form, remote }: PublicForm<SignInForm>,
 ) -> Result<Response, PageError> {
     match state
@@ -156,6 +163,7 @@ pub async fn sign_in(
                 other => return Err(other.into()),
             };
             let token = PublicFormToken::for_request(&state, &headers);
+            let sso = sso_button(&state, query.org.as_deref()).await;
             let mut response = page::render_with(
                 status,
                 &SignInPage {
@@ -163,7 +171,8 @@ pub async fn sign_in(
                     email: &form.email,
                     error: Some(&message),
                     notice: None,
-                    sso: None,
+                    org: sso.as_ref().map(|b| b.org),
+                    sso,
                 },
             );
             token.set_cookie(&state, &mut response);
