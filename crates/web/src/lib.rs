@@ -9,10 +9,12 @@ mod body;
 mod console;
 mod discovery;
 mod error;
+mod failure;
 mod groups;
 mod health;
 mod limits;
 mod log;
+pub mod metrics;
 mod middleware;
 mod offload;
 mod query;
@@ -43,7 +45,9 @@ use tower_http::{
 
 pub use console::Console;
 pub use error::ApiError;
+pub use failure::Cause;
 pub use limits::{OrgRateLimit, RateLimit};
+pub use metrics::{Metrics, PoolSampler, PoolStats, endpoint::MetricsToken};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
@@ -67,6 +71,10 @@ pub struct AppState {
     pub console: Arc<Console>,
     /// Sign-in providers' documents and keys; `None` when no HTTP client could be made.
     pub oidc: Option<roster_oidc::Providers>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
+    /// Opens `/metrics` on the main listener; `None`: it is not served there.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl AppState {
@@ -85,7 +93,23 @@ impl AppState {
             oidc: roster_oidc::Providers::new()
                 .inspect_err(|e| tracing::error!(error = %e, "SSO sign-in is unavailable"))
                 .ok(),
+            metrics: Arc::new(Metrics::default()),
+            metrics_token: None,
         }
+    }
+
+    /// Metrics whose database gauges are read by `pool`.
+    #[must_use]
+    pub fn with_pool_stats(mut self, pool: PoolSampler) -> Self {
+        self.metrics = Arc::new(Metrics::new(Some(pool)));
+        self
+    }
+
+    /// Serves `/metrics` on the main listener to requests bearing this token.
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: MetricsToken) -> Self {
+        self.metrics_token = Some(token);
+        self
     }
 
     /// Limits each organization's request rate; a rate of 0 turns the limit off.
@@ -145,11 +169,17 @@ pub fn app(state: AppState) -> Router {
         .route("/sso/{org}", get(sso::start_sign_in))
         .route("/home", get(sso::home))
         .route("/api/v1/me", get(sso::me))
+        .route("/metrics", get(metrics::endpoint::scrape))
+        .route_layer(axum::middleware::from_fn(metrics::observe::note_route))
         .fallback(middleware::not_found)
-        .with_state(state);
+        .with_state(state.clone());
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::observe::observe,
+        ))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
@@ -166,11 +196,13 @@ pub fn app(state: AppState) -> Router {
                     tower_http::trace::DefaultOnResponse::new()
                         .level(tracing::Level::INFO)
                         .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
+                )
+                // `observe` logs each 5xx once, with its cause.
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(axum::middleware::from_fn(middleware::scim_error_bodies))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(middleware::panicked))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
