@@ -45,7 +45,6 @@ use tower_http::{
 
 pub use console::Console;
 pub use error::ApiError;
-pub use failure::Cause;
 pub use limits::{OrgRateLimit, RateLimit};
 pub use metrics::{Metrics, PoolSampler, PoolStats, endpoint::MetricsToken};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};

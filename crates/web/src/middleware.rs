@@ -244,6 +244,19 @@ mod tests {
     }
 
     #[test]
+    fn a_caught_panic_is_a_500_carrying_its_message_for_the_log() {
+        let response = panicked(Box::new("index out of bounds"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response.extensions().get::<Cause>().unwrap();
+        assert_eq!(&*cause.0, "handler panicked: index out of bounds");
+        let formatted = panicked(Box::new(format!("bad {}", 42)));
+        assert_eq!(
+            &*formatted.extensions().get::<Cause>().unwrap().0,
+            "handler panicked: bad 42"
+        );
+    }
+
+    #[test]
     fn ids_and_other_paths_are_left_alone() {
         assert_eq!(canon("/scim/v2/o/Users/AbC"), "/scim/v2/o/Users/AbC");
         assert_eq!(canon("/healthz"), "/healthz");
