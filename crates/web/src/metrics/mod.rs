@@ -11,6 +11,7 @@
 
 pub mod endpoint;
 pub mod observe;
+mod routes;
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -129,6 +130,7 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     pool: Option<PoolSampler>,
+    routes: routes::RouteTable,
 }
 
 impl fmt::Debug for Metrics {
@@ -158,6 +160,7 @@ impl Metrics {
             recorder,
             handle,
             pool,
+            routes: routes::RouteTable::default(),
         };
         metrics.describe();
         metrics
@@ -218,23 +221,32 @@ impl Metrics {
         status: StatusCode,
         elapsed: Duration,
     ) {
-        let route = route.unwrap_or("unmatched").to_owned();
-        let method = method_label(method);
-        self.counter(
-            HTTP_REQUESTS,
-            vec![
-                Label::new("route", route.clone()),
-                Label::new("method", method),
-                Label::new("status", status_class(status)),
-            ],
-        )
-        .increment(1);
-        let key = Key::from_parts(
-            HTTP_DURATION,
-            vec![Label::new("route", route), Label::new("method", method)],
-        );
-        self.recorder
-            .register_histogram(&key, &METADATA)
+        let route = route.unwrap_or("unmatched");
+        let series = self.routes.series(route);
+        let (m, c) = (routes::method_index(method), routes::class_index(status));
+        series.requests[m][c]
+            .get_or_init(|| {
+                self.counter(
+                    HTTP_REQUESTS,
+                    vec![
+                        Label::new("route", route.to_owned()),
+                        Label::new("method", routes::METHODS[m]),
+                        Label::new("status", routes::CLASSES[c]),
+                    ],
+                )
+            })
+            .increment(1);
+        series.durations[m]
+            .get_or_init(|| {
+                let key = Key::from_parts(
+                    HTTP_DURATION,
+                    vec![
+                        Label::new("route", route.to_owned()),
+                        Label::new("method", routes::METHODS[m]),
+                    ],
+                );
+                self.recorder.register_histogram(&key, &METADATA)
+            })
             .record(elapsed.as_secs_f64());
     }
 
@@ -339,30 +351,6 @@ pub(crate) fn scim_labels(method: &Method, route: &str) -> (&'static str, &'stat
     (resource, operation)
 }
 
-/// A client may send any token as a method; only the standard ones become label values.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-fn status_class(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,8 +358,11 @@ mod tests {
     #[test]
     fn unknown_methods_and_statuses_map_to_a_few_label_values() {
         let odd = Method::from_bytes(b"BREW").unwrap();
-        assert_eq!(method_label(&odd), "other");
-        assert_eq!(status_class(StatusCode::IM_A_TEAPOT), "4xx");
+        assert_eq!(routes::METHODS[routes::method_index(&odd)], "other");
+        assert_eq!(
+            routes::CLASSES[routes::class_index(StatusCode::IM_A_TEAPOT)],
+            "4xx"
+        );
         assert_eq!(
             ScimOutcome::of(StatusCode::CONFLICT, false, true),
             ScimOutcome::SeatLimit
