@@ -169,16 +169,13 @@ pub fn app(state: AppState) -> Router {
         .route("/home", get(sso::home))
         .route("/api/v1/me", get(sso::me))
         .route("/metrics", get(metrics::endpoint::scrape))
-        .route_layer(axum::middleware::from_fn(metrics::observe::note_route))
+        .route_layer(metrics::observe::NoteRouteLayer)
         .fallback(middleware::not_found)
         .with_state(state.clone());
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
-        .layer(axum::middleware::from_fn_with_state(
-            state.metrics.clone(),
-            metrics::observe::observe,
-        ))
+        .layer(metrics::observe::ObserveLayer(state.metrics.clone()))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
