@@ -165,12 +165,29 @@ pub struct SeatLimit {
 
 /// A failure nobody can act on but an operator: connection lost, disk full, corrupt data, a bug.
 /// The cause is part of the message (logs print it once) rather than an error source (chains
-/// would print it twice).
+/// would print it twice), and so are the cause's own sources: a driver error's `Display` is
+/// often only its kind (tokio-postgres: "db error"), the detail being in its source.
 #[derive(Debug, thiserror::Error)]
-#[error("{context}: {cause}")]
+#[error("{context}: {}", chain(cause.as_ref()))]
 pub struct Internal {
     context: String,
     cause: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// `error: source: source's source`, each level once.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let line = inner.to_string();
+        // Some errors repeat their source in their own message.
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = inner.source();
+    }
+    text
 }
 
 impl Internal {
@@ -207,5 +224,24 @@ impl StoreError {
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self::Internal(Internal::new(context, source))
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("db error")]
+    struct Driver(#[source] std::io::Error);
+
+    #[test]
+    fn an_internal_error_names_its_causes_sources_too() {
+        let driver = Driver(std::io::Error::other("connection reset by peer"));
+        let e = StoreError::internal("reading a user", driver);
+        assert_eq!(
+            e.to_string(),
+            "reading a user: db error: connection reset by peer"
+        );
     }
 }

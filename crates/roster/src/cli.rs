@@ -277,6 +277,16 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: Option<u32>,
 
+    /// Also serve `/metrics`, without authentication, on this address (keep it on a private
+    /// network). Default: no separate listener.
+    #[arg(long, env = "ROSTER_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// A file holding a token (16 characters or more) that opens `/metrics` on the main listener
+    /// as `Authorization: Bearer <token>`. Default: `/metrics` is not served on the main listener.
+    #[arg(long, env = "ROSTER_METRICS_TOKEN_FILE", value_name = "PATH")]
+    pub metrics_token_file: Option<std::path::PathBuf>,
+
     /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C before the process exits.
     #[arg(
         long,

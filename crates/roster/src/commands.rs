@@ -26,7 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .database
         .clone()
         .unwrap_or_else(DatabaseUrl::default_sqlite);
-    let store = database.open().await?;
+    let (store, pool_stats) = database.open().await?;
     // `serve` makes the key too: it reads it once, at start, so a key the CLI made later
     // (`roster sso configure` while it runs) would stay unknown to it and every sign-in fail.
     let first_use = matches!(
@@ -61,6 +61,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         .max_connections
                         .map_or_else(crate::connections::default_max_connections, |n| n as usize),
                     shutdown_timeout: std::time::Duration::from_secs(args.shutdown_timeout),
+                },
+                serve::MetricsConfig {
+                    pool: pool_stats,
+                    listen: args.metrics_listen,
+                    token: args
+                        .metrics_token_file
+                        .as_deref()
+                        .map(serve::read_metrics_token)
+                        .transpose()?,
                 },
             )
             .await

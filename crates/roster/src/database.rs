@@ -7,6 +7,7 @@ use anyhow::Context;
 use roster_domain::Store;
 use roster_store_postgres::PostgresStore;
 use roster_store_sqlite::SqliteStore;
+use roster_web::{PoolSampler, PoolStats};
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -25,13 +26,15 @@ impl DatabaseUrl {
         Self::Sqlite(base.join("roster").join("roster.db"))
     }
 
-    /// Opens the store and applies pending migrations (so `roster migrate` is just an open).
-    pub async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    /// Opens the store and applies pending migrations (so `roster migrate` is just an open);
+    /// with it, what reads the store's connection figures for metrics.
+    pub async fn open(&self) -> anyhow::Result<(Arc<dyn Store>, PoolSampler)> {
         match self {
             Self::Sqlite(path) => {
                 let store = SqliteStore::open(path)
                     .with_context(|| format!("opening the SQLite database {}", path.display()))?;
-                Ok(Arc::new(store))
+                let store = Arc::new(store);
+                Ok((store.clone(), sqlite_sampler(store)))
             }
             Self::Postgres(url) => {
                 // Errors name the server as `Debug` shows it: never the password.
@@ -44,10 +47,35 @@ impl DatabaseUrl {
                     .migrate()
                     .await
                     .with_context(|| format!("migrating the PostgreSQL database at {self:?}"))?;
-                Ok(Arc::new(store))
+                let store = Arc::new(store);
+                Ok((store.clone(), postgres_sampler(store)))
             }
         }
     }
+}
+
+pub fn sqlite_sampler(store: Arc<SqliteStore>) -> PoolSampler {
+    Arc::new(move || {
+        let stats = store.pool_stats();
+        PoolStats {
+            in_use: stats.readers_in_use,
+            idle: stats.readers_idle,
+            queued: stats.writes_queued,
+            queue: "sqlite_writer",
+        }
+    })
+}
+
+pub fn postgres_sampler(store: Arc<PostgresStore>) -> PoolSampler {
+    Arc::new(move || {
+        let stats = store.pool_stats();
+        PoolStats {
+            in_use: stats.in_use,
+            idle: stats.idle,
+            queued: stats.waiting,
+            queue: "pool_wait",
+        }
+    })
 }
 
 impl FromStr for DatabaseUrl {

@@ -1,14 +1,35 @@
 //! `roster serve`: binds, serves until SIGTERM or Ctrl-C, then lets in-flight requests finish
 //! (within the shutdown deadline of [`Limits`]).
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use roster_domain::Roster;
-use roster_web::{AppState, app};
+use roster_web::{AppState, Metrics, MetricsToken, PoolSampler, app};
 use tokio::net::TcpListener;
 
 use crate::connections::{self, Limits};
+
+/// Where `/metrics` is served (README, "Metrics").
+pub struct MetricsConfig {
+    /// Reads the store's connection figures.
+    pub pool: PoolSampler,
+    /// A separate listener serving `/metrics` without authentication.
+    pub listen: Option<SocketAddr>,
+    /// Opens `/metrics` on the main listener.
+    pub token: Option<MetricsToken>,
+}
+
+/// How often recorded latencies are folded into their histogram buckets.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// The metrics token from its file; the file's content is never printed.
+pub fn read_metrics_token(path: &Path) -> anyhow::Result<MetricsToken> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the metrics token file {}", path.display()))?;
+    MetricsToken::new(&text)
+        .map_err(|why| anyhow::anyhow!("the metrics token file {}: {why}", path.display()))
+}
 
 pub async fn run(
     roster: Roster,
@@ -17,20 +38,40 @@ pub async fn run(
     retention_interval: Duration,
     rate_limit: roster_web::RateLimit,
     limits: Limits,
+    metrics: MetricsConfig,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let metrics_listener = match metrics.listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening for metrics on {addr}"))?,
+        ),
+        None => None,
+    };
     // Without a configured public URL, tenant URLs point at the address actually bound (which
     // differs from --listen when that asks for port 0).
     let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
     let public_url = public_url.as_str();
-    let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
-    let activity = tokio::spawn(activity_job(roster.clone()));
     let flusher = roster.clone();
     let roster_for_setup = roster.clone();
-    let state = AppState::new(roster, public_url).with_rate_limit(rate_limit);
+    let mut state = AppState::new(roster.clone(), public_url)
+        .with_rate_limit(rate_limit)
+        .with_pool_stats(metrics.pool);
+    if let Some(token) = metrics.token {
+        state = state.with_metrics_token(token);
+    }
+    let counters = state.metrics.clone();
+    let retention = tokio::spawn(retention_job(
+        roster.clone(),
+        retention_interval,
+        counters.clone(),
+    ));
+    let activity = tokio::spawn(activity_job(roster, counters.clone()));
+    let upkeep = tokio::spawn(upkeep_job(counters.clone()));
     let background = state.background.clone();
     let console = state.console.clone();
     let router = app(state);
@@ -40,9 +81,28 @@ pub async fn run(
         connections.max = limits.max_connections,
         "listening on {local}"
     );
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            let addr = listener
+                .local_addr()
+                .context("reading the bound metrics address")?;
+            tracing::info!(metrics.addr = %addr, "serving metrics on http://{addr}/metrics");
+            let app = roster_web::metrics::endpoint::listener_app(counters);
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     offer_setup(&roster_for_setup, &console, public_url).await?;
     connections::serve(listener, router, limits, shutdown_signal()).await;
     retention.abort();
+    upkeep.abort();
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
     background.close();
     if tokio::time::timeout(Duration::from_secs(10), background.wait())
         .await
@@ -90,25 +150,38 @@ const ACTIVITY_FLUSH: Duration = Duration::from_secs(30);
 
 /// Writes the SCIM activity counted in memory every [`ACTIVITY_FLUSH`]; what fails is kept and
 /// written with the next flush.
-async fn activity_job(roster: Roster) {
+async fn activity_job(roster: Roster, metrics: Arc<Metrics>) {
     let mut ticks = tokio::time::interval(ACTIVITY_FLUSH);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(e) = roster.flush_scim_activity().await {
+        let flushed = roster.flush_scim_activity().await;
+        metrics.job_run("activity_flush", flushed.is_ok());
+        if let Err(e) = flushed {
             tracing::warn!(error = %e, "could not write SCIM activity figures; retrying at the next flush");
         }
     }
 }
 
+async fn upkeep_job(metrics: Arc<Metrics>) {
+    let mut ticks = tokio::time::interval(METRICS_UPKEEP);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        metrics.upkeep();
+    }
+}
+
 /// Runs retention at start and then every `interval`. A failed run is logged and retried at the
 /// next tick; several instances may run it at once, since a purge is idempotent.
-async fn retention_job(roster: Roster, interval: Duration) {
+async fn retention_job(roster: Roster, interval: Duration, metrics: Arc<Metrics>) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match roster.run_retention(None, false).await {
+        let retention = roster.run_retention(None, false).await;
+        metrics.job_run("retention", retention.is_ok());
+        match retention {
             Ok(report) => tracing::debug!(
                 purged = report.purged.len(),
                 log.trimmed = report.log_entries_trimmed,
@@ -119,11 +192,15 @@ async fn retention_job(roster: Roster, interval: Duration) {
             }
         }
         // Expired console sessions and old failed sign-ins: nothing reads them any more.
-        if let Err(e) = roster.trim_console().await {
+        let console = roster.trim_console().await;
+        metrics.job_run("console_trim", console.is_ok());
+        if let Err(e) = console {
             tracing::error!(error = %e, "trimming console sessions failed; retrying at the next interval");
         }
         // Sign-ins started and never finished: their flows are past use.
-        if let Err(e) = roster.trim_sso_flows().await {
+        let flows = roster.trim_sso_flows().await;
+        metrics.job_run("sso_flow_trim", flows.is_ok());
+        if let Err(e) = flows {
             tracing::error!(error = %e, "trimming expired sign-ins failed; retrying at the next interval");
         }
     }

@@ -73,6 +73,27 @@ impl PostgresStore {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrations::apply(&self.pool).await
     }
+
+    /// Connections and waiting requests now, for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        let status = self.pool.status();
+        PoolStats {
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    }
+}
+
+/// The pool's figures, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections lent to a request.
+    pub in_use: usize,
+    /// Open connections waiting in the pool.
+    pub idle: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 #[async_trait]

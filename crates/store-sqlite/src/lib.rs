@@ -42,6 +42,7 @@ use time::OffsetDateTime;
 
 use convert::Context;
 use pool::Pool;
+pub use pool::PoolStats;
 
 /// Log entries one writer job of a log trim deletes at most, so a trim of millions of rows never
 /// holds the one writer for more than a few milliseconds at a time.
@@ -89,6 +90,11 @@ impl SqliteStore {
             pool,
             retention_held: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Connections and queued writes now, for metrics.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.stats()
     }
 }
 

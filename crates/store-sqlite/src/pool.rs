@@ -3,7 +3,11 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Mutex, mpsc},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
     thread,
     time::Duration,
 };
@@ -72,8 +76,23 @@ where
 pub(crate) struct Pool {
     path: PathBuf,
     jobs: mpsc::Sender<Job>,
+    /// Writes sent to the writer thread and not yet taken into a batch.
+    queued: Arc<AtomicUsize>,
     readers: Mutex<Vec<Connection>>,
+    /// Read connections serving a query now.
+    reading: AtomicUsize,
     _checkpointer: Checkpointer,
+}
+
+/// What the pool is doing now, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Read connections serving a query.
+    pub readers_in_use: usize,
+    /// Read connections kept open for the next query.
+    pub readers_idle: usize,
+    /// Writes waiting for the writer thread.
+    pub writes_queued: usize,
 }
 
 impl Pool {
@@ -84,15 +103,19 @@ impl Pool {
         let mut writer = open_writer(path)?;
         migrate(&mut writer)?;
         let (jobs, queue) = mpsc::channel::<Job>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::clone(&queued);
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue))
+            .spawn(move || run_writer(writer, queue, &taken))
             .map_err(|e| StoreError::internal("starting the SQLite writer thread", e))?;
         let checkpointer = Checkpointer::start(path)?;
         Ok(Self {
             path: path.to_owned(),
             jobs,
+            queued,
             readers: Mutex::new(Vec::new()),
+            reading: AtomicUsize::new(0),
             _checkpointer: checkpointer,
         })
     }
@@ -125,7 +148,12 @@ impl Pool {
     {
         let (reply, answer) = oneshot::channel::<Result<T, StoreError>>();
         let boxed: Job = Box::new(TypedJob { job, reply, alone });
-        self.jobs.send(boxed).map_err(|_| writer_gone())?;
+        // Counted before sending, so the writer never takes a job it has not seen counted.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if self.jobs.send(boxed).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(writer_gone());
+        }
         answer.await.map_err(|_| writer_gone())?
     }
 
@@ -139,12 +167,22 @@ impl Pool {
             Some(conn) => conn,
             None => open_reader(&self.path)?,
         };
+        self.reading.fetch_add(1, Ordering::Relaxed);
         let result = query(&conn);
+        self.reading.fetch_sub(1, Ordering::Relaxed);
         let mut idle = self.lock_readers();
         if idle.len() < MAX_IDLE_READERS {
             idle.push(conn);
         }
         result
+    }
+
+    pub(crate) fn stats(&self) -> PoolStats {
+        PoolStats {
+            readers_in_use: self.reading.load(Ordering::Relaxed),
+            readers_idle: self.lock_readers().len(),
+            writes_queued: self.queued.load(Ordering::Relaxed),
+        }
     }
 
     fn lock_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
@@ -192,7 +230,7 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
+fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>, queued: &AtomicUsize) {
     // A job that runs alone, taken from the queue while a batch was being filled: it opens the
     // next batch.
     let mut held: Option<Job> = None;
@@ -200,20 +238,25 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>) {
         let first = match held.take() {
             Some(job) => job,
             None => match queue.recv() {
-                Ok(job) => job,
+                Ok(job) => {
+                    queued.fetch_sub(1, Ordering::Relaxed);
+                    job
+                }
                 Err(_) => return,
             },
         };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH && !batch[0].alone() {
-            match queue.try_recv() {
-                Ok(job) if job.alone() => {
-                    held = Some(job);
-                    break;
-                }
-                Ok(job) => batch.push(job),
+            let job = match queue.try_recv() {
+                Ok(job) => job,
                 Err(_) => break,
+            };
+            queued.fetch_sub(1, Ordering::Relaxed);
+            if job.alone() {
+                held = Some(job);
+                break;
             }
+            batch.push(job);
         }
         commit_batch(&conn, batch);
     }

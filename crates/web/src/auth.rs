@@ -34,6 +34,7 @@ impl FromRequestParts<AppState> for Tenant {
         if let Some(limit) = &state.rate_limit
             && !limit.allow(scope.org_id())
         {
+            state.metrics.rate_limited("scim_org_requests");
             return Err(roster_scim::ScimError::too_many_requests(format!(
                 "this organization is sending more than {} requests per second; retry after the time in Retry-After",
                 limit.per_second()
@@ -46,7 +47,7 @@ impl FromRequestParts<AppState> for Tenant {
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
 /// (RFC 7235 §2.1).
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

@@ -59,8 +59,10 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
         // organizations' requests on the same worker do not wait for it.
         let value = if bytes_len > LARGE_BODY_BYTES {
             tokio::task::spawn_blocking(parse).await.map_err(|e| {
-                tracing::error!(error = %e, "parsing a request body failed");
-                ScimError::internal("Roster could not read the request body; retry")
+                ApiError::internal(
+                    "Roster could not read the request body; retry",
+                    crate::failure::Cause::new("parsing a request body failed", &e),
+                )
             })??
         } else {
             parse()?

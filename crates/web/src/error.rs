@@ -1,5 +1,6 @@
 //! Every failure leaves the API as one SCIM error body (RFC 7644 §3.12). Domain errors are mapped
-//! here, variant by variant; internal causes are logged here, once, and never sent to the client.
+//! here, variant by variant; internal causes ride along on the response for the one log line of
+//! [`crate::metrics::observe`], and are never sent to the client.
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
@@ -8,24 +9,52 @@ use axum::{
 use roster_domain::{Conflict, Error};
 use roster_scim::ScimError;
 
-use crate::response::SCIM_JSON;
+use crate::{failure::Cause, response::SCIM_JSON};
 
 #[derive(Debug)]
-pub struct ApiError(pub ScimError, RetryAfter);
+pub struct ApiError(pub ScimError, Extra);
 
-/// Seconds a 429 asks the client to wait; without one, the per-second request quota's 1.
-#[derive(Debug, Clone, Copy, Default)]
-struct RetryAfter(Option<u64>);
+/// What the response carries besides its body.
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    /// Seconds a 429 asks the client to wait; without one, the per-second request quota's 1.
+    retry_after: Option<u64>,
+    /// The domain refused for want of a seat (a 409 like others, counted apart).
+    seat_limit: bool,
+    /// A 5xx's cause, for the log.
+    cause: Option<Cause>,
+}
+
+/// Marks a response whose request was refused for want of a seat.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SeatLimitRefusal;
 
 impl From<ScimError> for ApiError {
     fn from(e: ScimError) -> Self {
-        Self(e, RetryAfter::default())
+        Self(e, Extra::default())
+    }
+}
+
+impl ApiError {
+    /// A 500 with `detail` for the client and `cause` for the log.
+    pub(crate) fn internal(detail: &str, cause: Cause) -> Self {
+        Self(
+            ScimError::internal(detail),
+            Extra {
+                cause: Some(cause),
+                ..Extra::default()
+            },
+        )
     }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        let retry_after = RetryAfter(e.retry_after_seconds());
+        let mut extra = Extra {
+            retry_after: e.retry_after_seconds(),
+            seat_limit: matches!(e, Error::SeatLimit(_)),
+            cause: None,
+        };
         let error = match e {
             Error::NotFound(detail) => ScimError::not_found(detail),
             Error::Unauthorized(detail) => ScimError::unauthorized(detail),
@@ -42,13 +71,13 @@ impl From<Error> for ApiError {
             throttled @ Error::Throttled { .. } => ScimError::new(429, None, throttled.to_string()),
             Error::Scim(e) => e,
             Error::Internal(e) => {
-                tracing::error!(error = %e, "storage failure");
+                extra.cause = Some(Cause::new("storage failure", &e));
                 ScimError::internal(
                     "Roster could not complete the request because of an internal error; it was logged and the request can be retried.",
                 )
             }
         };
-        Self(error, retry_after)
+        Self(error, extra)
     }
 }
 
@@ -59,11 +88,17 @@ impl IntoResponse for ApiError {
         let mut response = (status, self.0.to_json().to_string()).into_response();
         // For the provisioning log, which records the detail the client was given.
         response.extensions_mut().insert(self.0.clone());
+        if let Some(cause) = self.1.cause {
+            response.extensions_mut().insert(cause);
+        }
+        if self.1.seat_limit {
+            response.extensions_mut().insert(SeatLimitRefusal);
+        }
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
         if status == StatusCode::TOO_MANY_REQUESTS {
             // The per-second quota refills within a second; a sign-in throttle says its own.
-            let seconds = self.1.0.unwrap_or(1);
+            let seconds = self.1.retry_after.unwrap_or(1);
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {

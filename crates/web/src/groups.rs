@@ -82,7 +82,7 @@ pub(crate) async fn render_page(
 }
 
 fn internal(e: serde_json::Error) -> ApiError {
-    crate::response::render_failed(&e).into()
+    crate::response::render_failed(&e)
 }
 
 /// ETag and Location of a rendered group.
@@ -189,7 +189,7 @@ async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim,
     let projection = params.projection(&GROUP_RESOURCE)?;
     let (groups, total) = state.roster.scim_list_groups(tenant.0, &request).await?;
     let resources = render_page(state, tenant, groups, &projection).await?;
-    Ok(list_page(resources, total, request.start_index))
+    list_page(resources, total, request.start_index)
 }
 
 /// PATCH answers 204, as Microsoft documents for groups, unless the client asks for attributes

@@ -9,10 +9,12 @@ mod body;
 mod console;
 mod discovery;
 mod error;
+mod failure;
 mod groups;
 mod health;
 mod limits;
 mod log;
+pub mod metrics;
 mod middleware;
 mod offload;
 mod query;
@@ -46,6 +48,7 @@ pub use console::Console;
 pub use error::ApiError;
 pub use limits::{OrgRateLimit, RateLimit};
 pub use sso_limit::{SsoStartLimit, SsoStartRates};
+pub use metrics::{Metrics, PoolSampler, PoolStats, endpoint::MetricsToken};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
@@ -71,6 +74,10 @@ pub struct AppState {
     pub oidc: Option<roster_oidc::Providers>,
     /// How many sign-ins may start (`GET /sso/{org}`), per address and per organization.
     pub sso_starts: Arc<SsoStartLimit>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
+    /// Opens `/metrics` on the main listener; `None`: it is not served there.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl AppState {
@@ -90,7 +97,23 @@ impl AppState {
                 .inspect_err(|e| tracing::error!(error = %e, "SSO sign-in is unavailable"))
                 .ok(),
             sso_starts: Arc::new(SsoStartLimit::new(SsoStartRates::DEFAULT)),
+            metrics: Arc::new(Metrics::default()),
+            metrics_token: None,
         }
+    }
+
+    /// Metrics whose database gauges are read by `pool`.
+    #[must_use]
+    pub fn with_pool_stats(mut self, pool: PoolSampler) -> Self {
+        self.metrics = Arc::new(Metrics::new(Some(pool)));
+        self
+    }
+
+    /// Serves `/metrics` on the main listener to requests bearing this token.
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: MetricsToken) -> Self {
+        self.metrics_token = Some(token);
+        self
     }
 
     /// Limits how fast sign-ins start with other rates than the default.
@@ -158,11 +181,14 @@ pub fn app(state: AppState) -> Router {
         .route("/sso/{org}", get(sso::start_sign_in))
         .route("/home", get(sso::home))
         .route("/api/v1/me", get(sso::me))
+        .route("/metrics", get(metrics::endpoint::scrape))
+        .route_layer(metrics::observe::NoteRouteLayer)
         .fallback(middleware::not_found)
-        .with_state(state);
+        .with_state(state.clone());
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
+        .layer(metrics::observe::ObserveLayer(state.metrics.clone()))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
@@ -179,11 +205,13 @@ pub fn app(state: AppState) -> Router {
                     tower_http::trace::DefaultOnResponse::new()
                         .level(tracing::Level::INFO)
                         .latency_unit(tower_http::LatencyUnit::Micros),
-                ),
+                )
+                // `observe` logs each 5xx once, with its cause.
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(axum::middleware::from_fn(middleware::scim_error_bodies))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(middleware::panicked))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -20,7 +20,7 @@ use axum::{
 use roster_domain::{LogEntry, OrgScope, Outcome};
 use roster_scim::ScimError;
 
-use crate::AppState;
+use crate::{AppState, error::SeatLimitRefusal, metrics::ScimOutcome};
 
 #[derive(Debug, Default)]
 struct Noted {
@@ -112,6 +112,16 @@ pub async fn provisioning_log(
 
     let status = response.status();
     let noted = std::mem::take(&mut *slot.0.lock().unwrap_or_else(|p| p.into_inner()));
+    let (resource, operation) = crate::metrics::scim_labels(&method, &route);
+    state.metrics.scim_operation(
+        resource,
+        operation,
+        ScimOutcome::of(
+            status,
+            noted.skipped.is_some(),
+            response.extensions().get::<SeatLimitRefusal>().is_some(),
+        ),
+    );
     let Some(scope) = noted.scope else {
         // Not authenticated: there is no organization to record it for (authentication counted
         // a wrong token already).

@@ -11,7 +11,7 @@ use axum::{
 };
 use roster_scim::{ScimError, ScimType};
 
-use crate::{ApiError, MAX_BODY_BYTES, response::SCIM_JSON};
+use crate::{ApiError, MAX_BODY_BYTES, REQUEST_TIMEOUT, failure::Cause, response::SCIM_JSON};
 
 /// Resource endpoints as RFC 7644 spells them. Clients are matched case-insensitively, because
 /// identity providers do not all respect case (`/users`, `/groups`).
@@ -135,8 +135,19 @@ fn answers_for_itself(path: &str) -> bool {
 pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let status = response.status();
+    // The request timeout's 503 is the only one without a body or a cause: nothing else answers
+    // 503 without saying why.
+    if status == StatusCode::SERVICE_UNAVAILABLE
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+        && response.extensions().get::<Cause>().is_none()
+    {
+        response.extensions_mut().insert(Cause::text(format!(
+            "no answer within the {}-second request timeout",
+            REQUEST_TIMEOUT.as_secs()
+        )));
+    }
     if answers_for_itself(&path) {
         return response;
     }
@@ -160,6 +171,21 @@ pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     let (_, body) = rebuilt.into_parts();
     Response::from_parts(parts, body)
+}
+
+/// The 500 of a handler that panicked, with the panic's message as its cause (the default panic
+/// hook has printed it to stderr too, unstructured).
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    response
+        .extensions_mut()
+        .insert(Cause::text(format!("handler panicked: {message}")));
+    response
 }
 
 fn describe(status: StatusCode, method: &Method, path: &str, text: String) -> ScimError {
@@ -227,6 +253,19 @@ mod tests {
             "/scim/v2/o/Users/.search"
         );
         assert_eq!(canon("/scim/v2/o/schemas"), "/scim/v2/o/Schemas");
+    }
+
+    #[test]
+    fn a_caught_panic_is_a_500_carrying_its_message_for_the_log() {
+        let response = panicked(Box::new("index out of bounds"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response.extensions().get::<Cause>().unwrap();
+        assert_eq!(&*cause.0, "handler panicked: index out of bounds");
+        let formatted = panicked(Box::new(format!("bad {}", 42)));
+        assert_eq!(
+            &*formatted.extensions().get::<Cause>().unwrap().0,
+            "handler panicked: bad 42"
+        );
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 use std::future::Future;
 
-use roster_scim::ScimError;
 use tracing::Instrument;
 
 use crate::ApiError;
@@ -42,10 +41,10 @@ where
     tokio::task::spawn_blocking(move || runtime.block_on(work))
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "a large request's work failed");
-            ApiError::from(ScimError::internal(
+            ApiError::internal(
                 "Roster could not complete the request; retry",
-            ))
+                crate::failure::Cause::new("a large request's work failed", &e),
+            )
         })?
 }
 

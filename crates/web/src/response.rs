@@ -77,7 +77,11 @@ pub(crate) fn not_modified(etag: String) -> Response {
 }
 
 /// A ListResponse (RFC 7644 §3.4.2) around already rendered resources.
-pub(crate) fn list_page(resources: Vec<Box<RawValue>>, total: u64, start_index: u64) -> Scim {
+pub(crate) fn list_page(
+    resources: Vec<Box<RawValue>>,
+    total: u64,
+    start_index: u64,
+) -> Result<Scim, crate::ApiError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Page {
@@ -96,18 +100,15 @@ pub(crate) fn list_page(resources: Vec<Box<RawValue>>, total: u64, start_index: 
         resources,
     };
     match serde_json::to_string(&page) {
-        Ok(body) => Scim::json(StatusCode::OK, body),
-        Err(e) => {
-            let error = render_failed(&e);
-            let mut failed = Scim::ok(error.to_json());
-            failed.status = StatusCode::INTERNAL_SERVER_ERROR;
-            failed
-        }
+        Ok(body) => Ok(Scim::json(StatusCode::OK, body)),
+        Err(e) => Err(render_failed(&e)),
     }
 }
 
-/// A response that could not be serialised: logged here, answered as 500.
-pub fn render_failed(e: &serde_json::Error) -> roster_scim::ScimError {
-    tracing::error!(error = %e, "rendering a response");
-    roster_scim::ScimError::internal("Roster could not render the response; it was logged")
+/// A response that could not be serialised: answered as 500, its cause logged once.
+pub fn render_failed(e: &serde_json::Error) -> crate::ApiError {
+    crate::ApiError::internal(
+        "Roster could not render the response; it was logged",
+        crate::failure::Cause::new("rendering a response", e),
+    )
 }

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::{
     AppState,
     console::{cookies, csrf, forms, page, sign_in::start_session},
+    failure::{Cause, with_cause},
     sso_limit::TooMany,
 };
 
@@ -110,27 +111,30 @@ fn domain_refusal(e: Error) -> Response {
             "flow_ended",
             None,
         ),
-        other => {
-            tracing::error!(error = %other, "SSO sign-in failed");
+        other => with_cause(
             refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sign-in failed",
                 "Something went wrong on our side. Try again in a moment.",
                 "error",
                 None,
-            )
-        }
+            ),
+            Cause::new("SSO sign-in failed", &other),
+        ),
     }
 }
 
 fn provider_unavailable(state: &AppState) -> Option<Response> {
     state.oidc.is_none().then(|| {
-        refused(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in is not available",
-            "This server cannot reach sign-in providers right now.",
-            "unavailable",
-            None,
+        with_cause(
+            refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in is not available",
+                "This server cannot reach sign-in providers right now.",
+                "unavailable",
+                None,
+            ),
+            Cause::text("no HTTP client for sign-in providers (see the error logged at start)"),
         )
     })
 }
@@ -198,16 +202,18 @@ pub async fn start_sign_in(
         .await
     {
         Ok(url) => page::see_other(&url),
-        Err(e) => {
-            tracing::warn!(org.id = %org, error = %e, "SSO provider discovery failed");
+        Err(e) => with_cause(
             refused(
                 StatusCode::BAD_GATEWAY,
                 "The sign-in provider cannot be reached",
                 "Your organization's sign-in provider did not answer as expected. Try again in a moment; if it keeps happening, tell your administrator.",
                 "provider_unreachable",
                 Some(org),
-            )
-        }
+            ),
+            Cause::text(format!(
+                "SSO provider discovery failed for organization {org}: {e}"
+            )),
+        ),
     }
 }
 
@@ -282,13 +288,17 @@ pub async fn callback(State(state): State<AppState>, Query(query): Query<Callbac
             return verdict_page(SsoVerdict::RejectedToken, org);
         }
         Err(OidcError::Provider(why)) => {
-            tracing::warn!(org.id = %org, error = %why, "SSO code exchange failed");
-            return refused(
-                StatusCode::BAD_GATEWAY,
-                "The sign-in provider cannot be reached",
-                "Your organization's sign-in provider did not answer as expected. Try again in a moment.",
-                "provider_unreachable",
-                Some(org),
+            return with_cause(
+                refused(
+                    StatusCode::BAD_GATEWAY,
+                    "The sign-in provider cannot be reached",
+                    "Your organization's sign-in provider did not answer as expected. Try again in a moment.",
+                    "provider_unreachable",
+                    Some(org),
+                ),
+                Cause::text(format!(
+                    "SSO code exchange failed for organization {org}: {why}"
+                )),
             );
         }
     };
@@ -348,14 +358,14 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
             Json(serde_json::json!({ "error": "unauthorized", "detail": message })),
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "reading who is signed in failed");
+        Err(e) => with_cause(
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Json(serde_json::json!({ "error": "internal" })),
             )
-                .into_response()
-        }
+                .into_response(),
+            Cause::new("reading who is signed in failed", &e),
+        ),
     }
 }
 

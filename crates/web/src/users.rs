@@ -30,7 +30,7 @@ pub(crate) fn render(
 }
 
 pub(crate) fn raw(resource: &Value) -> Result<Box<RawValue>, ApiError> {
-    serde_json::value::to_raw_value(resource).map_err(|e| crate::response::render_failed(&e).into())
+    serde_json::value::to_raw_value(resource).map_err(|e| crate::response::render_failed(&e))
 }
 
 fn if_match(headers: &HeaderMap) -> Option<&str> {
@@ -120,7 +120,7 @@ async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim,
         .iter()
         .map(|a| raw(&render(state, tenant, a, &projection)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(list_page(resources, total, request.start_index))
+    list_page(resources, total, request.start_index)
 }
 
 pub async fn replace_user(

@@ -17,6 +17,7 @@ mod console_pages;
 mod discovery;
 mod errors;
 mod groups;
+mod metrics;
 mod multi_instance;
 mod names;
 mod retention;

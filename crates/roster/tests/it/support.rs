@@ -17,7 +17,7 @@ use axum::{
 use http_body_util::BodyExt;
 use roster_domain::{FixedClock, NewOrg, OrgId, OrgKind, Roster, ScimCredentials, Store};
 use roster_store_sqlite::SqliteStore;
-use roster_web::{AppState, app};
+use roster_web::{AppState, PoolSampler, PoolStats, app};
 use serde_json::Value;
 use tempfile::TempDir;
 use time::macros::datetime;
@@ -96,6 +96,23 @@ impl TestApp {
         Self::build(|roster| roster.with_candidate_limit(limit), |state| state).await
     }
 
+    /// The app with `/metrics` served on its router to `token`, configured further by `configure`.
+    pub async fn with_metrics(token: &str, configure: impl FnOnce(AppState) -> AppState) -> Self {
+        let token = roster_web::MetricsToken::new(token).unwrap();
+        Self::build(
+            |roster| roster,
+            move |state| configure(state.with_metrics_token(token)),
+        )
+        .await
+    }
+
+    /// The SQLite database file, when the app runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self._database
+            .is_none()
+            .then(|| self._dir.path().join("roster.db"))
+    }
+
     pub async fn with_list_members_budget(budget: u64) -> Self {
         Self::build(
             |roster| roster.with_list_members_budget(budget),
@@ -109,7 +126,7 @@ impl TestApp {
         configure: impl FnOnce(AppState) -> AppState,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (store, database): (Arc<dyn Store>, _) =
+        let (store, pool_stats, database): (Arc<dyn Store>, PoolSampler, _) =
             match std::env::var("ROSTER_TEST_STORE").as_deref() {
                 Ok("postgres") => {
                     let url = roster_store_postgres::testing::server_url()
@@ -117,16 +134,38 @@ impl TestApp {
                     let (store, db) = roster_store_postgres::testing::fresh_store(&url)
                         .await
                         .unwrap();
-                    (Arc::new(store), Some(db))
+                    let store = Arc::new(store);
+                    let sampled = store.clone();
+                    let stats: PoolSampler = Arc::new(move || {
+                        let s = sampled.pool_stats();
+                        PoolStats {
+                            in_use: s.in_use,
+                            idle: s.idle,
+                            queued: s.waiting,
+                            queue: "pool_wait",
+                        }
+                    });
+                    (store, stats, Some(db))
                 }
-                _ => (
-                    Arc::new(SqliteStore::open(&dir.path().join("roster.db")).unwrap()),
-                    None,
-                ),
+                _ => {
+                    let store = Arc::new(SqliteStore::open(&dir.path().join("roster.db")).unwrap());
+                    let sampled = store.clone();
+                    let stats: PoolSampler = Arc::new(move || {
+                        let s = sampled.pool_stats();
+                        PoolStats {
+                            in_use: s.readers_in_use,
+                            idle: s.readers_idle,
+                            queued: s.writes_queued,
+                            queue: "sqlite_writer",
+                        }
+                    });
+                    (store, stats, None)
+                }
             };
         let clock = Arc::new(FixedClock::new(datetime!(2026-01-05 09:00 UTC)));
         let roster = roster(Roster::new(store, clock.clone()));
-        let state = configure(AppState::new(roster.clone(), PUBLIC_URL));
+        let state =
+            configure(AppState::new(roster.clone(), PUBLIC_URL).with_pool_stats(pool_stats));
         let console = state.console.clone();
         let router = app(state);
         Self {

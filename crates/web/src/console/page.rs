@@ -46,14 +46,14 @@ pub fn render(template: &impl Template) -> Response {
 pub fn render_with(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a console page failed");
+        Err(e) => crate::failure::with_cause(
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The page could not be shown because of an internal error; it was logged.",
             )
-                .into_response()
-        }
+                .into_response(),
+            crate::failure::Cause::new("rendering a console page failed", &e),
+        ),
     }
 }
 
@@ -112,6 +112,13 @@ impl IntoResponse for PageError {
             Self::Domain(e) => e.retry_after_seconds(),
             _ => None,
         };
+        let cause = match &self {
+            Self::Domain(Error::Internal(e)) => Some(crate::failure::Cause::new(
+                "storage failure in the console",
+                e,
+            )),
+            _ => None,
+        };
         let (status, heading, message) = match self {
             Self::SignInNeeded => return see_other("/console/sign-in"),
             Self::ForgedForm => (
@@ -148,6 +155,9 @@ impl IntoResponse for PageError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(cause);
         }
         response
     }
@@ -198,13 +208,11 @@ fn domain_status(e: Error) -> Option<(StatusCode, &'static str, String)> {
             "Not possible",
             e.detail,
         ),
-        Error::Internal(e) => {
-            tracing::error!(error = %e, "storage failure in the console");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Roster could not complete this because of an internal error; it was logged. Try again in a moment.".to_owned(),
-            )
-        }
+        // Its cause is attached to the response by `into_response`, for the one log line.
+        Error::Internal(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Roster could not complete this because of an internal error; it was logged. Try again in a moment.".to_owned(),
+        ),
     })
 }
