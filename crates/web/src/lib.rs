@@ -47,8 +47,8 @@ use tower_http::{
 pub use console::Console;
 pub use error::ApiError;
 pub use limits::{OrgRateLimit, RateLimit};
-pub use sso_limit::{SsoStartLimit, SsoStartRates};
 pub use metrics::{Metrics, PoolSampler, PoolStats, endpoint::MetricsToken};
+pub use sso_limit::{SsoStartLimit, SsoStartRates};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
