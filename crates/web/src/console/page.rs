@@ -198,6 +198,14 @@ fn domain_status(e: Error) -> Option<(StatusCode, &'static str, String)> {
             "Not possible",
             e.detail,
         ),
+        Error::Unavailable(e) => {
+            tracing::error!(error = %e, "database unavailable in the console; answered 503");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Database unavailable",
+                "Roster cannot reach its database at the moment; nothing was changed. Try again in a few seconds.".to_owned(),
+            )
+        }
         Error::Internal(e) => {
             tracing::error!(error = %e, "storage failure in the console");
             (
