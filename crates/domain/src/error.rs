@@ -35,6 +35,11 @@ pub enum Error {
     /// A protocol-level error from the SCIM core, passed through unchanged.
     #[error(transparent)]
     Scim(#[from] ScimError),
+    /// The database cannot be reached or cannot take writes for now (connection lost, server
+    /// shutting down, statement timeout, disk full, read-only file): nothing was written, and the
+    /// same request may succeed later. The cause is for logs, not for clients.
+    #[error("database unavailable: {0}")]
+    Unavailable(Internal),
     /// Storage failed; the cause is for logs, not for clients.
     #[error(transparent)]
     Internal(#[from] Internal),
@@ -48,6 +53,7 @@ impl From<StoreError> for Error {
             StoreError::UniqueViolation(what) => Conflict::Taken { what, name: None }.into(),
             StoreError::SeatLimit(limit) => limit.into(),
             StoreError::VersionConflict => Conflict::Concurrent.into(),
+            StoreError::Unavailable(internal) => Self::Unavailable(internal),
             StoreError::Internal(internal) => internal.into(),
         }
     }
@@ -96,9 +102,13 @@ fn throttled(retry_after: time::Duration) -> String {
     )
 }
 
+/// What `Retry-After` asks of a client while the database is unavailable: long enough for a
+/// restarting server or a connection pool to come back, short enough that a blip costs little.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
+
 impl Error {
     /// Whole seconds until a [`Error::Throttled`] refusal ends (rounded up, at least 1): the
-    /// `Retry-After` value.
+    /// `Retry-After` value; for [`Error::Unavailable`], [`UNAVAILABLE_RETRY_AFTER_SECONDS`].
     pub fn retry_after_seconds(&self) -> Option<u64> {
         match self {
             Self::Throttled { retry_after } => {
@@ -110,6 +120,7 @@ impl Error {
                 };
                 Some(u64::try_from(rounded.max(1)).unwrap_or(1))
             }
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
             _ => None,
         }
     }
@@ -214,6 +225,10 @@ pub enum StoreError {
     /// The row changed (or vanished) since it was read; nothing was written.
     #[error("the record changed concurrently")]
     VersionConflict,
+    /// The database is unreachable or refuses writes for a reason that passes (see
+    /// [`Error::Unavailable`]); nothing was written.
+    #[error("database unavailable: {0}")]
+    Unavailable(Internal),
     #[error(transparent)]
     Internal(Internal),
 }
@@ -224,6 +239,18 @@ impl StoreError {
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self::Internal(Internal::new(context, source))
+    }
+
+    pub fn unavailable(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Unavailable(Internal::new(context, source))
+    }
+
+    /// Whether the same call may succeed later without anything changing on Roster's side.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 }
 

@@ -75,7 +75,9 @@ pub use console_log::{
 pub use console_retention::{PREVIEW_CAP, RetentionPreview};
 pub use console_scim::{MANAGED_COUNT_CAP, ScimOverview};
 pub use console_sso::{LoggedSignIn, SIGN_IN_PAGE_MAX, SIGN_IN_SCAN, SignInFilter, SignInLogPage};
-pub use error::{Conflict, Error, Internal, SeatLimit, StoreError, Unique};
+pub use error::{
+    Conflict, Error, Internal, SeatLimit, StoreError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unique,
+};
 pub use groups::{
     Group, GroupExpect, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,
     display_name_key,

@@ -26,7 +26,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .database
         .clone()
         .unwrap_or_else(DatabaseUrl::default_sqlite);
-    let (store, pool_stats) = database.open().await?;
+    // `serve` outlives a database that is not up yet (started together, restarting); a
+    // command run by hand says so at once.
+    let (store, pool_stats) = database
+        .open(matches!(cli.command, Command::Serve(_)))
+        .await?;
     // `serve` makes the key too: it reads it once, at start, so a key the CLI made later
     // (`roster sso configure` while it runs) would stay unknown to it and every sign-in fail.
     let first_use = matches!(

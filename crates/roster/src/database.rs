@@ -1,10 +1,10 @@
 //! Which database to use, from `--database` / `ROSTER_DATABASE_URL`, and opening it. This is the
 //! only place that picks a store implementation.
 
-use std::{fmt, path::PathBuf, str::FromStr, sync::Arc};
+use std::{fmt, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use roster_domain::Store;
+use roster_domain::{Store, StoreError};
 use roster_store_postgres::PostgresStore;
 use roster_store_sqlite::SqliteStore;
 use roster_web::{PoolSampler, PoolStats};
@@ -28,7 +28,11 @@ impl DatabaseUrl {
 
     /// Opens the store and applies pending migrations (so `roster migrate` is just an open);
     /// with it, what reads the store's connection figures for metrics.
-    pub async fn open(&self) -> anyhow::Result<(Arc<dyn Store>, PoolSampler)> {
+    /// With `wait`, a PostgreSQL server that does not answer (refused, reset, timed out,
+    /// starting up) is tried again with a backoff from 1 s to 30 s, logging each attempt, until
+    /// it does; a refusal that waiting cannot fix (wrong password, unknown database) fails at
+    /// once either way.
+    pub async fn open(&self, wait: bool) -> anyhow::Result<(Arc<dyn Store>, PoolSampler)> {
         match self {
             Self::Sqlite(path) => {
                 let store = SqliteStore::open(path)
@@ -37,20 +41,47 @@ impl DatabaseUrl {
                 Ok((store.clone(), sqlite_sampler(store)))
             }
             Self::Postgres(url) => {
-                // Errors name the server as `Debug` shows it: never the password.
-                let store = PostgresStore::connect(url)
-                    .await
-                    .with_context(|| format!("connecting to PostgreSQL at {self:?}"))?;
-                // Every instance migrates at start; the migration lock makes that safe when
-                // several start at once.
-                store
-                    .migrate()
-                    .await
-                    .with_context(|| format!("migrating the PostgreSQL database at {self:?}"))?;
-                let store = Arc::new(store);
-                Ok((store.clone(), postgres_sampler(store)))
+                let mut delay = FIRST_RETRY;
+                loop {
+                    match self.connect_postgres(url).await {
+                        Ok(store) => {
+                            let store = Arc::new(store);
+                            return Ok((store.clone(), postgres_sampler(store)));
+                        }
+                        Err((e, _)) if !wait || !e.is_unavailable() => {
+                            return Err(anyhow::Error::new(e).context(format!(
+                                "connecting to and migrating PostgreSQL at {self:?}"
+                            )));
+                        }
+                        Err((e, step)) => {
+                            tracing::warn!(
+                                database = ?self,
+                                error = %e,
+                                retry.seconds = delay.as_secs(),
+                                "PostgreSQL does not answer ({step}); retrying in {} s",
+                                delay.as_secs()
+                            );
+                            tokio::time::sleep(delay).await;
+                            delay = (delay * 2).min(LAST_RETRY);
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// Errors name the server as `Debug` shows it: never the password.
+    async fn connect_postgres(
+        &self,
+        url: &str,
+    ) -> Result<PostgresStore, (StoreError, &'static str)> {
+        let store = PostgresStore::connect(url)
+            .await
+            .map_err(|e| (e, "connecting"))?;
+        // Every instance migrates at start; the migration lock makes that safe when several
+        // start at once.
+        store.migrate().await.map_err(|e| (e, "migrating"))?;
+        Ok(store)
     }
 }
 
@@ -77,6 +108,11 @@ pub fn postgres_sampler(store: Arc<PostgresStore>) -> PoolSampler {
         }
     })
 }
+
+/// The first wait before connecting again to a PostgreSQL server that did not answer at start;
+/// it doubles up to [`LAST_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(30);
 
 impl FromStr for DatabaseUrl {
     type Err = String;

@@ -44,24 +44,61 @@ impl<T> Context<T> for Result<T, deadpool_postgres::PoolError> {
     fn context(self, what: &str) -> Result<T, StoreError> {
         self.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(e) => store_error(what, &e),
+            // Every connection busy past the wait, or none could be opened in time: the server
+            // is slow or gone, and a later request may find one.
+            other @ (deadpool_postgres::PoolError::Timeout(_)
+            | deadpool_postgres::PoolError::PostCreateHook(_)) => {
+                StoreError::unavailable(format!("{what}: getting a database connection"), other)
+            }
             other => StoreError::internal(format!("{what}: getting a database connection"), other),
         })
     }
 }
 
-fn store_error(what: &str, e: &tokio_postgres::Error) -> StoreError {
+pub(crate) fn store_error(what: &str, e: &tokio_postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
-        return StoreError::internal(what.to_owned(), with_causes(e));
+        // No answer from the server: refused, reset, closed, timed out. Errors of our own
+        // making (a parameter that does not fit its column) are not transient.
+        let cause = with_causes(e);
+        return if e.is_closed() || is_connection_failure(e) {
+            StoreError::unavailable(what.to_owned(), cause)
+        } else {
+            StoreError::internal(what.to_owned(), cause)
+        };
     };
     if *db.code() == SqlState::UNIQUE_VIOLATION {
         return StoreError::UniqueViolation(unique_rule(db.constraint()));
     }
     // tokio-postgres prints only "db error" for server errors; the server's message (severity,
     // SQLSTATE, text) is what an operator needs in the log.
-    StoreError::internal(
-        what.to_owned(),
-        format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
-    )
+    let cause = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    if is_transient(db.code()) {
+        StoreError::unavailable(what.to_owned(), cause)
+    } else {
+        StoreError::internal(what.to_owned(), cause)
+    }
+}
+
+/// SQLSTATEs that say the server cannot serve now but may shortly: connection exceptions
+/// (class 08), insufficient resources (53: too many connections, disk full, out of memory),
+/// operator intervention (57: a statement timeout or cancel, a backend terminated, the server
+/// shutting down or starting), and a lock not taken within `lock_timeout`.
+fn is_transient(code: &SqlState) -> bool {
+    let code = code.code();
+    code.starts_with("08") || code.starts_with("53") || code.starts_with("57") || code == "55P03"
+}
+
+/// An I/O failure under the driver's error (connect refused, reset, timeout) rather than a
+/// protocol or conversion problem.
+fn is_connection_failure(e: &tokio_postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The error and its causes on one line: tokio-postgres says only "error connecting to server"
@@ -121,4 +158,34 @@ pub(crate) fn to_i64(n: u64) -> i64 {
 /// A stored count or size back in the domain's unsigned type.
 pub(crate) fn to_u32(n: i64, what: &str) -> Result<u32, StoreError> {
     u32::try_from(n).map_err(|e| StoreError::internal(format!("reading {what}"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_postgres::error::SqlState;
+
+    use super::is_transient;
+
+    #[test]
+    fn what_passes_is_transient_and_what_does_not_is_not() {
+        for code in [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::QUERY_CANCELED,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::DISK_FULL,
+            SqlState::LOCK_NOT_AVAILABLE,
+        ] {
+            assert!(is_transient(&code), "{}", code.code());
+        }
+        for code in [
+            SqlState::INVALID_PASSWORD,
+            SqlState::INVALID_CATALOG_NAME,
+            SqlState::UNDEFINED_TABLE,
+            SqlState::NOT_NULL_VIOLATION,
+        ] {
+            assert!(!is_transient(&code), "{}", code.code());
+        }
+    }
 }

@@ -34,6 +34,9 @@ impl Default for PoolOptions {
     }
 }
 
+/// Longer than any statement Roster sends takes, shorter than the 30 s request timeout.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Builds the pool for `url` and checks that the server answers. Errors never contain the URL,
 /// which may hold a password.
 pub(crate) async fn open(url: &str, options: PoolOptions) -> Result<Pool, StoreError> {
@@ -41,6 +44,12 @@ pub(crate) async fn open(url: &str, options: PoolOptions) -> Result<Pool, StoreE
         .map_err(|e| StoreError::internal("parsing the PostgreSQL URL", e))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(options.connect_timeout);
+    }
+    // A server that vanished without closing its sockets (host down, network cut) would leave
+    // a statement waiting for TCP's own retries, about 15 minutes: unacknowledged data fails
+    // the connection after this instead, and the pool opens a new one.
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(TCP_USER_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("roster");

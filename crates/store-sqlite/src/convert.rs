@@ -49,8 +49,34 @@ impl<T> Context<T> for rusqlite::Result<T> {
                 Some(rule) => StoreError::UniqueViolation(rule),
                 None => StoreError::internal(what.to_owned(), e),
             },
+            Some(code) if is_transient(code) => StoreError::unavailable(what.to_owned(), e),
             _ => StoreError::internal(what.to_owned(), e),
         })
+    }
+}
+
+/// Failures that pass once an operator (or time) fixes the file's surroundings: the disk is
+/// full, the file or its directory became read-only or unreadable, I/O failed, another process
+/// held a lock past `busy_timeout`. Nothing was written, and the same write may succeed later.
+pub(crate) fn is_transient(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::OutOfMemory
+    )
+}
+
+/// A failure of the writer's own transaction statements (BEGIN, SAVEPOINT, COMMIT), classified
+/// like a statement's.
+pub(crate) fn write_failure(what: &str, e: &rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(code) if is_transient(code) => StoreError::unavailable(what.to_owned(), e.to_string()),
+        _ => StoreError::internal(what.to_owned(), e.to_string()),
     }
 }
 
@@ -83,4 +109,62 @@ where
 {
     text.parse()
         .map_err(|e| StoreError::internal(format!("reading {what}"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Connection, OpenFlags};
+
+    use super::*;
+
+    /// SQLite's own SQLITE_FULL: a database limited to a few pages, as a full disk would be.
+    #[test]
+    fn a_full_database_is_unavailable_not_internal() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("full.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t (v BLOB); PRAGMA max_page_count = 8;")
+            .unwrap();
+        let full = (0..100)
+            .map(|_| {
+                conn.execute("INSERT INTO t VALUES (zeroblob(4096))", [])
+                    .context("inserting")
+            })
+            .find_map(Result::err)
+            .unwrap();
+        assert!(
+            matches!(full, StoreError::Unavailable(_)),
+            "{full:?} should be Unavailable"
+        );
+    }
+
+    #[test]
+    fn a_read_only_database_is_unavailable_not_internal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (v TEXT)")
+            .unwrap();
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let refused = conn
+            .execute("INSERT INTO t VALUES ('x')", [])
+            .context("inserting")
+            .unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Unavailable(_)),
+            "{refused:?} should be Unavailable"
+        );
+    }
+
+    #[test]
+    fn a_constraint_is_not_unavailable() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v TEXT NOT NULL)")
+            .unwrap();
+        let refused = conn
+            .execute("INSERT INTO t VALUES (NULL)", [])
+            .context("inserting")
+            .unwrap_err();
+        assert!(matches!(refused, StoreError::Internal(_)), "{refused:?}");
+    }
 }

@@ -16,7 +16,7 @@ use roster_domain::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use crate::convert::Context;
+use crate::convert::{Context, write_failure};
 
 /// Jobs committed together at most; bounds the latency one batch adds to its first job.
 const MAX_BATCH: usize = 64;
@@ -265,19 +265,15 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>, queued: &AtomicUsize
 fn commit_batch(conn: &Connection, batch: Vec<Job>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %e, "SQLite could not start a write transaction");
-        let message = e.to_string();
         for job in batch {
-            job.refuse(StoreError::internal(
-                "starting a write transaction",
-                message.clone(),
-            ));
+            job.refuse(write_failure("starting a write transaction", &e));
         }
         return;
     }
     let mut deliveries = Vec::with_capacity(batch.len());
     for job in batch {
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            job.refuse(StoreError::internal("starting a savepoint", e));
+            job.refuse(write_failure("starting a savepoint", &e));
             continue;
         }
         let (ok, deliver) = job.run(conn);
@@ -286,18 +282,18 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         } else {
             "ROLLBACK TO job; RELEASE job"
         };
-        let ended = conn.execute_batch(end).err().map(|e| e.to_string());
+        let ended = conn.execute_batch(end).err();
         deliveries.push((deliver, ended));
     }
-    let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    let committed = conn.execute_batch("COMMIT");
     if let Err(e) = &committed {
         tracing::error!(error = %e, "SQLite commit failed; rolling back the batch");
         let _ = conn.execute_batch("ROLLBACK");
     }
     for (deliver, savepoint_error) in deliveries {
-        let failure = committed.as_ref().err().cloned().or(savepoint_error);
+        let failure = committed.as_ref().err().or(savepoint_error.as_ref());
         let result = match failure {
-            Some(e) => Err(StoreError::internal("committing a write", e)),
+            Some(e) => Err(write_failure("committing a write", e)),
             None => Ok(()),
         };
         deliver(result);

@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Conflict, Error};
+use roster_domain::{Conflict, Error, UNAVAILABLE_RETRY_AFTER_SECONDS};
 use roster_scim::ScimError;
 
 use crate::{failure::Cause, response::SCIM_JSON};
@@ -70,6 +70,14 @@ impl From<Error> for ApiError {
             Error::PreconditionFailed(detail) => ScimError::precondition_failed(detail),
             throttled @ Error::Throttled { .. } => ScimError::new(429, None, throttled.to_string()),
             Error::Scim(e) => e,
+            Error::Unavailable(e) => {
+                extra.cause = Some(Cause::new("database unavailable", &e));
+                ScimError::new(
+                    503,
+                    None,
+                    "Roster cannot reach its database at the moment; nothing was changed. Retry after the time in Retry-After.",
+                )
+            }
             Error::Internal(e) => {
                 extra.cause = Some(Cause::new("storage failure", &e));
                 ScimError::internal(
@@ -101,6 +109,11 @@ impl IntoResponse for ApiError {
             let seconds = self.1.retry_after.unwrap_or(1);
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 passes (a database that is back, a request that was too slow this time).
+            let seconds = self.1.retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER_SECONDS);
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750 §3: tell the client which scheme is expected.
             headers.insert(
@@ -124,6 +137,21 @@ mod tests {
         let response = ApiError::from(throttled).into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "91");
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after() {
+        let down = Error::Unavailable(roster_domain::Internal::new(
+            "pinging",
+            "connection refused",
+        ));
+        let response = ApiError::from(down).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[header::RETRY_AFTER],
+            UNAVAILABLE_RETRY_AFTER_SECONDS.to_string().as_str()
+        );
+        assert_eq!(response.headers()[header::CONTENT_TYPE], SCIM_JSON);
     }
 
     #[test]

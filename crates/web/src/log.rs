@@ -2,7 +2,8 @@
 //! recorded for its organization, with what administrators need to troubleshoot beside Entra's
 //! own logs.
 //!
-//! A middleware on the SCIM routes times the request and, afterwards, records it. Handlers add
+//! A middleware on the SCIM routes times the request and, afterwards, records it: a successful
+//! write before its answer leaves, a refusal after. Handlers add
 //! what only they know — the resource id and `userName`/`displayName` — through [`LogNote`];
 //! authentication adds the organization.
 
@@ -165,12 +166,20 @@ pub async fn provisioning_log(
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         client_request_id,
     };
-    // Recorded after the answer so the client never waits on the log.
     let roster = state.roster.clone();
-    state.background.spawn(async move {
+    let record = async move {
         if let Err(e) = roster.record(scope, entry).await {
             tracing::warn!(org.id = %scope.org_id(), error = %e, "could not record a provisioning log entry");
         }
-    });
+    };
+    if status.is_success() {
+        // A write is acknowledged only once its entry is stored, so a crash right after the
+        // answer cannot leave an acknowledged change the log does not show (the crash tests).
+        record.await;
+    } else {
+        // A refusal changed nothing: its entry is written after the answer, so the client never
+        // waits on it.
+        state.background.spawn(record);
+    }
     response
 }

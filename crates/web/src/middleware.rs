@@ -169,7 +169,14 @@ pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
     parts
         .headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
-    let (_, body) = rebuilt.into_parts();
+    let (rebuilt, body) = rebuilt.into_parts();
+    // A 503 from the timeout layer gets the same `Retry-After` as the domain's.
+    if let Some(retry) = rebuilt.headers.get(header::RETRY_AFTER) {
+        parts
+            .headers
+            .entry(header::RETRY_AFTER)
+            .or_insert_with(|| retry.clone());
+    }
     Response::from_parts(parts, body)
 }
 

@@ -14,6 +14,8 @@ mod busy;
 mod cli;
 mod console;
 mod console_pages;
+mod crash;
+mod db_faults;
 mod discovery;
 mod errors;
 mod groups;

@@ -433,6 +433,11 @@ impl Cli {
         Server::start(self.command().arg("serve").args(extra))
     }
 
+    /// `roster serve`, returned before it listens.
+    pub fn start_serving(&self, extra: &[&str]) -> Starting {
+        Starting::spawn(self.command().arg("serve").args(extra))
+    }
+
     /// `roster serve` allowed at most `open_files` file descriptors (the shell's `ulimit -n`).
     pub fn serve_with_open_files(&self, open_files: u32, extra: &[&str]) -> Server {
         let mut command = Command::new("sh");
@@ -451,6 +456,93 @@ impl Cli {
     }
 }
 
+/// A `roster serve` process that has not said where it listens yet (it may be waiting for its
+/// database); killed when dropped.
+pub struct Starting {
+    child: Option<Child>,
+    addr: std::sync::mpsc::Receiver<String>,
+    /// What it logged before listening.
+    startup: std::sync::Arc<std::sync::Mutex<String>>,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Starting {
+    pub fn spawn(command: &mut Command) -> Self {
+        let mut child = command
+            .args(["--listen", "127.0.0.1:0"])
+            .env("ROSTER_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let startup = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = std::sync::Arc::clone(&log);
+        let early = std::sync::Arc::clone(&startup);
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stderr).lines();
+            for line in lines.by_ref().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on ").nth(1) {
+                    let addr = addr.split_whitespace().next().unwrap_or("").to_owned();
+                    let _ = tx.send(addr);
+                    break;
+                }
+                let mut early = early.lock().unwrap();
+                early.push_str(&line);
+                early.push('\n');
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for line in lines.map_while(Result::ok) {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self {
+            child: Some(child),
+            addr: rx,
+            startup,
+            log,
+        }
+    }
+
+    /// What it logged so far, before listening.
+    pub fn startup_log(&self) -> String {
+        self.startup.lock().unwrap().clone()
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().unwrap().try_wait().unwrap()
+    }
+
+    /// Waits until it listens.
+    pub fn ready(mut self, timeout: Duration) -> Server {
+        let addr = self.addr.recv_timeout(timeout).unwrap_or_else(|_| {
+            panic!(
+                "roster serve did not report its address: {}",
+                self.startup_log()
+            )
+        });
+        Server {
+            child: self.child.take().unwrap(),
+            addr,
+            stderr: std::sync::Arc::clone(&self.log),
+        }
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// A running `roster serve` on a random port; killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -462,43 +554,8 @@ pub struct Server {
 
 impl Server {
     fn start(command: &mut Command) -> Self {
-        let mut child = command
-            .args(["--listen", "127.0.0.1:0"])
-            .env("ROSTER_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let kept = std::sync::Arc::clone(&log);
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stderr).lines();
-            for line in lines.by_ref().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on ").nth(1) {
-                    let addr = addr.split_whitespace().next().unwrap_or("").to_owned();
-                    let _ = tx.send(addr);
-                    break;
-                }
-            }
-            // Keep draining so the server never blocks on a full pipe.
-            for line in lines.map_while(Result::ok) {
-                let mut log = kept.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("roster serve did not report its address");
-        Self {
-            child,
-            addr,
-            stderr: log,
-        }
+        Starting::spawn(command).ready(Duration::from_secs(30))
     }
-
     /// What the server logged after it started listening.
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().clone()

@@ -117,6 +117,10 @@ impl IntoResponse for PageError {
                 "storage failure in the console",
                 e,
             )),
+            Self::Domain(Error::Unavailable(e)) => Some(crate::failure::Cause::new(
+                "database unavailable in the console",
+                e,
+            )),
             _ => None,
         };
         let (status, heading, message) = match self {
@@ -208,7 +212,12 @@ fn domain_status(e: Error) -> Option<(StatusCode, &'static str, String)> {
             "Not possible",
             e.detail,
         ),
-        // Its cause is attached to the response by `into_response`, for the one log line.
+        // Their causes are attached to the response by `into_response`, for the one log line.
+        Error::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Database unavailable",
+            "Roster cannot reach its database at the moment; nothing was changed. Try again in a few seconds.".to_owned(),
+        ),
         Error::Internal(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",

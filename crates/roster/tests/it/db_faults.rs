@@ -1,0 +1,558 @@
+//! What clients see when the database fails, against the real binary: PostgreSQL gone (a proxy
+//! the test cuts and restores, since other tests share the machine's server), its backends
+//! killed from the server side, a statement timeout; SQLite out of disk space (a tiny tmpfs, when
+//! this user may mount one). Every request answers 503 with a SCIM error and `Retry-After`, in
+//! well under the 30 s request timeout, `/readyz` fails while PostgreSQL is unreachable, and the
+//! same process serves again once the database is back. `serve` started before PostgreSQL waits
+//! for it; a database that does not exist fails at once.
+//!
+//! The PostgreSQL tests need `ROSTER_TEST_POSTGRES_URL`; without it they print that they are
+//! skipped and pass.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use reqwest::{Client, Method};
+use roster_store_postgres::testing;
+use serde_json::{Value, json};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::watch,
+    task::JoinHandle,
+};
+
+use crate::support::{Cli, Server};
+
+const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// Far below the 30 s request timeout: an unreachable database is answered, not waited for.
+const PROMPT: Duration = Duration::from_secs(10);
+
+/// A TCP proxy between `roster serve` and PostgreSQL. Cut, it closes every open connection and
+/// each new one at once, as a stopped server does; restored, it forwards again.
+struct Proxy {
+    addr: SocketAddr,
+    up: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (up, watching) = watch::channel(true);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                let mut state = watching.clone();
+                if !*state.borrow_and_update() {
+                    continue;
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = state.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, up, task }
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `host:port` of a `postgres://` URL.
+fn host_port(url: &str) -> String {
+    let (_, authority) = authority(url);
+    if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:5432")
+    }
+}
+
+/// `url` pointing at `addr` instead of its server.
+fn through(url: &str, addr: SocketAddr) -> String {
+    let (start, authority) = authority(url);
+    url.replacen(
+        &format!("{}{authority}", &url[..start]),
+        &format!("{}{addr}", &url[..start]),
+        1,
+    )
+}
+
+/// Where the host part of `url` starts, and the host part (`host[:port]`).
+fn authority(url: &str) -> (usize, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let userinfo = rest[..end].rfind('@').map_or(0, |i| i + 1);
+    (after_scheme + userinfo, &rest[userinfo..end])
+}
+
+fn database_name(url: &str) -> String {
+    let base = url.split('?').next().unwrap();
+    base.rsplit('/').next().unwrap().to_owned()
+}
+
+/// Runs `sql` on `url` in a connection of its own.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// Kills every other backend connected to the database of `url`; returns how many.
+async fn terminate_backends(url: &str) -> i64 {
+    let client = connect(url).await;
+    let rows = client
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&database_name(url)],
+        )
+        .await
+        .unwrap();
+    i64::try_from(rows.len()).unwrap()
+}
+
+#[derive(Clone)]
+struct Scim {
+    client: Client,
+    base: String,
+    token: String,
+}
+
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    body: Value,
+    took: Duration,
+}
+
+impl Answer {
+    /// The answer of an unavailable database: 503, a SCIM error, `Retry-After`, promptly.
+    fn assert_unavailable(&self, what: &str) {
+        assert_eq!(self.status, 503, "{what}: {:#}", self.body);
+        assert_eq!(self.body["schemas"], json!([ERROR_SCHEMA]), "{what}");
+        assert_eq!(self.body["status"], "503", "{what}");
+        assert!(
+            self.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("database")),
+            "{what}: {:#}",
+            self.body
+        );
+        assert_eq!(self.retry_after.as_deref(), Some("5"), "{what}");
+        assert!(self.took < PROMPT, "{what} took {:?}", self.took);
+    }
+}
+
+impl Scim {
+    fn new(server: &Server, org: &str, token: &str) -> Self {
+        Self {
+            client: Client::builder()
+                .timeout(Duration::from_secs(45))
+                .build()
+                .unwrap(),
+            base: server.url(&format!("/scim/v2/{org}")),
+            token: token.to_owned(),
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let started = Instant::now();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.unwrap();
+        Answer {
+            status,
+            retry_after,
+            body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            took: started.elapsed(),
+        }
+    }
+
+    async fn create(&self, user_name: &str) -> Answer {
+        let user = json!({"schemas": [USER_SCHEMA], "userName": user_name, "active": true});
+        self.send(Method::POST, "/Users", Some(user)).await
+    }
+
+    async fn ready(&self, server: &Server) -> u16 {
+        self.client
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Creates users until one is stored, or panics after `within`.
+    async fn until_created(&self, prefix: &str, within: Duration) -> Duration {
+        let started = Instant::now();
+        for i in 0.. {
+            let answer = self.create(&format!("{prefix}{i}@faults.example")).await;
+            match answer.status {
+                201 => return started.elapsed(),
+                503 => answer.assert_unavailable("a create while the database comes back"),
+                other => panic!("{prefix}: unexpected {other} {:#}", answer.body),
+            }
+            assert!(
+                started.elapsed() < within,
+                "{prefix}: still refused after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        unreachable!()
+    }
+}
+
+/// An organization with SCIM enabled, through the CLI; returns its id and token.
+fn tenant(cli: &Cli) -> (String, String) {
+    let org = cli.json(&[
+        "org",
+        "create",
+        "--name",
+        "Faults High",
+        "--kind",
+        "school",
+        "--seats",
+        "10000",
+    ]);
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let token = cli.json(&["scim", "enable", &org_id])["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (org_id, token)
+}
+
+/// Creates users from `clients` clients until `stop`; returns every answer.
+fn load(scim: &Scim, clients: usize, stop: &Arc<AtomicBool>) -> Vec<JoinHandle<Vec<Answer>>> {
+    (0..clients)
+        .map(|c| {
+            let scim = scim.clone();
+            let stop = Arc::clone(stop);
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    answers.push(scim.create(&format!("load{c}-{i}@faults.example")).await);
+                    i += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                answers
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_down_killed_or_slow_is_503_with_retry_after_and_recovers_without_a_restart() {
+    let Some(admin_url) = testing::server_url() else {
+        return;
+    };
+    let db = testing::TestDatabase::create(&admin_url).await.unwrap();
+    let proxy = Proxy::start(host_port(&admin_url)).await;
+    let mut cli = Cli::new();
+    cli.database = PathBuf::from(through(&db.url, proxy.addr));
+    let (org, token) = tenant(&cli);
+    let server = cli.serve(&[]);
+    let scim = Scim::new(&server, &org, &token);
+    assert_eq!(scim.create("before@faults.example").await.status, 201);
+    assert_eq!(scim.ready(&server).await, 200);
+
+    // PostgreSQL goes away under load from four clients, and comes back.
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = load(&scim, 4, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    scim.create("while-down@faults.example")
+        .await
+        .assert_unavailable("a create while PostgreSQL is down");
+    scim.send(Method::GET, "/Users?count=5", None)
+        .await
+        .assert_unavailable("a list while PostgreSQL is down");
+    assert_eq!(
+        scim.ready(&server).await,
+        503,
+        "readyz while PostgreSQL is down"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.restore();
+    let took = scim.until_created("back", Duration::from_secs(15)).await;
+    assert!(took < Duration::from_secs(15));
+    assert_eq!(
+        scim.ready(&server).await,
+        200,
+        "readyz once PostgreSQL is back"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for worker in workers {
+        answers.extend(worker.await.unwrap());
+    }
+    let stored = answers.iter().filter(|a| a.status == 201).count();
+    let refused = answers.iter().filter(|a| a.status == 503).count();
+    for answer in &answers {
+        match answer.status {
+            201 => {}
+            503 => answer.assert_unavailable("a create under load while PostgreSQL is down"),
+            other => panic!("under load: unexpected {other} {:#}", answer.body),
+        }
+    }
+    assert!(
+        stored > 0 && refused > 0,
+        "{stored} stored, {refused} refused"
+    );
+
+    // Every backend killed from the server side: the pool drops the dead connections and opens
+    // new ones; at most the requests that held one see a 503.
+    assert!(terminate_backends(&db.url).await >= 1);
+    scim.until_created("after-kill", Duration::from_secs(5))
+        .await;
+    for i in 0..10 {
+        let answer = scim.create(&format!("steady{i}@faults.example")).await;
+        assert_eq!(answer.status, 201, "{:#}", answer.body);
+    }
+
+    // A statement timeout: new sessions get 1 s (existing ones are killed so the pool reopens
+    // them), and a lock held elsewhere makes a create wait on it.
+    let admin = connect(&db.url).await;
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET statement_timeout = '1s'",
+            database_name(&db.url)
+        ))
+        .await
+        .unwrap();
+    terminate_backends(&db.url).await;
+    scim.until_created("after-timeout-set", Duration::from_secs(5))
+        .await;
+    let mut locker = connect(&db.url).await;
+    let lock = locker.transaction().await.unwrap();
+    lock.batch_execute(
+        "SET LOCAL statement_timeout = 0; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE",
+    )
+    .await
+    .unwrap();
+    scim.create("behind-a-lock@faults.example")
+        .await
+        .assert_unavailable("a create that hit the statement timeout");
+    lock.rollback().await.unwrap();
+    scim.until_created("after-lock", Duration::from_secs(5))
+        .await;
+
+    let log = server.log();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("database unavailable"), "{log}");
+    // Still the first process: it was never restarted.
+    drop(admin);
+    drop(locker);
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_waits_for_postgresql_to_answer_and_then_starts() {
+    let Some(admin_url) = testing::server_url() else {
+        return;
+    };
+    let db = testing::TestDatabase::create(&admin_url).await.unwrap();
+    let proxy = Proxy::start(host_port(&admin_url)).await;
+    proxy.cut();
+    let mut cli = Cli::new();
+    cli.database = PathBuf::from(through(&db.url, proxy.addr));
+    let mut starting = cli.start_serving(&[]);
+    // Attempts at 0 s, 1 s and 3 s: two waits logged, the process still running.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(starting.exited().is_none(), "{}", starting.startup_log());
+    let log = starting.startup_log();
+    assert!(
+        log.contains("PostgreSQL does not answer (connecting); retrying in 1 s"),
+        "{log}"
+    );
+    assert!(log.contains("retrying in 2 s"), "{log}");
+    assert!(
+        log.contains(&format!("127.0.0.1:{}", proxy.addr.port())),
+        "{log}"
+    );
+    proxy.restore();
+    let server = starting.ready(Duration::from_secs(20));
+    let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    server.terminate();
+}
+
+#[tokio::test]
+async fn serve_refuses_at_once_a_database_that_does_not_exist() {
+    let Some(admin_url) = testing::server_url() else {
+        return;
+    };
+    let mut cli = Cli::new();
+    let base = admin_url.split('?').next().unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    cli.database = PathBuf::from(format!("{server}/roster_no_such_database"));
+    let started = Instant::now();
+    let mut child = cli
+        .command()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("serve kept waiting for a database that does not exist");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!stderr.contains("retrying"), "{stderr}");
+}
+
+/// A tmpfs of its own, unmounted when dropped; `None` when this user may not mount.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if mounted {
+            Some(Self { dir })
+        } else {
+            println!("skipped: this user may not mount a tmpfs (needs root)");
+            None
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Fills the file system under `dir` until it is full.
+fn fill(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let chunk = vec![0_u8; 4096];
+    while file.write_all(&chunk).is_ok() {}
+    let _ = file.sync_all();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_out_of_disk_space_is_503_with_retry_after_and_recovers_when_space_is_freed() {
+    let Some(disk) = Tmpfs::mount("8m") else {
+        return;
+    };
+    let mut cli = Cli::new();
+    cli.database = disk.path().join("roster.db");
+    let (org, token) = tenant(&cli);
+    let server = cli.serve(&[]);
+    let scim = Scim::new(&server, &org, &token);
+    assert_eq!(scim.create("before@faults.example").await.status, 201);
+
+    let filler = fill(disk.path());
+    // Writes fill what the WAL already holds first; each user carries 100 KiB of addresses so
+    // the log has to grow soon.
+    let address = "x".repeat(1000);
+    let mut refused = None;
+    for i in 0..200 {
+        let user = json!({
+            "schemas": [USER_SCHEMA],
+            "userName": format!("full{i}@faults.example"),
+            "addresses": (0..100).map(|n| json!({"type": "work", "streetAddress": format!("{n} {address}")})).collect::<Vec<_>>(),
+        });
+        let answer = scim.send(Method::POST, "/Users", Some(user)).await;
+        match answer.status {
+            201 => continue,
+            503 => {
+                refused = Some(answer);
+                break;
+            }
+            other => panic!(
+                "a create on a full disk: unexpected {other} {:#}",
+                answer.body
+            ),
+        }
+    }
+    let refused = refused.expect("a full disk refuses writes");
+    refused.assert_unavailable("a create on a full disk");
+
+    std::fs::remove_file(filler).unwrap();
+    scim.until_created("space-again", Duration::from_secs(10))
+        .await;
+    let log = server.log();
+    assert!(log.contains("database unavailable"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    server.terminate();
+}
