@@ -2,7 +2,7 @@
 //! into an organization, look accounts up. The same seat rule applies as for SCIM.
 
 use crate::{
-    Account, AccountId, AccountWrite, Conflict, Error, OrgId, Role, Roster, error::Result,
+    Account, AccountId, AccountWrite, Change, Conflict, Error, OrgId, Role, Roster, error::Result,
     user_name_key,
 };
 
@@ -56,6 +56,7 @@ impl Roster {
             expected_version: None,
             takes_seat: org.is_some(),
             end_scim_memberships: false,
+            change: Change::cli(),
         };
         self.write(write).await
     }
@@ -90,6 +91,7 @@ impl Roster {
             account: moved,
             expected_version: Some(account.version),
             end_scim_memberships: false,
+            change: Change::cli(),
         };
         self.write(write).await
     }

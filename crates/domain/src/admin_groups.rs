@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::{
-    Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
+    Change, Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
     MembershipChange, OrgId, OrgScope, Roster, StoreFilter, display_name_key, error::Result,
 };
 
@@ -40,6 +40,7 @@ impl Roster {
             group,
             expect: GroupExpect::New,
             members: MembershipChange::none(MemberSource::Manual),
+            change: Change::cli(),
         };
         let (group, _) = self.write_group(OrgScope::new(org.id), write).await?;
         Ok(group)
@@ -88,6 +89,7 @@ impl Roster {
                 add: vec![account.id],
                 remove: Vec::new(),
             },
+            change: Change::cli(),
         };
         let (_, outcome) = self.write_group(scope, write).await?;
         // The account was removed by SCIM (or left the organization) after it was read.

@@ -6,8 +6,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Conflict, Error, LogCursor,
-    LoggedEntry, Role, Roster,
+    Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Change, Conflict, Error,
+    LogCursor, LoggedEntry, Role, Roster,
     error::Result,
     paging::{self, page_size},
     user_name_key,
@@ -335,6 +335,7 @@ impl Roster {
                 expected_version: Some(current.version),
                 takes_seat: active,
                 end_scim_memberships: false,
+                change: Change::console(admin.account_id()),
             })
             .await?;
         let action = if active {

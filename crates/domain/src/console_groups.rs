@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::{
-    AccountId, Admin, AuditAction, Error, Group, GroupExpect, GroupId, GroupWrite, Member,
+    AccountId, Admin, AuditAction, Change, Error, Group, GroupExpect, GroupId, GroupWrite, Member,
     MemberSource, MembershipChange, Roster, StoreFilter, display_name_key,
     error::Result,
     paging::{self, page_size},
@@ -213,6 +213,7 @@ impl Roster {
                 add: Vec::new(),
                 remove: vec![account.id],
             },
+            change: Change::console(admin.account_id()),
         };
         let (_, outcome) = self.write_group(admin.scope(), write).await?;
         if outcome.removed == 0 {

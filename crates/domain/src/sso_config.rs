@@ -217,7 +217,15 @@ impl Roster {
         let org = self.org(org).await?;
         let record = self.sso_record(org.id, settings)?;
         let scope = OrgScope::new(org.id);
-        self.store.put_sso_config(scope, &record).await?;
+        let configured = crate::org_event(
+            &crate::Change::cli(),
+            org.id,
+            crate::EventType::OrgSsoConfigured,
+            self.now(),
+        );
+        self.store
+            .put_sso_config(scope, &record, &[configured])
+            .await?;
         self.audit_as(
             org.id,
             Actor::Operator,
@@ -241,7 +249,16 @@ impl Roster {
     /// provider stay, so configuring the same provider again keeps every match.
     pub async fn disable_sso(&self, org: OrgId) -> Result<bool> {
         let org = self.org(org).await?;
-        let removed = self.store.delete_sso_config(OrgScope::new(org.id)).await?;
+        let disabled = crate::org_event(
+            &crate::Change::cli(),
+            org.id,
+            crate::EventType::OrgSsoDisabled,
+            self.now(),
+        );
+        let removed = self
+            .store
+            .delete_sso_config(OrgScope::new(org.id), &[disabled])
+            .await?;
         if removed {
             self.audit_as(
                 org.id,
