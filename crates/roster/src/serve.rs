@@ -10,11 +10,18 @@ use tokio::net::TcpListener;
 
 use crate::connections::{self, Limits};
 
+/// When the background job runs, and how long the change feed keeps events.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub interval: Duration,
+    pub event_days: u32,
+}
+
 pub async fn run(
     roster: Roster,
     listen: SocketAddr,
     public_url: Option<String>,
-    retention_interval: Duration,
+    retention: Retention,
     rate_limit: roster_web::RateLimit,
     limits: Limits,
 ) -> anyhow::Result<()> {
@@ -26,7 +33,7 @@ pub async fn run(
     // differs from --listen when that asks for port 0).
     let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
     let public_url = public_url.as_str();
-    let retention = tokio::spawn(retention_job(roster.clone(), retention_interval));
+    let retention = tokio::spawn(retention_job(roster.clone(), retention));
     let activity = tokio::spawn(activity_job(roster.clone()));
     let flusher = roster.clone();
     let roster_for_setup = roster.clone();
@@ -103,8 +110,8 @@ async fn activity_job(roster: Roster) {
 
 /// Runs retention at start and then every `interval`. A failed run is logged and retried at the
 /// next tick; several instances may run it at once, since a purge is idempotent.
-async fn retention_job(roster: Roster, interval: Duration) {
-    let mut ticks = tokio::time::interval(interval);
+async fn retention_job(roster: Roster, retention: Retention) {
+    let mut ticks = tokio::time::interval(retention.interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
@@ -121,6 +128,12 @@ async fn retention_job(roster: Roster, interval: Duration) {
         // Expired console sessions and old failed sign-ins: nothing reads them any more.
         if let Err(e) = roster.trim_console().await {
             tracing::error!(error = %e, "trimming console sessions failed; retrying at the next interval");
+        }
+        match roster.trim_events(retention.event_days).await {
+            Ok(n) => tracing::debug!(events.trimmed = n, "change feed trimmed"),
+            Err(e) => {
+                tracing::error!(error = %e, "trimming the change feed failed; retrying at the next interval")
+            }
         }
         // Sign-ins started and never finished: their flows are past use.
         if let Err(e) = roster.trim_sso_flows().await {

@@ -124,8 +124,8 @@ pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
-    // The console answers people with HTML pages of its own.
-    if path == "/console" || path.starts_with("/console/") {
+    // The console answers people with HTML pages of its own, the platform API with JSON.
+    if path == "/console" || path.starts_with("/console/") || path.starts_with("/api/") {
         return response;
     }
     let is_scim = response
