@@ -16,6 +16,7 @@ mod console;
 mod console_pages;
 mod discovery;
 mod errors;
+mod events;
 mod groups;
 mod multi_instance;
 mod names;
