@@ -41,6 +41,12 @@ async fn a_reader_never_passes_an_event_whose_transaction_is_still_running() {
         change: Change::cli(),
     };
     store.write_account(write(&one, "before")).await.unwrap();
+    // Other tests' transactions on the server may hold the horizon back a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while read_all(store.as_ref()).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "'before' became readable");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // Another instance's transaction appends an event of organization one and stays open,
     // taking the organization's lock first, as the store does.
