@@ -1,6 +1,8 @@
 //! The outbox gap on PostgreSQL: with several instances writing, a feed reader must never pass
 //! an event whose transaction commits after a later-numbered event became visible.
 
+#![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
+
 mod support;
 
 use std::{sync::Arc, time::Duration};
@@ -44,7 +46,10 @@ async fn a_reader_never_passes_an_event_whose_transaction_is_still_running() {
     // Other tests' transactions on the server may hold the horizon back a moment.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while read_all(store.as_ref()).await.is_empty() {
-        assert!(std::time::Instant::now() < deadline, "'before' became readable");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "'before' became readable"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
