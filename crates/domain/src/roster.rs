@@ -149,14 +149,18 @@ impl Roster {
     /// already enabled, so a second `enable` cannot silently cut off a working identity provider;
     /// `rotate_scim_token` is the way to get a new token then.
     pub async fn enable_scim(&self, id: OrgId, public_url: &str) -> Result<ScimCredentials> {
+        self.enable_scim_as(id, public_url, &Change::cli()).await
+    }
+
+    pub(crate) async fn enable_scim_as(
+        &self,
+        id: OrgId,
+        public_url: &str,
+        change: &Change,
+    ) -> Result<ScimCredentials> {
         let org = self.org(id).await?;
         let (token, record) = tokens::generate(org.id, self.now())?;
-        let enabled = org_event(
-            &Change::cli(),
-            org.id,
-            EventType::OrgScimEnabled,
-            record.created_at,
-        );
+        let enabled = org_event(change, org.id, EventType::OrgScimEnabled, record.created_at);
         self.store
             .install_scim_token(&record, None, true, &[enabled])
             .await?;
@@ -174,6 +178,17 @@ impl Roster {
         id: OrgId,
         public_url: &str,
         grace: Duration,
+    ) -> Result<ScimCredentials> {
+        self.rotate_scim_token_as(id, public_url, grace, &Change::cli())
+            .await
+    }
+
+    pub(crate) async fn rotate_scim_token_as(
+        &self,
+        id: OrgId,
+        public_url: &str,
+        grace: Duration,
+        change: &Change,
     ) -> Result<ScimCredentials> {
         if grace.is_negative() {
             return Err(Error::Invalid("grace period must not be negative".into()));
@@ -196,7 +211,7 @@ impl Roster {
                 previous_valid_until,
                 false,
                 &[org_event(
-                    &Change::cli(),
+                    change,
                     org.id,
                     EventType::OrgScimTokenRotated,
                     now,
@@ -212,13 +227,12 @@ impl Roster {
 
     /// Revokes every token: the identity provider gets 401 from now on.
     pub async fn disable_scim(&self, id: OrgId) -> Result<OrgStatus> {
+        self.disable_scim_as(id, &Change::cli()).await
+    }
+
+    pub(crate) async fn disable_scim_as(&self, id: OrgId, change: &Change) -> Result<OrgStatus> {
         let org = self.org(id).await?;
-        let disabled = org_event(
-            &Change::cli(),
-            org.id,
-            EventType::OrgScimDisabled,
-            self.now(),
-        );
+        let disabled = org_event(change, org.id, EventType::OrgScimDisabled, self.now());
         let revoked = self
             .store
             .revoke_scim_tokens(OrgScope::new(org.id), &[disabled])
