@@ -485,3 +485,67 @@ pub async fn the_feed_reads_in_order_per_organization_and_trims_behind_a_horizon
         "later-still"
     );
 }
+
+pub async fn sso_settings_and_an_administrators_removal_append_their_events(store: Arc<dyn Store>) {
+    let (org, scope) = org(&store, 5).await;
+    let mut admin = new_account(Some(org.id), "boss");
+    admin.role = roster_domain::Role::Admin;
+    let admin = insert(&store, admin).await;
+    let config = roster_domain::SsoConfigRecord {
+        org_id: org.id,
+        provider: roster_domain::SsoProvider::Microsoft,
+        tenant_id: Some(Uuid::new_v4()),
+        issuer: None,
+        client_id: "client".into(),
+        sealed_secret: vec![1, 2, 3],
+        created_at: at(1),
+        updated_at: at(1),
+    };
+    let by = Change::console(admin.id);
+    let configured = org_event(&by, org.id, EventType::OrgSsoConfigured, at(2));
+    store
+        .put_sso_config(scope, &config, &[configured])
+        .await
+        .unwrap();
+    let disabled = org_event(&by, org.id, EventType::OrgSsoDisabled, at(3));
+    assert!(
+        store
+            .delete_sso_config(scope, std::slice::from_ref(&disabled))
+            .await
+            .unwrap()
+    );
+    // Nothing left to remove: no event.
+    assert!(
+        !store
+            .delete_sso_config(scope, std::slice::from_ref(&disabled))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .remove_admin(
+                scope,
+                admin.id,
+                roster_domain::Role::Student,
+                at(4),
+                &Change::cli()
+            )
+            .await
+            .unwrap(),
+        roster_domain::AdminRemoval::Removed
+    );
+    let events = events(&store, org.id, 4).await;
+    assert_eq!(
+        kinds(&events),
+        [
+            "account.created",
+            "org.sso_configured",
+            "org.sso_disabled",
+            "account.updated"
+        ]
+    );
+    assert_eq!(events[1].actor, Some(format!("admin:{}", admin.id)));
+    assert_eq!(events[3].data["changed"], json!(["role"]));
+    assert_eq!(events[3].data["account"]["role"], "student");
+    assert_eq!(events[3].occurred_at, at(4));
+}

@@ -212,6 +212,7 @@ macro_rules! store_conformance {
             events::refused_writes_append_no_events,
             events::retention_and_settings_append_their_events,
             events::the_feed_reads_in_order_per_organization_and_trims_behind_a_horizon,
+            events::sso_settings_and_an_administrators_removal_append_their_events,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {
