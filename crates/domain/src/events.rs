@@ -75,6 +75,19 @@ impl ChangeSource {
             Self::Retention => "retention",
         }
     }
+
+    /// The source [`as_str`](Self::as_str) names; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Scim,
+            Self::Console,
+            Self::Cli,
+            Self::Sso,
+            Self::Retention,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
 }
 
 /// Who acted: never a secret (a SCIM token is named by its id, not its value).

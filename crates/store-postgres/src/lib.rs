@@ -9,6 +9,7 @@
 //! foreign keys include the organization. Nothing outside this crate sees a driver type.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod console;
 mod console_queries;
@@ -730,22 +731,22 @@ impl Store for PostgresStore {
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        events::insert_key(&pool::get(&self.pool).await?, key).await
+        api_keys::insert_key(&pool::get(&self.pool).await?, key).await
     }
 
     async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        events::key_by_hash(&pool::get(&self.pool).await?, hash).await
+        api_keys::key_by_hash(&pool::get(&self.pool).await?, hash).await
     }
 
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        events::keys(&pool::get(&self.pool).await?).await
+        api_keys::keys(&pool::get(&self.pool).await?).await
     }
 
     async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
-        events::revoke_key(&pool::get(&self.pool).await?, id, at).await
+        api_keys::revoke_key(&pool::get(&self.pool).await?, id, at).await
     }
 
     async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
-        events::touch_key(&pool::get(&self.pool).await?, id, at).await
+        api_keys::touch_key(&pool::get(&self.pool).await?, id, at).await
     }
 }

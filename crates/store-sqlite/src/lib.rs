@@ -7,6 +7,7 @@
 //! writer. Nothing outside this crate sees a rusqlite type.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod console;
 mod console_queries;
@@ -811,27 +812,27 @@ impl Store for SqliteStore {
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let key = key.clone();
         self.pool
-            .write(move |conn| events::insert_key(conn, &key))
+            .write(move |conn| api_keys::insert_key(conn, &key))
             .await
     }
 
     async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.pool.read(|conn| events::key_by_hash(conn, hash))
+        self.pool.read(|conn| api_keys::key_by_hash(conn, hash))
     }
 
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.pool.read(events::keys)
+        self.pool.read(api_keys::keys)
     }
 
     async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
         self.pool
-            .write(move |conn| events::revoke_key(conn, id, at))
+            .write(move |conn| api_keys::revoke_key(conn, id, at))
             .await
     }
 
     async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
         self.pool
-            .write(move |conn| events::touch_key(conn, id, at))
+            .write(move |conn| api_keys::touch_key(conn, id, at))
             .await
     }
 }
