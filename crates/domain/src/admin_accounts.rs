@@ -16,6 +16,18 @@ impl Roster {
         display_name: Option<String>,
         role: Option<Role>,
     ) -> Result<Account> {
+        self.add_account_as(org, user_name, display_name, role, Change::cli())
+            .await
+    }
+
+    pub(crate) async fn add_account_as(
+        &self,
+        org: Option<OrgId>,
+        user_name: &str,
+        display_name: Option<String>,
+        role: Option<Role>,
+        change: Change,
+    ) -> Result<Account> {
         let user_name = user_name.trim();
         if user_name.is_empty() {
             return Err(Error::Invalid("user name must not be empty".into()));
@@ -56,7 +68,7 @@ impl Roster {
             expected_version: None,
             takes_seat: org.is_some(),
             end_scim_memberships: false,
-            change: Change::cli(),
+            change,
         };
         self.write(write).await
     }
@@ -64,6 +76,15 @@ impl Roster {
     /// Brings an existing independent account into the organization; SCIM then finds it by
     /// filter and manages it from its first write, keeping its role.
     pub async fn invite_account(&self, org: OrgId, user_name: &str) -> Result<Account> {
+        self.invite_account_as(org, user_name, Change::cli()).await
+    }
+
+    pub(crate) async fn invite_account_as(
+        &self,
+        org: OrgId,
+        user_name: &str,
+        change: Change,
+    ) -> Result<Account> {
         let org = self.org(org).await?;
         let account = self.account_by_user_name(user_name).await?;
         match account.org_id {
@@ -91,7 +112,7 @@ impl Roster {
             account: moved,
             expected_version: Some(account.version),
             end_scim_memberships: false,
-            change: Change::cli(),
+            change,
         };
         self.write(write).await
     }

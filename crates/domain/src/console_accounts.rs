@@ -275,7 +275,13 @@ impl Roster {
             ));
         }
         let account = self
-            .add_account(Some(admin.org_id()), user_name, display_name, role)
+            .add_account_as(
+                Some(admin.org_id()),
+                user_name,
+                display_name,
+                role,
+                Change::console(admin.account_id()),
+            )
             .await?;
         self.audit(
             admin,
@@ -289,7 +295,13 @@ impl Roster {
 
     /// Brings an independent account into the organization (it takes a seat when active).
     pub async fn console_invite_account(&self, admin: &Admin, user_name: &str) -> Result<Account> {
-        let account = self.invite_account(admin.org_id(), user_name).await?;
+        let account = self
+            .invite_account_as(
+                admin.org_id(),
+                user_name,
+                Change::console(admin.account_id()),
+            )
+            .await?;
         self.audit(
             admin,
             AuditAction::AccountInvited,
