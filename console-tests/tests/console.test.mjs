@@ -84,6 +84,55 @@ test("enable SCIM and read the token from the page, shown this once", async () =
   await checkPage(page, "scim-enabled");
 });
 
+test("configure Microsoft SSO: refused fields marked, then configured, linked from SCIM and the sign-in page", async () => {
+  await page.goto(`${ROSTER_URL}/console/sso`);
+  await assert.doesNotReject(page.getByText("Not configured").waitFor());
+  await checkPage(page, "sso-not-configured");
+  const form = page.locator('form[action="/console/sso"]');
+  await form.getByRole("radio", { name: "Microsoft Entra ID" }).check();
+  await page.getByLabel("Directory (tenant) ID").fill("contoso.onmicrosoft.com");
+  await page.getByLabel("Application (client) ID").fill("roster-app");
+  await page.getByRole("button", { name: "Configure sign-in" }).click();
+  await assert.doesNotReject(page.getByText(/The tenant id must be the Directory \(tenant\) ID/).waitFor());
+  await assert.doesNotReject(page.getByText("The client secret is required.").waitFor());
+  assert.equal(await page.getByLabel("Application (client) ID").inputValue(), "roster-app");
+  await checkPage(page, "sso-refused-fields");
+
+  const secret = "Qx8~browser-test.secret-value";
+  await page.getByLabel("Directory (tenant) ID").fill("72f988bf-86f1-41af-91ab-2d7cd011db47");
+  await page.getByLabel("Client secret").fill(secret);
+  await page.getByRole("button", { name: "Configure sign-in" }).click();
+  await assert.doesNotReject(page.getByText("Sign-in is configured.").waitFor());
+  assert.equal((await page.content()).includes(secret), false, "the client secret is shown");
+  assert.match(await page.getByLabel("Redirect URI").inputValue(), /\/sso\/callback$/);
+  const consoleLink = await page.getByLabel("Console sign-in link").inputValue();
+  state.ssoSignIn = await page.getByLabel(/^Sign-in link/).inputValue();
+  await checkPage(page, "sso-configured");
+
+  await page.goto(`${ROSTER_URL}/console/scim`);
+  await assert.doesNotReject(page.getByText(/Sign-in with Microsoft:/).waitFor());
+  assert.equal((await page.content()).includes("is not configured"), false);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const visitor = await context.newPage();
+  await visitor.goto(consoleLink);
+  const button = visitor.getByRole("link", { name: "Sign in with Microsoft" });
+  assert.equal(await button.getAttribute("href"), new URL(state.ssoSignIn).pathname);
+  await checkPage(visitor, "sign-in-with-microsoft");
+  await context.close();
+
+  await page.goto(`${ROSTER_URL}/console/sign-ins`);
+  await assert.doesNotReject(page.getByText("Nobody has signed in").waitFor());
+  await checkPage(page, "sign-ins-empty");
+
+  await page.goto(`${ROSTER_URL}/console/sso`);
+  await page.getByRole("link", { name: /Disable sign-in with Microsoft/ }).click();
+  await checkPage(page, "sso-disable");
+  await page.getByRole("button", { name: "Disable sign-in with Microsoft" }).click();
+  await page.waitForURL(`${ROSTER_URL}/console/sso`);
+  await assert.doesNotReject(page.getByText("Not configured").waitFor());
+});
+
 test("a user created over SCIM shows in Users and in the provisioning log", async () => {
   const created = await createScimUser(state.token, "bart@springfield.test");
   assert.equal(created.status, 201, JSON.stringify(created.body));

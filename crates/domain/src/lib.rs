@@ -20,6 +20,7 @@ mod console_groups;
 mod console_log;
 mod console_retention;
 mod console_scim;
+mod console_sso;
 mod error;
 mod events;
 mod feed;
@@ -77,6 +78,7 @@ pub use console_log::{
 };
 pub use console_retention::{PREVIEW_CAP, RetentionPreview};
 pub use console_scim::{MANAGED_COUNT_CAP, ScimOverview};
+pub use console_sso::{LoggedSignIn, SIGN_IN_PAGE_MAX, SIGN_IN_SCAN, SignInFilter, SignInLogPage};
 pub use error::{Conflict, Error, Internal, SeatLimit, StoreError, Unique};
 pub use events::{
     Actor, Change, ChangeSource, Event, EventPosition, EventType, EventsPage, GroupBefore,
@@ -117,8 +119,9 @@ pub use sessions::{
 pub use sign_in_throttle::{ACCOUNT_FAILURES, ADDRESS_FAILURES, FAILURE_WINDOW, FailureKey};
 pub use skipped_members::SKIPPED_SAMPLE;
 pub use sso_config::{
-    ClientSecret, MICROSOFT_AUTHORITY, SsoClient, SsoConfigRecord, SsoProvider, SsoSettings,
-    SsoView, microsoft_issuer, redirect_uri, sign_in_url,
+    ClientSecret, MICROSOFT_AUTHORITY, SsoClient, SsoConfigRecord, SsoField, SsoFieldError,
+    SsoProvider, SsoSettings, SsoView, check_sso_settings, microsoft_issuer, redirect_uri,
+    sign_in_url,
 };
 pub use sso_match::{Candidates, Matched, MatchedBy, SsoVerdict, match_account};
 pub use sso_sign_in::{

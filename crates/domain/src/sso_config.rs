@@ -154,51 +154,141 @@ pub fn sign_in_url(public_url: &str, org: OrgId) -> String {
     format!("{}/sso/{org}", public_url.trim_end_matches('/'))
 }
 
-fn check_text(what: &str, value: &str, max: usize) -> Result<String> {
+/// A field of the configuration form (and of `roster sso configure`'s options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsoField {
+    TenantId,
+    Issuer,
+    ClientId,
+    ClientSecret,
+}
+
+/// Why one field of [`SsoSettings`] is refused, in words for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoFieldError {
+    pub field: SsoField,
+    pub message: String,
+}
+
+/// Settings that passed [`check_sso_settings`], trimmed.
+struct Checked {
+    provider: SsoProvider,
+    tenant_id: Option<Uuid>,
+    issuer: Option<String>,
+    client_id: String,
+    secret: String,
+}
+
+fn check_text(what: &str, value: &str, max: usize) -> std::result::Result<String, String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(Error::Invalid(format!("{what} is required")));
+        return Err(format!("{what} is required"));
     }
     if value.chars().count() > max {
-        return Err(Error::Invalid(format!(
-            "{what} is longer than {max} characters"
-        )));
+        return Err(format!("{what} is longer than {max} characters"));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!(
-            "{what} must not contain control characters"
-        )));
+        return Err(format!("{what} must not contain control characters"));
     }
     Ok(value.to_owned())
 }
 
-fn check_tenant_id(tenant_id: &str) -> Result<Uuid> {
+fn check_tenant_id(tenant_id: &str) -> std::result::Result<Uuid, String> {
     // `tid` in every Entra token is the tenant's GUID, so a domain name could never match it.
     Uuid::parse_str(tenant_id.trim()).map_err(|_| {
-        Error::Invalid(
-            "the tenant id must be the Directory (tenant) ID, a GUID such as \
-             72f988bf-86f1-41af-91ab-2d7cd011db47"
-                .into(),
-        )
+        "the tenant id must be the Directory (tenant) ID, a GUID such as \
+         72f988bf-86f1-41af-91ab-2d7cd011db47"
+            .to_owned()
     })
 }
 
-fn check_issuer(issuer: &str) -> Result<String> {
+fn check_issuer(issuer: &str) -> std::result::Result<String, String> {
     let issuer = check_text("the issuer URL", issuer, ISSUER_MAX_CHARS)?;
     let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
         .iter()
         .any(|l| issuer.starts_with(l));
     if !issuer.starts_with("https://") && !local {
-        return Err(Error::Invalid(
+        return Err(
             "the issuer URL must start with https:// (plain http only on this machine)".into(),
-        ));
+        );
     }
     if issuer.contains('?') || issuer.contains('#') {
-        return Err(Error::Invalid(
-            "the issuer URL must not have a query or fragment".into(),
-        ));
+        return Err("the issuer URL must not have a query or fragment".into());
     }
     Ok(issuer)
+}
+
+/// Every field of `settings` that would be refused, in form order; empty when they are all
+/// fine. The console shows each beside its field; [`Roster::configure_sso`] refuses the first.
+pub fn check_sso_settings(settings: &SsoSettings) -> Vec<SsoFieldError> {
+    match checked(settings) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    }
+}
+
+/// The value, or `None` with the field's refusal noted.
+fn field<T>(
+    errors: &mut Vec<SsoFieldError>,
+    field: SsoField,
+    result: std::result::Result<T, String>,
+) -> Option<T> {
+    result
+        .map_err(|message| errors.push(SsoFieldError { field, message }))
+        .ok()
+}
+
+fn checked(settings: &SsoSettings) -> std::result::Result<Checked, Vec<SsoFieldError>> {
+    let mut errors = Vec::new();
+    let (provider, tenant_id, issuer, client_id, secret) = match settings {
+        SsoSettings::Microsoft {
+            tenant_id,
+            client_id,
+            client_secret,
+        } => (
+            SsoProvider::Microsoft,
+            field(&mut errors, SsoField::TenantId, check_tenant_id(tenant_id)),
+            None,
+            client_id,
+            client_secret,
+        ),
+        SsoSettings::Oidc {
+            issuer,
+            client_id,
+            client_secret,
+        } => (
+            SsoProvider::Oidc,
+            None,
+            field(&mut errors, SsoField::Issuer, check_issuer(issuer)),
+            client_id,
+            client_secret,
+        ),
+    };
+    let client_id = field(
+        &mut errors,
+        SsoField::ClientId,
+        check_text("the client id", client_id, CLIENT_ID_MAX_CHARS),
+    );
+    // A secret is used exactly as given: only surrounding newlines from stdin go.
+    let secret = field(
+        &mut errors,
+        SsoField::ClientSecret,
+        check_text(
+            "the client secret",
+            secret.0.trim_matches(['\r', '\n']),
+            CLIENT_SECRET_MAX_CHARS,
+        ),
+    );
+    match (client_id, secret) {
+        (Some(client_id), Some(secret)) if errors.is_empty() => Ok(Checked {
+            provider,
+            tenant_id,
+            issuer,
+            client_id,
+            secret,
+        }),
+        _ => Err(errors),
+    }
 }
 
 /// The issuer of a Microsoft tenant under `authority`.
@@ -214,11 +304,23 @@ impl Roster {
         settings: SsoSettings,
         public_url: &str,
     ) -> Result<SsoView> {
+        self.configure_sso_as(org, Actor::Operator, settings, public_url)
+            .await
+    }
+
+    /// The one path of configuring sign-in, for the command line and the console.
+    pub(crate) async fn configure_sso_as(
+        &self,
+        org: OrgId,
+        actor: Actor<'_>,
+        settings: SsoSettings,
+        public_url: &str,
+    ) -> Result<SsoView> {
         let org = self.org(org).await?;
         let record = self.sso_record(org.id, settings)?;
         let scope = OrgScope::new(org.id);
         let configured = crate::org_event(
-            &crate::Change::cli(),
+            &actor.change(),
             org.id,
             crate::EventType::OrgSsoConfigured,
             self.now(),
@@ -228,7 +330,7 @@ impl Roster {
             .await?;
         self.audit_as(
             org.id,
-            Actor::Operator,
+            actor,
             AuditAction::SsoConfigured,
             None,
             Some(record.provider.as_str()),
@@ -248,9 +350,13 @@ impl Roster {
     /// Removes the organization's sign-in configuration. Links between accounts and the
     /// provider stay, so configuring the same provider again keeps every match.
     pub async fn disable_sso(&self, org: OrgId) -> Result<bool> {
+        self.disable_sso_as(org, Actor::Operator).await
+    }
+
+    pub(crate) async fn disable_sso_as(&self, org: OrgId, actor: Actor<'_>) -> Result<bool> {
         let org = self.org(org).await?;
         let disabled = crate::org_event(
-            &crate::Change::cli(),
+            &actor.change(),
             org.id,
             crate::EventType::OrgSsoDisabled,
             self.now(),
@@ -260,14 +366,8 @@ impl Roster {
             .delete_sso_config(OrgScope::new(org.id), &[disabled])
             .await?;
         if removed {
-            self.audit_as(
-                org.id,
-                Actor::Operator,
-                AuditAction::SsoDisabled,
-                None,
-                None,
-            )
-            .await?;
+            self.audit_as(org.id, actor, AuditAction::SsoDisabled, None, None)
+                .await?;
             tracing::info!(org.id = %org.id, "SSO disabled");
         }
         Ok(removed)
@@ -301,42 +401,23 @@ impl Roster {
     }
 
     fn sso_record(&self, org: OrgId, settings: SsoSettings) -> Result<SsoConfigRecord> {
-        let (provider, tenant_id, issuer, client_id, secret) = match settings {
-            SsoSettings::Microsoft {
-                tenant_id,
-                client_id,
-                client_secret,
-            } => (
-                SsoProvider::Microsoft,
-                Some(check_tenant_id(&tenant_id)?),
-                None,
-                client_id,
-                client_secret,
-            ),
-            SsoSettings::Oidc {
-                issuer,
-                client_id,
-                client_secret,
-            } => (
-                SsoProvider::Oidc,
-                None,
-                Some(check_issuer(&issuer)?),
-                client_id,
-                client_secret,
-            ),
-        };
-        let client_id = check_text("the client id", &client_id, CLIENT_ID_MAX_CHARS)?;
-        // A secret is used exactly as given: only surrounding newlines from stdin go.
-        let secret = secret.0.trim_matches(['\r', '\n']);
-        let secret = check_text("the client secret", secret, CLIENT_SECRET_MAX_CHARS)?;
-        let sealed_secret = self.secret_key()?.seal(&org.to_string(), &secret)?;
+        let checked = checked(&settings).map_err(|errors| {
+            Error::Invalid(
+                errors
+                    .into_iter()
+                    .next()
+                    .map(|e| e.message)
+                    .unwrap_or_default(),
+            )
+        })?;
+        let sealed_secret = self.secret_key()?.seal(&org.to_string(), &checked.secret)?;
         let now = self.now();
         Ok(SsoConfigRecord {
             org_id: org,
-            provider,
-            tenant_id,
-            issuer,
-            client_id,
+            provider: checked.provider,
+            tenant_id: checked.tenant_id,
+            issuer: checked.issuer,
+            client_id: checked.client_id,
             sealed_secret,
             created_at: now,
             updated_at: now,

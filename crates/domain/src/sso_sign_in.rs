@@ -140,6 +140,13 @@ impl Roster {
     /// Starts a sign-in to the organization: a new one-time flow.
     pub async fn start_sso(&self, org: OrgId) -> Result<SsoStart> {
         let client = self.sso_client(org).await?;
+        self.begin_sso(client).await
+    }
+
+    /// Starts a sign-in with a client [`sso_client`](Self::sso_client) gave: for a caller that
+    /// decides between the two (a rate limit that counts configured organizations only).
+    pub async fn begin_sso(&self, client: SsoClient) -> Result<SsoStart> {
+        let org = client.org_id;
         let (state, nonce, pkce_verifier) = (random_secret()?, random_secret()?, random_secret()?);
         let now = self.now();
         self.store
@@ -295,10 +302,20 @@ impl Roster {
     /// The organization's sign-in log, newest first.
     pub async fn sso_sign_ins(&self, org: OrgId, limit: u32) -> Result<Vec<SsoSignInRecord>> {
         let org = self.org(org).await?;
+        let limit = limit.min(SSO_LOG_MAX);
+        let filter = crate::SignInFilter {
+            before: None,
+            account: None,
+            scan: limit,
+            limit,
+        };
         Ok(self
             .store
-            .sso_sign_ins(OrgScope::new(org.id), limit.min(SSO_LOG_MAX))
-            .await?)
+            .sso_sign_ins(OrgScope::new(org.id), &filter)
+            .await?
+            .into_iter()
+            .map(|logged| logged.record)
+            .collect())
     }
 
     /// Removes expired pending sign-ins; for the background job.

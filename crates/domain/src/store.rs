@@ -13,9 +13,10 @@ use crate::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
     AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow,
-    LoggedEntry, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId, OrgScope, Page,
-    Role, ScimActivity, SessionRecord, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord,
-    SsoSignInRecord, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
+    OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, StoreError, StoreFilter, TokenHash, TokenRecord,
+    TokenUse,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -315,12 +316,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         link: &SsoLinkRecord,
     ) -> Result<(), StoreError>;
     async fn append_sso_sign_in(&self, entry: &SsoSignInRecord) -> Result<(), StoreError>;
-    /// The organization's sign-in log, newest first, at most `limit`.
+    /// The organization's sign-in log, newest first, as `filter` says.
     async fn sso_sign_ins(
         &self,
         scope: OrgScope,
-        limit: u32,
-    ) -> Result<Vec<SsoSignInRecord>, StoreError>;
+        filter: &SignInFilter,
+    ) -> Result<Vec<LoggedSignIn>, StoreError>;
     /// The id and display name of every group of the organization the account is a member of.
     async fn account_groups(
         &self,

@@ -8,9 +8,10 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::Utc;
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
-    core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet, CoreProviderMetadata},
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, TokenResponse,
+    core::{CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet},
 };
 use roster_domain::{SsoClient, SsoIdentity, SsoReturn, SsoStart};
 use tokio::sync::RwLock;
@@ -31,9 +32,11 @@ pub enum OidcError {
     Rejected(#[from] Rejected),
 }
 
+/// A provider's discovery document, with the RP-Initiated Logout `end_session_endpoint` when
+/// it has one (Entra does).
 #[derive(Debug, Clone)]
 struct Discovered {
-    metadata: CoreProviderMetadata,
+    metadata: ProviderMetadataWithLogout,
 }
 
 /// Discovery documents and keys by issuer, shared by every request of the process.
@@ -114,13 +117,43 @@ impl Providers {
         }
     }
 
+    /// Where to send the browser to sign out of the provider too (OpenID Connect RP-Initiated
+    /// Logout 1.0), coming back to `post_logout_redirect_uri`; `None` when the provider has no
+    /// `end_session_endpoint`. The `client_id` tells the provider which application asks, as
+    /// the specification allows in place of an ID token, which Roster does not keep.
+    pub async fn end_session_url(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        post_logout_redirect_uri: &str,
+    ) -> Result<Option<String>, OidcError> {
+        let discovered = self.discovered(issuer).await?;
+        let Some(endpoint) = discovered
+            .metadata
+            .additional_metadata()
+            .end_session_endpoint
+            .clone()
+        else {
+            return Ok(None);
+        };
+        let back = PostLogoutRedirectUrl::new(post_logout_redirect_uri.to_owned())
+            .map_err(provider_error)?;
+        Ok(Some(
+            LogoutRequest::from(endpoint)
+                .set_client_id(ClientId::new(client_id.to_owned()))
+                .set_post_logout_redirect_uri(back)
+                .http_get_url()
+                .to_string(),
+        ))
+    }
+
     async fn discovered(&self, issuer: &str) -> Result<Discovered, OidcError> {
         if let Some(found) = self.cache.read().await.get(issuer) {
             return Ok(found.clone());
         }
         let url = IssuerUrl::new(issuer.to_owned()).map_err(provider_error)?;
         // Discovery checks that the document's issuer is exactly this one.
-        let metadata = CoreProviderMetadata::discover_async(url, &self.http)
+        let metadata = ProviderMetadataWithLogout::discover_async(url, &self.http)
             .await
             .map_err(|e| OidcError::Provider(format!("discovery at {issuer} failed: {e}")))?;
         let found = Discovered { metadata };

@@ -31,7 +31,8 @@ pub struct Cli {
     pub public_url: Option<String>,
 
     /// A file of 32 random bytes that seals SSO client secrets; every instance must read the
-    /// same one. Without it, on SQLite a key file beside the database is made on first use.
+    /// same one. Without it, on SQLite a key file beside the database is made on first use
+    /// (`serve`, or `sso configure`).
     #[arg(
         long,
         env = "ROSTER_SECRET_KEY_FILE",

@@ -27,9 +27,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(DatabaseUrl::default_sqlite);
     let store = database.open().await?;
+    // `serve` makes the key too: it reads it once, at start, so a key the CLI made later
+    // (`roster sso configure` while it runs) would stay unknown to it and every sign-in fail.
     let first_use = matches!(
         cli.command,
-        Command::Sso(crate::cli::SsoCommand::Configure { .. })
+        Command::Serve(_) | Command::Sso(crate::cli::SsoCommand::Configure { .. })
     );
     let mut roster = Roster::new(store, Arc::new(SystemClock));
     if let Some(key) =

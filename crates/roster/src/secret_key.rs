@@ -1,7 +1,8 @@
 //! The server's secret key file (`--secret-key-file`), which seals SSO client secrets. Every
 //! instance must read the same key, so with PostgreSQL (any number of instances) it must be
 //! configured; with the embedded SQLite store (one machine) a key file beside the database is
-//! created the first time SSO is configured, readable by its owner only.
+//! created the first time SSO is configured or `roster serve` starts (its console configures
+//! SSO), readable by its owner only.
 
 use std::{
     io::Write,

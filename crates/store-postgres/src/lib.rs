@@ -33,9 +33,10 @@ use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
     AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow,
-    LoggedEntry, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId, OrgScope, Page,
-    Role, ScimActivity, SessionRecord, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord,
-    SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
+    OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash,
+    TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -551,9 +552,9 @@ impl Store for PostgresStore {
     async fn sso_sign_ins(
         &self,
         scope: OrgScope,
-        limit: u32,
-    ) -> Result<Vec<SsoSignInRecord>, StoreError> {
-        sso::sign_ins(&pool::get(&self.pool).await?, scope.org_id(), limit).await
+        filter: &SignInFilter,
+    ) -> Result<Vec<LoggedSignIn>, StoreError> {
+        sso::sign_ins(&pool::get(&self.pool).await?, scope.org_id(), filter).await
     }
 
     async fn account_groups(

@@ -3,8 +3,8 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    AccountId, GroupId, MatchedBy, OrgId, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord,
-    SsoSignInRecord, SsoVerdict, StoreError, TokenHash,
+    AccountId, GroupId, LoggedSignIn, MatchedBy, OrgId, SignInFilter, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, SsoVerdict, StoreError, TokenHash,
 };
 use time::OffsetDateTime;
 use tokio_postgres::Row;
@@ -224,21 +224,56 @@ pub(crate) async fn append_sign_in(
     Ok(())
 }
 
+const SIGN_IN_COLUMNS: &str = "id, org_id, at, verdict, matched_by, account_id, tid, oid,
+    preferred_username, issuer, subject, expected, detail";
+
+/// A page of the sign-in log: the `scan` newest entries older than the cursor, of which those
+/// of the account (all without one), `limit` at most.
 pub(crate) async fn sign_ins(
     client: &impl GenericClient,
     org: OrgId,
-    limit: u32,
-) -> Result<Vec<SsoSignInRecord>, StoreError> {
-    let rows = query(
-        client,
-        "SELECT org_id, at, verdict, matched_by, account_id, tid, oid, preferred_username,
-             issuer, subject, expected, detail
-         FROM sso_sign_ins WHERE org_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-        &[&to_uuid(org)?, &i64::from(limit)],
-        "reading the sign-in log",
-    )
-    .await?;
-    rows.iter().map(sign_in_from_row).collect()
+    filter: &SignInFilter,
+) -> Result<Vec<LoggedSignIn>, StoreError> {
+    let what = "reading the sign-in log";
+    let org = to_uuid(org)?;
+    let account: Option<Uuid> = filter.account.map(to_uuid).transpose()?;
+    let (scan, limit) = (i64::from(filter.scan), i64::from(filter.limit));
+    let outer = "WHERE $2::uuid IS NULL OR account_id = $2 ORDER BY at DESC, id DESC LIMIT $3";
+    let rows = match filter.before {
+        Some(cursor) => {
+            query(
+                client,
+                &format!(
+                    "SELECT {SIGN_IN_COLUMNS} FROM (SELECT * FROM sso_sign_ins
+                         WHERE org_id = $1 AND (at, id) < ($5, $6)
+                         ORDER BY at DESC, id DESC LIMIT $4) AS recent {outer}"
+                ),
+                &[&org, &account, &limit, &scan, &cursor.at, &cursor.id],
+                what,
+            )
+            .await?
+        }
+        None => {
+            query(
+                client,
+                &format!(
+                    "SELECT {SIGN_IN_COLUMNS} FROM (SELECT * FROM sso_sign_ins WHERE org_id = $1
+                         ORDER BY at DESC, id DESC LIMIT $4) AS recent {outer}"
+                ),
+                &[&org, &account, &limit, &scan],
+                what,
+            )
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(LoggedSignIn {
+                id: col(row, "id")?,
+                record: sign_in_from_row(row)?,
+            })
+        })
+        .collect()
 }
 
 fn sign_in_from_row(row: &Row) -> Result<SsoSignInRecord, StoreError> {

@@ -35,10 +35,10 @@ use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
     AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LockGuard, LogCursor, LogEntry, LogFilter,
-    LogWindow, LoggedEntry, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
-    OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SsoConfigRecord,
-    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash,
-    TokenRecord, TokenUse,
+    LogWindow, LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org,
+    OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SignInFilter,
+    SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter,
+    TokenHash, TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -618,10 +618,10 @@ impl Store for SqliteStore {
     async fn sso_sign_ins(
         &self,
         scope: OrgScope,
-        limit: u32,
-    ) -> Result<Vec<SsoSignInRecord>, StoreError> {
+        filter: &SignInFilter,
+    ) -> Result<Vec<LoggedSignIn>, StoreError> {
         self.pool
-            .read(|conn| sso::sign_ins(conn, scope.org_id(), limit))
+            .read(|conn| sso::sign_ins(conn, scope.org_id(), filter))
     }
 
     async fn account_groups(

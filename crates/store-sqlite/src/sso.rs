@@ -2,8 +2,8 @@
 //! the provider's subjects, the sign-in log, and an account's groups for `/api/v1/me`.
 
 use roster_domain::{
-    AccountId, GroupId, MatchedBy, OrgId, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord,
-    SsoSignInRecord, SsoVerdict, StoreError, TokenHash,
+    AccountId, GroupId, LoggedSignIn, MatchedBy, OrgId, SignInFilter, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, SsoVerdict, StoreError, TokenHash,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
@@ -248,44 +248,64 @@ type RawSignIn = (
     [Option<String>; 7],
 );
 
+/// The columns after the id.
 fn raw_sign_in(r: &Row<'_>) -> rusqlite::Result<RawSignIn> {
     Ok((
-        r.get(0)?,
         r.get(1)?,
         r.get(2)?,
         r.get(3)?,
         r.get(4)?,
+        r.get(5)?,
         [
-            r.get(5)?,
             r.get(6)?,
             r.get(7)?,
             r.get(8)?,
             r.get(9)?,
             r.get(10)?,
             r.get(11)?,
+            r.get(12)?,
         ],
     ))
 }
 
+/// A page of the sign-in log: the `scan` newest entries older than the cursor, of which those
+/// of the account (all without one), `limit` at most.
 pub(crate) fn sign_ins(
     conn: &Connection,
     org: OrgId,
-    limit: u32,
-) -> Result<Vec<SsoSignInRecord>, StoreError> {
+    filter: &SignInFilter,
+) -> Result<Vec<LoggedSignIn>, StoreError> {
     let what = "reading the sign-in log";
+    // Without a cursor, a position after every entry.
+    let (before_at, before_id) = filter
+        .before
+        .map_or((i64::MAX, i64::MAX), |c| (to_micros(c.at), c.id));
     let rows = conn
         .prepare_cached(
-            "SELECT org_id, at, verdict, matched_by, account_id, tid, oid, preferred_username,
-                 issuer, subject, expected, detail
-             FROM sso_sign_ins WHERE org_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+            "SELECT id, org_id, at, verdict, matched_by, account_id, tid, oid,
+                 preferred_username, issuer, subject, expected, detail
+             FROM (SELECT * FROM sso_sign_ins WHERE org_id = ?1 AND (at, id) < (?2, ?3)
+                   ORDER BY at DESC, id DESC LIMIT ?4)
+             WHERE ?5 IS NULL OR account_id = ?5
+             ORDER BY at DESC, id DESC LIMIT ?6",
         )
         .and_then(|mut s| {
-            s.query_map(params![org.to_string(), limit], raw_sign_in)?
-                .collect::<rusqlite::Result<Vec<_>>>()
+            s.query_map(
+                params![
+                    org.to_string(),
+                    before_at,
+                    before_id,
+                    filter.scan,
+                    filter.account.map(|a| a.to_string()),
+                    filter.limit
+                ],
+                |r| Ok((r.get::<_, i64>(0)?, raw_sign_in(r)?)),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
         })
         .context(what)?;
     rows.into_iter()
-        .map(|(org, at, verdict, matched_by, account, texts)| {
+        .map(|(id, (org, at, verdict, matched_by, account, texts))| {
             let [
                 tid,
                 oid,
@@ -295,7 +315,7 @@ pub(crate) fn sign_ins(
                 expected,
                 detail,
             ] = texts;
-            Ok(SsoSignInRecord {
+            let record = SsoSignInRecord {
                 org_id: parse_id(&org, "a sign-in's organization")?,
                 at: from_micros(at)?,
                 verdict: SsoVerdict::parse(&verdict).map_err(|e| StoreError::internal(what, e))?,
@@ -313,7 +333,8 @@ pub(crate) fn sign_ins(
                 subject,
                 expected,
                 detail,
-            })
+            };
+            Ok(LoggedSignIn { id, record })
         })
         .collect()
 }

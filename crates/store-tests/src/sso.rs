@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use roster_domain::{
-    MatchedBy, MemberSource, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoProvider,
-    SsoSignInRecord, SsoVerdict, Store, TokenHash,
+    LoggedSignIn, MatchedBy, MemberSource, SignInFilter, SsoConfigRecord, SsoFlowRecord,
+    SsoLinkRecord, SsoProvider, SsoSignInRecord, SsoVerdict, Store, TokenHash,
 };
 use uuid::Uuid;
 
@@ -227,20 +227,60 @@ pub async fn the_sign_in_log_round_trips_newest_first_per_organization(store: Ar
     ] {
         store.append_sso_sign_in(&e).await.unwrap();
     }
-    let log = store.sso_sign_ins(a, 10).await.unwrap();
+    let records = |found: Vec<LoggedSignIn>| -> Vec<SsoSignInRecord> {
+        found.into_iter().map(|l| l.record).collect()
+    };
+    let all = store.sso_sign_ins(a, &newest(10)).await.unwrap();
     assert_eq!(
-        log,
+        records(all.clone()),
         vec![
             entry(a_org.id, 10, SsoVerdict::RejectedToken),
-            signed_in,
+            signed_in.clone(),
             entry(a_org.id, 5, SsoVerdict::NotProvisioned),
         ]
     );
-    assert_eq!(store.sso_sign_ins(a, 1).await.unwrap().len(), 1);
+    assert_eq!(store.sso_sign_ins(a, &newest(1)).await.unwrap().len(), 1);
     assert_eq!(
-        store.sso_sign_ins(b, 10).await.unwrap(),
+        records(store.sso_sign_ins(b, &newest(10)).await.unwrap()),
         vec![entry(b_org.id, 20, SsoVerdict::Deactivated)]
     );
+
+    // After a cursor: strictly older, by time then id (two entries share a time).
+    let after_first = SignInFilter {
+        before: Some(all[0].cursor()),
+        ..newest(10)
+    };
+    assert_eq!(
+        store.sso_sign_ins(a, &after_first).await.unwrap(),
+        all[1..].to_vec()
+    );
+    let after_last = SignInFilter {
+        before: Some(all[2].cursor()),
+        ..newest(10)
+    };
+    assert_eq!(store.sso_sign_ins(a, &after_last).await.unwrap(), vec![]);
+
+    // One account's entries, among the `scan` newest only.
+    let of_ada = |scan| SignInFilter {
+        account: Some(ada.id),
+        scan,
+        ..newest(10)
+    };
+    assert_eq!(
+        records(store.sso_sign_ins(a, &of_ada(10)).await.unwrap()),
+        vec![signed_in]
+    );
+    assert_eq!(store.sso_sign_ins(a, &of_ada(1)).await.unwrap(), vec![]);
+    assert_eq!(store.sso_sign_ins(b, &of_ada(10)).await.unwrap(), vec![]);
+}
+
+fn newest(limit: u32) -> SignInFilter {
+    SignInFilter {
+        before: None,
+        account: None,
+        scan: limit,
+        limit,
+    }
 }
 
 pub async fn an_accounts_groups_are_listed_by_name_in_its_organization_only(store: Arc<dyn Store>) {

@@ -21,6 +21,7 @@ mod resources;
 mod response;
 mod search;
 mod sso;
+mod sso_limit;
 mod users;
 mod wire;
 
@@ -45,6 +46,7 @@ use tower_http::{
 pub use console::Console;
 pub use error::ApiError;
 pub use limits::{OrgRateLimit, RateLimit};
+pub use sso_limit::{SsoStartLimit, SsoStartRates};
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
@@ -68,6 +70,8 @@ pub struct AppState {
     pub console: Arc<Console>,
     /// Sign-in providers' documents and keys; `None` when no HTTP client could be made.
     pub oidc: Option<roster_oidc::Providers>,
+    /// How many sign-ins may start (`GET /sso/{org}`), per address and per organization.
+    pub sso_starts: Arc<SsoStartLimit>,
 }
 
 impl AppState {
@@ -86,7 +90,15 @@ impl AppState {
             oidc: roster_oidc::Providers::new()
                 .inspect_err(|e| tracing::error!(error = %e, "SSO sign-in is unavailable"))
                 .ok(),
+            sso_starts: Arc::new(SsoStartLimit::new(SsoStartRates::DEFAULT)),
         }
+    }
+
+    /// Limits how fast sign-ins start with other rates than the default.
+    #[must_use]
+    pub fn with_sso_start_rates(mut self, rates: SsoStartRates) -> Self {
+        self.sso_starts = Arc::new(SsoStartLimit::new(rates));
+        self
     }
 
     /// Limits each organization's request rate; a rate of 0 turns the limit off.
@@ -143,6 +155,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/console", console::routes())
         .route("/sso/callback", get(sso::callback))
         .route("/sso/sign-out", post(sso::sign_out))
+        .route("/sso/signed-out", get(sso::signed_out))
         .route("/sso/{org}", get(sso::start_sign_in))
         .route("/home", get(sso::home))
         .route("/api/v1/me", get(sso::me))

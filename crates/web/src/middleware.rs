@@ -116,6 +116,19 @@ pub async fn not_found(uri: Uri) -> ApiError {
     .into()
 }
 
+/// Paths whose error responses are not SCIM's to rewrite: the console and sign-in answer people
+/// with HTML pages of their own (a refusal page must reach the browser as a page), and the
+/// platform API (`/api/v1/...`) answers the platform's apps with JSON of its own.
+fn answers_for_itself(path: &str) -> bool {
+    let under = |prefix: &str| {
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    under("/console") || under("/sso") || path == "/home" || under("/api")
+}
+
 /// Gives every error response a SCIM body. Routes already answer with one; this catches what
 /// comes from elsewhere: 405 from the router, 413 from the body limit, 503 from the timeout, 500
 /// from a caught panic, 400 from an extractor's rejection.
@@ -124,8 +137,7 @@ pub async fn scim_error_bodies(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
-    // The console answers people with HTML pages of its own, the platform API with JSON.
-    if path == "/console" || path.starts_with("/console/") || path.starts_with("/api/") {
+    if answers_for_itself(&path) {
         return response;
     }
     let is_scim = response

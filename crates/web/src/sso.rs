@@ -5,11 +5,13 @@
 //! `roster_oidc` talks to the provider and validates its token. The session is the console's
 //! cookie, so an administrator who signs in with Microsoft also opens the console.
 
+use std::net::SocketAddr;
+
 use askama::Template;
 use axum::{
     Json,
-    extract::{Path, Query, Request, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{ConnectInfo, Path, Query, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use roster_domain::{Error, Me, OrgId, Role, SessionToken, SsoOutcome, SsoVerdict, redirect_uri};
@@ -19,6 +21,7 @@ use serde::Deserialize;
 use crate::{
     AppState,
     console::{cookies, csrf, forms, page, sign_in::start_session},
+    sso_limit::TooMany,
 };
 
 #[derive(Template)]
@@ -132,14 +135,58 @@ fn provider_unavailable(state: &AppState) -> Option<Response> {
     })
 }
 
-pub async fn start_sign_in(State(state): State<AppState>, Path(org): Path<String>) -> Response {
+/// The 429 page of a start beyond the flood limit.
+fn too_many(limit: TooMany) -> Response {
+    let message = match limit {
+        TooMany::Address(_) => {
+            "Too many sign-ins were started from your network in a short time. Wait a moment and try again."
+        }
+        TooMany::Organization(_) => {
+            "Too many sign-ins to your organization were started in a short time. Wait a moment and try again."
+        }
+    };
+    let mut response = refused(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Please wait a moment",
+        message,
+        "too_many_starts",
+        None,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(limit.retry_after_seconds()),
+    );
+    response
+}
+
+pub async fn start_sign_in(
+    State(state): State<AppState>,
+    Path(org): Path<String>,
+    request: Request,
+) -> Response {
     if let Some(unavailable) = provider_unavailable(&state) {
         return unavailable;
+    }
+    // Each start stores a pending sign-in: limited per address before anything is read, and
+    // per organization once it is known to have sign-in (made-up ids are never counted).
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
+        && let Err(limit) = state.sso_starts.check_address(peer.ip())
+    {
+        return too_many(limit);
     }
     let Ok(org) = org.parse::<OrgId>() else {
         return domain_refusal(Error::NotFound("There is no such organization.".into()));
     };
-    let start = match state.roster.start_sso(org).await {
+    let client = match state.roster.sso_client(org).await {
+        Ok(client) => client,
+        Err(e) => return domain_refusal(e),
+    };
+    if let Err(limit) = state.sso_starts.check_org(org) {
+        // Not a warning each: under a flood that would be one log line per refused request.
+        tracing::debug!(org.id = %org, "SSO sign-in starts beyond the organization's limit");
+        return too_many(limit);
+    }
+    let start = match state.roster.begin_sso(client).await {
         Ok(start) => start,
         Err(e) => return domain_refusal(e),
     };
@@ -162,6 +209,35 @@ pub async fn start_sign_in(State(state): State<AppState>, Path(org): Path<String
             )
         }
     }
+}
+
+/// The provider sent the person back without signing them in: it refused them
+/// (`access_denied`: Entra does so for an account of another tenant that is not a guest in the
+/// organization's) or they cancelled.
+fn provider_refused(error: Option<&str>, org: OrgId) -> Response {
+    // An OAuth error code is a short lowercase word; anything else is not worth logging as is.
+    let code = error
+        .filter(|e| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .unwrap_or("other");
+    tracing::info!(org.id = %org, error = code, "the SSO provider did not sign the person in");
+    let (heading, message) = if code == "access_denied" {
+        (
+            "Your organization's sign-in provider refused the sign-in",
+            "Your organization's sign-in provider did not let you in. Make sure you signed in with your account of this organization; if you did, ask your administrator to give you access to Roster.",
+        )
+    } else {
+        (
+            "Sign-in was cancelled",
+            "The sign-in provider did not sign you in. Try again.",
+        )
+    };
+    refused(
+        StatusCode::FORBIDDEN,
+        heading,
+        message,
+        "provider_error",
+        Some(org),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,13 +264,7 @@ pub async fn callback(State(state): State<AppState>, Query(query): Query<Callbac
     };
     let org = back.client.org_id;
     let (Some(code), None) = (query.code.as_deref(), query.error.as_deref()) else {
-        return refused(
-            StatusCode::FORBIDDEN,
-            "Sign-in was cancelled",
-            "The sign-in provider did not sign you in. Try again.",
-            "provider_error",
-            Some(org),
-        );
+        return provider_refused(query.error.as_deref(), org);
     };
     let identity = match oidc
         .finish(&back, code, &redirect_uri(&state.public_url))
@@ -289,7 +359,8 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
-/// Ends the session (a form of the home page, with the session's CSRF token).
+/// Ends the session (a form of the home page, with the session's CSRF token), then shows the
+/// signed-out page, which offers the organization's provider's sign-out too.
 pub async fn sign_out(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
     let Some(session) = session_of(&state, &headers) else {
@@ -303,13 +374,80 @@ pub async fn sign_out(State(state): State<AppState>, request: Request) -> Respon
     if !csrf::matches(&csrf::token_for_session(session.as_str()), &presented) {
         return page::PageError::ForgedForm.into_response();
     }
+    // Whose provider to offer, read before the session ends.
+    let org = state
+        .roster
+        .me(&session)
+        .await
+        .ok()
+        .map(|me| me.organization.id);
     if let Err(e) = state.roster.sign_out(&session, None).await {
         return domain_refusal(e);
     }
-    let mut response = page::see_other("/home");
+    let to = match org {
+        Some(org) => format!("/sso/signed-out?org={org}"),
+        None => "/sso/signed-out".to_owned(),
+    };
+    let mut response = page::see_other(&to);
     let policy = state.console.cookies;
     if let Some(cookie) = policy.clear(policy.session_name()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+#[derive(Template)]
+#[template(path = "sso/signed_out.html")]
+struct SignedOut {
+    /// The provider's sign-out (its `end_session_endpoint`), when it has one.
+    provider_sign_out: Option<String>,
+    /// Who that provider is, in words.
+    provider: &'static str,
+    /// Signing in again, for an organization with sign-in.
+    again: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignedOutQuery {
+    org: Option<String>,
+}
+
+/// `GET /sso/signed-out`: after Roster's sign-out, and where the provider's sign-out comes back.
+/// With `org`, the link to the organization's provider's sign-out; it tells nothing that
+/// `/sso/{org}` does not (the issuer and the client id are in the provider's sign-in URL).
+pub async fn signed_out(
+    State(state): State<AppState>,
+    Query(query): Query<SignedOutQuery>,
+) -> Response {
+    let org = query.org.and_then(|o| o.trim().parse::<OrgId>().ok());
+    let view = match org {
+        Some(org) => state
+            .roster
+            .sso(org, &state.public_url)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let provider_sign_out = match (&view, &state.oidc) {
+        (Some(view), Some(oidc)) => {
+            let back = format!("{}/sso/signed-out", state.public_url.trim_end_matches('/'));
+            oidc.end_session_url(&view.issuer, &view.client_id, &back)
+                .await
+                .inspect_err(|e| {
+                    tracing::warn!(org.id = %view.org, error = %e, "SSO provider discovery failed");
+                })
+                .ok()
+                .flatten()
+        }
+        _ => None,
+    };
+    page::render(&SignedOut {
+        provider_sign_out,
+        provider: match view.as_ref().map(|v| v.provider) {
+            Some(roster_domain::SsoProvider::Oidc) => "your organization's sign-in provider",
+            _ => "Microsoft",
+        },
+        again: view.map(|v| format!("/sso/{}", v.org)),
+    })
 }

@@ -24,6 +24,7 @@ mod retention;
 mod serve;
 mod sso;
 mod sso_flow;
+mod sso_limits;
 mod support;
 mod users;
 mod wire;

@@ -131,6 +131,7 @@ async fn start_op() -> Arc<Op> {
 
 struct Page {
     status: StatusCode,
+    content_type: Option<String>,
     location: Option<String>,
     cookie: Option<String>,
     body: String,
@@ -148,6 +149,10 @@ async fn get_page(app: &TestApp, uri: &str, cookie: Option<&str>) -> Page {
         .await
         .unwrap();
     let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned());
     let location = response
         .headers()
         .get(header::LOCATION)
@@ -168,6 +173,7 @@ async fn get_page(app: &TestApp, uri: &str, cookie: Option<&str>) -> Page {
     .unwrap();
     Page {
         status,
+        content_type,
         location,
         cookie,
         body,
@@ -307,10 +313,9 @@ async fn a_provisioned_person_signs_in_with_microsoft_and_me_says_who_they_are()
         replay.body
     );
 
-    assert_eq!(
-        w.me("roster_session=nope").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    let (status, nobody) = w.me("roster_session=nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(nobody["error"], "unauthorized", "{nobody}");
     assert_eq!(
         get_page(&w.app, "/api/v1/me", None).await.status,
         StatusCode::UNAUTHORIZED
@@ -329,7 +334,16 @@ async fn deactivation_ends_the_session_and_refuses_sign_in_with_a_page_that_says
     let (refused, _) = w.sign_in_as(&person("oid-ada", "ada@contoso.com")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.cookie.is_none());
-    assert!(refused.body.contains("deactivated"), "{}", refused.body);
+    assert!(
+        refused.body.starts_with("<!doctype html>"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r#"data-verdict="deactivated""#),
+        "{}",
+        refused.body
+    );
     w.set_active(&ada, true).await;
     let (again, _) = w.sign_in_as(&person("oid-ada", "ada@contoso.com")).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
@@ -362,5 +376,115 @@ async fn unprovisioned_other_tenant_and_rotated_key_sign_ins_end_on_the_right_pa
     assert!(
         log[1].detail.as_deref().unwrap().contains("issuer")
             || log[1].detail.as_deref().unwrap().contains("tenant")
+    );
+}
+
+#[tokio::test]
+async fn a_provider_refusal_ends_the_flow_on_a_page_that_says_the_provider_refused() {
+    let w = world().await;
+    let start = get_page(&w.app, &format!("/sso/{}", w.org), None).await;
+    let state = query_param(&start.location.unwrap(), "state").unwrap();
+    // What Entra sends back for an account of another tenant (AADSTS50020).
+    let back = get_page(
+        &w.app,
+        &format!("/sso/callback?error=access_denied&error_description=AADSTS50020&state={state}"),
+        None,
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::FORBIDDEN);
+    assert!(back.cookie.is_none());
+    // A page for the browser, not an error document for a SCIM client.
+    assert_eq!(
+        back.content_type.as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(back.body.starts_with("<!doctype html>"), "{}", back.body);
+    assert!(
+        back.body.contains("sign-in provider refused the sign-in"),
+        "{}",
+        back.body
+    );
+    assert!(
+        back.body.contains(r#"data-verdict="provider_error""#),
+        "{}",
+        back.body
+    );
+
+    // The flow is used up: the same state cannot come back with a code.
+    let again = get_page(&w.app, &format!("/sso/callback?code=c&state={state}"), None).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+
+    // Any other answer without a code is a cancelled sign-in.
+    let start = get_page(&w.app, &format!("/sso/{}", w.org), None).await;
+    let state = query_param(&start.location.unwrap(), "state").unwrap();
+    let cancelled = get_page(
+        &w.app,
+        &format!("/sso/callback?error=%3Cscript%3E&state={state}"),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.status, StatusCode::FORBIDDEN);
+    assert!(
+        cancelled.body.contains("Sign-in was cancelled"),
+        "{}",
+        cancelled.body
+    );
+}
+
+/// The documented order on one machine: `serve` runs, then the operator configures sign-in
+/// with the CLI. The server reads its secret key once, at start, so it must be the one who
+/// makes it; a key the CLI made later would leave every sign-in failing until a restart.
+#[tokio::test]
+async fn sso_configured_from_the_cli_while_serve_runs_on_sqlite_starts_signing_in() {
+    let op = start_op().await;
+    let cli = crate::support::Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Contoso", "--kind", "school", "--seats", "5",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let server = cli.serve(&["--microsoft-authority-url", &op.base]);
+    let key_file = cli.database.with_file_name("roster-secret.key");
+    assert!(
+        key_file.exists(),
+        "serve makes the key file beside the database"
+    );
+
+    let configured = cli.with_stdin(
+        &[
+            "sso",
+            "configure",
+            &org,
+            "--tenant-id",
+            TENANT,
+            "--client-id",
+            CLIENT_ID,
+            "--microsoft-authority-url",
+            &op.base,
+        ],
+        "client-secret\n",
+    );
+    assert!(
+        configured.status.success(),
+        "{}",
+        String::from_utf8_lossy(&configured.stderr)
+    );
+
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = http
+        .get(server.url(&format!("/sso/{org}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let to = start.headers()[header::LOCATION].to_str().unwrap();
+    assert!(
+        to.starts_with(&format!("{}/{TENANT}/oauth2/v2.0/authorize?", op.base)),
+        "{to}"
     );
 }

@@ -77,6 +77,20 @@ impl TestApp {
         .await
     }
 
+    /// [`with_sso`](Self::with_sso), with other limits on how fast sign-ins start.
+    pub async fn with_sso_start_rates(authority: &str, rates: roster_web::SsoStartRates) -> Self {
+        let authority = authority.to_owned();
+        Self::build(
+            move |roster| {
+                roster
+                    .with_secret_key(roster_domain::SecretKey::generate().unwrap())
+                    .with_microsoft_authority(&authority)
+            },
+            move |state| state.with_sso_start_rates(rates),
+        )
+        .await
+    }
+
     /// The app with list requests evaluated in memory refused beyond `limit` candidates.
     pub async fn with_candidate_limit(limit: u64) -> Self {
         Self::build(|roster| roster.with_candidate_limit(limit), |state| state).await

@@ -21,6 +21,8 @@ mod scim;
 mod session;
 mod setup;
 pub(crate) mod sign_in;
+pub(crate) mod sign_ins;
+mod sso;
 mod users;
 
 use std::sync::Mutex;
@@ -104,6 +106,9 @@ pub fn routes() -> Router<AppState> {
             "/scim/disable",
             get(scim::confirm_disable).post(scim::disable),
         )
+        .route("/sso", get(sso::sso_page).post(sso::configure))
+        .route("/sso/disable", get(sso::confirm_disable).post(sso::disable))
+        .route("/sign-ins", get(sign_ins::sign_in_log))
         .route("/users", get(users::list_users))
         .route("/users/add", post(users::add_user))
         .route("/users/invite", post(users::invite_user))

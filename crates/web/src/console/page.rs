@@ -154,7 +154,7 @@ impl IntoResponse for PageError {
 }
 
 /// A domain message as a sentence: capital first letter, full stop.
-fn sentence(text: &str) -> String {
+pub fn sentence(text: &str) -> String {
     let mut chars = text.chars();
     let mut out: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

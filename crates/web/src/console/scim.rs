@@ -25,6 +25,7 @@ const SEATS_WARNING_PERCENT: u64 = 90;
 struct DisabledPage {
     chrome: Chrome,
     lowest_role: &'static str,
+    sso_configured: bool,
 }
 
 struct TokenRow {
@@ -65,6 +66,7 @@ struct StatusPage {
     managed_accounts: u64,
     managed_groups: u64,
     warnings: Vec<Warning>,
+    sso_configured: bool,
     grace: String,
     grace_ends: String,
 }
@@ -77,21 +79,34 @@ pub async fn scim_page(
         .roster
         .scim_overview(&admin, &state.public_url)
         .await?;
+    // SPEC §6: sign-in is set up before SCIM, so the page says whether it is.
+    let sso_configured = state
+        .roster
+        .console_sso(&admin, &state.public_url)
+        .await?
+        .is_some();
     let chrome = chrome.in_section("scim");
     if !overview.enabled {
         return Ok(page::render(&DisabledPage {
             lowest_role: Role::lowest_for(chrome.org_kind).as_str(),
             chrome,
+            sso_configured,
         }));
     }
     Ok(page::render(&status_page(
         chrome,
         overview,
         state.roster.now(),
+        sso_configured,
     )))
 }
 
-fn status_page(chrome: Chrome, o: ScimOverview, now: time::OffsetDateTime) -> StatusPage {
+fn status_page(
+    chrome: Chrome,
+    o: ScimOverview,
+    now: time::OffsetDateTime,
+    sso_configured: bool,
+) -> StatusPage {
     let used = u64::from(o.seats_used);
     StatusPage {
         chrome,
@@ -109,6 +124,7 @@ fn status_page(chrome: Chrome, o: ScimOverview, now: time::OffsetDateTime) -> St
         managed_accounts: o.scim_managed_accounts,
         managed_groups: o.scim_managed_groups,
         warnings: o.warnings,
+        sso_configured,
         tenant_url: o.tenant_url,
         grace: format::duration(DEFAULT_ROTATION_GRACE),
         grace_ends: format::when(now + DEFAULT_ROTATION_GRACE),

@@ -1,5 +1,7 @@
-//! Signing in and out. The page is built so that another way in ("Sign in with Microsoft",
-//! issue 14) is one more section of it, ending in the same session cookie.
+//! Signing in and out. Email and password always; "Sign in with Microsoft" on the page an
+//! organization's console sign-in link (`/console/sign-in?org=<id>`) opens, when that
+//! organization has sign-in configured: it goes to `/sso/<id>` and ends in the same session
+//! cookie.
 
 use askama::Template;
 use axum::{
@@ -9,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use roster_domain::Error;
+use roster_domain::{Error, OrgId, SsoProvider};
 
 use super::{
     cookies, csrf, format,
@@ -26,12 +28,47 @@ struct SignInPage<'a> {
     email: &'a str,
     error: Option<&'a str>,
     notice: Option<&'a str>,
+    sso: Option<SsoButton>,
+    /// The organization the page was opened for, kept when the form comes back refused.
+    org: Option<OrgId>,
+}
+
+/// "Sign in with Microsoft", on the page an organization's console sign-in link opens.
+#[derive(Debug)]
+struct SsoButton {
+    org: OrgId,
+    href: String,
+    label: &'static str,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SignInQuery {
     #[serde(default)]
     signed_out: bool,
+    /// From the console sign-in link of the Microsoft SSO page.
+    org: Option<String>,
+}
+
+/// The button for `org` when it has sign-in configured. Nothing otherwise, the same for an
+/// organization without sign-in as for no organization, so the page tells no more than
+/// `/sso/{org}` already does.
+async fn sso_button(state: &AppState, org: Option<&str>) -> Option<SsoButton> {
+    let org = org?.trim().parse::<OrgId>().ok()?;
+    let provider = match state.roster.sso_provider_of(org).await {
+        Ok(provider) => provider?,
+        Err(e) => {
+            tracing::error!(error = %e, "reading whether an organization has SSO failed");
+            return None;
+        }
+    };
+    Some(SsoButton {
+        org,
+        href: format!("/sso/{org}"),
+        label: match provider {
+            SsoProvider::Microsoft => "Sign in with Microsoft",
+            SsoProvider::Oidc => "Sign in with your organization's account",
+        },
+    })
 }
 
 pub async fn sign_in_page(
@@ -40,11 +77,14 @@ pub async fn sign_in_page(
     Query(query): Query<SignInQuery>,
 ) -> Response {
     let form = PublicFormToken::for_request(&state, &headers);
+    let sso = sso_button(&state, query.org.as_deref()).await;
     let mut response = page::render(&SignInPage {
         csrf: form.value(),
         email: "",
         error: None,
         notice: query.signed_out.then_some("You are signed out."),
+        org: sso.as_ref().map(|b| b.org),
+        sso,
     });
     form.set_cookie(&state, &mut response);
     response
@@ -97,6 +137,7 @@ pub struct SignInForm {
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
     PublicForm { form, remote }: PublicForm<SignInForm>,
 ) -> Result<Response, PageError> {
     match state
@@ -122,6 +163,7 @@ pub async fn sign_in(
                 other => return Err(other.into()),
             };
             let token = PublicFormToken::for_request(&state, &headers);
+            let sso = sso_button(&state, query.org.as_deref()).await;
             let mut response = page::render_with(
                 status,
                 &SignInPage {
@@ -129,6 +171,8 @@ pub async fn sign_in(
                     email: &form.email,
                     error: Some(&message),
                     notice: None,
+                    org: sso.as_ref().map(|b| b.org),
+                    sso,
                 },
             );
             token.set_cookie(&state, &mut response);

@@ -15,6 +15,7 @@ use super::{
     log::TimelineRow,
     page::{self, Chrome, Done, PageError},
     session::{SignedIn, SignedInForm},
+    sign_ins::SignInRow,
 };
 use crate::AppState;
 
@@ -113,7 +114,11 @@ struct UserPage {
     user: UserRow,
     state: String,
     entries: Vec<TimelineRow>,
+    sign_ins: Vec<SignInRow>,
 }
+
+/// Sign-ins shown on a person's page.
+const SIGN_INS_ON_PAGE: u32 = 20;
 
 fn account_id(id: &str) -> Result<AccountId, PageError> {
     id.parse().map_err(|_| PageError::NotFound)
@@ -124,15 +129,18 @@ pub async fn show_user(
     SignedIn { admin, chrome, .. }: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let detail = state
+    let id = account_id(&id)?;
+    let detail = state.roster.account_detail(&admin, id).await?;
+    let sign_ins = state
         .roster
-        .account_detail(&admin, account_id(&id)?)
+        .account_sign_ins(&admin, id, SIGN_INS_ON_PAGE)
         .await?;
     Ok(page::render(&UserPage {
         chrome: chrome.in_section("users"),
         user: UserRow::from(detail.summary),
         state: detail.state,
         entries: detail.timeline.into_iter().map(TimelineRow::from).collect(),
+        sign_ins: sign_ins.iter().map(SignInRow::from).collect(),
     }))
 }
 

@@ -2,7 +2,7 @@
 //! isolation by URL, security headers, first-run setup, one-time token display. (The domain API
 //! behind them is tested in `console.rs`.)
 
-mod browser;
+pub(crate) mod browser;
 mod forgery;
 mod invitation;
 mod isolation;
@@ -10,4 +10,5 @@ mod pages;
 mod scim;
 mod sessions;
 mod setup;
+mod sso;
 mod support;

@@ -20,6 +20,9 @@ async fn every_console_page_sends_a_browser_without_a_session_to_sign_in() {
         "/console/log",
         "/console/retention",
         "/console/audit",
+        "/console/sso",
+        "/console/sso/disable",
+        "/console/sign-ins",
     ] {
         let page = browser.get(&app, path).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
