@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use std::{fmt, str::FromStr};
 use time::OffsetDateTime;
 
-use crate::{AccountId, Error, OrgId, OrgKind};
+use crate::{AccountId, Change, Error, OrgId, OrgKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,4 +135,6 @@ pub struct AccountWrite {
     pub takes_seat: bool,
     /// SCIM memberships of the account to end in the same transaction (a SCIM DELETE).
     pub end_scim_memberships: bool,
+    /// Who asks: the store writes the write's events with it, in the same transaction.
+    pub change: Change,
 }

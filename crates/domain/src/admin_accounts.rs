@@ -2,7 +2,7 @@
 //! into an organization, look accounts up. The same seat rule applies as for SCIM.
 
 use crate::{
-    Account, AccountId, AccountWrite, Conflict, Error, OrgId, Role, Roster, error::Result,
+    Account, AccountId, AccountWrite, Change, Conflict, Error, OrgId, Role, Roster, error::Result,
     user_name_key,
 };
 
@@ -15,6 +15,18 @@ impl Roster {
         user_name: &str,
         display_name: Option<String>,
         role: Option<Role>,
+    ) -> Result<Account> {
+        self.add_account_as(org, user_name, display_name, role, Change::cli())
+            .await
+    }
+
+    pub(crate) async fn add_account_as(
+        &self,
+        org: Option<OrgId>,
+        user_name: &str,
+        display_name: Option<String>,
+        role: Option<Role>,
+        change: Change,
     ) -> Result<Account> {
         let user_name = user_name.trim();
         if user_name.is_empty() {
@@ -56,6 +68,7 @@ impl Roster {
             expected_version: None,
             takes_seat: org.is_some(),
             end_scim_memberships: false,
+            change,
         };
         self.write(write).await
     }
@@ -63,6 +76,15 @@ impl Roster {
     /// Brings an existing independent account into the organization; SCIM then finds it by
     /// filter and manages it from its first write, keeping its role.
     pub async fn invite_account(&self, org: OrgId, user_name: &str) -> Result<Account> {
+        self.invite_account_as(org, user_name, Change::cli()).await
+    }
+
+    pub(crate) async fn invite_account_as(
+        &self,
+        org: OrgId,
+        user_name: &str,
+        change: Change,
+    ) -> Result<Account> {
         let org = self.org(org).await?;
         let account = self.account_by_user_name(user_name).await?;
         match account.org_id {
@@ -90,6 +112,7 @@ impl Roster {
             account: moved,
             expected_version: Some(account.version),
             end_scim_memberships: false,
+            change,
         };
         self.write(write).await
     }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::{
-    Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
+    Change, Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
     MembershipChange, OrgId, OrgScope, Roster, StoreFilter, display_name_key, error::Result,
 };
 
@@ -18,6 +18,15 @@ pub struct GroupView {
 impl Roster {
     /// Creates a group by hand. SCIM can later match it by name and adopt it.
     pub async fn create_group(&self, org: OrgId, name: &str) -> Result<Group> {
+        self.create_group_as(org, name, Change::cli()).await
+    }
+
+    pub(crate) async fn create_group_as(
+        &self,
+        org: OrgId,
+        name: &str,
+        change: Change,
+    ) -> Result<Group> {
         let org = self.org(org).await?;
         let name = name.trim();
         if name.is_empty() {
@@ -40,6 +49,7 @@ impl Roster {
             group,
             expect: GroupExpect::New,
             members: MembershipChange::none(MemberSource::Manual),
+            change,
         };
         let (group, _) = self.write_group(OrgScope::new(org.id), write).await?;
         Ok(group)
@@ -56,7 +66,8 @@ impl Roster {
         let scope = OrgScope::new(self.org(org).await?.id);
         let group = self.group_by_name(scope, group_name).await?;
         let account = self.account_by_user_name(user_name).await?;
-        self.add_manual_member(scope, &group, &account).await?;
+        self.add_manual_member(scope, &group, &account, Change::cli())
+            .await?;
         self.group_view(org, group_name).await
     }
 
@@ -67,6 +78,7 @@ impl Roster {
         scope: OrgScope,
         group: &Group,
         account: &crate::Account,
+        change: Change,
     ) -> Result<()> {
         if account.org_id != Some(scope.org_id()) {
             return Err(Error::Invalid(format!(
@@ -88,6 +100,7 @@ impl Roster {
                 add: vec![account.id],
                 remove: Vec::new(),
             },
+            change,
         };
         let (_, outcome) = self.write_group(scope, write).await?;
         // The account was removed by SCIM (or left the organization) after it was read.

@@ -277,6 +277,7 @@ impl Roster {
         email: &str,
         credential: AdminCredential,
     ) -> Result<AdminAdded> {
+        let change = by.change();
         let email = check_email(email)?;
         // Checked before anything is written, so a refused password changes nothing.
         let password_hash = match &credential {
@@ -300,6 +301,7 @@ impl Roster {
                     expected_version: None,
                     takes_seat: true,
                     end_scim_memberships: false,
+                    change: change.clone(),
                 })
                 .await?
             }
@@ -315,6 +317,7 @@ impl Roster {
                         expected_version: Some(account.version),
                         takes_seat: false,
                         end_scim_memberships: false,
+                        change: change.clone(),
                     })
                     .await?
                 }
@@ -380,7 +383,13 @@ impl Roster {
         let kind = self.org(org).await?.kind;
         match self
             .store
-            .remove_admin(scope, account.id, Role::lowest_for(kind), self.now())
+            .remove_admin(
+                scope,
+                account.id,
+                Role::lowest_for(kind),
+                self.now(),
+                &by.change(),
+            )
             .await?
         {
             AdminRemoval::Removed => {}

@@ -204,6 +204,16 @@ pub(crate) enum Actor<'a> {
     Operator,
 }
 
+impl Actor<'_> {
+    /// The change feed's view of the same actor.
+    pub(crate) fn change(self) -> crate::Change {
+        match self {
+            Self::Admin(admin) => crate::Change::console(admin.account_id()),
+            Self::Operator => crate::Change::cli(),
+        }
+    }
+}
+
 impl Roster {
     /// Records what `admin` did in their organization's audit log.
     pub async fn audit(

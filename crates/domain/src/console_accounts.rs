@@ -6,8 +6,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::{
-    Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Conflict, Error, LogCursor,
-    LoggedEntry, Role, Roster,
+    Account, AccountId, AccountWrite, Admin, AuditAction, AuditEntry, Change, Conflict, Error,
+    LogCursor, LoggedEntry, Role, Roster,
     error::Result,
     paging::{self, page_size},
     user_name_key,
@@ -275,7 +275,13 @@ impl Roster {
             ));
         }
         let account = self
-            .add_account(Some(admin.org_id()), user_name, display_name, role)
+            .add_account_as(
+                Some(admin.org_id()),
+                user_name,
+                display_name,
+                role,
+                Change::console(admin.account_id()),
+            )
             .await?;
         self.audit(
             admin,
@@ -289,7 +295,13 @@ impl Roster {
 
     /// Brings an independent account into the organization (it takes a seat when active).
     pub async fn console_invite_account(&self, admin: &Admin, user_name: &str) -> Result<Account> {
-        let account = self.invite_account(admin.org_id(), user_name).await?;
+        let account = self
+            .invite_account_as(
+                admin.org_id(),
+                user_name,
+                Change::console(admin.account_id()),
+            )
+            .await?;
         self.audit(
             admin,
             AuditAction::AccountInvited,
@@ -335,6 +347,7 @@ impl Roster {
                 expected_version: Some(current.version),
                 takes_seat: active,
                 end_scim_memberships: false,
+                change: Change::console(admin.account_id()),
             })
             .await?;
         let action = if active {

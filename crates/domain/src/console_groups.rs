@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::{
-    AccountId, Admin, AuditAction, Error, Group, GroupExpect, GroupId, GroupWrite, Member,
+    AccountId, Admin, AuditAction, Change, Error, Group, GroupExpect, GroupId, GroupWrite, Member,
     MemberSource, MembershipChange, Roster, StoreFilter, display_name_key,
     error::Result,
     paging::{self, page_size},
@@ -161,7 +161,9 @@ impl Roster {
 
     /// Creates a group by hand; SCIM can later adopt it by name.
     pub async fn console_create_group(&self, admin: &Admin, name: &str) -> Result<Group> {
-        let group = self.create_group(admin.org_id(), name).await?;
+        let group = self
+            .create_group_as(admin.org_id(), name, Change::console(admin.account_id()))
+            .await?;
         self.audit(
             admin,
             AuditAction::GroupCreated,
@@ -181,8 +183,13 @@ impl Roster {
     ) -> Result<()> {
         let group = self.console_group(admin, group).await?;
         let account = self.console_account(admin, account).await?;
-        self.add_manual_member(admin.scope(), &group, &account)
-            .await?;
+        self.add_manual_member(
+            admin.scope(),
+            &group,
+            &account,
+            Change::console(admin.account_id()),
+        )
+        .await?;
         self.audit(
             admin,
             AuditAction::MemberAdded,
@@ -213,6 +220,7 @@ impl Roster {
                 add: Vec::new(),
                 remove: vec![account.id],
             },
+            change: Change::console(admin.account_id()),
         };
         let (_, outcome) = self.write_group(admin.scope(), write).await?;
         if outcome.removed == 0 {

@@ -25,12 +25,13 @@ impl Roster {
         admin: &Admin,
         days: Option<u32>,
     ) -> Result<RetentionPreview> {
-        self.update_org(
+        self.update_org_as(
             admin.org_id(),
             OrgUpdate {
                 retention_days: Some(days),
                 ..OrgUpdate::default()
             },
+            &crate::Change::console(admin.account_id()),
         )
         .await?;
         let detail = days.map_or_else(|| "off".to_owned(), |d| format!("{d} days"));

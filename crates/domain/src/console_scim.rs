@@ -100,7 +100,13 @@ impl Roster {
         admin: &Admin,
         public_url: &str,
     ) -> Result<ScimCredentials> {
-        let credentials = self.enable_scim(admin.org_id(), public_url).await?;
+        let credentials = self
+            .enable_scim_as(
+                admin.org_id(),
+                public_url,
+                &crate::Change::console(admin.account_id()),
+            )
+            .await?;
         self.audit(admin, AuditAction::ScimEnabled, None, None)
             .await?;
         Ok(credentials)
@@ -114,7 +120,12 @@ impl Roster {
         grace: Duration,
     ) -> Result<ScimCredentials> {
         let credentials = self
-            .rotate_scim_token(admin.org_id(), public_url, grace)
+            .rotate_scim_token_as(
+                admin.org_id(),
+                public_url,
+                grace,
+                &crate::Change::console(admin.account_id()),
+            )
             .await?;
         let detail = format!(
             "previous token valid for {} more minutes",
@@ -127,7 +138,9 @@ impl Roster {
 
     /// Disables SCIM: every token is revoked.
     pub async fn console_disable_scim(&self, admin: &Admin) -> Result<OrgStatus> {
-        let status = self.disable_scim(admin.org_id()).await?;
+        let status = self
+            .disable_scim_as(admin.org_id(), &crate::Change::console(admin.account_id()))
+            .await?;
         self.audit(admin, AuditAction::ScimDisabled, None, None)
             .await?;
         Ok(status)

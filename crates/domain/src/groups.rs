@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::{AccountId, Error, GroupId, OrgId};
+use crate::{AccountId, Change, Error, GroupId, OrgId};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
@@ -33,7 +33,7 @@ pub fn display_name_key(display_name: &str) -> String {
     roster_scim::text::fold(display_name)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberSource {
     /// Written by SCIM.
@@ -130,6 +130,8 @@ pub struct GroupWrite {
     pub group: Group,
     pub expect: GroupExpect,
     pub members: MembershipChange,
+    /// Who asks: the store writes the write's events with it, in the same transaction.
+    pub change: Change,
 }
 
 /// What a group write did to memberships.

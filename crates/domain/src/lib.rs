@@ -11,6 +11,7 @@ mod admin;
 mod admin_accounts;
 mod admin_groups;
 mod admins;
+mod api_keys;
 mod audit;
 mod clock;
 mod conditional;
@@ -21,6 +22,8 @@ mod console_retention;
 mod console_scim;
 mod console_sso;
 mod error;
+mod events;
+mod feed;
 mod groups;
 mod health;
 mod ids;
@@ -60,6 +63,7 @@ pub use admins::{
     AdminAdded, AdminCredential, AdminCredentialRecord, AdminRemoval, AdminSummary, FirstAdmin,
     INVITATION_VALIDITY, InvitationCode,
 };
+pub use api_keys::{ApiKey, ApiKeyRecord, NewApiKey};
 pub use audit::{AUDIT_PAGE_MAX, AuditAction, AuditCursor, AuditEntry, AuditPage, NewAuditEntry};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conditional::Conditional;
@@ -77,6 +81,15 @@ pub use console_scim::{MANAGED_COUNT_CAP, ScimOverview};
 pub use console_sso::{LoggedSignIn, SIGN_IN_PAGE_MAX, SIGN_IN_SCAN, SignInFilter, SignInLogPage};
 pub use error::{
     Conflict, Error, Internal, SeatLimit, StoreError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unique,
+};
+pub use events::{
+    Actor, Change, ChangeSource, Event, EventPosition, EventType, EventsPage, GroupBefore,
+    NewEvent, account_data, account_events, account_removed_events, group_data,
+    group_deleted_events, group_events, org_event, org_updated,
+};
+pub use feed::{
+    EVENT_RETENTION_DAYS, FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX, FEED_SCAN, FeedCursor, FeedPage,
+    FeedQuery, event_json,
 };
 pub use groups::{
     Group, GroupExpect, GroupWrite, Member, MemberSource, MembershipChange, MembershipOutcome,

@@ -77,7 +77,13 @@ impl Roster {
             let cutoff = cutoff(as_of, days);
             let due = self
                 .store
-                .purge_deactivated(OrgScope::new(org.id), cutoff, dry_run)
+                .purge_deactivated(
+                    OrgScope::new(org.id),
+                    cutoff,
+                    dry_run,
+                    &crate::Change::retention(),
+                    as_of,
+                )
                 .await?;
             if !dry_run && !due.is_empty() {
                 tracing::info!(org.id = %org.id, accounts = due.len(), retention.days = days, "retention purged deactivated accounts");

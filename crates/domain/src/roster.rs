@@ -5,10 +5,10 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    Clock, Conflict, Error, NewOrg, Org, OrgId, OrgScope, OrgStatus, OrgUpdate,
+    Change, Clock, Conflict, Error, EventType, NewOrg, Org, OrgId, OrgScope, OrgStatus, OrgUpdate,
     activity::Presented,
     error::Result,
-    orgs,
+    org_event, orgs,
     store::Store,
     tokens::{self, ScimCredentials, TokenHash},
 };
@@ -116,7 +116,17 @@ impl Roster {
     }
 
     pub async fn update_org(&self, id: OrgId, update: OrgUpdate) -> Result<OrgStatus> {
-        let mut org = self.org(id).await?;
+        self.update_org_as(id, update, &Change::cli()).await
+    }
+
+    pub(crate) async fn update_org_as(
+        &self,
+        id: OrgId,
+        update: OrgUpdate,
+        change: &Change,
+    ) -> Result<OrgStatus> {
+        let before = self.org(id).await?;
+        let mut org = before.clone();
         if let Some(seats) = update.seats {
             org.seats = orgs::validate_seats(seats)?;
         }
@@ -127,7 +137,10 @@ impl Roster {
             org.domains = orgs::validate_domains(domains)?;
         }
         org.updated_at = self.now();
-        self.store.update_org(&org).await?;
+        let events: Vec<_> = crate::org_updated(change, &before, &org)
+            .into_iter()
+            .collect();
+        self.store.update_org(&org, &events).await?;
         tracing::info!(org.id = %org.id, org.seats = org.seats, org.retention_days = ?org.retention_days, "organization updated");
         self.status_of(org).await
     }
@@ -136,9 +149,21 @@ impl Roster {
     /// already enabled, so a second `enable` cannot silently cut off a working identity provider;
     /// `rotate_scim_token` is the way to get a new token then.
     pub async fn enable_scim(&self, id: OrgId, public_url: &str) -> Result<ScimCredentials> {
+        self.enable_scim_as(id, public_url, &Change::cli()).await
+    }
+
+    pub(crate) async fn enable_scim_as(
+        &self,
+        id: OrgId,
+        public_url: &str,
+        change: &Change,
+    ) -> Result<ScimCredentials> {
         let org = self.org(id).await?;
         let (token, record) = tokens::generate(org.id, self.now())?;
-        self.store.install_scim_token(&record, None, true).await?;
+        let enabled = org_event(change, org.id, EventType::OrgScimEnabled, record.created_at);
+        self.store
+            .install_scim_token(&record, None, true, &[enabled])
+            .await?;
         tracing::info!(org.id = %org.id, "SCIM enabled");
         Ok(ScimCredentials {
             tenant_url: tokens::tenant_url(public_url, org.id),
@@ -153,6 +178,17 @@ impl Roster {
         id: OrgId,
         public_url: &str,
         grace: Duration,
+    ) -> Result<ScimCredentials> {
+        self.rotate_scim_token_as(id, public_url, grace, &Change::cli())
+            .await
+    }
+
+    pub(crate) async fn rotate_scim_token_as(
+        &self,
+        id: OrgId,
+        public_url: &str,
+        grace: Duration,
+        change: &Change,
     ) -> Result<ScimCredentials> {
         if grace.is_negative() {
             return Err(Error::Invalid("grace period must not be negative".into()));
@@ -170,7 +206,17 @@ impl Roster {
         let (token, record) = tokens::generate(org.id, now)?;
         let previous_valid_until = (grace > Duration::ZERO).then(|| now + grace);
         self.store
-            .install_scim_token(&record, previous_valid_until, false)
+            .install_scim_token(
+                &record,
+                previous_valid_until,
+                false,
+                &[org_event(
+                    change,
+                    org.id,
+                    EventType::OrgScimTokenRotated,
+                    now,
+                )],
+            )
             .await?;
         tracing::info!(org.id = %org.id, grace.seconds = grace.whole_seconds(), "SCIM token rotated");
         Ok(ScimCredentials {
@@ -181,8 +227,16 @@ impl Roster {
 
     /// Revokes every token: the identity provider gets 401 from now on.
     pub async fn disable_scim(&self, id: OrgId) -> Result<OrgStatus> {
+        self.disable_scim_as(id, &Change::cli()).await
+    }
+
+    pub(crate) async fn disable_scim_as(&self, id: OrgId, change: &Change) -> Result<OrgStatus> {
         let org = self.org(id).await?;
-        let revoked = self.store.revoke_scim_tokens(OrgScope::new(org.id)).await?;
+        let disabled = org_event(change, org.id, EventType::OrgScimDisabled, self.now());
+        let revoked = self
+            .store
+            .revoke_scim_tokens(OrgScope::new(org.id), &[disabled])
+            .await?;
         tracing::info!(org.id = %org.id, tokens.revoked = revoked, "SCIM disabled");
         self.status_of(org).await
     }
@@ -207,9 +261,9 @@ impl Roster {
             None => Presented::Wrong,
         };
         let now = self.now();
-        if let Presented::Valid(_) = presented {
+        if let Presented::Valid(token) = presented {
             self.activity.presented(org_id, now, presented);
-            return Ok(scope);
+            return Ok(OrgScope::for_token(org_id, token));
         }
         // Counted only for an organization that exists, so probes of made-up URLs add nothing.
         if self.store.org(org_id).await?.is_some() {

@@ -92,6 +92,7 @@ impl Roster {
                     add: members.clone(),
                     remove: Vec::new(),
                 },
+                change: scope.scim_change(),
             };
             match self.write_group(scope, write).await {
                 Ok((group, outcome)) => {
@@ -288,6 +289,7 @@ impl Roster {
                 group,
                 expect,
                 members,
+                change: scope.scim_change(),
             };
             let (group, outcome) = self.write_group(scope, write).await?;
             Ok(GroupOutcome {
@@ -334,6 +336,7 @@ impl Roster {
                     add: Vec::new(),
                     remove: Vec::new(),
                 },
+                change: scope.scim_change(),
             };
             let (group, outcome) = self.write_group(scope, write).await?;
             Ok(GroupOutcome {
@@ -359,7 +362,10 @@ impl Roster {
             let group = self.scim_group(scope, id).await?;
             check_if_match(group.version, if_match)?;
             let expected = if_match.map(|_| group.version);
-            if self.store.delete_group(scope, group.id, expected).await? {
+            if self
+                .store
+                .delete_group(scope, group.id, expected, &scope.scim_change(), self.now())
+                .await? {
                 tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
                 Ok(())
             } else {

@@ -98,6 +98,7 @@ impl Roster {
                 expected_version: None,
                 takes_seat: active,
                 end_scim_memberships: false,
+                change: scope.scim_change(),
             })
             .await?;
         tracing::info!(org.id = %org.id, user.id = %stored.id, "account created by SCIM");
@@ -124,7 +125,7 @@ impl Roster {
         // A retained account that SCIM deleted earlier, or one an administrator added by hand:
         // take it over, keeping its id, role and content.
         let updated = apply_fields(account.clone(), fields, true);
-        let stored = self.save(&account, updated, false).await?;
+        let stored = self.save(scope, &account, updated, false).await?;
         tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "existing account taken over by SCIM");
         Ok((stored, Created::Existing))
     }
@@ -182,7 +183,7 @@ impl Roster {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
             let updated = apply_fields(current.clone(), fields, false);
-            self.save(&current, updated, false).await
+            self.save(scope, &current, updated, false).await
         })
         .await
     }
@@ -214,7 +215,7 @@ impl Roster {
             updated.attributes = fields.attributes;
             updated.active = fields.active.unwrap_or(true);
             updated.active_unassigned = fields.active.is_none();
-            self.save(&current, updated, false).await
+            self.save(scope, &current, updated, false).await
         })
         .await
     }
@@ -234,7 +235,7 @@ impl Roster {
             updated.active = false;
             updated.scim_managed = false;
             updated.scim_deleted = true;
-            self.save(&current, updated, true).await
+            self.save(scope, &current, updated, true).await
         })
         .await?;
         tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "account deactivated by SCIM DELETE");
@@ -245,6 +246,7 @@ impl Roster {
     /// store for a seat when the account becomes active.
     async fn save(
         &self,
+        scope: OrgScope,
         current: &Account,
         mut updated: Account,
         end_scim_memberships: bool,
@@ -269,6 +271,7 @@ impl Roster {
             expected_version: Some(current.version),
             takes_seat,
             end_scim_memberships,
+            change: scope.scim_change(),
         })
         .await
     }

@@ -319,7 +319,15 @@ impl Roster {
         let org = self.org(org).await?;
         let record = self.sso_record(org.id, settings)?;
         let scope = OrgScope::new(org.id);
-        self.store.put_sso_config(scope, &record).await?;
+        let configured = crate::org_event(
+            &actor.change(),
+            org.id,
+            crate::EventType::OrgSsoConfigured,
+            self.now(),
+        );
+        self.store
+            .put_sso_config(scope, &record, &[configured])
+            .await?;
         self.audit_as(
             org.id,
             actor,
@@ -347,7 +355,16 @@ impl Roster {
 
     pub(crate) async fn disable_sso_as(&self, org: OrgId, actor: Actor<'_>) -> Result<bool> {
         let org = self.org(org).await?;
-        let removed = self.store.delete_sso_config(OrgScope::new(org.id)).await?;
+        let disabled = crate::org_event(
+            &actor.change(),
+            org.id,
+            crate::EventType::OrgSsoDisabled,
+            self.now(),
+        );
+        let removed = self
+            .store
+            .delete_sso_config(OrgScope::new(org.id), &[disabled])
+            .await?;
         if removed {
             self.audit_as(org.id, actor, AuditAction::SsoDisabled, None, None)
                 .await?;

@@ -11,11 +11,12 @@ use time::OffsetDateTime;
 
 use crate::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
-    LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, LoggedSignIn, Member,
-    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity,
-    SessionRecord, SignInFilter, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord,
-    StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow,
+    LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
+    OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, StoreError, StoreFilter, TokenHash, TokenRecord,
+    TokenUse,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -58,7 +59,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Every organization, oldest first (for background jobs).
     async fn orgs(&self) -> Result<Vec<Org>, StoreError>;
     /// Writes the organization's settings (name, seats, retention, updated_at).
-    async fn update_org(&self, org: &Org) -> Result<(), StoreError>;
+    async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError>;
     /// Active accounts of the organization: the seats in use.
     async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError>;
 
@@ -73,6 +74,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         token: &TokenRecord,
         previous_valid_until: Option<OffsetDateTime>,
         require_none: bool,
+        events: &[NewEvent],
     ) -> Result<(), StoreError>;
     /// The stored token with this hash, whatever its organization or expiry.
     async fn scim_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
@@ -82,8 +84,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scope: OrgScope,
         now: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError>;
-    /// Revokes every token of the organization; returns how many there were.
-    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError>;
+    /// Revokes every token of the organization; returns how many there were. `events` are
+    /// appended only when there was one.
+    async fn revoke_scim_tokens(
+        &self,
+        scope: OrgScope,
+        events: &[NewEvent],
+    ) -> Result<u64, StoreError>;
 
     // --- accounts --------------------------------------------------------------------------
 
@@ -148,6 +155,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scope: OrgScope,
         group: GroupId,
         expected_version: Option<i64>,
+        change: &Change,
+        at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
 
     // --- provisioning log and retention ----------------------------------------------------
@@ -170,6 +179,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scope: OrgScope,
         deactivated_before: OffsetDateTime,
         dry_run: bool,
+        change: &Change,
+        at: OffsetDateTime,
     ) -> Result<Vec<Account>, StoreError>;
 
     // --- console: audit log ---------------------------------------------------------------
@@ -218,6 +229,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         account: AccountId,
         role: Role,
         at: OffsetDateTime,
+        change: &Change,
     ) -> Result<AdminRemoval, StoreError>;
     /// Sets the password of the credential whose pending invitation has this hash and is valid
     /// at `now`, ending the invitation; the account and organization, or `None`.
@@ -271,10 +283,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         &self,
         scope: OrgScope,
         config: &SsoConfigRecord,
+        events: &[NewEvent],
     ) -> Result<(), StoreError>;
     async fn sso_config(&self, scope: OrgScope) -> Result<Option<SsoConfigRecord>, StoreError>;
-    /// `true` when there was a configuration to remove.
-    async fn delete_sso_config(&self, scope: OrgScope) -> Result<bool, StoreError>;
+    /// `true` when there was a configuration to remove (`events` are appended only then).
+    async fn delete_sso_config(
+        &self,
+        scope: OrgScope,
+        events: &[NewEvent],
+    ) -> Result<bool, StoreError>;
     async fn insert_sso_flow(&self, flow: &SsoFlowRecord) -> Result<(), StoreError>;
     /// Removes the flow with this state hash and returns it if it is still valid at `now`:
     /// of any number of concurrent calls with one state, at most one gets it.
@@ -425,4 +442,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         deactivated_before: OffsetDateTime,
         cap: u64,
     ) -> Result<u64, StoreError>;
+
+    // --- the change feed and the platform API's keys -----------------------------------
+
+    /// At most `limit` events after `after` (from the oldest retained without it), of `org`
+    /// only when given, in commit order; with the feed's head and trim horizon, all read in
+    /// one snapshot. Never an event a transaction still running could precede (PostgreSQL).
+    async fn events_page(
+        &self,
+        after: Option<EventPosition>,
+        org: Option<OrgId>,
+        limit: u32,
+    ) -> Result<EventsPage, StoreError>;
+    /// Removes at most `limit` events that occurred before `before` (oldest first), moving the
+    /// horizon past them; returns how many went.
+    async fn trim_events(&self, before: OffsetDateTime, limit: u32) -> Result<u64, StoreError>;
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    /// The key with this hash, revoked or not.
+    async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// Every key, revoked ones too, oldest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// `true` when a key that was not yet revoked is now.
+    async fn revoke_api_key(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// Sets the key's `last_used_at`.
+    async fn touch_api_key(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
 }

@@ -84,6 +84,7 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
                         expected_version: None,
                         takes_seat: true,
                         end_scim_memberships: false,
+                        change: roster_domain::Change::cli(),
                     };
                     tokio::spawn(async move { store.write_account(write).await })
                 })
@@ -121,6 +122,7 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
                         add: ids,
                         remove: Vec::new(),
                     },
+                    change: roster_domain::Change::cli(),
                 },
             )
             .await

@@ -82,6 +82,9 @@ pub enum Command {
     /// Sign-in with the organization's OpenID Connect provider (Microsoft Entra ID or another).
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// Keys for the platform API and the change feed.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
     /// Print an organization's provisioning log, newest first.
     Log {
         #[arg(value_name = "ORG")]
@@ -145,6 +148,25 @@ pub enum AdminCommand {
         org: String,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key: for one organization with --org, else for the whole deployment. The key
+    /// is printed once; Roster keeps only its hash.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key: it is refused from now on.
+    Revoke {
+        #[arg(value_name = "ID")]
+        id: String,
     },
 }
 
@@ -246,6 +268,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_RETENTION_INTERVAL", default_value_t = 3600, value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..))]
     pub retention_interval: u64,
+
+    /// Days the change feed keeps events; a reader whose cursor is older must resynchronise.
+    #[arg(long, env = "ROSTER_EVENT_RETENTION_DAYS", default_value_t = roster_domain::EVENT_RETENTION_DAYS,
+          value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub event_retention_days: u32,
 
     /// Requests per second each organization may send, sustained; 0 turns the limit off.
     #[arg(

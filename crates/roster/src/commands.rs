@@ -54,7 +54,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 roster,
                 args.listen,
                 cli.public_url,
-                interval,
+                serve::Retention {
+                    interval,
+                    event_days: args.event_retention_days,
+                },
                 roster_web::RateLimit {
                     per_second: args.rate_limit,
                     burst: args.rate_burst,
@@ -92,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
             crate::sso::run(&roster, json, public_url, command).await
         }
+        Command::ApiKey(command) => crate::api_keys::run(&roster, json, command).await,
         Command::Admin(command) => {
             let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
             crate::admins::run(&roster, json, public_url, command).await

@@ -1,6 +1,7 @@
 //! `roster`: the SCIM provisioning service and its operator CLI.
 
 mod admins;
+mod api_keys;
 mod cli;
 mod commands;
 mod connections;

@@ -31,11 +31,18 @@ pub fn read_metrics_token(path: &Path) -> anyhow::Result<MetricsToken> {
         .map_err(|why| anyhow::anyhow!("the metrics token file {}: {why}", path.display()))
 }
 
+/// When the background job runs, and how long the change feed keeps events.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub interval: Duration,
+    pub event_days: u32,
+}
+
 pub async fn run(
     roster: Roster,
     listen: SocketAddr,
     public_url: Option<String>,
-    retention_interval: Duration,
+    retention: Retention,
     rate_limit: roster_web::RateLimit,
     limits: Limits,
     metrics: MetricsConfig,
@@ -65,11 +72,7 @@ pub async fn run(
         state = state.with_metrics_token(token);
     }
     let counters = state.metrics.clone();
-    let retention = tokio::spawn(retention_job(
-        roster.clone(),
-        retention_interval,
-        counters.clone(),
-    ));
+    let retention = tokio::spawn(retention_job(roster.clone(), retention, counters.clone()));
     let activity = tokio::spawn(activity_job(roster, counters.clone()));
     let upkeep = tokio::spawn(upkeep_job(counters.clone()));
     let background = state.background.clone();
@@ -174,14 +177,14 @@ async fn upkeep_job(metrics: Arc<Metrics>) {
 
 /// Runs retention at start and then every `interval`. A failed run is logged and retried at the
 /// next tick; several instances may run it at once, since a purge is idempotent.
-async fn retention_job(roster: Roster, interval: Duration, metrics: Arc<Metrics>) {
-    let mut ticks = tokio::time::interval(interval);
+async fn retention_job(roster: Roster, retention: Retention, metrics: Arc<Metrics>) {
+    let mut ticks = tokio::time::interval(retention.interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let retention = roster.run_retention(None, false).await;
-        metrics.job_run("retention", retention.is_ok());
-        match retention {
+        let purge = roster.run_retention(None, false).await;
+        metrics.job_run("retention", purge.is_ok());
+        match purge {
             Ok(report) => tracing::debug!(
                 purged = report.purged.len(),
                 log.trimmed = report.log_entries_trimmed,
@@ -196,6 +199,14 @@ async fn retention_job(roster: Roster, interval: Duration, metrics: Arc<Metrics>
         metrics.job_run("console_trim", console.is_ok());
         if let Err(e) = console {
             tracing::error!(error = %e, "trimming console sessions failed; retrying at the next interval");
+        }
+        let events = roster.trim_events(retention.event_days).await;
+        metrics.job_run("event_trim", events.is_ok());
+        match events {
+            Ok(n) => tracing::debug!(events.trimmed = n, "change feed trimmed"),
+            Err(e) => {
+                tracing::error!(error = %e, "trimming the change feed failed; retrying at the next interval")
+            }
         }
         // Sign-ins started and never finished: their flows are past use.
         let flows = roster.trim_sso_flows().await;

@@ -3,13 +3,15 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    Account, AccountId, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter,
-    user_name_key,
+    Account, AccountId, AccountWrite, Change, GroupId, MemberSource, OrgId, Page, Role, SeatLimit,
+    StoreError, StoreFilter, account_events, account_removed_events, user_name_key,
 };
 use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use tokio_postgres::{Row, types::Json};
+use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, to_u32, to_uuid},
@@ -73,23 +75,34 @@ pub(crate) async fn write(
         expected_version,
         takes_seat,
         end_scim_memberships,
+        change,
     } = write;
     let id = to_uuid(account.id)?;
     let org = account.org_id.map(to_uuid).transpose()?;
-    // Where the account held a seat before this write, if it did (locking its row).
-    let previous_seat: Option<uuid::Uuid> = match expected_version {
+    // The row this write replaces (locked): what its events compare with, and where it held a
+    // seat. Its version is the expected one or the update below would match nothing.
+    let before = match expected_version {
         None => None,
-        Some(_) => query_opt(
+        Some(expected) => match query_opt(
             tx,
-            "SELECT org_id FROM accounts WHERE id = $1 AND active FOR UPDATE",
+            &format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE"),
             &[&id],
-            "reading an account's seat",
+            "reading an account",
         )
         .await?
-        .map(|row| col::<Option<uuid::Uuid>>(&row, "org_id"))
+        .map(|row| from_row(&row))
         .transpose()?
-        .flatten(),
+        {
+            Some(before) if before.version == expected => Some(before),
+            _ => return Err(StoreError::VersionConflict),
+        },
     };
+    let previous_seat: Option<uuid::Uuid> = before
+        .as_ref()
+        .filter(|b| b.active)
+        .and_then(|b| b.org_id)
+        .map(to_uuid)
+        .transpose()?;
     if takes_seat {
         let org = org.ok_or_else(|| {
             StoreError::internal("checking seats", "an independent account holds no seat")
@@ -179,15 +192,36 @@ pub(crate) async fn write(
             "touching the groups a SCIM delete leaves",
         )
         .await?;
-        execute(
+    }
+    let ended = if end_scim_memberships {
+        query(
             tx,
-            "DELETE FROM memberships WHERE account_id = $1 AND source = 'scim'",
+            "DELETE FROM memberships WHERE account_id = $1 AND source = 'scim'
+             RETURNING group_id",
             &[&id],
             "ending SCIM memberships",
         )
-        .await?;
-    }
-    from_row(&row)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                from_uuid(col(row, "group_id")?, "a group id")?,
+                MemberSource::Scim,
+            ))
+        })
+        .collect::<Result<Vec<(GroupId, MemberSource)>, StoreError>>()?
+    } else {
+        Vec::new()
+    };
+    let mut ended = ended;
+    ended.sort();
+    let stored = from_row(&row)?;
+    crate::events::append(
+        tx,
+        &account_events(&change, before.as_ref(), &stored, &ended),
+    )
+    .await?;
+    Ok(stored)
 }
 
 /// Refuses the write if the organization has no free seat. Locking the organization's row makes
@@ -248,17 +282,50 @@ pub(crate) async fn purge(
     client: &impl GenericClient,
     org: OrgId,
     before: OffsetDateTime,
+    change: &Change,
+    at: OffsetDateTime,
 ) -> Result<Vec<Account>, StoreError> {
+    // The accounts first (locked in id order), then their memberships, so the events name
+    // them; memberships of accounts locked here cannot change before the commit.
+    let due: Vec<Uuid> = query(
+        client,
+        "SELECT id FROM accounts
+         WHERE org_id = $1 AND NOT active AND deactivated_at < $2
+         ORDER BY id FOR UPDATE",
+        &[&to_uuid(org)?, &before],
+        "locking accounts due for purging",
+    )
+    .await?
+    .iter()
+    .map(|row| col(row, "id"))
+    .collect::<Result<_, _>>()?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut memberships: HashMap<AccountId, Vec<(GroupId, MemberSource)>> = HashMap::new();
+    for row in query(
+        client,
+        "DELETE FROM memberships WHERE account_id = ANY($1) RETURNING account_id, group_id, source",
+        &[&due],
+        "ending purged accounts' memberships",
+    )
+    .await?
+    {
+        let source: String = col(&row, "source")?;
+        memberships
+            .entry(from_uuid(col(&row, "account_id")?, "an account id")?)
+            .or_default()
+            .push((
+                from_uuid(col(&row, "group_id")?, "a group id")?,
+                source
+                    .parse()
+                    .map_err(|e| StoreError::internal("reading a membership", e))?,
+            ));
+    }
     let mut purged = query(
         client,
-        &format!(
-            "DELETE FROM accounts WHERE id IN (
-                 SELECT id FROM accounts
-                 WHERE org_id = $1 AND NOT active AND deactivated_at < $2
-                 ORDER BY id FOR UPDATE)
-             RETURNING {COLUMNS}"
-        ),
-        &[&to_uuid(org)?, &before],
+        &format!("DELETE FROM accounts WHERE id = ANY($1) RETURNING {COLUMNS}"),
+        &[&due],
         "purging deactivated accounts",
     )
     .await?
@@ -266,6 +333,13 @@ pub(crate) async fn purge(
     .map(from_row)
     .collect::<Result<Vec<_>, _>>()?;
     purged.sort_by_key(|a| (a.created_at, a.id));
+    let mut removed = Vec::new();
+    for account in &purged {
+        let mut ended = memberships.remove(&account.id).unwrap_or_default();
+        ended.sort();
+        removed.extend(account_removed_events(change, account, &ended, at));
+    }
+    crate::events::append(client, &removed).await?;
     Ok(purged)
 }
 

@@ -4,8 +4,9 @@
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary, FailureKey,
-    FirstAdmin, OrgId, Role, SessionRecord, StoreError, TokenHash,
+    AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary, Change,
+    ChangeSource, FailureKey, FirstAdmin, OrgId, Role, SessionRecord, StoreError, TokenHash,
+    account_events,
 };
 use time::OffsetDateTime;
 use tokio_postgres::Row;
@@ -52,6 +53,11 @@ pub(crate) async fn setup_first_admin(
             expected_version: None,
             takes_seat: true,
             end_scim_memberships: false,
+            // First-run setup in the console, before anyone is signed in.
+            change: Change {
+                source: ChangeSource::Console,
+                actor: None,
+            },
         },
     )
     .await?;
@@ -153,7 +159,9 @@ pub(crate) async fn remove_admin(
     account: AccountId,
     role: Role,
     at: OffsetDateTime,
+    change: &Change,
 ) -> Result<AdminRemoval, StoreError> {
+    let (org_id, account_id) = (org, account);
     let (org, account) = (to_uuid(org)?, to_uuid(account)?);
     // Removals in one organization take turns, so two cannot each leave the other last.
     query_opt(
@@ -189,6 +197,7 @@ pub(crate) async fn remove_admin(
     if has_credential && others == 0 {
         return Ok(AdminRemoval::LastAdmin);
     }
+    let before = crate::accounts::by_id(tx, org_id, account_id).await?;
     execute(
         tx,
         "UPDATE accounts SET role = $2, version = version + 1, updated_at = $3 WHERE id = $1",
@@ -196,6 +205,12 @@ pub(crate) async fn remove_admin(
         "changing an administrator's role",
     )
     .await?;
+    if let (Some(before), Some(after)) = (
+        before,
+        crate::accounts::by_id(tx, org_id, account_id).await?,
+    ) {
+        crate::events::append(tx, &account_events(change, Some(&before), &after, &[])).await?;
+    }
     execute(
         tx,
         "DELETE FROM admin_credentials WHERE account_id = $1",

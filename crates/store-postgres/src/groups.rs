@@ -7,8 +7,9 @@ use std::collections::HashSet;
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    AccountId, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource, MembershipChange,
-    MembershipOutcome, OrgId, Page, StoreError, StoreFilter, display_name_key,
+    AccountId, Change, Group, GroupBefore, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
+    MembershipChange, MembershipOutcome, OrgId, Page, StoreError, StoreFilter, display_name_key,
+    group_deleted_events, group_events,
 };
 use roster_store_sql::{
     Dialect, GROUP_COLUMNS as COLUMNS, GROUPS, Members, listing, remove_members,
@@ -118,6 +119,7 @@ pub(crate) async fn write(
         group,
         expect,
         members,
+        change,
     } = write;
     if group.org_id != org {
         return Err(StoreError::internal(
@@ -129,6 +131,7 @@ pub(crate) async fn write(
     let org = to_uuid(org)?;
     let attributes = Json(&group.attributes);
     let key = display_name_key(&group.display_name);
+    let mut before = None;
     let row = match expect {
         GroupExpect::New => {
             query_one(
@@ -155,8 +158,22 @@ pub(crate) async fn write(
             .await?
         }
         GroupExpect::Version(expected) => {
-            // Locks the group's row until commit: concurrent writes to this group queue here,
-            // then find the version moved and get a conflict instead of losing an update.
+            // The row this write replaces, for its events, locked until commit: concurrent
+            // writes to this group queue here, then find the version moved and get a conflict
+            // instead of losing an update.
+            before = query_opt(
+                tx,
+                &format!("SELECT {COLUMNS} FROM groups WHERE id = $1 AND org_id = $2 FOR UPDATE"),
+                &[&id, &org],
+                "reading a group",
+            )
+            .await?
+            .map(|row| from_row(&row))
+            .transpose()?
+            .filter(|b: &Group| b.version == expected);
+            if before.is_none() {
+                return Err(StoreError::VersionConflict);
+            }
             query_opt(
                 tx,
                 &format!(
@@ -201,7 +218,15 @@ pub(crate) async fn write(
         }
     };
     let stored = from_row(&row)?;
-    let outcome = apply_members(tx, org, stored.id, &members, stored.updated_at).await?;
+    let (outcome, added, removed) =
+        apply_members(tx, org, stored.id, &members, stored.updated_at).await?;
+    let was = match expect {
+        GroupExpect::New => GroupBefore::New,
+        GroupExpect::MembersOnly => GroupBefore::MembersOnly,
+        GroupExpect::Version(_) => before.as_ref().map_or(GroupBefore::New, GroupBefore::Was),
+    };
+    let added: Vec<_> = added.into_iter().map(|a| (a, members.source)).collect();
+    crate::events::append(tx, &group_events(&change, was, &stored, &added, &removed)).await?;
     Ok((stored, outcome))
 }
 
@@ -212,10 +237,11 @@ async fn apply_members(
     group: GroupId,
     change: &MembershipChange,
     now: OffsetDateTime,
-) -> Result<MembershipOutcome, StoreError> {
+) -> Result<Applied, StoreError> {
     let mut outcome = MembershipOutcome::default();
+    let mut removed = Vec::new();
     if change.is_empty() {
-        return Ok(outcome);
+        return Ok((outcome, Vec::new(), removed));
     }
     let source = change.source.as_str();
     let mut to_add: Vec<AccountId> = change.add.clone();
@@ -230,37 +256,68 @@ async fn apply_members(
         }
     }
     if let Some(wanted) = &change.replace {
-        outcome.removed += remove(tx, group, change.source, Members::AllBut(wanted)).await?;
+        removed.extend(remove(tx, group, change.source, Members::AllBut(wanted)).await?);
     }
     if !change.remove.is_empty() {
-        outcome.removed +=
-            remove(tx, group, change.source, Members::Listed(&change.remove)).await?;
+        removed.extend(remove(tx, group, change.source, Members::Listed(&change.remove)).await?);
     }
+    removed.sort();
+    outcome.removed = removed.len() as u64;
+    let mut added = Vec::new();
     if !addable.is_empty() {
         // An existing membership stays as it is: a manual one is not turned into a SCIM one.
-        outcome.added += execute(
+        // RETURNING names only the rows really inserted: a member already there is no event.
+        for row in query(
             tx,
             "INSERT INTO memberships (group_id, account_id, org_id, source, created_at)
              SELECT $1, a, $2, $3, $4 FROM unnest($5::uuid[]) AS a
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING
+             RETURNING account_id",
             &[&to_uuid(group)?, &org, &source, &now, &addable],
             "adding members",
         )
-        .await?;
+        .await?
+        {
+            added.push(from_uuid(col(&row, "account_id")?, "a member id")?);
+        }
     }
-    Ok(outcome)
+    added.sort_unstable();
+    outcome.added = added.len() as u64;
+    Ok((outcome, added, removed))
 }
 
-/// Removes the named members a removal by `source` may remove (SPEC §2.7); returns how many.
+/// What a membership change did: the outcome, the accounts added, those removed.
+type Applied = (
+    MembershipOutcome,
+    Vec<AccountId>,
+    Vec<(AccountId, MemberSource)>,
+);
+
+/// Removes the named members a removal by `source` may remove (SPEC §2.7); returns them, with
+/// the source each membership had.
 async fn remove(
     tx: &impl GenericClient,
     group: GroupId,
     source: MemberSource,
     members: Members<'_>,
-) -> Result<u64, StoreError> {
+) -> Result<Vec<(AccountId, MemberSource)>, StoreError> {
     let sql = remove_members(Dialect::Postgres, group, source, members);
     let params: Vec<Param> = sql.args.into_iter().map(param).collect();
-    execute(tx, &sql.text, &refs(&params), "removing members").await
+    query(tx, &sql.text, &refs(&params), "removing members")
+        .await?
+        .iter()
+        .map(membership)
+        .collect()
+}
+
+fn membership(row: &Row) -> Result<(AccountId, MemberSource), StoreError> {
+    let source: String = col(row, "source")?;
+    Ok((
+        from_uuid(col(row, "account_id")?, "a member id")?,
+        source
+            .parse()
+            .map_err(|e| StoreError::internal("reading a membership", e))?,
+    ))
 }
 
 /// The accounts among `ids` that may be added: accounts of the organization that SCIM still
@@ -289,56 +346,54 @@ async fn lock_addable(
     .collect()
 }
 
-/// Deletes the group if it is still at `expected` (when given); see `Store::delete_group`. The
-/// version check is part of the `DELETE`; only when it matches nothing is the group looked for,
-/// to tell a changed version from a group that is gone.
+/// Deletes the group if it is still at `expected` (when given); see `Store::delete_group`.
+/// Runs in the caller's transaction: the group's row is locked first, so the version check,
+/// the memberships its events name and the delete see the same state.
 pub(crate) async fn delete(
-    client: &impl GenericClient,
+    tx: &impl GenericClient,
     org: OrgId,
     group: GroupId,
     expected: Option<i64>,
+    change: &Change,
+    at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let (id, org) = (to_uuid(group)?, to_uuid(org)?);
-    // Memberships go with it (ON DELETE CASCADE); accounts stay.
-    let deleted = match expected {
-        None => {
-            execute(
-                client,
-                "DELETE FROM groups WHERE id = $1 AND org_id = $2",
-                &[&id, &org],
-                "deleting a group",
-            )
-            .await?
-        }
-        Some(version) => {
-            execute(
-                client,
-                "DELETE FROM groups WHERE id = $1 AND org_id = $2 AND version = $3",
-                &[&id, &org, &version],
-                "deleting a group",
-            )
-            .await?
-        }
-    };
-    if deleted == 1 {
-        return Ok(true);
-    }
-    if expected.is_none() {
-        return Ok(false);
-    }
-    let exists = query_opt(
-        client,
-        "SELECT 1 FROM groups WHERE id = $1 AND org_id = $2",
+    let Some(stored) = query_opt(
+        tx,
+        &format!("SELECT {COLUMNS} FROM groups WHERE id = $1 AND org_id = $2 FOR UPDATE"),
         &[&id, &org],
-        "checking a group",
+        "reading a group",
     )
     .await?
-    .is_some();
-    if exists {
-        Err(StoreError::VersionConflict)
-    } else {
-        Ok(false)
+    .map(|row| from_row(&row))
+    .transpose()?
+    else {
+        return Ok(false);
+    };
+    if expected.is_some_and(|v| v != stored.version) {
+        return Err(StoreError::VersionConflict);
     }
+    // The memberships first, so their events name them; accounts stay.
+    let mut members = query(
+        tx,
+        "DELETE FROM memberships WHERE group_id = $1 RETURNING account_id, source",
+        &[&id],
+        "deleting a group's memberships",
+    )
+    .await?
+    .iter()
+    .map(membership)
+    .collect::<Result<Vec<_>, _>>()?;
+    members.sort();
+    execute(
+        tx,
+        "DELETE FROM groups WHERE id = $1 AND org_id = $2",
+        &[&id, &org],
+        "deleting a group",
+    )
+    .await?;
+    crate::events::append(tx, &group_deleted_events(change, &stored, &members, at)).await?;
+    Ok(true)
 }
 
 pub(crate) fn from_row(row: &Row) -> Result<Group, StoreError> {

@@ -9,10 +9,12 @@
 //! foreign keys include the organization. Nothing outside this crate sees a driver type.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod console;
 mod console_queries;
 mod convert;
+mod events;
 mod groups;
 mod list;
 mod log;
@@ -29,14 +31,16 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
-    LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, LoggedSignIn, Member,
-    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, Role, ScimActivity,
-    SessionRecord, SignInFilter, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord,
-    Store, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow,
+    LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
+    OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
+    SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash,
+    TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use convert::Context;
 pub use pool::PoolOptions;
@@ -116,8 +120,16 @@ impl Store for PostgresStore {
         orgs::all(&pool::get(&self.pool).await?).await
     }
 
-    async fn update_org(&self, org: &Org) -> Result<(), StoreError> {
-        orgs::update(&pool::get(&self.pool).await?, org).await
+    async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        events::lock(&tx, Some(org.id)).await?;
+        orgs::update(&tx, org).await?;
+        events::append(&tx, events).await?;
+        tx.commit().await.context("committing an organization")
     }
 
     async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError> {
@@ -129,13 +141,16 @@ impl Store for PostgresStore {
         token: &TokenRecord,
         previous_valid_until: Option<OffsetDateTime>,
         require_none: bool,
+        events: &[NewEvent],
     ) -> Result<(), StoreError> {
         let mut client = pool::get(&self.pool).await?;
         let tx = client
             .transaction()
             .await
             .context("starting a transaction")?;
+        events::lock(&tx, Some(token.org_id)).await?;
         tokens::install(&tx, token, previous_valid_until, require_none).await?;
+        events::append(&tx, events).await?;
         tx.commit().await.context("committing a SCIM token")
     }
 
@@ -151,8 +166,23 @@ impl Store for PostgresStore {
         tokens::valid(&pool::get(&self.pool).await?, scope.org_id(), now).await
     }
 
-    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError> {
-        tokens::revoke_all(&pool::get(&self.pool).await?, scope.org_id()).await
+    async fn revoke_scim_tokens(
+        &self,
+        scope: OrgScope,
+        events: &[NewEvent],
+    ) -> Result<u64, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        events::lock(&tx, Some(scope.org_id())).await?;
+        let revoked = tokens::revoke_all(&tx, scope.org_id()).await?;
+        if revoked > 0 {
+            events::append(&tx, events).await?;
+        }
+        tx.commit().await.context("committing a SCIM revocation")?;
+        Ok(revoked)
     }
 
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
@@ -174,6 +204,7 @@ impl Store for PostgresStore {
             .transaction()
             .await
             .context("starting a transaction")?;
+        events::lock(&tx, write.account.org_id).await?;
         // An error returns before the commit; dropping the transaction rolls it back.
         let account = accounts::write(&tx, write).await?;
         tx.commit().await.context("committing an account")?;
@@ -231,6 +262,7 @@ impl Store for PostgresStore {
             .transaction()
             .await
             .context("starting a transaction")?;
+        events::lock(&tx, Some(scope.org_id())).await?;
         let written = groups::write(&tx, scope.org_id(), write).await?;
         tx.commit().await.context("committing a group")?;
         Ok(written)
@@ -241,9 +273,19 @@ impl Store for PostgresStore {
         scope: OrgScope,
         group: GroupId,
         expected_version: Option<i64>,
+        change: &Change,
+        at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let client = pool::get(&self.pool).await?;
-        groups::delete(&client, scope.org_id(), group, expected_version).await
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        events::lock(&tx, Some(scope.org_id())).await?;
+        let deleted =
+            groups::delete(&tx, scope.org_id(), group, expected_version, change, at).await?;
+        tx.commit().await.context("committing a group's deletion")?;
+        Ok(deleted)
     }
 
     async fn append_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
@@ -267,13 +309,21 @@ impl Store for PostgresStore {
         scope: OrgScope,
         deactivated_before: OffsetDateTime,
         dry_run: bool,
+        change: &Change,
+        at: OffsetDateTime,
     ) -> Result<Vec<Account>, StoreError> {
-        let client = pool::get(&self.pool).await?;
+        let mut client = pool::get(&self.pool).await?;
         if dry_run {
-            accounts::deactivated_before(&client, scope.org_id(), deactivated_before).await
-        } else {
-            accounts::purge(&client, scope.org_id(), deactivated_before).await
+            return accounts::deactivated_before(&client, scope.org_id(), deactivated_before).await;
         }
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        events::lock(&tx, Some(scope.org_id())).await?;
+        let purged = accounts::purge(&tx, scope.org_id(), deactivated_before, change, at).await?;
+        tx.commit().await.context("committing a purge")?;
+        Ok(purged)
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
@@ -303,6 +353,7 @@ impl Store for PostgresStore {
             .transaction()
             .await
             .context("starting a transaction")?;
+        events::lock(&tx, Some(setup.org.id)).await?;
         if !console::setup_first_admin(&tx, setup).await? {
             return Ok(false);
         }
@@ -341,13 +392,15 @@ impl Store for PostgresStore {
         account: AccountId,
         role: Role,
         at: OffsetDateTime,
+        change: &Change,
     ) -> Result<AdminRemoval, StoreError> {
         let mut client = pool::get(&self.pool).await?;
         let tx = client
             .transaction()
             .await
             .context("starting a transaction")?;
-        let removal = console::remove_admin(&tx, scope.org_id(), account, role, at).await?;
+        events::lock(&tx, Some(scope.org_id())).await?;
+        let removal = console::remove_admin(&tx, scope.org_id(), account, role, at, change).await?;
         tx.commit()
             .await
             .context("committing an administrator's removal")?;
@@ -434,20 +487,44 @@ impl Store for PostgresStore {
         &self,
         scope: OrgScope,
         config: &SsoConfigRecord,
+        events: &[NewEvent],
     ) -> Result<(), StoreError> {
         let config = SsoConfigRecord {
             org_id: scope.org_id(),
             ..config.clone()
         };
-        sso::put_config(&pool::get(&self.pool).await?, &config).await
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        events::lock(&tx, Some(scope.org_id())).await?;
+        sso::put_config(&tx, &config).await?;
+        events::append(&tx, events).await?;
+        tx.commit().await.context("committing an SSO configuration")
     }
 
     async fn sso_config(&self, scope: OrgScope) -> Result<Option<SsoConfigRecord>, StoreError> {
         sso::config(&pool::get(&self.pool).await?, scope.org_id()).await
     }
 
-    async fn delete_sso_config(&self, scope: OrgScope) -> Result<bool, StoreError> {
-        sso::delete_config(&pool::get(&self.pool).await?, scope.org_id()).await
+    async fn delete_sso_config(
+        &self,
+        scope: OrgScope,
+        events: &[NewEvent],
+    ) -> Result<bool, StoreError> {
+        let mut client = pool::get(&self.pool).await?;
+        let tx = client
+            .transaction()
+            .await
+            .context("starting a transaction")?;
+        events::lock(&tx, Some(scope.org_id())).await?;
+        let removed = sso::delete_config(&tx, scope.org_id()).await?;
+        if removed {
+            events::append(&tx, events).await?;
+        }
+        tx.commit().await.context("committing an SSO removal")?;
+        Ok(removed)
     }
 
     async fn insert_sso_flow(&self, flow: &SsoFlowRecord) -> Result<(), StoreError> {
@@ -660,5 +737,38 @@ impl Store for PostgresStore {
         let client = pool::get(&self.pool).await?;
         console_queries::deactivated_before_count(&client, scope.org_id(), deactivated_before, cap)
             .await
+    }
+
+    async fn events_page(
+        &self,
+        after: Option<EventPosition>,
+        org: Option<OrgId>,
+        limit: u32,
+    ) -> Result<EventsPage, StoreError> {
+        events::page(&self.pool, after, org, limit).await
+    }
+
+    async fn trim_events(&self, before: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
+        events::trim(&self.pool, before, limit).await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        api_keys::insert_key(&pool::get(&self.pool).await?, key).await
+    }
+
+    async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        api_keys::key_by_hash(&pool::get(&self.pool).await?, hash).await
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        api_keys::keys(&pool::get(&self.pool).await?).await
+    }
+
+    async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
+        api_keys::revoke_key(&pool::get(&self.pool).await?, id, at).await
+    }
+
+    async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
+        api_keys::touch_key(&pool::get(&self.pool).await?, id, at).await
     }
 }

@@ -66,6 +66,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "sso",
         sql: include_str!("../migrations/0009_sso.sql"),
     },
+    Migration {
+        version: 10,
+        name: "events",
+        sql: include_str!("../migrations/0010_events.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -115,6 +115,7 @@ async fn seat_limit_holds_across_instances() {
                     expected_version: None,
                     takes_seat: true,
                     end_scim_memberships: false,
+                    change: roster_domain::Change::cli(),
                 })
                 .await
         });

@@ -8,6 +8,7 @@
 //! [`Dialect`]. Values are always bound, never spliced.
 
 pub mod console;
+pub mod events;
 mod listing;
 mod memberships;
 pub mod rekey;

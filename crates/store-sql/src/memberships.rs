@@ -16,7 +16,7 @@ pub enum Members<'a> {
 }
 
 /// Deletes the memberships of `group` that `members` names and a removal by `source` may delete;
-/// the number of rows it deletes is the number of members removed.
+/// it returns the `account_id` and `source` of each membership it deletes.
 pub fn remove_members(
     dialect: Dialect,
     group: GroupId,
@@ -39,7 +39,8 @@ pub fn remove_members(
         }
     };
     binder.finish(format!(
-        "DELETE FROM memberships AS m WHERE m.group_id = {group} AND {named}{removable}"
+        "DELETE FROM memberships AS m WHERE m.group_id = {group} AND {named}{removable} \
+         RETURNING account_id, source"
     ))
 }
 
@@ -61,7 +62,7 @@ mod tests {
             sql.text,
             "DELETE FROM memberships AS m WHERE m.group_id = $1 AND NOT (m.account_id = ANY($2)) \
              AND (m.source = 'scim' OR EXISTS (SELECT 1 FROM accounts a \
-             WHERE a.id = m.account_id AND a.scim_managed))"
+             WHERE a.id = m.account_id AND a.scim_managed)) RETURNING account_id, source"
         );
         assert_eq!(
             sql.args,
@@ -76,7 +77,7 @@ mod tests {
         assert_eq!(
             manual.text,
             "DELETE FROM memberships AS m WHERE m.group_id = ?1 \
-             AND (m.account_id IN (SELECT value FROM json_each(?2)))"
+             AND (m.account_id IN (SELECT value FROM json_each(?2))) RETURNING account_id, source"
         );
     }
 }

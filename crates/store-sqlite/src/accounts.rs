@@ -1,13 +1,16 @@
 //! SQL for accounts, including the seat check that runs in the same transaction as the write.
 
 use roster_domain::{
-    Account, AccountId, AccountWrite, OrgId, Page, Role, SeatLimit, StoreError, StoreFilter,
-    user_name_key,
+    Account, AccountId, AccountWrite, Change, GroupId, MemberSource, OrgId, Page, Role, SeatLimit,
+    StoreError, StoreFilter, account_events, account_removed_events, user_name_key,
 };
 use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use std::collections::HashMap;
+use time::OffsetDateTime;
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros};
+use crate::events;
 
 pub(crate) fn by_user_name(conn: &Connection, key: &str) -> Result<Option<Account>, StoreError> {
     one(conn, "user_name_key = ?1", &[&key])
@@ -42,21 +45,23 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
         expected_version,
         takes_seat,
         end_scim_memberships,
+        change,
     } = write;
     let id = account.id.to_string();
     let org = account.org_id.map(|o| o.to_string());
-    // Where the account held a seat before this write, if it did.
-    let previous_seat: Option<String> = match expected_version {
+    // The row this write replaces: what its events compare with, and where it held a seat.
+    let before = match expected_version {
         None => None,
-        Some(_) => conn
-            .prepare_cached("SELECT org_id FROM accounts WHERE id = ?1 AND active = 1")
-            .and_then(|mut s| {
-                s.query_row([&id], |r| r.get::<_, Option<String>>(0))
-                    .optional()
-            })
-            .context("reading an account's seat")?
-            .flatten(),
+        Some(expected) => match one(conn, "id = ?1", &[&id])? {
+            Some(before) if before.version == expected => Some(before),
+            _ => return Err(StoreError::VersionConflict),
+        },
     };
+    let previous_seat: Option<String> = before
+        .as_ref()
+        .filter(|b| b.active)
+        .and_then(|b| b.org_id)
+        .map(|o| o.to_string());
     if takes_seat {
         let org = org.as_deref().ok_or_else(|| {
             StoreError::internal("checking seats", "an independent account holds no seat")
@@ -152,10 +157,27 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
         )
         .and_then(|mut s| s.execute(params![id, to_micros(account.updated_at)]))
         .context("touching the groups a SCIM delete leaves")?;
-        conn.prepare_cached("DELETE FROM memberships WHERE account_id = ?1 AND source = 'scim'")
-            .and_then(|mut s| s.execute([&id]))
-            .context("ending SCIM memberships")?;
     }
+    let ended = if end_scim_memberships {
+        conn.prepare_cached(
+            "DELETE FROM memberships WHERE account_id = ?1 AND source = 'scim' RETURNING group_id",
+        )
+        .and_then(|mut s| {
+            s.query_map([&id], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .context("ending SCIM memberships")?
+    } else {
+        Vec::new()
+    };
+    let ended = ended
+        .iter()
+        .map(|g| Ok((parse_id(g, "a group id")?, MemberSource::Scim)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    events::append(
+        conn,
+        &account_events(&change, before.as_ref(), &account, &ended),
+    )?;
     Ok(account)
 }
 
@@ -194,7 +216,41 @@ pub(crate) fn delete_deactivated_before(
     org: OrgId,
     before: i64,
     limit: u32,
+    change: &Change,
+    at: OffsetDateTime,
 ) -> Result<Vec<Account>, StoreError> {
+    // The memberships first, so their events name them; the same accounts as below, since
+    // the writer's transaction sees its own deletes and nothing else.
+    let ended = conn
+        .prepare_cached(
+            "DELETE FROM memberships WHERE account_id IN (
+                 SELECT id FROM accounts WHERE org_id = ?1 AND active = 0 AND deactivated_at < ?2
+                 ORDER BY created_at, id LIMIT ?3)
+             RETURNING account_id, group_id, source",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![org.to_string(), before, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .context("ending purged accounts' memberships")?;
+    let mut memberships: HashMap<AccountId, Vec<(GroupId, MemberSource)>> = HashMap::new();
+    for (account, group, source) in ended {
+        memberships
+            .entry(parse_id(&account, "an account id")?)
+            .or_default()
+            .push((
+                parse_id(&group, "a group id")?,
+                source
+                    .parse()
+                    .map_err(|e| StoreError::internal("reading a membership", e))?,
+            ));
+    }
     let sql = format!(
         "DELETE FROM accounts WHERE id IN (
              SELECT id FROM accounts WHERE org_id = ?1 AND active = 0 AND deactivated_at < ?2
@@ -213,6 +269,13 @@ pub(crate) fn delete_deactivated_before(
         .collect::<Result<Vec<_>, _>>()?;
     // RETURNING gives rows in no promised order.
     purged.sort_by_key(|a| (a.created_at, a.id));
+    let mut removed = Vec::new();
+    for account in &purged {
+        let mut ended = memberships.remove(&account.id).unwrap_or_default();
+        ended.sort();
+        removed.extend(account_removed_events(change, account, &ended, at));
+    }
+    events::append(conn, &removed)?;
     Ok(purged)
 }
 

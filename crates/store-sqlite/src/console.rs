@@ -1,8 +1,9 @@
 //! SQL for the console: administrators' credentials, sessions and failed sign-ins.
 
 use roster_domain::{
-    AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary, FailureKey,
-    FirstAdmin, OrgId, Role, SessionRecord, StoreError, TokenHash,
+    AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval, AdminSummary, Change,
+    ChangeSource, FailureKey, FirstAdmin, OrgId, Role, SessionRecord, StoreError, TokenHash,
+    account_events,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
@@ -32,6 +33,11 @@ pub(crate) fn setup_first_admin(conn: &Connection, setup: &FirstAdmin) -> Result
             expected_version: None,
             takes_seat: true,
             end_scim_memberships: false,
+            // First-run setup in the console, before anyone is signed in.
+            change: Change {
+                source: ChangeSource::Console,
+                actor: None,
+            },
         },
     )?;
     put_credential(conn, &setup.credential)?;
@@ -155,7 +161,10 @@ pub(crate) fn remove_admin(
     account: AccountId,
     role: Role,
     at: OffsetDateTime,
+    change: &Change,
 ) -> Result<AdminRemoval, StoreError> {
+    let before = crate::accounts::by_id(conn, org, account)?;
+    let (org_id, account_id) = (org, account);
     let (org, account) = (org.to_string(), account.to_string());
     let is_admin: bool = conn
         .query_row(
@@ -184,6 +193,10 @@ pub(crate) fn remove_admin(
         params![account, role.as_str(), to_micros(at)],
     )
     .context("changing an administrator's role")?;
+    if let (Some(before), Some(after)) = (before, crate::accounts::by_id(conn, org_id, account_id)?)
+    {
+        crate::events::append(conn, &account_events(change, Some(&before), &after, &[]))?;
+    }
     conn.execute(
         "DELETE FROM admin_credentials WHERE account_id = ?1",
         [&account],

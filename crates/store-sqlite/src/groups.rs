@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 
 use roster_domain::{
-    AccountId, Group, GroupExpect, GroupId, GroupWrite, Member, MemberSource, MembershipChange,
-    MembershipOutcome, OrgId, Page, StoreError, StoreFilter, display_name_key,
+    AccountId, Change, Group, GroupBefore, GroupExpect, GroupId, GroupWrite, Member, MemberSource,
+    MembershipChange, MembershipOutcome, OrgId, Page, StoreError, StoreFilter, display_name_key,
+    group_deleted_events, group_events,
 };
 use roster_store_sql::{
     Dialect, GROUP_COLUMNS as COLUMNS, GROUPS, Members, listing, remove_members,
@@ -15,6 +16,8 @@ use roster_store_sql::{
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::convert::{Context, from_json, from_micros, parse_id, to_json, to_micros, value};
+use crate::events;
+use time::OffsetDateTime;
 
 /// The page of the organization's groups that match `filter`, with the number of matches.
 pub(crate) fn list(
@@ -121,6 +124,7 @@ pub(crate) fn write(
         mut group,
         expect,
         members,
+        change,
     } = write;
     if group.org_id != org {
         return Err(StoreError::internal(
@@ -132,6 +136,7 @@ pub(crate) fn write(
     let org_text = org.to_string();
     let attributes = to_json(&group.attributes)?;
     let key = display_name_key(&group.display_name);
+    let mut before = None;
     match expect {
         GroupExpect::New => {
             group.version = 1;
@@ -170,6 +175,12 @@ pub(crate) fn write(
             group = from_raw(stored.ok_or(StoreError::VersionConflict)?)?;
         }
         GroupExpect::Version(expected) => {
+            // The row this write replaces, for its events: the version check below makes it
+            // the one the update overwrites.
+            before = by_id(conn, org, group.id)?.filter(|b| b.version == expected);
+            if before.is_none() {
+                return Err(StoreError::VersionConflict);
+            }
             group.version = expected + 1;
             let changed = conn
                 .prepare_cached(
@@ -197,13 +208,20 @@ pub(crate) fn write(
             }
         }
     }
-    let outcome = apply_members(
+    let (outcome, added, removed) = apply_members(
         conn,
         &org_text,
         group.id,
         &members,
         to_micros(group.updated_at),
     )?;
+    let was = match expect {
+        GroupExpect::New => GroupBefore::New,
+        GroupExpect::MembersOnly => GroupBefore::MembersOnly,
+        GroupExpect::Version(_) => before.as_ref().map_or(GroupBefore::New, GroupBefore::Was),
+    };
+    let added: Vec<_> = added.into_iter().map(|a| (a, members.source)).collect();
+    events::append(conn, &group_events(&change, was, &group, &added, &removed))?;
     Ok((group, outcome))
 }
 
@@ -213,21 +231,29 @@ fn apply_members(
     group: GroupId,
     change: &MembershipChange,
     now: i64,
-) -> Result<MembershipOutcome, StoreError> {
+) -> Result<Applied, StoreError> {
     let mut outcome = MembershipOutcome::default();
+    let mut removed = Vec::new();
     if change.is_empty() {
-        return Ok(outcome);
+        return Ok((outcome, Vec::new(), removed));
     }
     let mut to_add: Vec<AccountId> = change.add.clone();
     if let Some(wanted) = &change.replace {
-        outcome.removed += remove(conn, group, change.source, Members::AllBut(wanted))?;
+        removed.extend(remove(conn, group, change.source, Members::AllBut(wanted))?);
         to_add.extend(wanted.iter().copied());
     }
     if !change.remove.is_empty() {
-        outcome.removed += remove(conn, group, change.source, Members::Listed(&change.remove))?;
+        removed.extend(remove(
+            conn,
+            group,
+            change.source,
+            Members::Listed(&change.remove),
+        )?);
     }
+    removed.sort();
+    outcome.removed = removed.len() as u64;
     if to_add.is_empty() {
-        return Ok(outcome);
+        return Ok((outcome, Vec::new(), removed));
     }
     // The writer is shared by every organization: a 20,000-member add is two statements over
     // the ids as JSON arrays, not a lookup and an insert per member (see ARCHITECTURE.md).
@@ -237,25 +263,37 @@ fn apply_members(
     // keeps that order (the array drives the loop, each id one primary-key probe).
     to_add.sort_unstable();
     to_add.dedup();
-    outcome.added = conn
+    // RETURNING names only the rows really inserted: a member already there is no event.
+    let added = conn
         .prepare_cached(
             "INSERT INTO memberships (group_id, account_id, org_id, source, created_at)
              SELECT ?1, a.id, ?2, ?3, ?4 FROM json_each(?5) j CROSS JOIN accounts a
                  ON a.id = j.value
              WHERE a.org_id = ?2 AND a.scim_deleted = 0
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING
+             RETURNING account_id",
         )
         .and_then(|mut s| {
-            s.execute(params![
-                group.to_string(),
-                org,
-                change.source.as_str(),
-                now,
-                id_array(&to_add)?
-            ])
+            s.query_map(
+                params![
+                    group.to_string(),
+                    org,
+                    change.source.as_str(),
+                    now,
+                    id_array(&to_add)?
+                ],
+                |r| r.get::<_, String>(0),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
         })
-        .context("adding members")? as u64;
-    Ok(outcome)
+        .context("adding members")?;
+    let mut added = added
+        .iter()
+        .map(|a| parse_id(a, "a member id"))
+        .collect::<Result<Vec<AccountId>, _>>()?;
+    added.sort_unstable();
+    outcome.added = added.len() as u64;
+    Ok((outcome, added, removed))
 }
 
 /// `ids` as the JSON array `json_each` reads.
@@ -290,20 +328,43 @@ fn not_addable(conn: &Connection, org: &str, ids: &str) -> Result<Vec<AccountId>
     Ok(skipped)
 }
 
-/// Removes the named members a removal by `source` may remove (SPEC §2.7); returns how many.
+/// Removes the named members a removal by `source` may remove (SPEC §2.7); returns them, with
+/// the source each membership had.
 fn remove(
     conn: &Connection,
     group: GroupId,
     source: MemberSource,
     members: Members<'_>,
-) -> Result<u64, StoreError> {
+) -> Result<Vec<(AccountId, MemberSource)>, StoreError> {
     let sql = remove_members(Dialect::Sqlite, group, source, members);
-    let n = conn
+    let rows = conn
         .prepare_cached(&sql.text)
-        .and_then(|mut s| s.execute(rusqlite::params_from_iter(sql.args.into_iter().map(value))))
+        .and_then(|mut s| {
+            s.query_map(
+                rusqlite::params_from_iter(sql.args.into_iter().map(value)),
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
         .context("removing members")?;
-    Ok(n as u64)
+    rows.iter().map(|(a, s)| membership(a, s)).collect()
 }
+
+fn membership(account: &str, source: &str) -> Result<(AccountId, MemberSource), StoreError> {
+    Ok((
+        parse_id(account, "a member id")?,
+        source
+            .parse()
+            .map_err(|e| StoreError::internal("reading a membership", e))?,
+    ))
+}
+
+/// What a membership change did: the outcome, the accounts added, those removed.
+type Applied = (
+    MembershipOutcome,
+    Vec<AccountId>,
+    Vec<(AccountId, MemberSource)>,
+);
 
 /// Deletes the group if it is still at `expected` (when given); see `Store::delete_group`. Runs
 /// in the writer's transaction, so the version check and the delete see the same row.
@@ -312,32 +373,50 @@ pub(crate) fn delete(
     org: OrgId,
     group: GroupId,
     expected: Option<i64>,
+    change: &Change,
+    at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let (id, org) = (group.to_string(), org.to_string());
-    let deleted = match expected {
-        None => conn
-            .prepare_cached("DELETE FROM groups WHERE id = ?1 AND org_id = ?2")
-            .and_then(|mut s| s.execute(params![id, org])),
-        Some(version) => conn
-            .prepare_cached("DELETE FROM groups WHERE id = ?1 AND org_id = ?2 AND version = ?3")
-            .and_then(|mut s| s.execute(params![id, org, version])),
-    }
-    .context("deleting a group")?;
-    if deleted == 1 {
-        return Ok(true);
-    }
-    if expected.is_none() {
+    let Some(stored) = by_id(conn, org, group)? else {
         return Ok(false);
+    };
+    if expected.is_some_and(|v| v != stored.version) {
+        return Err(StoreError::VersionConflict);
     }
-    let exists: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM groups WHERE id = ?1 AND org_id = ?2)")
-        .and_then(|mut s| s.query_row(params![id, org], |r| r.get(0)))
-        .context("checking a group")?;
-    if exists {
-        Err(StoreError::VersionConflict)
-    } else {
-        Ok(false)
-    }
+    let (id, org) = (group.to_string(), org.to_string());
+    // The memberships first, so their events name them.
+    let members = conn
+        .prepare_cached("DELETE FROM memberships WHERE group_id = ?1 RETURNING account_id, source")
+        .and_then(|mut s| {
+            s.query_map([&id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .context("deleting a group's memberships")?;
+    let mut members = members
+        .iter()
+        .map(|(a, s)| membership(a, s))
+        .collect::<Result<Vec<_>, _>>()?;
+    members.sort();
+    conn.prepare_cached("DELETE FROM groups WHERE id = ?1 AND org_id = ?2")
+        .and_then(|mut s| s.execute(params![id, org]))
+        .context("deleting a group")?;
+    events::append(conn, &group_deleted_events(change, &stored, &members, at))?;
+    Ok(true)
+}
+
+/// The group with this id in the organization.
+fn by_id(conn: &Connection, org: OrgId, group: GroupId) -> Result<Option<Group>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM groups WHERE id = ?1 AND org_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row([group.to_string(), org.to_string()], raw)
+            .optional()
+    })
+    .context("reading a group")?
+    .map(from_raw)
+    .transpose()
 }
 
 pub(crate) type RawGroup = (

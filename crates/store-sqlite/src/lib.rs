@@ -7,10 +7,12 @@
 //! writer. Nothing outside this crate sees a rusqlite type.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod console;
 mod console_queries;
 mod convert;
+mod events;
 mod groups;
 mod list;
 mod log;
@@ -31,14 +33,16 @@ use std::{
 use async_trait::async_trait;
 use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, AuditCursor, AuditEntry, FailureKey, FirstAdmin, Group, GroupId, GroupWrite,
-    LockGuard, LogCursor, LogEntry, LogFilter, LogWindow, LoggedEntry, LoggedSignIn, Member,
-    MembershipOutcome, NewAuditEntry, Org, OrgId, OrgScope, Page, RetentionLock, Role,
-    ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord, SsoFlowRecord, SsoLinkRecord,
-    SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash, TokenRecord, TokenUse,
+    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LockGuard, LogCursor, LogEntry, LogFilter,
+    LogWindow, LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org,
+    OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SignInFilter,
+    SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter,
+    TokenHash, TokenRecord, TokenUse,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use convert::Context;
 use pool::Pool;
@@ -120,9 +124,15 @@ impl Store for SqliteStore {
         self.pool.read(orgs::all)
     }
 
-    async fn update_org(&self, org: &Org) -> Result<(), StoreError> {
+    async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError> {
         let org = org.clone();
-        self.pool.write(move |tx| orgs::update(tx, &org)).await
+        let events = events.to_vec();
+        self.pool
+            .write(move |tx| {
+                orgs::update(tx, &org)?;
+                events::append(tx, &events)
+            })
+            .await
     }
 
     async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError> {
@@ -135,10 +145,15 @@ impl Store for SqliteStore {
         token: &TokenRecord,
         previous_valid_until: Option<OffsetDateTime>,
         require_none: bool,
+        events: &[NewEvent],
     ) -> Result<(), StoreError> {
         let token = token.clone();
+        let events = events.to_vec();
         self.pool
-            .write(move |tx| tokens::install(tx, &token, previous_valid_until, require_none))
+            .write(move |tx| {
+                tokens::install(tx, &token, previous_valid_until, require_none)?;
+                events::append(tx, &events)
+            })
             .await
     }
 
@@ -155,9 +170,22 @@ impl Store for SqliteStore {
             .read(|conn| tokens::valid(conn, scope.org_id(), now))
     }
 
-    async fn revoke_scim_tokens(&self, scope: OrgScope) -> Result<u64, StoreError> {
+    async fn revoke_scim_tokens(
+        &self,
+        scope: OrgScope,
+        events: &[NewEvent],
+    ) -> Result<u64, StoreError> {
         let org = scope.org_id();
-        self.pool.write(move |tx| tokens::revoke_all(tx, org)).await
+        let events = events.to_vec();
+        self.pool
+            .write(move |tx| {
+                let revoked = tokens::revoke_all(tx, org)?;
+                if revoked > 0 {
+                    events::append(tx, &events)?;
+                }
+                Ok(revoked)
+            })
+            .await
     }
 
     async fn account_by_user_name(&self, key: &str) -> Result<Option<Account>, StoreError> {
@@ -244,10 +272,15 @@ impl Store for SqliteStore {
         scope: OrgScope,
         group: GroupId,
         expected_version: Option<i64>,
+        change: &Change,
+        at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         // Its memberships go with it, however many: alone, like a large membership change.
+        let change = change.clone();
         self.pool
-            .write_alone(move |conn| groups::delete(conn, scope.org_id(), group, expected_version))
+            .write_alone(move |conn| {
+                groups::delete(conn, scope.org_id(), group, expected_version, &change, at)
+            })
             .await
     }
 
@@ -292,6 +325,8 @@ impl Store for SqliteStore {
         scope: OrgScope,
         deactivated_before: OffsetDateTime,
         dry_run: bool,
+        change: &Change,
+        at: OffsetDateTime,
     ) -> Result<Vec<Account>, StoreError> {
         let before = convert::to_micros(deactivated_before);
         let org = scope.org_id();
@@ -305,8 +340,18 @@ impl Store for SqliteStore {
         loop {
             let batch = self
                 .pool
-                .write(move |conn| {
-                    accounts::delete_deactivated_before(conn, org, before, PURGE_BATCH)
+                .write({
+                    let change = change.clone();
+                    move |conn| {
+                        accounts::delete_deactivated_before(
+                            conn,
+                            org,
+                            before,
+                            PURGE_BATCH,
+                            &change,
+                            at,
+                        )
+                    }
                 })
                 .await?;
             let done = batch.len() < PURGE_BATCH as usize;
@@ -382,10 +427,12 @@ impl Store for SqliteStore {
         account: AccountId,
         role: Role,
         at: OffsetDateTime,
+        change: &Change,
     ) -> Result<AdminRemoval, StoreError> {
         let org = scope.org_id();
+        let change = change.clone();
         self.pool
-            .write(move |conn| console::remove_admin(conn, org, account, role, at))
+            .write(move |conn| console::remove_admin(conn, org, account, role, at, &change))
             .await
     }
 
@@ -486,13 +533,18 @@ impl Store for SqliteStore {
         &self,
         scope: OrgScope,
         config: &SsoConfigRecord,
+        events: &[NewEvent],
     ) -> Result<(), StoreError> {
         let config = SsoConfigRecord {
             org_id: scope.org_id(),
             ..config.clone()
         };
+        let events = events.to_vec();
         self.pool
-            .write(move |conn| sso::put_config(conn, &config))
+            .write(move |conn| {
+                sso::put_config(conn, &config)?;
+                events::append(conn, &events)
+            })
             .await
     }
 
@@ -500,9 +552,20 @@ impl Store for SqliteStore {
         self.pool.read(|conn| sso::config(conn, scope.org_id()))
     }
 
-    async fn delete_sso_config(&self, scope: OrgScope) -> Result<bool, StoreError> {
+    async fn delete_sso_config(
+        &self,
+        scope: OrgScope,
+        events: &[NewEvent],
+    ) -> Result<bool, StoreError> {
+        let events = events.to_vec();
         self.pool
-            .write(move |conn| sso::delete_config(conn, scope.org_id()))
+            .write(move |conn| {
+                let removed = sso::delete_config(conn, scope.org_id())?;
+                if removed {
+                    events::append(conn, &events)?;
+                }
+                Ok(removed)
+            })
             .await
     }
 
@@ -735,5 +798,47 @@ impl Store for SqliteStore {
         self.pool.read(|conn| {
             console_queries::deactivated_before_count(conn, scope.org_id(), deactivated_before, cap)
         })
+    }
+
+    async fn events_page(
+        &self,
+        after: Option<EventPosition>,
+        org: Option<OrgId>,
+        limit: u32,
+    ) -> Result<EventsPage, StoreError> {
+        self.pool.read(|conn| events::page(conn, after, org, limit))
+    }
+
+    async fn trim_events(&self, before: OffsetDateTime, limit: u32) -> Result<u64, StoreError> {
+        self.pool
+            .write(move |conn| events::trim(conn, before, limit))
+            .await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.pool
+            .write(move |conn| api_keys::insert_key(conn, &key))
+            .await
+    }
+
+    async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.pool.read(|conn| api_keys::key_by_hash(conn, hash))
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.pool.read(api_keys::keys)
+    }
+
+    async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |conn| api_keys::revoke_key(conn, id, at))
+            .await
+    }
+
+    async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.pool
+            .write(move |conn| api_keys::touch_key(conn, id, at))
+            .await
     }
 }

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0008_console_queries.sql"),
     ),
     (9, "sso", include_str!("../migrations/0009_sso.sql")),
+    (10, "events", include_str!("../migrations/0010_events.sql")),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -106,12 +106,24 @@ async fn a_purge_of_many_accounts_runs_in_batches_and_purges_them_all() {
     }
     tasks.join_all().await;
     let purged = store
-        .purge_deactivated(OrgScope::trusted(a.id), at(400), false)
+        .purge_deactivated(
+            OrgScope::trusted(a.id),
+            at(400),
+            false,
+            &roster_domain::Change::retention(),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
         .await
         .unwrap();
     assert_eq!(purged.len(), 400, "every due account, across batches");
     let again = store
-        .purge_deactivated(OrgScope::trusted(a.id), at(400), false)
+        .purge_deactivated(
+            OrgScope::trusted(a.id),
+            at(400),
+            false,
+            &roster_domain::Change::retention(),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
         .await
         .unwrap();
     assert!(again.is_empty());
@@ -178,6 +190,7 @@ async fn another_organizations_writes_keep_committing_during_a_20000_member_add_
             group: target,
             expect: GroupExpect::MembersOnly,
             members: MembershipChange::none(MemberSource::Scim),
+            change: roster_domain::Change::cli(),
         };
         write.members.add = ids;
         let (_, outcome) = patching.write_group(scope_a, write).await.unwrap();
@@ -186,7 +199,13 @@ async fn another_organizations_writes_keep_committing_during_a_20000_member_add_
     let purging = Arc::clone(&store);
     let purge = tokio::spawn(async move {
         let purged = purging
-            .purge_deactivated(scope_a, at(PURGED), false)
+            .purge_deactivated(
+                scope_a,
+                at(PURGED),
+                false,
+                &roster_domain::Change::retention(),
+                time::OffsetDateTime::UNIX_EPOCH,
+            )
             .await
             .unwrap();
         (purged.len(), started.elapsed())

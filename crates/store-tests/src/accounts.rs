@@ -85,6 +85,7 @@ pub async fn account_update_needs_the_current_version(store: Arc<dyn Store>) {
             expected_version: Some(1),
             takes_seat: false,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await;
     expect_conflict(result, "updating with a stale version");
@@ -101,6 +102,7 @@ pub async fn account_update_needs_the_current_version(store: Arc<dyn Store>) {
             expected_version: Some(1),
             takes_seat: false,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await;
     expect_conflict(result, "updating a missing account");
@@ -137,6 +139,7 @@ pub async fn user_name_is_unique_platform_wide_ignoring_case(store: Arc<dyn Stor
                 expected_version: None,
                 takes_seat: org.is_some(),
                 end_scim_memberships: false,
+                change: roster_domain::Change::cli(),
             })
             .await;
         expect_unique(result, "inserting a taken userName");
@@ -151,6 +154,7 @@ pub async fn user_name_is_unique_platform_wide_ignoring_case(store: Arc<dyn Stor
             expected_version: Some(bob.version),
             takes_seat: false,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await;
     expect_unique(result, "renaming onto a taken userName");
@@ -379,6 +383,7 @@ pub async fn end_scim_memberships_ends_only_scim_memberships(store: Arc<dyn Stor
             expected_version: Some(leaver.version),
             takes_seat: false,
             end_scim_memberships: true,
+            change: roster_domain::Change::cli(),
         })
         .await
         .unwrap();
@@ -410,6 +415,7 @@ pub async fn end_scim_memberships_ends_only_scim_memberships(store: Arc<dyn Stor
             expected_version: Some(stayer.version + 7),
             takes_seat: false,
             end_scim_memberships: true,
+            change: roster_domain::Change::cli(),
         })
         .await;
     expect_conflict(result, "a stale SCIM delete");

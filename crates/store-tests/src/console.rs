@@ -163,14 +163,26 @@ pub async fn removing_an_admin_demotes_it_and_ends_its_credential_and_sessions(
 
     assert_eq!(
         store
-            .remove_admin(scope, learner.id, Role::Student, at(9))
+            .remove_admin(
+                scope,
+                learner.id,
+                Role::Student,
+                at(9),
+                &roster_domain::Change::cli()
+            )
             .await
             .unwrap(),
         AdminRemoval::NotAdmin
     );
     assert_eq!(
         store
-            .remove_admin(other_scope, ada.id, Role::Student, at(9))
+            .remove_admin(
+                other_scope,
+                ada.id,
+                Role::Student,
+                at(9),
+                &roster_domain::Change::cli()
+            )
             .await
             .unwrap(),
         AdminRemoval::NotAdmin,
@@ -178,7 +190,13 @@ pub async fn removing_an_admin_demotes_it_and_ends_its_credential_and_sessions(
     );
     assert_eq!(
         store
-            .remove_admin(scope, ada.id, Role::Student, at(9))
+            .remove_admin(
+                scope,
+                ada.id,
+                Role::Student,
+                at(9),
+                &roster_domain::Change::cli()
+            )
             .await
             .unwrap(),
         AdminRemoval::Removed
@@ -200,7 +218,13 @@ pub async fn removing_an_admin_demotes_it_and_ends_its_credential_and_sessions(
 
     assert_eq!(
         store
-            .remove_admin(scope, bob.id, Role::Student, at(9))
+            .remove_admin(
+                scope,
+                bob.id,
+                Role::Student,
+                at(9),
+                &roster_domain::Change::cli()
+            )
             .await
             .unwrap(),
         AdminRemoval::LastAdmin
@@ -225,7 +249,13 @@ pub async fn concurrent_removals_leave_one_administrator(store: Arc<dyn Store>) 
         let (store, id) = (store.clone(), a.id);
         tokio::spawn(async move {
             store
-                .remove_admin(scope, id, Role::Student, at(5))
+                .remove_admin(
+                    scope,
+                    id,
+                    Role::Student,
+                    at(5),
+                    &roster_domain::Change::cli(),
+                )
                 .await
                 .unwrap()
         })

@@ -36,12 +36,12 @@ pub async fn activity_adds_up_across_flushes_and_keeps_the_latest_times(store: A
     let (other, other_scope) = crate::support::org(&store, 1).await;
     let current = token(org.id, "console-current", at(0));
     store
-        .install_scim_token(&current, None, true)
+        .install_scim_token(&current, None, true, &[])
         .await
         .unwrap();
     let foreign = token(other.id, "console-foreign", at(0));
     store
-        .install_scim_token(&foreign, None, true)
+        .install_scim_token(&foreign, None, true, &[])
         .await
         .unwrap();
     let first = ScimActivity {
@@ -103,7 +103,10 @@ pub async fn revoked_tokens_are_remembered_by_hash_for_their_org_only(store: Arc
     let (org, scope) = org(&store, 1).await;
     let (_, other_scope) = crate::support::org(&store, 1).await;
     let first = token(org.id, "rev-first", at(0));
-    store.install_scim_token(&first, None, true).await.unwrap();
+    store
+        .install_scim_token(&first, None, true, &[])
+        .await
+        .unwrap();
     assert!(
         !store
             .is_retired_scim_token(scope, &first.hash)
@@ -113,7 +116,7 @@ pub async fn revoked_tokens_are_remembered_by_hash_for_their_org_only(store: Arc
     // A rotation without grace removes the first token: it is remembered as revoked.
     let second = token(org.id, "rev-second", at(10));
     store
-        .install_scim_token(&second, None, false)
+        .install_scim_token(&second, None, false, &[])
         .await
         .unwrap();
     assert!(store.scim_token(&first.hash).await.unwrap().is_none());
@@ -130,7 +133,7 @@ pub async fn revoked_tokens_are_remembered_by_hash_for_their_org_only(store: Arc
             .unwrap()
     );
     // Disabling revokes the rest.
-    assert_eq!(store.revoke_scim_tokens(scope).await.unwrap(), 1);
+    assert_eq!(store.revoke_scim_tokens(scope, &[]).await.unwrap(), 1);
     assert!(
         store
             .is_retired_scim_token(scope, &second.hash)
@@ -636,7 +639,16 @@ pub async fn managed_and_due_counts_are_capped_and_scoped(store: Arc<dyn Store>)
             .unwrap(),
         0
     );
-    let dry = store.purge_deactivated(scope, at(30), true).await.unwrap();
+    let dry = store
+        .purge_deactivated(
+            scope,
+            at(30),
+            true,
+            &roster_domain::Change::retention(),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         dry.len() as u64,
         count(at(30), 100).await,

@@ -545,6 +545,7 @@ async fn group_with(store: &Arc<dyn Store>, scope: OrgScope, group: Group) -> Gr
                 group,
                 expect: GroupExpect::New,
                 members: MembershipChange::none(MemberSource::Scim),
+                change: roster_domain::Change::cli(),
             },
         )
         .await

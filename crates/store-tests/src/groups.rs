@@ -20,6 +20,7 @@ fn write(group: Group, expect: GroupExpect) -> GroupWrite {
         group,
         expect,
         members: MembershipChange::none(MemberSource::Scim),
+        change: roster_domain::Change::cli(),
     }
 }
 
@@ -56,6 +57,7 @@ pub async fn group_insert_round_trips_with_version_one(store: Arc<dyn Store>) {
                 group: new_group(org.id, "With members"),
                 expect: GroupExpect::New,
                 members: add(MemberSource::Scim, &[a.id]),
+                change: roster_domain::Change::cli(),
             },
         )
         .await
@@ -129,6 +131,7 @@ pub async fn members_only_write_keeps_fields_and_bumps_version(store: Arc<dyn St
                 group: stale,
                 expect: GroupExpect::MembersOnly,
                 members: add(MemberSource::Scim, &[a.id]),
+                change: roster_domain::Change::cli(),
             },
         )
         .await
@@ -321,12 +324,40 @@ pub async fn delete_group_removes_its_memberships_not_its_accounts(store: Arc<dy
     // Another organization's scope cannot delete it.
     assert!(
         !store
-            .delete_group(other_scope, doomed.id, None)
+            .delete_group(
+                other_scope,
+                doomed.id,
+                None,
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
             .await
             .unwrap()
     );
-    assert!(store.delete_group(scope, doomed.id, None).await.unwrap());
-    assert!(!store.delete_group(scope, doomed.id, None).await.unwrap());
+    assert!(
+        store
+            .delete_group(
+                scope,
+                doomed.id,
+                None,
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_group(
+                scope,
+                doomed.id,
+                None,
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
+            .await
+            .unwrap()
+    );
     assert_eq!(groups(&store, scope, Some(&id_is(doomed.id))).await, vec![]);
     assert_eq!(store.group_members(scope, doomed.id).await.unwrap(), vec![]);
     assert!(!store.is_member(scope, doomed.id, a.id).await.unwrap());
@@ -357,7 +388,15 @@ pub async fn delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing
     assert_eq!(current.version, 2);
 
     expect_conflict(
-        store.delete_group(scope, read.id, Some(read.version)).await,
+        store
+            .delete_group(
+                scope,
+                read.id,
+                Some(read.version),
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH,
+            )
+            .await,
         "deleting a group at a stale version",
     );
     assert_eq!(
@@ -368,20 +407,38 @@ pub async fn delete_group_with_a_stale_version_is_a_conflict_and_deletes_nothing
     // Another organization's scope finds no group, whatever the version.
     assert!(
         !store
-            .delete_group(other_scope, read.id, Some(current.version))
+            .delete_group(
+                other_scope,
+                read.id,
+                Some(current.version),
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
             .await
             .unwrap()
     );
     assert!(
         store
-            .delete_group(scope, read.id, Some(current.version))
+            .delete_group(
+                scope,
+                read.id,
+                Some(current.version),
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
             .await
             .unwrap()
     );
     // Gone: not found, not a conflict.
     assert!(
         !store
-            .delete_group(scope, read.id, Some(current.version))
+            .delete_group(
+                scope,
+                read.id,
+                Some(current.version),
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
             .await
             .unwrap()
     );
@@ -435,6 +492,7 @@ pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
                 group: members_only,
                 expect: GroupExpect::MembersOnly,
                 members: remove(MemberSource::Manual, &[a.id]),
+                change: roster_domain::Change::cli(),
             },
         )
         .await;
@@ -444,7 +502,18 @@ pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
     );
     assert!(store.is_member(scope, mine.id, a.id).await.unwrap());
     let unknown = OrgScope::trusted(OrgId::new_random());
-    assert!(!store.delete_group(unknown, mine.id, None).await.unwrap());
+    assert!(
+        !store
+            .delete_group(
+                unknown,
+                mine.id,
+                None,
+                &roster_domain::Change::cli(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
+            .await
+            .unwrap()
+    );
     assert_eq!(
         groups(&store, scope, Some(&id_is(mine.id))).await,
         vec![mine]

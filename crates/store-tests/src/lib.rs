@@ -26,6 +26,7 @@ pub mod admins;
 pub mod audit;
 pub mod console;
 pub mod console_queries;
+pub mod events;
 pub mod filters;
 pub mod groups;
 mod invariants;
@@ -206,6 +207,12 @@ macro_rules! store_conformance {
             console_queries::console_groups_and_members_page_by_key_and_id_with_capped_counts,
             console_queries::managed_and_due_counts_are_capped_and_scoped,
             console_queries::audit_entries_about_a_target_are_found_within_a_bounded_scan,
+            events::every_account_write_appends_its_events,
+            events::group_writes_append_an_event_per_membership_really_changed,
+            events::refused_writes_append_no_events,
+            events::retention_and_settings_append_their_events,
+            events::the_feed_reads_in_order_per_organization_and_trims_behind_a_horizon,
+            events::sso_settings_and_an_administrators_removal_append_their_events,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

@@ -325,6 +325,7 @@ pub async fn fifty_concurrent_adds_and_removes_end_exactly_right(store: Arc<dyn 
             group: g.clone(),
             expect: GroupExpect::MembersOnly,
             members,
+            change: roster_domain::Change::cli(),
         };
         tasks.spawn(async move { store.write_group(scope, write).await });
     }
@@ -355,6 +356,7 @@ pub async fn concurrent_adds_of_one_member_add_it_once(store: Arc<dyn Store>) {
             group: g.clone(),
             expect: GroupExpect::MembersOnly,
             members: add(source, &[a.id]),
+            change: roster_domain::Change::cli(),
         };
         tasks.spawn(async move { store.write_group(scope, write).await });
     }
@@ -387,6 +389,7 @@ pub async fn versioned_writers_racing_on_one_group_lose_no_update(store: Arc<dyn
                     expect: GroupExpect::Version(current.version),
                     group: current,
                     members: add(Scim, &[id]),
+                    change: roster_domain::Change::cli(),
                 };
                 match store.write_group(scope, write).await {
                     Ok((_, outcome)) => return (outcome.added, conflicts),

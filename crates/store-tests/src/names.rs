@@ -33,6 +33,7 @@ pub async fn user_names_are_one_name_whatever_the_case_and_composition(store: Ar
                 expected_version: None,
                 takes_seat: false,
                 end_scim_memberships: false,
+                change: roster_domain::Change::cli(),
             })
             .await;
         expect_unique(result, &format!("inserting {refused:?} beside {stored:?}"));
@@ -52,6 +53,7 @@ pub async fn group_names_are_one_name_whatever_the_case_and_composition(store: A
             group: new_group(scope.org_id(), refused),
             expect: GroupExpect::New,
             members: MembershipChange::none(MemberSource::Scim),
+            change: roster_domain::Change::cli(),
         };
         expect_unique(
             store.write_group(scope, write).await,

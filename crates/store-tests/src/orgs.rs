@@ -26,11 +26,11 @@ pub async fn orgs_round_trip_exactly_and_list_oldest_first(store: Arc<dyn Store>
     updated.seats = 250;
     updated.retention_days = None;
     updated.updated_at = at(31);
-    store.update_org(&updated).await.unwrap();
+    store.update_org(&updated, &[]).await.unwrap();
     assert_eq!(store.org(late.id).await.unwrap(), Some(updated.clone()));
 
     updated.retention_days = Some(36_500);
-    store.update_org(&updated).await.unwrap();
+    store.update_org(&updated, &[]).await.unwrap();
     assert_eq!(store.org(late.id).await.unwrap(), Some(updated));
 }
 

@@ -32,14 +32,29 @@ pub async fn purge_dry_run_lists_without_deleting(store: Arc<dyn Store>) {
     let older = deactivated(&store, Some(org.id), "older", -200).await;
     deactivated(&store, Some(org.id), "recent", 10).await;
     member(&store, org.id, "active").await;
-    let listed = store.purge_deactivated(scope, at(0), true).await.unwrap();
+    let listed = store
+        .purge_deactivated(
+            scope,
+            at(0),
+            true,
+            &roster_domain::Change::retention(),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
     assert_eq!(id_set(&listed), id_set(&[old.clone(), older.clone()]));
     assert!(listed.contains(&old) && listed.contains(&older));
     assert_eq!(stored_account(&store, old.id, "old").await, Some(old));
     assert_eq!(stored_account(&store, older.id, "older").await, Some(older));
     assert_eq!(
         store
-            .purge_deactivated(scope, at(0), true)
+            .purge_deactivated(
+                scope,
+                at(0),
+                true,
+                &roster_domain::Change::retention(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
             .await
             .unwrap()
             .len(),
@@ -71,7 +86,16 @@ pub async fn purge_is_strictly_before_and_removes_memberships(store: Arc<dyn Sto
     .await;
     change(&store, scope, &g, add(MemberSource::Manual, &[gone.id])).await;
 
-    let purged = store.purge_deactivated(scope, at(0), false).await.unwrap();
+    let purged = store
+        .purge_deactivated(
+            scope,
+            at(0),
+            false,
+            &roster_domain::Change::retention(),
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
     assert_eq!(id_set(&purged), id_set(&[old.clone(), gone.clone()]));
     assert!(
         purged.contains(&old),
@@ -101,12 +125,27 @@ pub async fn purge_is_strictly_before_and_removes_memberships(store: Arc<dyn Sto
         ])
     );
     assert_eq!(
-        store.purge_deactivated(scope, at(0), false).await.unwrap(),
+        store
+            .purge_deactivated(
+                scope,
+                at(0),
+                false,
+                &roster_domain::Change::retention(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
+            .await
+            .unwrap(),
         vec![]
     );
     assert_eq!(
         store
-            .purge_deactivated(other_scope, at(-100), false)
+            .purge_deactivated(
+                other_scope,
+                at(-100),
+                false,
+                &roster_domain::Change::retention(),
+                time::OffsetDateTime::UNIX_EPOCH
+            )
             .await
             .unwrap(),
         vec![]
@@ -132,7 +171,17 @@ pub async fn concurrent_purges_delete_each_account_once(store: Arc<dyn Store>) {
     let mut tasks = JoinSet::new();
     for _ in 0..4 {
         let store = Arc::clone(&store);
-        tasks.spawn(async move { store.purge_deactivated(scope, at(0), false).await });
+        tasks.spawn(async move {
+            store
+                .purge_deactivated(
+                    scope,
+                    at(0),
+                    false,
+                    &roster_domain::Change::retention(),
+                    time::OffsetDateTime::UNIX_EPOCH,
+                )
+                .await
+        });
     }
     let mut purged = Vec::new();
     while let Some(result) = tasks.join_next().await {

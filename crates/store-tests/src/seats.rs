@@ -21,6 +21,7 @@ pub async fn seat_limit_refuses_with_exact_counts_and_writes_nothing(store: Arc<
             expected_version: None,
             takes_seat: true,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await;
     expect_seat_limit(result, 2, 2);
@@ -36,6 +37,7 @@ pub async fn seat_limit_refuses_with_exact_counts_and_writes_nothing(store: Arc<
             expected_version: None,
             takes_seat: true,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await;
     expect_seat_limit(result, 0, 0);
@@ -66,6 +68,7 @@ pub async fn reactivation_takes_a_seat_and_deactivation_frees_one(store: Arc<dyn
             account: next,
             takes_seat: true,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         }
     };
     let result = store.write_account(reactivate(&sleeper)).await;
@@ -95,6 +98,7 @@ pub async fn twenty_concurrent_inserts_take_exactly_five_seats(store: Arc<dyn St
                     expected_version: None,
                     takes_seat: true,
                     end_scim_memberships: false,
+                    change: roster_domain::Change::cli(),
                 })
                 .await
         });
@@ -138,6 +142,7 @@ pub async fn concurrent_reactivations_take_exactly_the_free_seats(store: Arc<dyn
                     expected_version: Some(sleeper.version),
                     takes_seat: true,
                     end_scim_memberships: false,
+                    change: roster_domain::Change::cli(),
                 })
                 .await
         });

@@ -412,6 +412,7 @@ pub async fn deactivating_an_administrator_ends_their_sessions_and_sign_in(store
             expected_version: Some(account.version),
             takes_seat: false,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await
         .unwrap();

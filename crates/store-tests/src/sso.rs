@@ -42,7 +42,7 @@ pub async fn sso_configuration_round_trips_is_replaced_and_removed_per_organizat
     let (_, b) = org(&store, 5).await;
     assert_eq!(store.sso_config(a).await.unwrap(), None);
     let first = config(a.org_id(), "client-1");
-    store.put_sso_config(a, &first).await.unwrap();
+    store.put_sso_config(a, &first, &[]).await.unwrap();
     assert_eq!(store.sso_config(a).await.unwrap(), Some(first.clone()));
     assert_eq!(store.sso_config(b).await.unwrap(), None);
 
@@ -55,7 +55,7 @@ pub async fn sso_configuration_round_trips_is_replaced_and_removed_per_organizat
         updated_at: at(50),
         ..first.clone()
     };
-    store.put_sso_config(a, &generic).await.unwrap();
+    store.put_sso_config(a, &generic, &[]).await.unwrap();
     let stored = store.sso_config(a).await.unwrap().unwrap();
     assert_eq!(
         stored,
@@ -65,10 +65,10 @@ pub async fn sso_configuration_round_trips_is_replaced_and_removed_per_organizat
         },
         "a replacement keeps when SSO was first configured"
     );
-    assert!(!store.delete_sso_config(b).await.unwrap());
-    assert!(store.delete_sso_config(a).await.unwrap());
+    assert!(!store.delete_sso_config(b, &[]).await.unwrap());
+    assert!(store.delete_sso_config(a, &[]).await.unwrap());
     assert_eq!(store.sso_config(a).await.unwrap(), None);
-    assert!(!store.delete_sso_config(a).await.unwrap());
+    assert!(!store.delete_sso_config(a, &[]).await.unwrap());
 }
 
 pub async fn a_pending_sign_in_is_taken_once_and_never_after_it_expires(store: Arc<dyn Store>) {

@@ -85,6 +85,7 @@ pub async fn insert(store: &Arc<dyn Store>, account: Account) -> Account {
             expected_version: None,
             takes_seat,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await
         .unwrap()
@@ -119,6 +120,7 @@ pub async fn update(store: &Arc<dyn Store>, account: Account) -> Account {
             expected_version: Some(expected),
             takes_seat: false,
             end_scim_memberships: false,
+            change: roster_domain::Change::cli(),
         })
         .await
         .unwrap()
@@ -160,6 +162,7 @@ pub async fn group(store: &Arc<dyn Store>, scope: OrgScope, display_name: &str) 
         group: new_group(scope.org_id(), display_name),
         expect: GroupExpect::New,
         members: MembershipChange::none(MemberSource::Scim),
+        change: roster_domain::Change::cli(),
     };
     store.write_group(scope, write).await.unwrap().0
 }
@@ -175,6 +178,7 @@ pub async fn change(
         group: group.clone(),
         expect: GroupExpect::MembersOnly,
         members,
+        change: roster_domain::Change::cli(),
     };
     store.write_group(scope, write).await.unwrap().1
 }

@@ -28,7 +28,10 @@ fn uuid_of(secret: &str) -> uuid::Uuid {
 pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 1).await;
     let first = token(org.id, &format!("first-{}", org.id), at(0));
-    store.install_scim_token(&first, None, true).await.unwrap();
+    store
+        .install_scim_token(&first, None, true, &[])
+        .await
+        .unwrap();
     assert_eq!(
         store.scim_token(&first.hash).await.unwrap(),
         Some(first.clone())
@@ -40,7 +43,7 @@ pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store
 
     let second = token(org.id, &format!("second-{}", org.id), at(5));
     expect_unique(
-        store.install_scim_token(&second, None, true).await,
+        store.install_scim_token(&second, None, true, &[]).await,
         "enabling SCIM twice",
     );
     assert_eq!(store.scim_token(&second.hash).await.unwrap(), None);
@@ -60,11 +63,11 @@ pub async fn first_token_installs_only_when_none_is_current(store: Arc<dyn Store
 pub async fn rotation_with_grace_keeps_the_previous_token_until_it_expires(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 1).await;
     let a = token(org.id, &format!("a-{}", org.id), at(0));
-    store.install_scim_token(&a, None, true).await.unwrap();
+    store.install_scim_token(&a, None, true, &[]).await.unwrap();
     let b = token(org.id, &format!("b-{}", org.id), at(10));
     let grace_end = at(10) + Duration::seconds(60);
     store
-        .install_scim_token(&b, Some(grace_end), false)
+        .install_scim_token(&b, Some(grace_end), false, &[])
         .await
         .unwrap();
 
@@ -99,7 +102,7 @@ pub async fn rotation_with_grace_keeps_the_previous_token_until_it_expires(store
     let c = token(org.id, &format!("c-{}", org.id), at(20));
     let second_end = at(20) + Duration::seconds(60);
     store
-        .install_scim_token(&c, Some(second_end), false)
+        .install_scim_token(&c, Some(second_end), false, &[])
         .await
         .unwrap();
     assert_eq!(store.scim_token(&a.hash).await.unwrap(), None);
@@ -116,9 +119,12 @@ pub async fn rotation_with_grace_keeps_the_previous_token_until_it_expires(store
 pub async fn rotation_without_grace_revokes_the_previous_token_at_once(store: Arc<dyn Store>) {
     let (org, scope) = org(&store, 1).await;
     let a = token(org.id, &format!("a-{}", org.id), at(0));
-    store.install_scim_token(&a, None, true).await.unwrap();
+    store.install_scim_token(&a, None, true, &[]).await.unwrap();
     let b = token(org.id, &format!("b-{}", org.id), at(10));
-    store.install_scim_token(&b, None, false).await.unwrap();
+    store
+        .install_scim_token(&b, None, false, &[])
+        .await
+        .unwrap();
     assert_eq!(store.scim_token(&a.hash).await.unwrap(), None);
     assert_eq!(
         store.valid_scim_tokens(scope, at(11)).await.unwrap(),
@@ -133,25 +139,31 @@ pub async fn revoking_removes_every_token_of_the_org_only(store: Arc<dyn Store>)
     let a = token(org.id, &format!("a-{}", org.id), at(0));
     let b = token(org.id, &format!("b-{}", org.id), at(10));
     let kept = token(other, &format!("kept-{other}"), at(0));
-    store.install_scim_token(&a, None, true).await.unwrap();
+    store.install_scim_token(&a, None, true, &[]).await.unwrap();
     store
-        .install_scim_token(&b, Some(at(10) + Duration::hours(24)), false)
+        .install_scim_token(&b, Some(at(10) + Duration::hours(24)), false, &[])
         .await
         .unwrap();
-    store.install_scim_token(&kept, None, true).await.unwrap();
-    assert_eq!(store.revoke_scim_tokens(scope).await.unwrap(), 2);
+    store
+        .install_scim_token(&kept, None, true, &[])
+        .await
+        .unwrap();
+    assert_eq!(store.revoke_scim_tokens(scope, &[]).await.unwrap(), 2);
     assert_eq!(
         store.valid_scim_tokens(scope, at(11)).await.unwrap(),
         vec![]
     );
     assert_eq!(store.scim_token(&a.hash).await.unwrap(), None);
     assert_eq!(store.scim_token(&b.hash).await.unwrap(), None);
-    assert_eq!(store.revoke_scim_tokens(scope).await.unwrap(), 0);
+    assert_eq!(store.revoke_scim_tokens(scope, &[]).await.unwrap(), 0);
     assert_eq!(
         store.valid_scim_tokens(other_scope, at(11)).await.unwrap(),
         vec![kept]
     );
     // SCIM can be enabled again after a revocation.
     let again = token(org.id, &format!("again-{}", org.id), at(30));
-    store.install_scim_token(&again, None, true).await.unwrap();
+    store
+        .install_scim_token(&again, None, true, &[])
+        .await
+        .unwrap();
 }

@@ -4,6 +4,7 @@
 //! Handlers are thin: they parse, call [`roster_domain::Roster`], and render. This crate talks to
 //! storage only through the domain.
 
+mod api;
 mod auth;
 mod body;
 mod console;
@@ -181,6 +182,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sso/{org}", get(sso::start_sign_in))
         .route("/home", get(sso::home))
         .route("/api/v1/me", get(sso::me))
+        .route("/api/v1/events", get(api::events))
         .route("/metrics", get(metrics::endpoint::scrape))
         .route_layer(metrics::observe::NoteRouteLayer)
         .fallback(middleware::not_found)

@@ -117,8 +117,8 @@ pub async fn not_found(uri: Uri) -> ApiError {
 }
 
 /// Paths whose error responses are not SCIM's to rewrite: the console and sign-in answer people
-/// with HTML pages of their own (a refusal page must reach the browser as a page), and
-/// `/api/v1/me` answers the platform's apps with JSON of its own.
+/// with HTML pages of their own (a refusal page must reach the browser as a page), and the
+/// platform API (`/api/v1/...`) answers the platform's apps with JSON of its own.
 fn answers_for_itself(path: &str) -> bool {
     let under = |prefix: &str| {
         path == prefix
@@ -126,7 +126,7 @@ fn answers_for_itself(path: &str) -> bool {
                 .strip_prefix(prefix)
                 .is_some_and(|rest| rest.starts_with('/'))
     };
-    under("/console") || under("/sso") || path == "/home" || path == "/api/v1/me"
+    under("/console") || under("/sso") || path == "/home" || under("/api")
 }
 
 /// Gives every error response a SCIM body. Routes already answer with one; this catches what

@@ -391,3 +391,59 @@ fn org_domains_are_set_shown_and_turned_off_from_the_cli() {
     let off = cli.json(&["org", "update", id, "--domains", "off"]);
     assert_eq!(off["domains"], serde_json::json!([]));
 }
+
+#[test]
+fn api_keys_are_shown_once_listed_without_the_key_and_revoked() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
+    ]);
+    let org_id = org["id"].as_str().unwrap();
+    let created = cli.json(&["api-key", "create", "--name", "content", "--org", org_id]);
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("roster_key_") && key.len() > 40);
+    assert_eq!(created["name"], "content");
+    assert_eq!(created["org"], org_id);
+    assert!(created["created_at"].is_string());
+    let deployment = cli.json(&["api-key", "create", "--name", "search"]);
+    assert_eq!(deployment["org"], serde_json::Value::Null);
+
+    let output = cli
+        .command()
+        .args(["api-key", "list", "--json"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(output.stdout).unwrap();
+    assert!(!listed.contains(&key), "a listing never shows a key");
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed[0]["id"], created["id"]);
+    assert_eq!(listed[0]["revoked_at"], serde_json::Value::Null);
+
+    let id = created["id"].as_str().unwrap();
+    let revoked = cli.json(&["api-key", "revoke", id]);
+    assert_eq!(revoked["revoked"], true);
+    let listed = cli.json(&["api-key", "list"]);
+    assert!(listed[0]["revoked_at"].is_string());
+    assert!(cli.fails(&["api-key", "revoke", id]).contains("no API key"));
+    assert!(
+        cli.fails(&[
+            "api-key",
+            "create",
+            "--name",
+            "x",
+            "--org",
+            "00000000-0000-4000-8000-000000000000"
+        ])
+        .contains("does not exist")
+    );
+
+    let bytes = std::fs::read(&cli.database).unwrap();
+    let wal = std::fs::read(cli.database.with_extension("db-wal")).unwrap_or_default();
+    for file in [&bytes, &wal] {
+        assert!(
+            !file.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the key must not be stored in clear"
+        );
+    }
+}

@@ -18,6 +18,7 @@ mod crash;
 mod db_faults;
 mod discovery;
 mod errors;
+mod events;
 mod groups;
 mod metrics;
 mod multi_instance;

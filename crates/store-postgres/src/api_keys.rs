@@ -1,0 +1,114 @@
+//! The platform API's keys on PostgreSQL: stored by the SHA-256 of the key, never the key.
+
+use deadpool_postgres::GenericClient;
+use roster_domain::{ApiKeyRecord, StoreError, TokenHash};
+use time::OffsetDateTime;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::{
+    convert::{col, from_uuid, to_uuid},
+    pool::{execute, query, query_opt},
+};
+
+const KEY_COLUMNS: &str = "id, org_id, name, key_hash, created_at, last_used_at, revoked_at";
+
+fn key_from_row(row: &Row) -> Result<ApiKeyRecord, StoreError> {
+    let org: Option<Uuid> = col(row, "org_id")?;
+    let hash: Vec<u8> = col(row, "key_hash")?;
+    Ok(ApiKeyRecord {
+        id: col(row, "id")?,
+        org_id: org
+            .map(|o| from_uuid(o, "an API key's organization"))
+            .transpose()?,
+        name: col(row, "name")?,
+        hash: TokenHash(
+            hash.try_into()
+                .map_err(|_| StoreError::internal("reading an API key", "hash is not 32 bytes"))?,
+        ),
+        created_at: col(row, "created_at")?,
+        last_used_at: col(row, "last_used_at")?,
+        revoked_at: col(row, "revoked_at")?,
+    })
+}
+
+pub(crate) async fn insert_key(
+    client: &impl GenericClient,
+    key: &ApiKeyRecord,
+) -> Result<(), StoreError> {
+    let org = key.org_id.map(to_uuid).transpose()?;
+    execute(
+        client,
+        &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+        &[
+            &key.id,
+            &org,
+            &key.name,
+            &key.hash.0.as_slice(),
+            &key.created_at,
+            &key.last_used_at,
+            &key.revoked_at,
+        ],
+        "inserting an API key",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn key_by_hash(
+    client: &impl GenericClient,
+    hash: &TokenHash,
+) -> Result<Option<ApiKeyRecord>, StoreError> {
+    query_opt(
+        client,
+        &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"),
+        &[&hash.0.as_slice()],
+        "reading an API key",
+    )
+    .await?
+    .map(|r| key_from_row(&r))
+    .transpose()
+}
+
+pub(crate) async fn keys(client: &impl GenericClient) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    query(
+        client,
+        &format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"),
+        &[],
+        "listing API keys",
+    )
+    .await?
+    .iter()
+    .map(key_from_row)
+    .collect()
+}
+
+pub(crate) async fn revoke_key(
+    client: &impl GenericClient,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let n = execute(
+        client,
+        "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        &[&id, &at],
+        "revoking an API key",
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn touch_key(
+    client: &impl GenericClient,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    execute(
+        client,
+        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
+        &[&id, &at],
+        "recording an API key's use",
+    )
+    .await?;
+    Ok(())
+}
