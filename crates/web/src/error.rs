@@ -111,7 +111,10 @@ impl IntoResponse for ApiError {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // Every 503 passes (a database that is back, a request that was too slow this time).
-            let seconds = self.1.retry_after.unwrap_or(UNAVAILABLE_RETRY_AFTER_SECONDS);
+            let seconds = self
+                .1
+                .retry_after
+                .unwrap_or(UNAVAILABLE_RETRY_AFTER_SECONDS);
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
