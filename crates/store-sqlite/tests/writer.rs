@@ -234,11 +234,12 @@ async fn another_organizations_writes_keep_committing_during_a_20000_member_add_
     assert_eq!(outcome.skipped, [unknown]);
     assert_eq!(purged, PURGED as usize);
     assert!(meanwhile >= 2, "B wrote while A's work ran: {writes:?}");
-    // The longest wait is one A job (0.3–0.7 s measured in a debug build on a loaded 2-core
-    // machine): the bound leaves room for a slower machine, and is shorter than A's purge as a
-    // whole, which a B write would wait for if the purge were one job.
+    // The longest wait is one A job: 0.3–0.7 s measured in a debug build on a loaded 2-core
+    // machine before events, 1–2.5 s since the add also writes one event per new membership in
+    // its transaction. The bound leaves room for a slower machine, and is shorter than A's work
+    // as a whole, which a B write would wait for if the add and the purge were one job.
     assert!(
-        slowest < Duration::from_secs(2),
+        slowest < Duration::from_secs(4),
         "one of B's writes waited {slowest:?} behind A's work"
     );
     let members = store
