@@ -26,6 +26,19 @@ use crate::{
 /// the single-key locks of migrations, retention and setup).
 const EVENTS_LOCK_CLASS: i32 = 0x7273_7465;
 
+/// Starts a transaction that writes `org`'s events, with [`lock`] as its first statement.
+pub(crate) async fn begin(
+    client: &mut deadpool_postgres::Object,
+    org: Option<OrgId>,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    let tx = client
+        .transaction()
+        .await
+        .context("starting a transaction")?;
+    lock(&tx, org).await?;
+    Ok(tx)
+}
+
 /// Serializes the organization's event-writing transactions. Must be the transaction's first
 /// statement: an xid taken before it (by any write) would break the order it gives.
 pub(crate) async fn lock(tx: &impl GenericClient, org: Option<OrgId>) -> Result<(), StoreError> {

@@ -122,11 +122,7 @@ impl Store for PostgresStore {
 
     async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(org.id)).await?;
+        let tx = events::begin(&mut client, Some(org.id)).await?;
         orgs::update(&tx, org).await?;
         events::append(&tx, events).await?;
         tx.commit().await.context("committing an organization")
@@ -144,11 +140,7 @@ impl Store for PostgresStore {
         events: &[NewEvent],
     ) -> Result<(), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(token.org_id)).await?;
+        let tx = events::begin(&mut client, Some(token.org_id)).await?;
         tokens::install(&tx, token, previous_valid_until, require_none).await?;
         events::append(&tx, events).await?;
         tx.commit().await.context("committing a SCIM token")
@@ -172,11 +164,7 @@ impl Store for PostgresStore {
         events: &[NewEvent],
     ) -> Result<u64, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let revoked = tokens::revoke_all(&tx, scope.org_id()).await?;
         if revoked > 0 {
             events::append(&tx, events).await?;
@@ -200,11 +188,7 @@ impl Store for PostgresStore {
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, write.account.org_id).await?;
+        let tx = events::begin(&mut client, write.account.org_id).await?;
         // An error returns before the commit; dropping the transaction rolls it back.
         let account = accounts::write(&tx, write).await?;
         tx.commit().await.context("committing an account")?;
@@ -258,11 +242,7 @@ impl Store for PostgresStore {
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let written = groups::write(&tx, scope.org_id(), write).await?;
         tx.commit().await.context("committing a group")?;
         Ok(written)
@@ -277,11 +257,7 @@ impl Store for PostgresStore {
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let deleted =
             groups::delete(&tx, scope.org_id(), group, expected_version, change, at).await?;
         tx.commit().await.context("committing a group's deletion")?;
@@ -316,11 +292,7 @@ impl Store for PostgresStore {
         if dry_run {
             return accounts::deactivated_before(&client, scope.org_id(), deactivated_before).await;
         }
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let purged = accounts::purge(&tx, scope.org_id(), deactivated_before, change, at).await?;
         tx.commit().await.context("committing a purge")?;
         Ok(purged)
@@ -349,11 +321,7 @@ impl Store for PostgresStore {
 
     async fn setup_first_admin(&self, setup: &FirstAdmin) -> Result<bool, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(setup.org.id)).await?;
+        let tx = events::begin(&mut client, Some(setup.org.id)).await?;
         if !console::setup_first_admin(&tx, setup).await? {
             return Ok(false);
         }
@@ -395,11 +363,7 @@ impl Store for PostgresStore {
         change: &Change,
     ) -> Result<AdminRemoval, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let removal = console::remove_admin(&tx, scope.org_id(), account, role, at, change).await?;
         tx.commit()
             .await
@@ -494,11 +458,7 @@ impl Store for PostgresStore {
             ..config.clone()
         };
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         sso::put_config(&tx, &config).await?;
         events::append(&tx, events).await?;
         tx.commit().await.context("committing an SSO configuration")
@@ -514,11 +474,7 @@ impl Store for PostgresStore {
         events: &[NewEvent],
     ) -> Result<bool, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
-        events::lock(&tx, Some(scope.org_id())).await?;
+        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let removed = sso::delete_config(&tx, scope.org_id()).await?;
         if removed {
             events::append(&tx, events).await?;
