@@ -75,11 +75,18 @@ enum Op {
     Feed,
 }
 
-fn target() -> impl Strategy<Value = Target> {
-    (0..ORGS, 0..4usize).prop_map(|(org, index)| Target { org, index })
+/// Mostly the acting organization's own objects, so its writes succeed and build state; the
+/// rest another organization's.
+fn target(actor: usize) -> impl Strategy<Value = Target> {
+    let org = prop_oneof![
+        4 => Just(actor),
+        1 => Just((actor + 1) % ORGS),
+        1 => Just((actor + 2) % ORGS),
+    ];
+    (org, 0..4usize).prop_map(|(org, index)| Target { org, index })
 }
 
-fn op() -> impl Strategy<Value = Op> {
+fn op(actor: usize) -> impl Strategy<Value = Op> {
     let user_change = prop_oneof![
         any::<bool>().prop_map(UserChange::Active),
         (0..EXTERNAL_IDS.len()).prop_map(UserChange::ExternalId),
@@ -89,24 +96,24 @@ fn op() -> impl Strategy<Value = Op> {
         (0..USER_NAMES.len()).prop_map(Filter::UserName),
         (0..EXTERNAL_IDS.len()).prop_map(Filter::ExternalId),
         (0..GROUP_NAMES.len()).prop_map(Filter::DisplayName),
-        target().prop_map(Filter::MembersValue),
+        target(actor).prop_map(Filter::MembersValue),
     ];
     prop_oneof![
-        4 => (0..USER_NAMES.len(), proptest::option::of(0..EXTERNAL_IDS.len()))
+        5 => (0..USER_NAMES.len(), proptest::option::of(0..EXTERNAL_IDS.len()))
             .prop_map(|(name, external)| Op::CreateUser { name, external }),
-        2 => (target(), user_change).prop_map(|(t, c)| Op::PatchUser(t, c)),
-        1 => target().prop_map(Op::DeleteUser),
-        2 => target().prop_map(Op::GetUser),
-        3 => (0..GROUP_NAMES.len(), proptest::option::of(target()))
+        2 => (target(actor), user_change).prop_map(|(t, c)| Op::PatchUser(t, c)),
+        1 => target(actor).prop_map(Op::DeleteUser),
+        2 => target(actor).prop_map(Op::GetUser),
+        4 => (0..GROUP_NAMES.len(), proptest::option::of(target(actor)))
             .prop_map(|(name, member)| Op::CreateGroup { name, member }),
-        3 => (target(), target()).prop_map(|(g, u)| Op::AddMember(g, u)),
-        1 => (target(), target()).prop_map(|(g, u)| Op::RemoveMember(g, u)),
-        1 => target().prop_map(Op::DeleteGroup),
-        2 => target().prop_map(Op::GetGroup),
+        3 => (target(actor), target(actor)).prop_map(|(g, u)| Op::AddMember(g, u)),
+        1 => (target(actor), target(actor)).prop_map(|(g, u)| Op::RemoveMember(g, u)),
+        1 => target(actor).prop_map(Op::DeleteGroup),
+        2 => target(actor).prop_map(Op::GetGroup),
         3 => filter.prop_map(Op::Filter),
         1 => Just(Op::ListAll),
-        2 => (target(), target()).prop_map(|(u, g)| Op::ConsoleReads(u, g)),
-        2 => (target(), 0..USER_NAMES.len()).prop_map(|(g, u)| Op::ConsoleAddMember(g, u)),
+        2 => (target(actor), target(actor)).prop_map(|(u, g)| Op::ConsoleReads(u, g)),
+        2 => (target(actor), 0..USER_NAMES.len()).prop_map(|(g, u)| Op::ConsoleAddMember(g, u)),
         1 => (0..GROUP_NAMES.len(), 0..USER_NAMES.len()).prop_map(|(g, u)| Op::CliAddMember(g, u)),
         1 => (0..GROUP_NAMES.len()).prop_map(Op::CliGroupView),
         1 => Just(Op::Feed),
@@ -637,7 +644,7 @@ impl World {
 }
 
 fn steps() -> impl Strategy<Value = Vec<(usize, Op)>> {
-    proptest::collection::vec((0..ORGS, op()), 1..30)
+    proptest::collection::vec((0..ORGS).prop_flat_map(|org| (Just(org), op(org))), 1..40)
 }
 
 proptest! {
