@@ -77,6 +77,21 @@ enum Op {
 
 /// Mostly the acting organization's own objects, so its writes succeed and build state; the
 /// rest another organization's.
+impl Op {
+    fn writes(&self) -> bool {
+        !matches!(
+            self,
+            Op::GetUser(_)
+                | Op::GetGroup(_)
+                | Op::Filter(_)
+                | Op::ListAll
+                | Op::ConsoleReads(..)
+                | Op::CliGroupView(_)
+                | Op::Feed
+        )
+    }
+}
+
 fn target(actor: usize) -> impl Strategy<Value = Target> {
     let org = prop_oneof![
         4 => Just(actor),
@@ -199,7 +214,7 @@ impl World {
         (0..ORGS)
             .filter(|&o| o != org)
             .flat_map(|o| self.known[o].own.iter())
-            .filter(|t| !mine.own.contains(*t) && !(named_allowed && mine.named.contains(*t)))
+            .filter(|t| !mine.own.contains(*t) && (!named_allowed || !mine.named.contains(*t)))
             .map(|t| t.to_lowercase())
             .collect()
     }
@@ -648,8 +663,9 @@ fn steps() -> impl Strategy<Value = Vec<(usize, Op)>> {
 }
 
 proptest! {
+    // A fresh PostgreSQL database per case costs about a second: fewer cases there.
     #![proptest_config(ProptestConfig {
-        cases: 24,
+        cases: if std::env::var("ROSTER_TEST_STORE").as_deref() == Ok("postgres") { 12 } else { 24 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
@@ -661,7 +677,10 @@ proptest! {
             let mut world = World::new().await;
             for (org, op) in &steps {
                 world.step(*org, op).await;
-                world.check_invariants().await;
+                // A read changes nothing: what it may have leaked, the step itself checked.
+                if op.writes() {
+                    world.check_invariants().await;
+                }
             }
             // The log is written after the answer: read it once more when it has settled.
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
