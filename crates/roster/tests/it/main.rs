@@ -20,6 +20,7 @@ mod discovery;
 mod errors;
 mod events;
 mod groups;
+mod isolation;
 mod metrics;
 mod multi_instance;
 mod names;
