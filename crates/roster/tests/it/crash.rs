@@ -2,8 +2,9 @@
 //! and add them to groups while `roster serve` is killed with SIGKILL, three times, and restarted
 //! on the same database. Afterwards every write that was acknowledged (2xx) is there with its
 //! acknowledged state, nothing is half written (userNames unique, seats used = active accounts
-//! ≤ seats, group members all users of the organization) — on SQLite, and on a fresh PostgreSQL
-//! database when `ROSTER_TEST_POSTGRES_URL` is set.
+//! ≤ seats, group members all users of the organization), events match changes (the change feed
+//! replayed gives exactly what SCIM shows) — on SQLite, and on a fresh PostgreSQL database when
+//! `ROSTER_TEST_POSTGRES_URL` is set.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -329,6 +330,7 @@ async fn crash_consistency(cli: &Cli) {
             );
         }
     }
+    check_events(cli, &server, &org, &acks, &users, &members).await;
     server.terminate();
 
     // The provisioning log has an entry for every acknowledged write.
@@ -354,6 +356,132 @@ async fn crash_consistency(cli: &Cli) {
         unlogged.is_empty(),
         "acknowledged writes missing from the provisioning log: {unlogged:?}"
     );
+}
+
+/// The whole feed of `org`, read page by page to its end.
+async fn read_feed(server: &Server, key: &str, org: &str) -> Vec<Value> {
+    let client = Client::new();
+    let mut events = Vec::new();
+    let mut after = String::new();
+    loop {
+        let cursor = if after.is_empty() {
+            String::new()
+        } else {
+            format!("&after={after}")
+        };
+        let response = client
+            .get(server.url(&format!("/api/v1/events?org={org}&limit=1000{cursor}")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let page: Value = response.json().await.unwrap();
+        let got = page["events"].as_array().unwrap().clone();
+        after = page["next"].as_str().unwrap().to_owned();
+        if got.is_empty() {
+            return events;
+        }
+        events.extend(got);
+    }
+}
+
+/// Events match changes: every acknowledged write has its event, and replaying the feed gives
+/// exactly the accounts, their `active` and the memberships SCIM shows now — so no event names
+/// an account or membership that is not there unless a later event undid it, and no change
+/// committed before a kill lacks its event.
+async fn check_events(
+    cli: &Cli,
+    server: &Server,
+    org: &str,
+    acks: &[(String, Ack)],
+    users: &BTreeMap<String, Value>,
+    members: &BTreeMap<String, BTreeSet<String>>,
+) {
+    let key = cli.json(&["api-key", "create", "--name", "crash", "--org", org])["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = read_feed(server, &key, org).await;
+    let id = |e: &Value, field: &str| e[field].as_str().unwrap_or_default().to_owned();
+    let mut accounts: BTreeMap<String, bool> = BTreeMap::new();
+    let mut memberships: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for event in &events {
+        assert_eq!(event["org"], org, "{event:#}");
+        let kind = event["type"].as_str().unwrap().to_owned();
+        let account = id(event, "account_id");
+        let group = id(event, "group_id");
+        match kind.as_str() {
+            "account.created" => {
+                assert!(
+                    accounts
+                        .insert(account.clone(), event["data"]["account"]["active"] == true)
+                        .is_none(),
+                    "created twice: {event:#}"
+                );
+            }
+            "account.deactivated" | "account.reactivated" => {
+                let active = accounts
+                    .get_mut(&account)
+                    .unwrap_or_else(|| panic!("{kind} of an account never created: {event:#}"));
+                assert_eq!(*active, kind == "account.deactivated", "{event:#}");
+                *active = kind == "account.reactivated";
+            }
+            "account.removed" => {
+                accounts.remove(&account);
+            }
+            "membership.added" => {
+                assert!(
+                    accounts.contains_key(&account),
+                    "member {account} is no account: {event:#}"
+                );
+                assert!(
+                    memberships.insert((group.clone(), account.clone())),
+                    "added twice: {event:#}"
+                );
+            }
+            "membership.removed" => {
+                assert!(
+                    memberships.remove(&(group.clone(), account.clone())),
+                    "removed without being added: {event:#}"
+                );
+            }
+            _ => {}
+        }
+        seen.insert((kind, group, account));
+    }
+
+    for (request_id, ack) in acks {
+        let (kind, group, account) = match ack {
+            Ack::Created { id, .. } => ("account.created", "", id),
+            Ack::Deactivated { id } => ("account.deactivated", "", id),
+            Ack::Added { group, user } => ("membership.added", group.as_str(), user),
+            Ack::DeactivationSent { .. } => continue,
+        };
+        assert!(
+            seen.contains(&(kind.to_owned(), group.to_owned(), account.clone())),
+            "acknowledged write {request_id} has no {kind} event"
+        );
+    }
+
+    let shown: BTreeMap<String, bool> = users
+        .iter()
+        .map(|(id, u)| (id.clone(), u["active"] == true))
+        .collect();
+    assert_eq!(
+        accounts, shown,
+        "the feed replayed gives the accounts SCIM shows"
+    );
+    let shown: BTreeSet<(String, String)> = members
+        .iter()
+        .flat_map(|(g, ids)| ids.iter().map(move |a| (g.clone(), a.clone())))
+        .collect();
+    assert_eq!(
+        memberships, shown,
+        "the feed replayed gives the memberships SCIM shows"
+    );
+    println!("{} events replayed", events.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -25,6 +25,7 @@ mod metrics;
 mod multi_instance;
 mod names;
 mod retention;
+mod secrets;
 mod serve;
 mod sso;
 mod sso_flow;
