@@ -23,6 +23,7 @@ mod groups;
 mod metrics;
 mod multi_instance;
 mod names;
+mod read_api;
 mod retention;
 mod serve;
 mod sso;
