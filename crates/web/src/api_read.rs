@@ -45,16 +45,13 @@ async fn begin(
     Ok((key, params))
 }
 
-fn limit(params: &ReadParams) -> Result<Option<u32>, Response> {
+fn limit(params: &ReadParams) -> Result<Option<u32>, Error> {
     match params.limit.as_deref().filter(|l| !l.is_empty()) {
         None => Ok(None),
-        Some(l) => l.parse::<u32>().map(Some).map_err(|_| {
-            refusal(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                "limit must be a whole number between 1 and 1000",
-            )
-        }),
+        Some(l) => l
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| Error::Invalid("limit must be a whole number between 1 and 1000".into())),
     }
 }
 
@@ -77,7 +74,7 @@ pub async fn orgs(State(state): State<AppState>, headers: HeaderMap, params: Par
     };
     let limit = match limit(&params) {
         Ok(limit) => limit,
-        Err(refused) => return refused,
+        Err(e) => return error_response(e),
     };
     page(
         "orgs",
@@ -197,7 +194,7 @@ pub async fn group_members(
     };
     let limit = match limit(&params) {
         Ok(limit) => limit,
-        Err(refused) => return refused,
+        Err(e) => return error_response(e),
     };
     page(
         "members",
