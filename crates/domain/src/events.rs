@@ -249,6 +249,17 @@ pub fn group_data(group: &Group) -> Value {
     })
 }
 
+/// The platform's view of an organization, as `org.updated` carries it.
+pub fn org_data(org: &Org) -> Value {
+    json!({
+        "id": org.id,
+        "name": org.name,
+        "seats": org.seats,
+        "retention_days": org.retention_days,
+        "domains": org.domains,
+    })
+}
+
 fn event(
     change: &Change,
     org_id: Option<OrgId>,
@@ -565,16 +576,7 @@ pub fn org_updated(change: &Change, before: &Org, after: &Org) -> Option<NewEven
             Some(after.id),
             EventType::OrgUpdated,
             after.updated_at,
-            json!({
-                "org": {
-                    "id": after.id,
-                    "name": after.name,
-                    "seats": after.seats,
-                    "retention_days": after.retention_days,
-                    "domains": after.domains,
-                },
-                "changed": changed,
-            }),
+            json!({ "org": org_data(after), "changed": changed }),
         )
     })
 }

@@ -35,6 +35,7 @@ mod orgs;
 mod paging;
 mod passwords;
 mod query;
+mod read_api;
 mod resources;
 mod retention;
 mod retry;
@@ -85,7 +86,7 @@ pub use error::{
 pub use events::{
     Actor, Change, ChangeSource, Event, EventPosition, EventType, EventsPage, GroupBefore,
     NewEvent, account_data, account_events, account_removed_events, group_data,
-    group_deleted_events, group_events, org_event, org_updated,
+    group_deleted_events, group_events, org_data, org_event, org_updated,
 };
 pub use feed::{
     EVENT_RETENTION_DAYS, FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX, FEED_SCAN, FeedCursor, FeedPage,
@@ -107,6 +108,7 @@ pub use orgs::{
 pub use paging::PAGE_MAX;
 pub use passwords::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
+pub use read_api::{READ_LIMIT_DEFAULT, READ_LIMIT_MAX, ReadPage};
 pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;

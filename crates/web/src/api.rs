@@ -23,11 +23,11 @@ pub struct EventsParams {
     limit: Option<String>,
 }
 
-fn refusal(status: StatusCode, code: &str, detail: &str) -> Response {
+pub(crate) fn refusal(status: StatusCode, code: &str, detail: &str) -> Response {
     (status, Json(json!({ "error": code, "detail": detail }))).into_response()
 }
 
-fn error_response(e: Error) -> Response {
+pub(crate) fn error_response(e: Error) -> Response {
     match e {
         Error::Unauthorized(detail) => {
             let mut response = refusal(StatusCode::UNAUTHORIZED, "unauthorized", &detail);
@@ -50,7 +50,7 @@ fn error_response(e: Error) -> Response {
     }
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, Error> {
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, Error> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

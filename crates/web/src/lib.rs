@@ -5,6 +5,8 @@
 //! storage only through the domain.
 
 mod api;
+mod api_read;
+mod api_routes;
 mod auth;
 mod body;
 mod console;
@@ -171,7 +173,11 @@ pub fn app(state: AppState) -> Router {
         ))
         .fallback(resources::unknown_tenant_path);
 
-    let routes = Router::new()
+    let routes = api_routes::routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            router.route(path, route)
+        })
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/scim/v2/{org}", scim)
@@ -181,8 +187,6 @@ pub fn app(state: AppState) -> Router {
         .route("/sso/signed-out", get(sso::signed_out))
         .route("/sso/{org}", get(sso::start_sign_in))
         .route("/home", get(sso::home))
-        .route("/api/v1/me", get(sso::me))
-        .route("/api/v1/events", get(api::events))
         .route("/metrics", get(metrics::endpoint::scrape))
         .route_layer(metrics::observe::NoteRouteLayer)
         .fallback(middleware::not_found)

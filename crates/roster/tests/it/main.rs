@@ -24,6 +24,7 @@ mod isolation;
 mod metrics;
 mod multi_instance;
 mod names;
+mod read_api;
 mod retention;
 mod secrets;
 mod serve;
