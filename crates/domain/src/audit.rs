@@ -35,6 +35,11 @@ pub enum AuditAction {
     AdminRemoved,
     SsoConfigured,
     SsoDisabled,
+    WebhookAdded,
+    WebhookRemoved,
+    WebhookPaused,
+    WebhookResumed,
+    WebhookResent,
 }
 
 impl AuditAction {
@@ -58,6 +63,11 @@ impl AuditAction {
         Self::AdminRemoved,
         Self::SsoConfigured,
         Self::SsoDisabled,
+        Self::WebhookAdded,
+        Self::WebhookRemoved,
+        Self::WebhookPaused,
+        Self::WebhookResumed,
+        Self::WebhookResent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +91,11 @@ impl AuditAction {
             Self::AdminRemoved => "admin_removed",
             Self::SsoConfigured => "sso_configured",
             Self::SsoDisabled => "sso_disabled",
+            Self::WebhookAdded => "webhook_added",
+            Self::WebhookRemoved => "webhook_removed",
+            Self::WebhookPaused => "webhook_paused",
+            Self::WebhookResumed => "webhook_resumed",
+            Self::WebhookResent => "webhook_resent",
         }
     }
 }

@@ -161,6 +161,8 @@ impl Roster {
             let n = self.store.trim_events(before, TRIM_BATCH).await?;
             trimmed += n;
             if n < u64::from(TRIM_BATCH) {
+                // Webhook deliveries are kept as long as the events they carried.
+                self.store.trim_webhook_deliveries(before).await?;
                 return Ok(trimmed);
             }
             tokio::task::yield_now().await;

@@ -53,6 +53,8 @@ mod sso_match;
 mod sso_sign_in;
 mod store;
 mod tokens;
+mod webhook_delivery;
+mod webhooks;
 
 pub use accounts::{Account, AccountWrite, Role, user_name_key};
 pub use activity::{
@@ -133,4 +135,9 @@ pub use sso_sign_in::{
     SsoReturn, SsoSignInRecord, SsoStart,
 };
 pub use store::{LockGuard, RetentionLock, Store};
+pub use webhook_delivery::{DeliveryPolicy, DeliveryTick, WEBHOOK_BATCH, WebhookTransport};
+pub use webhooks::{
+    DELIVERY_LOG_MAX, NewWebhook, Target, WebhookDelivery, WebhookProgress, WebhookRecord,
+    WebhookState, check_url, is_public, message_id, resolve_allowed, sign,
+};
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

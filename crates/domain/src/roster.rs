@@ -27,6 +27,8 @@ pub struct Roster {
     pub(crate) secret_key: Option<Arc<crate::SecretKey>>,
     /// Where Microsoft Entra ID issuers live; tests point it at a local provider.
     pub(crate) microsoft_authority: String,
+    /// Whether webhook endpoints may be on loopback or private networks (tests, labs).
+    pub(crate) webhook_private_networks: bool,
 }
 
 impl Roster {
@@ -40,6 +42,16 @@ impl Roster {
             list_members_budget: crate::LIST_MEMBERS_BUDGET,
             secret_key: None,
             microsoft_authority: crate::MICROSOFT_AUTHORITY.to_owned(),
+            webhook_private_networks: false,
+        }
+    }
+
+    /// This Roster accepting webhook endpoints on loopback and private networks, which it
+    /// refuses by default (`--webhook-allow-private-networks`).
+    pub fn with_webhook_private_networks(self, allow: bool) -> Self {
+        Self {
+            webhook_private_networks: allow,
+            ..self
         }
     }
 

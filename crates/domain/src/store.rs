@@ -16,7 +16,7 @@ use crate::{
     LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
     OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
     SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, StoreError, StoreFilter, TokenHash, TokenRecord,
-    TokenUse,
+    TokenUse, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
 };
 
 /// The retention lock, held (see [`Store::try_lock_retention`]). [`RetentionLock::release`]
@@ -466,4 +466,50 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_api_key(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
     /// Sets the key's `last_used_at`.
     async fn touch_api_key(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    // --- webhooks ----------------------------------------------------------------------
+
+    async fn insert_webhook(&self, hook: &WebhookRecord) -> Result<(), StoreError>;
+    /// Every endpoint, oldest first.
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>, StoreError>;
+    async fn webhook(&self, id: uuid::Uuid) -> Result<Option<WebhookRecord>, StoreError>;
+    /// Removes an endpoint and its delivery log; `true` when there was one.
+    async fn delete_webhook(&self, id: uuid::Uuid) -> Result<bool, StoreError>;
+    /// Pauses an endpoint (`paused_at` = `at`), or resumes it: active, with no failures
+    /// counted and no retry waiting, its cursor and pending batch kept. `true` when it exists.
+    async fn set_webhook_state(
+        &self,
+        id: uuid::Uuid,
+        state: WebhookState,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Claims an active endpoint for `instance` until `until`, unless another instance holds
+    /// an unexpired claim: the endpoint as claimed, or `None`. Of concurrent claimers at most
+    /// one wins.
+    async fn claim_webhook(
+        &self,
+        id: uuid::Uuid,
+        instance: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Option<WebhookRecord>, StoreError>;
+    /// Writes the endpoint's progress and releases the claim, if `instance` still holds it
+    /// (`false` otherwise, nothing written). A pause made meanwhile stays.
+    async fn save_webhook_progress(
+        &self,
+        id: uuid::Uuid,
+        instance: &str,
+        progress: &WebhookProgress,
+    ) -> Result<bool, StoreError>;
+    async fn append_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<(), StoreError>;
+    /// The endpoint's newest deliveries, newest first, at most `limit`.
+    async fn webhook_deliveries(
+        &self,
+        webhook: uuid::Uuid,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
+    async fn webhook_delivery(&self, id: uuid::Uuid)
+    -> Result<Option<WebhookDelivery>, StoreError>;
+    /// Removes deliveries attempted before `before`; returns how many went.
+    async fn trim_webhook_deliveries(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
 }

@@ -26,6 +26,7 @@ mod sso;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod webhooks;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
@@ -36,7 +37,7 @@ use roster_domain::{
     LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
     OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
     SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter, TokenHash,
-    TokenRecord, TokenUse,
+    TokenRecord, TokenUse, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -726,5 +727,69 @@ impl Store for PostgresStore {
 
     async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
         api_keys::touch_key(&pool::get(&self.pool).await?, id, at).await
+    }
+
+    async fn insert_webhook(&self, hook: &WebhookRecord) -> Result<(), StoreError> {
+        webhooks::insert(&pool::get(&self.pool).await?, hook).await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>, StoreError> {
+        webhooks::list(&pool::get(&self.pool).await?).await
+    }
+
+    async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>, StoreError> {
+        webhooks::get(&pool::get(&self.pool).await?, id).await
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<bool, StoreError> {
+        webhooks::delete(&pool::get(&self.pool).await?, id).await
+    }
+
+    async fn set_webhook_state(
+        &self,
+        id: Uuid,
+        state: WebhookState,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        webhooks::set_state(&pool::get(&self.pool).await?, id, state, at).await
+    }
+
+    async fn claim_webhook(
+        &self,
+        id: Uuid,
+        instance: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Option<WebhookRecord>, StoreError> {
+        webhooks::claim(&pool::get(&self.pool).await?, id, instance, now, until).await
+    }
+
+    async fn save_webhook_progress(
+        &self,
+        id: Uuid,
+        instance: &str,
+        progress: &WebhookProgress,
+    ) -> Result<bool, StoreError> {
+        webhooks::save_progress(&pool::get(&self.pool).await?, id, instance, progress).await
+    }
+
+    async fn append_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<(), StoreError> {
+        webhooks::append_delivery(&pool::get(&self.pool).await?, delivery).await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        webhook: Uuid,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        webhooks::deliveries(&pool::get(&self.pool).await?, webhook, limit).await
+    }
+
+    async fn webhook_delivery(&self, id: Uuid) -> Result<Option<WebhookDelivery>, StoreError> {
+        webhooks::delivery(&pool::get(&self.pool).await?, id).await
+    }
+
+    async fn trim_webhook_deliveries(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        webhooks::trim_deliveries(&pool::get(&self.pool).await?, before).await
     }
 }

@@ -71,6 +71,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "events",
         sql: include_str!("../migrations/0010_events.sql"),
     },
+    Migration {
+        version: 11,
+        name: "webhooks",
+        sql: include_str!("../migrations/0011_webhooks.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

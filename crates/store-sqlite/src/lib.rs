@@ -21,6 +21,7 @@ mod orgs;
 mod pool;
 mod sso;
 mod tokens;
+mod webhooks;
 
 use std::{
     path::Path,
@@ -38,7 +39,7 @@ use roster_domain::{
     LogWindow, LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org,
     OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SignInFilter,
     SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter,
-    TokenHash, TokenRecord, TokenUse,
+    TokenHash, TokenRecord, TokenUse, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
@@ -839,6 +840,90 @@ impl Store for SqliteStore {
     async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
         self.pool
             .write(move |conn| api_keys::touch_key(conn, id, at))
+            .await
+    }
+
+    async fn insert_webhook(&self, hook: &WebhookRecord) -> Result<(), StoreError> {
+        let hook = hook.clone();
+        self.pool
+            .write(move |conn| webhooks::insert(conn, &hook))
+            .await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRecord>, StoreError> {
+        self.pool.read(webhooks::list)
+    }
+
+    async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>, StoreError> {
+        self.pool.read(|conn| webhooks::get(conn, id))
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |conn| webhooks::delete(conn, id))
+            .await
+    }
+
+    async fn set_webhook_state(
+        &self,
+        id: Uuid,
+        state: WebhookState,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |conn| webhooks::set_state(conn, id, state, at))
+            .await
+    }
+
+    async fn claim_webhook(
+        &self,
+        id: Uuid,
+        instance: &str,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Option<WebhookRecord>, StoreError> {
+        let instance = instance.to_owned();
+        self.pool
+            .write(move |conn| webhooks::claim(conn, id, &instance, now, until))
+            .await
+    }
+
+    async fn save_webhook_progress(
+        &self,
+        id: Uuid,
+        instance: &str,
+        progress: &WebhookProgress,
+    ) -> Result<bool, StoreError> {
+        let instance = instance.to_owned();
+        let progress = progress.clone();
+        self.pool
+            .write(move |conn| webhooks::save_progress(conn, id, &instance, &progress))
+            .await
+    }
+
+    async fn append_webhook_delivery(&self, delivery: &WebhookDelivery) -> Result<(), StoreError> {
+        let delivery = delivery.clone();
+        self.pool
+            .write(move |conn| webhooks::append_delivery(conn, &delivery))
+            .await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        webhook: Uuid,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        self.pool
+            .read(|conn| webhooks::deliveries(conn, webhook, limit))
+    }
+
+    async fn webhook_delivery(&self, id: Uuid) -> Result<Option<WebhookDelivery>, StoreError> {
+        self.pool.read(|conn| webhooks::delivery(conn, id))
+    }
+
+    async fn trim_webhook_deliveries(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        self.pool
+            .write(move |conn| webhooks::trim_deliveries(conn, before))
             .await
     }
 }

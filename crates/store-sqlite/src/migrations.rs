@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (9, "sso", include_str!("../migrations/0009_sso.sql")),
     (10, "events", include_str!("../migrations/0010_events.sql")),
+    (
+        11,
+        "webhooks",
+        include_str!("../migrations/0011_webhooks.sql"),
+    ),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -27,6 +27,7 @@ mod search;
 mod sso;
 mod sso_limit;
 mod users;
+mod webhook_client;
 mod wire;
 
 use std::{sync::Arc, time::Duration};
@@ -52,6 +53,7 @@ pub use error::ApiError;
 pub use limits::{OrgRateLimit, RateLimit};
 pub use metrics::{Metrics, PoolSampler, PoolStats, endpoint::MetricsToken};
 pub use sso_limit::{SsoStartLimit, SsoStartRates};
+pub use webhook_client::WebhookClient;
 pub use wire::{QueryEncodingListener, QueryEncodingStream};
 
 /// Largest request body accepted. A PATCH adding a few hundred members fits many times over.
@@ -81,6 +83,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Opens `/metrics` on the main listener; `None`: it is not served there.
     pub metrics_token: Option<MetricsToken>,
+    /// Sends webhooks: the console's resend uses the delivery job's client.
+    pub webhooks: Arc<dyn roster_domain::WebhookTransport>,
 }
 
 impl AppState {
@@ -102,7 +106,18 @@ impl AppState {
             sso_starts: Arc::new(SsoStartLimit::new(SsoStartRates::DEFAULT)),
             metrics: Arc::new(Metrics::default()),
             metrics_token: None,
+            webhooks: Arc::new(WebhookClient::default()),
         }
+    }
+
+    /// Sends the console's webhook resends with `transport`.
+    #[must_use]
+    pub fn with_webhook_transport(
+        mut self,
+        transport: Arc<dyn roster_domain::WebhookTransport>,
+    ) -> Self {
+        self.webhooks = transport;
+        self
     }
 
     /// Metrics whose database gauges are read by `pool`.

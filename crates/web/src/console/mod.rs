@@ -24,6 +24,7 @@ pub(crate) mod sign_in;
 pub(crate) mod sign_ins;
 mod sso;
 mod users;
+mod webhooks;
 
 use std::sync::Mutex;
 
@@ -108,6 +109,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/sso", get(sso::sso_page).post(sso::configure))
         .route("/sso/disable", get(sso::confirm_disable).post(sso::disable))
+        .route("/webhooks", get(webhooks::list))
+        .route("/webhooks/add", post(webhooks::add))
+        .route("/webhooks/{id}", get(webhooks::show))
+        .route("/webhooks/{id}/pause", post(webhooks::pause))
+        .route("/webhooks/{id}/resume", post(webhooks::resume))
+        .route(
+            "/webhooks/{id}/remove",
+            get(webhooks::confirm_remove).post(webhooks::remove),
+        )
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/resend",
+            post(webhooks::resend),
+        )
         .route("/sign-ins", get(sign_ins::sign_in_log))
         .route("/users", get(users::list_users))
         .route("/users/add", post(users::add_user))
