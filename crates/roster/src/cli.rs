@@ -51,6 +51,11 @@ pub struct Cli {
     )]
     pub microsoft_authority_url: Option<String>,
 
+    /// Let webhook endpoints be on loopback, private or link-local addresses (refused by
+    /// default, so an endpoint cannot make Roster probe its own network).
+    #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE_NETWORKS", global = true)]
+    pub webhook_allow_private_networks: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -85,6 +90,9 @@ pub enum Command {
     /// Keys for the platform API and the change feed.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Endpoints that receive the change feed as signed POSTs.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Print an organization's provisioning log, newest first.
     Log {
         #[arg(value_name = "ORG")]
@@ -167,6 +175,52 @@ pub enum ApiKeyCommand {
     Revoke {
         #[arg(value_name = "ID")]
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint: for one organization with --org, else for the whole deployment. Its
+    /// signing secret is printed once.
+    Add {
+        #[arg(long, value_name = "URL")]
+        url: String,
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List endpoints (never their secrets).
+    List,
+    /// Remove an endpoint and its delivery log.
+    Remove {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Stop delivering to an endpoint; its cursor stays.
+    Pause {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Deliver again, starting with what the endpoint missed.
+    Resume {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Print an endpoint's delivery log, newest first.
+    Deliveries {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// POST a logged delivery's events again, with the same webhook-id.
+    Resend {
+        #[arg(value_name = "DELIVERY_ID")]
+        delivery: String,
+        /// Seconds to wait for the receiver.
+        #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+        timeout: u64,
     },
 }
 
@@ -313,6 +367,28 @@ pub struct ServeArgs {
     /// as `Authorization: Bearer <token>`. Default: `/metrics` is not served on the main listener.
     #[arg(long, env = "ROSTER_METRICS_TOKEN_FILE", value_name = "PATH")]
     pub metrics_token_file: Option<std::path::PathBuf>,
+
+    /// Seconds a webhook receiver has to answer a delivery.
+    #[arg(long, env = "ROSTER_WEBHOOK_TIMEOUT", default_value_t = 10, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout: u64,
+
+    /// Milliseconds between rounds of webhook delivery (tests shorten it).
+    #[arg(long, env = "ROSTER_WEBHOOK_TICK_MS", default_value_t = 1000, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_tick_ms: u64,
+
+    /// Milliseconds before the first retry of a failed delivery (doubling after each failure).
+    #[arg(long, env = "ROSTER_WEBHOOK_RETRY_MS", default_value_t = 5000, hide = true)]
+    pub webhook_retry_ms: u64,
+
+    /// Milliseconds the wait between retries grows to at most.
+    #[arg(long, env = "ROSTER_WEBHOOK_RETRY_MAX_MS", default_value_t = 3_600_000, hide = true)]
+    pub webhook_retry_max_ms: u64,
+
+    /// Seconds of continuous failure after which an endpoint is paused.
+    #[arg(long, env = "ROSTER_WEBHOOK_GIVE_UP_SECONDS", default_value_t = 86_400, hide = true)]
+    pub webhook_give_up_seconds: u64,
 
     /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C before the process exits.
     #[arg(

@@ -35,7 +35,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // (`roster sso configure` while it runs) would stay unknown to it and every sign-in fail.
     let first_use = matches!(
         cli.command,
-        Command::Serve(_) | Command::Sso(crate::cli::SsoCommand::Configure { .. })
+        Command::Serve(_)
+            | Command::Sso(crate::cli::SsoCommand::Configure { .. })
+            | Command::Webhook(crate::cli::WebhookCommand::Add { .. })
     );
     let mut roster = Roster::new(store, Arc::new(SystemClock));
     if let Some(key) =
@@ -43,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     {
         roster = roster.with_secret_key(key);
     }
+    roster = roster.with_webhook_private_networks(cli.webhook_allow_private_networks);
     if let Some(authority) = &cli.microsoft_authority_url {
         roster = roster.with_microsoft_authority(authority);
     }
@@ -57,6 +60,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 serve::Retention {
                     interval,
                     event_days: args.event_retention_days,
+                },
+                serve::Webhooks {
+                    tick: std::time::Duration::from_millis(args.webhook_tick_ms),
+                    timeout: std::time::Duration::from_secs(args.webhook_timeout),
+                    allow_private: cli.webhook_allow_private_networks,
+                    policy: roster_domain::DeliveryPolicy {
+                        retry_base: time::Duration::milliseconds(
+                            i64::try_from(args.webhook_retry_ms).unwrap_or(i64::MAX),
+                        ),
+                        retry_max: time::Duration::milliseconds(
+                            i64::try_from(args.webhook_retry_max_ms).unwrap_or(i64::MAX),
+                        ),
+                        give_up: time::Duration::seconds(
+                            i64::try_from(args.webhook_give_up_seconds).unwrap_or(i64::MAX),
+                        ),
+                        lease: time::Duration::seconds(
+                            i64::try_from(args.webhook_timeout.saturating_mul(2) + 30)
+                                .unwrap_or(i64::MAX),
+                        ),
+                    },
                 },
                 roster_web::RateLimit {
                     per_second: args.rate_limit,
@@ -96,6 +119,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::sso::run(&roster, json, public_url, command).await
         }
         Command::ApiKey(command) => crate::api_keys::run(&roster, json, command).await,
+        Command::Webhook(command) => {
+            crate::webhooks::run(&roster, json, cli.webhook_allow_private_networks, command).await
+        }
         Command::Admin(command) => {
             let public_url = cli.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL);
             crate::admins::run(&roster, json, public_url, command).await

@@ -11,6 +11,7 @@ mod output;
 mod secret_key;
 mod serve;
 mod sso;
+mod webhooks;
 
 use std::process::ExitCode;
 

@@ -38,11 +38,22 @@ pub struct Retention {
     pub event_days: u32,
 }
 
+/// How webhooks are delivered.
+#[derive(Debug, Clone, Copy)]
+pub struct Webhooks {
+    pub tick: Duration,
+    pub timeout: Duration,
+    pub allow_private: bool,
+    pub policy: roster_domain::DeliveryPolicy,
+}
+
+#[expect(clippy::too_many_arguments, reason = "one value per concern of the serve command")]
 pub async fn run(
     roster: Roster,
     listen: SocketAddr,
     public_url: Option<String>,
     retention: Retention,
+    webhooks: Webhooks,
     rate_limit: roster_web::RateLimit,
     limits: Limits,
     metrics: MetricsConfig,
@@ -65,7 +76,11 @@ pub async fn run(
     let public_url = public_url.as_str();
     let flusher = roster.clone();
     let roster_for_setup = roster.clone();
+    let transport: Arc<dyn roster_domain::WebhookTransport> = Arc::new(
+        roster_web::WebhookClient::new(webhooks.timeout, webhooks.allow_private),
+    );
     let mut state = AppState::new(roster.clone(), public_url)
+        .with_webhook_transport(transport.clone())
         .with_rate_limit(rate_limit)
         .with_pool_stats(metrics.pool);
     if let Some(token) = metrics.token {
@@ -73,6 +88,12 @@ pub async fn run(
     }
     let counters = state.metrics.clone();
     let retention = tokio::spawn(retention_job(roster.clone(), retention, counters.clone()));
+    let delivery = tokio::spawn(webhook_job(
+        roster.clone(),
+        transport,
+        webhooks,
+        counters.clone(),
+    ));
     let activity = tokio::spawn(activity_job(roster, counters.clone()));
     let upkeep = tokio::spawn(upkeep_job(counters.clone()));
     let background = state.background.clone();
@@ -102,6 +123,7 @@ pub async fn run(
     offer_setup(&roster_for_setup, &console, public_url).await?;
     connections::serve(listener, router, limits, shutdown_signal()).await;
     retention.abort();
+    delivery.abort();
     upkeep.abort();
     if let Some(server) = metrics_server {
         server.abort();
@@ -162,6 +184,35 @@ async fn activity_job(roster: Roster, metrics: Arc<Metrics>) {
         metrics.job_run("activity_flush", flushed.is_ok());
         if let Err(e) = flushed {
             tracing::warn!(error = %e, "could not write SCIM activity figures; retrying at the next flush");
+        }
+    }
+}
+
+/// Delivers webhooks every `tick`. This instance's name in claims is made once per process,
+/// so a restarted instance waits for its predecessor's leases like any other instance.
+async fn webhook_job(
+    roster: Roster,
+    transport: Arc<dyn roster_domain::WebhookTransport>,
+    webhooks: Webhooks,
+    metrics: Arc<Metrics>,
+) {
+    let instance = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    let mut ticks = tokio::time::interval(webhooks.tick);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let round = roster
+            .deliver_webhooks(transport.clone(), webhooks.policy, &instance)
+            .await;
+        metrics.job_run("webhook_delivery", round.is_ok());
+        if let Err(e) = round {
+            tracing::error!(error = %e, "webhook delivery round failed; retrying at the next tick");
         }
     }
 }
