@@ -42,6 +42,7 @@ pub mod sso_sign_in;
 pub mod support;
 pub mod tokens;
 pub mod upgrade;
+pub mod webhooks;
 
 use std::{any::Any, future::Future, sync::Arc};
 
@@ -213,6 +214,8 @@ macro_rules! store_conformance {
             events::retention_and_settings_append_their_events,
             events::the_feed_reads_in_order_per_organization_and_trims_behind_a_horizon,
             events::sso_settings_and_an_administrators_removal_append_their_events,
+            webhooks::webhooks_round_trip_change_state_and_are_removed_with_their_log,
+            webhooks::one_instance_holds_a_webhook_and_only_it_records_progress,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {
