@@ -33,4 +33,5 @@ mod sso_flow;
 mod sso_limits;
 mod support;
 mod users;
+mod webhooks;
 mod wire;

@@ -91,6 +91,29 @@ impl TestApp {
         .await
     }
 
+    /// The app with a secret key (webhook secrets are sealed under it) and webhook endpoints
+    /// allowed on loopback, where the tests' receivers listen.
+    pub async fn with_webhooks() -> Self {
+        Self::build(
+            |roster| {
+                roster
+                    .with_secret_key(roster_domain::SecretKey::generate().unwrap())
+                    .with_webhook_private_networks(true)
+            },
+            |state| state,
+        )
+        .await
+    }
+
+    /// The app with a secret key, refusing webhook endpoints on private networks (the default).
+    pub async fn with_secret_key() -> Self {
+        Self::build(
+            |roster| roster.with_secret_key(roster_domain::SecretKey::generate().unwrap()),
+            |state| state,
+        )
+        .await
+    }
+
     /// The app with list requests evaluated in memory refused beyond `limit` candidates.
     pub async fn with_candidate_limit(limit: u64) -> Self {
         Self::build(|roster| roster.with_candidate_limit(limit), |state| state).await

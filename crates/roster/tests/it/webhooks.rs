@@ -1,0 +1,447 @@
+//! Webhooks against a receiver on 127.0.0.1: signatures verify (checked here with hmac and
+//! sha2, not with the code that signs), a receiver failing for a while gets every event
+//! afterwards in order with no gap, a retry and a resend carry the batch's `webhook-id`, an
+//! organization's endpoint never sees another organization's events, an endpoint failing for
+//! too long is paused (audited) and gets everything once resumed, and private addresses are
+//! refused without `--webhook-allow-private-networks`.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU16, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    routing::post,
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use hmac::{Hmac, KeyInit, Mac};
+use roster_domain::{
+    Admin, AuditAction, DeliveryPolicy, NewOrg, OrgId, OrgKind, WebhookState, WebhookTransport,
+};
+use roster_web::WebhookClient;
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::support::{Cli, TestApp};
+
+/// One POST as the receiver got it, and what it answered.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: Bytes,
+    answered: u16,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    fn event_ids(&self) -> Vec<String> {
+        self.json()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<Received>>>,
+    answer: Arc<AtomicU16>,
+}
+
+async fn receive(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("content-type"), "application/json");
+    let answered = rx.answer.load(Ordering::SeqCst);
+    rx.got.lock().unwrap().push(Received {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+        answered,
+    });
+    StatusCode::from_u16(answered).unwrap()
+}
+
+impl Receiver {
+    async fn start() -> (Self, String) {
+        let rx = Self::default();
+        rx.answer.store(200, Ordering::SeqCst);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/hooks", post(receive))
+            .with_state(rx.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (rx, url)
+    }
+
+    fn answer(&self, status: u16) {
+        self.answer.store(status, Ordering::SeqCst);
+    }
+
+    fn got(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+/// Standard Webhooks verification, written from the specification.
+fn verify(secret: &str, r: &Received) {
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.", r.id, r.timestamp).as_bytes());
+    mac.update(&r.body);
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(r.signature, expected, "signature of {}", r.id);
+    assert!(r.id.starts_with("msg_"));
+}
+
+fn transport() -> Arc<dyn WebhookTransport> {
+    Arc::new(WebhookClient::new(Duration::from_secs(5), true))
+}
+
+fn policy() -> DeliveryPolicy {
+    DeliveryPolicy {
+        give_up: time::Duration::hours(24),
+        ..DeliveryPolicy::default()
+    }
+}
+
+async fn org(app: &TestApp, name: &str) -> OrgId {
+    app.roster
+        .create_org(NewOrg {
+            name: name.into(),
+            kind: OrgKind::Business,
+            seats: 50,
+        })
+        .await
+        .unwrap()
+        .org
+        .id
+}
+
+async fn account(app: &TestApp, org: OrgId, name: &str) {
+    app.roster
+        .add_account(Some(org), &format!("{name}@example.com"), None, None)
+        .await
+        .unwrap();
+}
+
+/// The ids of the organization's events in the feed, in order, once at least `n` are readable
+/// (on PostgreSQL a committed event can take a moment to become readable).
+async fn feed(app: &TestApp, org: OrgId, n: usize) -> Vec<String> {
+    let key = app.roster.create_api_key("test", Some(org)).await.unwrap();
+    let key = app
+        .roster
+        .authenticate_api_key(Some(&key.key))
+        .await
+        .unwrap();
+    for _ in 0..500 {
+        let page = app
+            .roster
+            .events_feed(
+                &key,
+                roster_domain::FeedQuery {
+                    limit: Some(1000),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let roster_domain::FeedPage::Page { events, .. } = page else {
+            panic!("the feed is gone");
+        };
+        if events.len() >= n {
+            return events
+                .iter()
+                .map(|e| roster_domain::event_json(e)["id"].as_str().unwrap().to_owned())
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the feed never held {n} events");
+}
+
+/// Delivery rounds until `done` holds (events may take a moment to become readable on
+/// PostgreSQL), advancing the fixed clock by `step` before each.
+async fn deliver_until(
+    app: &TestApp,
+    step: time::Duration,
+    mut done: impl FnMut() -> bool,
+) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        app.clock.advance(step);
+        app.roster
+            .deliver_webhooks(transport(), policy(), "test-instance")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(done(), "deliveries never reached the expected state");
+}
+
+/// The events the receiver accepted (2xx), in the order it got them.
+fn accepted(rx: &Receiver) -> Vec<String> {
+    rx.got()
+        .iter()
+        .filter(|r| (200..300).contains(&r.answered))
+        .flat_map(Received::event_ids)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_every_event_in_order_with_stable_ids_once_it_recovers() {
+    let app = TestApp::with_webhooks().await;
+    let a = org(&app, "Alpha").await;
+    let b = org(&app, "Beta").await;
+    let (rx_a, url_a) = Receiver::start().await;
+    let (rx_b, url_b) = Receiver::start().await;
+    let hook_a = app
+        .roster
+        .add_webhook(Some(a), &url_a, Some("content"))
+        .await
+        .unwrap();
+    let hook_b = app.roster.add_webhook(Some(b), &url_b, None).await.unwrap();
+    assert!(hook_a.secret.starts_with("whsec_"));
+
+    rx_a.answer(500);
+    account(&app, a, "ada").await;
+    account(&app, a, "alan").await;
+    account(&app, b, "bea").await;
+    deliver_until(&app, time::Duration::ZERO, || !rx_a.got().is_empty()).await;
+    let first = rx_a.got()[0].clone();
+    assert_eq!(first.answered, 500);
+
+    // More happens while the first batch is failing; a retry still sends exactly that batch.
+    account(&app, a, "grace").await;
+    app.roster
+        .deliver_webhooks(transport(), policy(), "test-instance")
+        .await
+        .unwrap();
+    assert_eq!(rx_a.got().len(), 1, "no retry before the backoff has passed");
+    app.clock.advance(time::Duration::seconds(6));
+    deliver_until(&app, time::Duration::ZERO, || rx_a.got().len() >= 2).await;
+    let retry = rx_a.got()[1].clone();
+    assert_eq!(retry.id, first.id, "a retry carries the batch's webhook-id");
+    assert_eq!(retry.event_ids(), first.event_ids());
+
+    let hook = app.roster.webhook(&hook_a.webhook.id.to_string()).await.unwrap();
+    assert_eq!(hook.attempts, 2);
+    assert!(hook.failing_since.is_some());
+
+    // Recovered: everything arrives, in feed order, each event once.
+    rx_a.answer(204);
+    let expected = feed(&app, a, 3).await;
+    deliver_until(&app, time::Duration::hours(1), || {
+        accepted(&rx_a).len() >= expected.len()
+    })
+    .await;
+    assert_eq!(accepted(&rx_a), expected);
+    let got = rx_a.got();
+    let recovered = got.iter().find(|r| r.answered == 204).unwrap();
+    assert_eq!(recovered.id, first.id, "the recovered batch is the one that failed");
+    for r in &got {
+        verify(&hook_a.secret, r);
+        for event in r.json()["events"].as_array().unwrap() {
+            assert_eq!(event["org"], a.to_string());
+        }
+    }
+    let last = got.last().unwrap().json();
+    assert_eq!(last["next"], *last["events"].as_array().unwrap().last().unwrap().get("id").unwrap());
+    let hook = app.roster.webhook(&hook_a.webhook.id.to_string()).await.unwrap();
+    assert_eq!((hook.attempts, hook.failing_since), (0, None));
+
+    // The other organization's endpoint got its own events only.
+    let expected_b = feed(&app, b, 1).await;
+    deliver_until(&app, time::Duration::ZERO, || {
+        accepted(&rx_b).len() >= expected_b.len()
+    })
+    .await;
+    assert_eq!(accepted(&rx_b), expected_b);
+    for r in rx_b.got() {
+        verify(&hook_b.secret, &r);
+        for event in r.json()["events"].as_array().unwrap() {
+            assert_eq!(event["org"], b.to_string());
+        }
+    }
+
+    // The delivery log has every attempt; a resend re-sends one with its webhook-id.
+    let log = app
+        .roster
+        .webhook_deliveries(&hook_a.webhook.id.to_string(), 50)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), got.len());
+    assert_eq!(
+        log.iter().filter(|d| d.status == Some(500)).count(),
+        got.iter().filter(|r| r.answered == 500).count()
+    );
+    let original = log.iter().rev().find(|d| d.succeeded()).unwrap();
+    let before = rx_a.got().len();
+    let resent = app
+        .roster
+        .resend_webhook_delivery(&original.id.to_string(), &*transport())
+        .await
+        .unwrap();
+    assert!(resent.resend && resent.succeeded());
+    let again = rx_a.got()[before].clone();
+    assert_eq!(again.id, original.message_id);
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.event_ids(), first.event_ids());
+    verify(&hook_a.secret, &again);
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_a_day_is_paused_audited_and_gets_everything_when_resumed() {
+    let app = TestApp::with_webhooks().await;
+    let a = org(&app, "Alpha").await;
+    let (rx, url) = Receiver::start().await;
+    let hook = app.roster.add_webhook(Some(a), &url, None).await.unwrap();
+    let id = hook.webhook.id.to_string();
+    rx.answer(503);
+    account(&app, a, "ada").await;
+    deliver_until(&app, time::Duration::ZERO, || !rx.got().is_empty()).await;
+    // Retries back off up to an hour apart; after a day of failures the endpoint is paused.
+    for _ in 0..40 {
+        if app.roster.webhook(&id).await.unwrap().state == WebhookState::Paused {
+            break;
+        }
+        app.clock.advance(time::Duration::hours(1));
+        app.roster
+            .deliver_webhooks(transport(), policy(), "test-instance")
+            .await
+            .unwrap();
+    }
+    let paused = app.roster.webhook(&id).await.unwrap();
+    assert!(rx.got().len() > 20, "retried until it gave up");
+    assert!(rx.got().iter().all(|r| r.id == rx.got()[0].id));
+    assert_eq!(paused.state, WebhookState::Paused, "{paused:?}");
+    let admin = Admin::trusted(roster_domain::AccountId::new_random(), a, "ops@example.com");
+    let audit = app.roster.audit_page(&admin, None, 50).await.unwrap();
+    assert!(
+        audit
+            .entries
+            .iter()
+            .any(|e| e.action == AuditAction::WebhookPaused && e.target.as_deref() == Some(url.as_str())),
+        "{audit:?}"
+    );
+    // Paused: nothing more is sent.
+    let sent = rx.got().len();
+    account(&app, a, "alan").await;
+    app.clock.advance(time::Duration::hours(3));
+    app.roster
+        .deliver_webhooks(transport(), policy(), "test-instance")
+        .await
+        .unwrap();
+    assert_eq!(rx.got().len(), sent);
+
+    // Resumed: what it missed, from where it stood.
+    rx.answer(200);
+    app.roster.resume_webhook(&id).await.unwrap();
+    let expected = feed(&app, a, 2).await;
+    deliver_until(&app, time::Duration::ZERO, || {
+        accepted(&rx).len() >= expected.len()
+    })
+    .await;
+    assert_eq!(accepted(&rx), expected);
+}
+
+#[tokio::test]
+async fn private_addresses_are_refused_without_the_flag() {
+    let app = TestApp::with_secret_key().await;
+    let a = org(&app, "Alpha").await;
+    for url in [
+        "http://127.0.0.1:9/hooks",
+        "http://localhost:9/hooks",
+        "http://169.254.169.254/latest",
+        "http://[::1]:9/",
+        "http://10.0.0.7/",
+    ] {
+        let refused = app
+            .roster
+            .add_webhook(Some(a), url, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, roster_domain::Error::Invalid(m) if m.contains("--webhook-allow-private-networks")),
+            "{url}: {refused:?}"
+        );
+    }
+    let refused = app
+        .roster
+        .add_webhook(Some(a), "ftp://hooks.example.com/", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, roster_domain::Error::Invalid(_)));
+    assert!(app.roster.webhooks().await.unwrap().is_empty());
+
+    // The delivery side checks again (DNS may answer differently later).
+    let (rx, url) = Receiver::start().await;
+    let refused = WebhookClient::new(Duration::from_secs(2), false)
+        .post(&url, &[], b"{}".to_vec())
+        .await
+        .unwrap_err();
+    assert!(refused.contains("private"), "{refused}");
+    assert!(rx.got().is_empty());
+}
+
+#[tokio::test]
+async fn the_cli_adds_lists_pauses_and_removes_webhooks_and_shows_the_secret_once() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
+    ]);
+    let org = org["id"].as_str().unwrap();
+    let refused = cli.fails(&["webhook", "add", "--url", "http://127.0.0.1:9/", "--org", org]);
+    assert!(refused.contains("--webhook-allow-private-networks"), "{refused}");
+    let added = cli.json(&[
+        "--webhook-allow-private-networks",
+        "webhook",
+        "add",
+        "--url",
+        "http://127.0.0.1:9/hooks",
+        "--org",
+        org,
+        "--description",
+        "content",
+    ]);
+    let secret = added["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(STANDARD.decode(&secret[6..]).unwrap().len(), 32);
+    let id = added["id"].as_str().unwrap();
+    let listed = cli.json(&["webhook", "list"]);
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["org"], org);
+    assert_eq!(listed[0]["state"], "active");
+    assert!(listed[0].get("secret").is_none());
+    assert!(!listed.to_string().contains(&secret[6..]));
+    assert_eq!(cli.json(&["webhook", "pause", id])["state"], "paused");
+    assert_eq!(cli.json(&["webhook", "resume", id])["state"], "active");
+    assert_eq!(cli.json(&["webhook", "deliveries", id]), serde_json::json!([]));
+    cli.json(&["webhook", "remove", id]);
+    assert_eq!(cli.json(&["webhook", "list"]), serde_json::json!([]));
+    assert!(cli.fails(&["webhook", "remove", id]).contains("no webhook"));
+}
