@@ -445,3 +445,60 @@ async fn the_cli_adds_lists_pauses_and_removes_webhooks_and_shows_the_secret_onc
     assert_eq!(cli.json(&["webhook", "list"]), serde_json::json!([]));
     assert!(cli.fails(&["webhook", "remove", id]).contains("no webhook"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_serve_delivers_what_the_cli_changes_to_a_signed_receiver() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
+    ]);
+    let org = org["id"].as_str().unwrap().to_owned();
+    let (rx, url) = Receiver::start().await;
+    let added = cli.json(&[
+        "--webhook-allow-private-networks",
+        "webhook",
+        "add",
+        "--url",
+        &url,
+        "--org",
+        &org,
+    ]);
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    let server = cli.serve(&["--webhook-allow-private-networks", "--webhook-tick-ms", "50"]);
+    cli.json(&["user", "add", "--org", &org, "--user-name", "ada@example.com"]);
+    for _ in 0..300 {
+        if !accepted(&rx).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = rx.got();
+    assert_eq!(got.len(), 1, "{}", server.log());
+    verify(&secret, &got[0]);
+    let body = got[0].json();
+    assert_eq!(body["events"][0]["type"], "account.created");
+    assert!(
+        body["events"][0]["data"].to_string().contains("ada@example.com"),
+        "{body}"
+    );
+    let log = cli.json(&["webhook", "deliveries", added["id"].as_str().unwrap()]);
+    assert_eq!(log[0]["status"], 200);
+    assert_eq!(log[0]["message_id"], got[0].id.as_str());
+    server.terminate();
+}
+
+#[tokio::test]
+async fn without_the_servers_secret_key_no_webhook_is_added() {
+    let app = TestApp::new().await;
+    let a = org(&app, "Alpha").await;
+    let refused = app
+        .roster
+        .add_webhook(Some(a), "https://hooks.example.com/", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, roster_domain::Error::Invalid(m) if m.contains("--secret-key-file")),
+        "{refused:?}"
+    );
+    assert!(app.roster.webhooks().await.unwrap().is_empty());
+}
