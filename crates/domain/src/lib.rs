@@ -135,9 +135,9 @@ pub use sso_sign_in::{
     SsoReturn, SsoSignInRecord, SsoStart,
 };
 pub use store::{LockGuard, RetentionLock, Store};
+pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
 pub use webhook_delivery::{DeliveryPolicy, DeliveryTick, WEBHOOK_BATCH, WebhookTransport};
 pub use webhooks::{
     DELIVERY_LOG_MAX, NewWebhook, Target, WebhookDelivery, WebhookProgress, WebhookRecord,
     WebhookState, check_url, is_public, message_id, resolve_allowed, sign,
 };
-pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};

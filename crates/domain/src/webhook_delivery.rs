@@ -17,7 +17,10 @@ use uuid::Uuid;
 
 use crate::{
     AuditAction, Event, EventPosition, FeedCursor, Roster, WebhookDelivery, WebhookProgress,
-    WebhookRecord, WebhookState, audit::Actor, error::Result, event_json,
+    WebhookRecord, WebhookState,
+    audit::Actor,
+    error::Result,
+    event_json,
     webhooks::{message_id, sign, trimmed},
 };
 
@@ -320,8 +323,13 @@ impl Roster {
         delivery: &str,
         transport: &dyn WebhookTransport,
     ) -> Result<WebhookDelivery> {
-        self.resend_as(Actor::Admin(admin), Some(admin.org_id()), delivery, transport)
-            .await
+        self.resend_as(
+            Actor::Admin(admin),
+            Some(admin.org_id()),
+            delivery,
+            transport,
+        )
+        .await
     }
 
     async fn resend_as(

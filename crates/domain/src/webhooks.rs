@@ -220,7 +220,10 @@ pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &[u8]) -> Resu
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    Ok(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Ok(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// The `webhook-id` of the batch after `after` up to `last` for endpoint `webhook`: derived,
@@ -514,8 +517,14 @@ impl Roster {
         }
         tracing::info!(webhook.id = %hook.id, "webhook removed");
         if let Some(org) = hook.org_id {
-            self.audit_as(org, actor, AuditAction::WebhookRemoved, Some(&hook.url), None)
-                .await?;
+            self.audit_as(
+                org,
+                actor,
+                AuditAction::WebhookRemoved,
+                Some(&hook.url),
+                None,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -675,10 +684,7 @@ mod tests {
             br#"{"test": 2432232314}"#,
         )
         .unwrap();
-        assert_eq!(
-            signature,
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-        );
+        assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 
     #[test]

@@ -379,15 +379,30 @@ pub struct ServeArgs {
     pub webhook_tick_ms: u64,
 
     /// Milliseconds before the first retry of a failed delivery (doubling after each failure).
-    #[arg(long, env = "ROSTER_WEBHOOK_RETRY_MS", default_value_t = 5000, hide = true)]
+    #[arg(
+        long,
+        env = "ROSTER_WEBHOOK_RETRY_MS",
+        default_value_t = 5000,
+        hide = true
+    )]
     pub webhook_retry_ms: u64,
 
     /// Milliseconds the wait between retries grows to at most.
-    #[arg(long, env = "ROSTER_WEBHOOK_RETRY_MAX_MS", default_value_t = 3_600_000, hide = true)]
+    #[arg(
+        long,
+        env = "ROSTER_WEBHOOK_RETRY_MAX_MS",
+        default_value_t = 3_600_000,
+        hide = true
+    )]
     pub webhook_retry_max_ms: u64,
 
     /// Seconds of continuous failure after which an endpoint is paused.
-    #[arg(long, env = "ROSTER_WEBHOOK_GIVE_UP_SECONDS", default_value_t = 86_400, hide = true)]
+    #[arg(
+        long,
+        env = "ROSTER_WEBHOOK_GIVE_UP_SECONDS",
+        default_value_t = 86_400,
+        hide = true
+    )]
     pub webhook_give_up_seconds: u64,
 
     /// Seconds requests in flight get to finish after SIGTERM or Ctrl-C before the process exits.

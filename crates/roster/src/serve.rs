@@ -47,7 +47,10 @@ pub struct Webhooks {
     pub policy: roster_domain::DeliveryPolicy,
 }
 
-#[expect(clippy::too_many_arguments, reason = "one value per concern of the serve command")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one value per concern of the serve command"
+)]
 pub async fn run(
     roster: Roster,
     listen: SocketAddr,

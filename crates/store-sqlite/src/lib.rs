@@ -39,7 +39,8 @@ use roster_domain::{
     LogWindow, LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org,
     OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SignInFilter,
     SsoConfigRecord, SsoFlowRecord, SsoLinkRecord, SsoSignInRecord, Store, StoreError, StoreFilter,
-    TokenHash, TokenRecord, TokenUse, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
+    TokenHash, TokenRecord, TokenUse, WebhookDelivery, WebhookProgress, WebhookRecord,
+    WebhookState,
 };
 use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;

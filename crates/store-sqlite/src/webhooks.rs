@@ -179,7 +179,9 @@ pub(crate) fn set_state(
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
     let sql = match state {
-        WebhookState::Paused => "UPDATE webhooks SET state = 'paused', paused_at = ?2 WHERE id = ?1",
+        WebhookState::Paused => {
+            "UPDATE webhooks SET state = 'paused', paused_at = ?2 WHERE id = ?1"
+        }
         WebhookState::Active => {
             "UPDATE webhooks SET state = 'active', paused_at = NULL, attempts = 0, \
              failing_since = NULL, next_attempt_at = NULL WHERE id = ?1 AND ?2 IS NOT NULL"
@@ -293,8 +295,11 @@ pub(crate) fn deliveries(
          ORDER BY attempted_at DESC, rowid DESC LIMIT ?2"
     ))
     .and_then(|mut s| {
-        s.query_map(params![webhook.to_string(), i64::from(limit)], delivery_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()
+        s.query_map(
+            params![webhook.to_string(), i64::from(limit)],
+            delivery_from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()
     })
     .context("reading a webhook's deliveries")?
     .into_iter()

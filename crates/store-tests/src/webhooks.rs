@@ -89,7 +89,10 @@ pub async fn webhooks_round_trip_change_state_and_are_removed_with_their_log(
         (None, None, 0)
     );
     // Resuming keeps where it stands, so nothing is skipped.
-    assert_eq!((resumed.cursor, resumed.pending), (mine.cursor, mine.pending));
+    assert_eq!(
+        (resumed.cursor, resumed.pending),
+        (mine.cursor, mine.pending)
+    );
 
     let first = delivery(mine.id, 20, Some(500));
     let second = delivery(mine.id, 21, None);

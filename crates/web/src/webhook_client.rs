@@ -54,10 +54,9 @@ impl WebhookTransport for WebhookClient {
         }
         match request.send().await {
             Ok(response) => Ok(response.status().as_u16()),
-            Err(e) if e.is_timeout() => Err(format!(
-                "no answer within {} s",
-                self.timeout.as_secs_f32()
-            )),
+            Err(e) if e.is_timeout() => {
+                Err(format!("no answer within {} s", self.timeout.as_secs_f32()))
+            }
             Err(e) => {
                 let mut text = e.to_string();
                 let mut source = e.source();

@@ -100,7 +100,12 @@ impl TestApp {
                     .with_secret_key(roster_domain::SecretKey::generate().unwrap())
                     .with_webhook_private_networks(true)
             },
-            |state| state,
+            |state| {
+                state.with_webhook_transport(Arc::new(roster_web::WebhookClient::new(
+                    Duration::from_secs(5),
+                    true,
+                )))
+            },
         )
         .await
     }

@@ -33,12 +33,12 @@ use crate::support::{Cli, TestApp};
 
 /// One POST as the receiver got it, and what it answered.
 #[derive(Debug, Clone)]
-struct Received {
-    id: String,
+pub(crate) struct Received {
+    pub(crate) id: String,
     timestamp: String,
     signature: String,
     body: Bytes,
-    answered: u16,
+    pub(crate) answered: u16,
 }
 
 impl Received {
@@ -57,7 +57,7 @@ impl Received {
 }
 
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     got: Arc<Mutex<Vec<Received>>>,
     answer: Arc<AtomicU16>,
 }
@@ -82,7 +82,7 @@ async fn receive(State(rx): State<Receiver>, headers: HeaderMap, body: Bytes) ->
 }
 
 impl Receiver {
-    async fn start() -> (Self, String) {
+    pub(crate) async fn start() -> (Self, String) {
         let rx = Self::default();
         rx.answer.store(200, Ordering::SeqCst);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -98,7 +98,7 @@ impl Receiver {
         self.answer.store(status, Ordering::SeqCst);
     }
 
-    fn got(&self) -> Vec<Received> {
+    pub(crate) fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -116,11 +116,11 @@ fn verify(secret: &str, r: &Received) {
     assert!(r.id.starts_with("msg_"));
 }
 
-fn transport() -> Arc<dyn WebhookTransport> {
+pub(crate) fn transport() -> Arc<dyn WebhookTransport> {
     Arc::new(WebhookClient::new(Duration::from_secs(5), true))
 }
 
-fn policy() -> DeliveryPolicy {
+pub(crate) fn policy() -> DeliveryPolicy {
     DeliveryPolicy {
         give_up: time::Duration::hours(24),
         ..DeliveryPolicy::default()
@@ -174,7 +174,12 @@ async fn feed(app: &TestApp, org: OrgId, n: usize) -> Vec<String> {
         if events.len() >= n {
             return events
                 .iter()
-                .map(|e| roster_domain::event_json(e)["id"].as_str().unwrap().to_owned())
+                .map(|e| {
+                    roster_domain::event_json(e)["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
                 .collect();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -184,11 +189,7 @@ async fn feed(app: &TestApp, org: OrgId, n: usize) -> Vec<String> {
 
 /// Delivery rounds until `done` holds (events may take a moment to become readable on
 /// PostgreSQL), advancing the fixed clock by `step` before each.
-async fn deliver_until(
-    app: &TestApp,
-    step: time::Duration,
-    mut done: impl FnMut() -> bool,
-) {
+async fn deliver_until(app: &TestApp, step: time::Duration, mut done: impl FnMut() -> bool) {
     for _ in 0..300 {
         if done() {
             return;
@@ -241,14 +242,22 @@ async fn a_failing_receiver_gets_every_event_in_order_with_stable_ids_once_it_re
         .deliver_webhooks(transport(), policy(), "test-instance")
         .await
         .unwrap();
-    assert_eq!(rx_a.got().len(), 1, "no retry before the backoff has passed");
+    assert_eq!(
+        rx_a.got().len(),
+        1,
+        "no retry before the backoff has passed"
+    );
     app.clock.advance(time::Duration::seconds(6));
     deliver_until(&app, time::Duration::ZERO, || rx_a.got().len() >= 2).await;
     let retry = rx_a.got()[1].clone();
     assert_eq!(retry.id, first.id, "a retry carries the batch's webhook-id");
     assert_eq!(retry.event_ids(), first.event_ids());
 
-    let hook = app.roster.webhook(&hook_a.webhook.id.to_string()).await.unwrap();
+    let hook = app
+        .roster
+        .webhook(&hook_a.webhook.id.to_string())
+        .await
+        .unwrap();
     assert_eq!(hook.attempts, 2);
     assert!(hook.failing_since.is_some());
 
@@ -262,7 +271,10 @@ async fn a_failing_receiver_gets_every_event_in_order_with_stable_ids_once_it_re
     assert_eq!(accepted(&rx_a), expected);
     let got = rx_a.got();
     let recovered = got.iter().find(|r| r.answered == 204).unwrap();
-    assert_eq!(recovered.id, first.id, "the recovered batch is the one that failed");
+    assert_eq!(
+        recovered.id, first.id,
+        "the recovered batch is the one that failed"
+    );
     for r in &got {
         verify(&hook_a.secret, r);
         for event in r.json()["events"].as_array().unwrap() {
@@ -270,8 +282,21 @@ async fn a_failing_receiver_gets_every_event_in_order_with_stable_ids_once_it_re
         }
     }
     let last = got.last().unwrap().json();
-    assert_eq!(last["next"], *last["events"].as_array().unwrap().last().unwrap().get("id").unwrap());
-    let hook = app.roster.webhook(&hook_a.webhook.id.to_string()).await.unwrap();
+    assert_eq!(
+        last["next"],
+        *last["events"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .get("id")
+            .unwrap()
+    );
+    let hook = app
+        .roster
+        .webhook(&hook_a.webhook.id.to_string())
+        .await
+        .unwrap();
     assert_eq!((hook.attempts, hook.failing_since), (0, None));
 
     // The other organization's endpoint got its own events only.
@@ -345,7 +370,8 @@ async fn an_endpoint_failing_for_a_day_is_paused_audited_and_gets_everything_whe
         audit
             .entries
             .iter()
-            .any(|e| e.action == AuditAction::WebhookPaused && e.target.as_deref() == Some(url.as_str())),
+            .any(|e| e.action == AuditAction::WebhookPaused
+                && e.target.as_deref() == Some(url.as_str())),
         "{audit:?}"
     );
     // Paused: nothing more is sent.
@@ -415,8 +441,18 @@ async fn the_cli_adds_lists_pauses_and_removes_webhooks_and_shows_the_secret_onc
         "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
     ]);
     let org = org["id"].as_str().unwrap();
-    let refused = cli.fails(&["webhook", "add", "--url", "http://127.0.0.1:9/", "--org", org]);
-    assert!(refused.contains("--webhook-allow-private-networks"), "{refused}");
+    let refused = cli.fails(&[
+        "webhook",
+        "add",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--org",
+        org,
+    ]);
+    assert!(
+        refused.contains("--webhook-allow-private-networks"),
+        "{refused}"
+    );
     let added = cli.json(&[
         "--webhook-allow-private-networks",
         "webhook",
@@ -440,7 +476,10 @@ async fn the_cli_adds_lists_pauses_and_removes_webhooks_and_shows_the_secret_onc
     assert!(!listed.to_string().contains(&secret[6..]));
     assert_eq!(cli.json(&["webhook", "pause", id])["state"], "paused");
     assert_eq!(cli.json(&["webhook", "resume", id])["state"], "active");
-    assert_eq!(cli.json(&["webhook", "deliveries", id]), serde_json::json!([]));
+    assert_eq!(
+        cli.json(&["webhook", "deliveries", id]),
+        serde_json::json!([])
+    );
     cli.json(&["webhook", "remove", id]);
     assert_eq!(cli.json(&["webhook", "list"]), serde_json::json!([]));
     assert!(cli.fails(&["webhook", "remove", id]).contains("no webhook"));
@@ -464,8 +503,19 @@ async fn roster_serve_delivers_what_the_cli_changes_to_a_signed_receiver() {
         &org,
     ]);
     let secret = added["secret"].as_str().unwrap().to_owned();
-    let server = cli.serve(&["--webhook-allow-private-networks", "--webhook-tick-ms", "50"]);
-    cli.json(&["user", "add", "--org", &org, "--user-name", "ada@example.com"]);
+    let server = cli.serve(&[
+        "--webhook-allow-private-networks",
+        "--webhook-tick-ms",
+        "50",
+    ]);
+    cli.json(&[
+        "user",
+        "add",
+        "--org",
+        &org,
+        "--user-name",
+        "ada@example.com",
+    ]);
     for _ in 0..300 {
         if !accepted(&rx).is_empty() {
             break;
@@ -478,7 +528,9 @@ async fn roster_serve_delivers_what_the_cli_changes_to_a_signed_receiver() {
     let body = got[0].json();
     assert_eq!(body["events"][0]["type"], "account.created");
     assert!(
-        body["events"][0]["data"].to_string().contains("ada@example.com"),
+        body["events"][0]["data"]
+            .to_string()
+            .contains("ada@example.com"),
         "{body}"
     );
     let log = cli.json(&["webhook", "deliveries", added["id"].as_str().unwrap()]);

@@ -12,3 +12,4 @@ mod sessions;
 mod setup;
 mod sso;
 mod support;
+mod webhooks;
