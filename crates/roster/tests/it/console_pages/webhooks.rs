@@ -33,7 +33,12 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
     let (rx, url) = Receiver::start().await;
 
     let refused = admin
-        .submit(&app, "/console/webhooks", "/console/webhooks/add", &[("url", "gopher://x"), ("description", "")])
+        .submit(
+            &app,
+            "/console/webhooks",
+            "/console/webhooks/add",
+            &[("url", "gopher://x"), ("description", "")],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.html.contains("https://"), "{}", refused.html);
@@ -48,14 +53,12 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
         )
         .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.html);
-    let secret = added.field_value("webhook-secret").unwrap_or_default();
     let shown = added
         .html
         .split("value=\"whsec_")
         .nth(1)
         .map(|rest| format!("whsec_{}", rest.split('"').next().unwrap()))
-        .unwrap_or(secret);
-    assert!(shown.starts_with("whsec_"), "{}", added.html);
+        .unwrap_or_else(|| panic!("no secret shown:\n{}", added.html));
     let hooks = app.roster.webhooks().await.unwrap();
     assert_eq!(hooks.len(), 1);
     assert_eq!(hooks[0].org_id, Some(org));
@@ -71,7 +74,11 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
     assert!(!page.html.contains(&url));
     let csrf = page.csrf();
     let forged = stranger
-        .post(&app, &format!("/console/webhooks/{id}/pause"), &[("csrf", &csrf)])
+        .post(
+            &app,
+            &format!("/console/webhooks/{id}/pause"),
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -113,14 +120,21 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
     assert_eq!(got[1].id, got[0].id);
 
     let paused = admin
-        .submit(&app, &format!("/console/webhooks/{id}"), &format!("/console/webhooks/{id}/pause"), &[])
+        .submit(
+            &app,
+            &format!("/console/webhooks/{id}"),
+            &format!("/console/webhooks/{id}/pause"),
+            &[],
+        )
         .await;
     assert_eq!(paused.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.roster.webhook(&id).await.unwrap().state,
         WebhookState::Paused
     );
-    let confirm = admin.get(&app, &format!("/console/webhooks/{id}/remove")).await;
+    let confirm = admin
+        .get(&app, &format!("/console/webhooks/{id}/remove"))
+        .await;
     assert!(confirm.html.contains("Remove the endpoint"));
     let removed = admin
         .submit(
@@ -133,7 +147,12 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert!(app.roster.webhooks().await.unwrap().is_empty());
     let actions = audit_actions(&app, org).await;
-    for action in ["webhook_added", "webhook_resent", "webhook_paused", "webhook_removed"] {
+    for action in [
+        "webhook_added",
+        "webhook_resent",
+        "webhook_paused",
+        "webhook_removed",
+    ] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
 }
