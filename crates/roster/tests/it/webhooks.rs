@@ -554,3 +554,38 @@ async fn without_the_servers_secret_key_no_webhook_is_added() {
     );
     assert!(app.roster.webhooks().await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_delivering_at_once_send_each_batch_once() {
+    let app = TestApp::with_webhooks().await;
+    let a = org(&app, "Alpha").await;
+    let (rx, url) = Receiver::start().await;
+    app.roster.add_webhook(Some(a), &url, None).await.unwrap();
+    for name in ["ada", "alan", "grace", "edsger"] {
+        account(&app, a, name).await;
+    }
+    let expected = feed(&app, a, 4).await;
+    for _ in 0..300 {
+        if accepted(&rx).len() >= expected.len() {
+            break;
+        }
+        // Three instances run a round at the same moment; the lease lets one deliver.
+        let rounds = ["one", "two", "three"].map(|instance| {
+            let roster = app.roster.clone();
+            tokio::spawn(async move {
+                roster
+                    .deliver_webhooks(transport(), policy(), instance)
+                    .await
+                    .unwrap()
+            })
+        });
+        for round in rounds {
+            round.await.unwrap();
+        }
+    }
+    assert_eq!(accepted(&rx), expected, "each event once, in order");
+    let ids: Vec<String> = rx.got().iter().map(|r| r.id.clone()).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(ids, unique, "no batch was sent twice");
+}
