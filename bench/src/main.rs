@@ -9,13 +9,16 @@
 //!
 //! `cargo run --release -p roster-bench -- --help`; see `bench/README.md`.
 
+mod fleet;
 mod load;
+mod scale;
 mod server;
+mod soak;
 
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::{
     load::{Scenario, Settings},
@@ -70,6 +73,61 @@ struct Args {
     /// the benchmark measures the server, not the per-organization limiter (default 100/s).
     #[arg(long, default_value_t = 0, value_name = "N")]
     rate_limit: u32,
+    /// Instead of the scenarios: a scale workload or the soak run.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scale workloads (issue 17), each on every store in turn.
+    Scale {
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "initial-sync,many-orgs"
+        )]
+        workloads: Vec<Workload>,
+        /// initial-sync: users, spread one per group over the groups.
+        #[arg(long, default_value_t = 100_000, value_parser = at_least_one)]
+        sync_users: usize,
+        #[arg(long, default_value_t = 1_000, value_parser = at_least_one)]
+        sync_groups: usize,
+        /// initial-sync: the simulator's requests in flight.
+        #[arg(long, default_value_t = 16, value_parser = at_least_one)]
+        sync_workers: usize,
+        /// many-orgs: organizations, and accounts spread over them.
+        #[arg(long, default_value_t = 1_000, value_parser = at_least_one)]
+        orgs: usize,
+        #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
+        accounts: usize,
+        /// many-orgs: seconds of lookups before and after the restart.
+        #[arg(long, default_value_t = 10)]
+        lookup_seconds: u64,
+    },
+    /// Many organizations provisioned at once by the simulator for minutes, every store at once;
+    /// memory, failures and a probe's latency per minute. The servers run with their default
+    /// rate limit (250/s per organization) and a 429 counts as a failure.
+    Soak {
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        #[arg(long, default_value_t = 50, value_parser = at_least_one)]
+        orgs: usize,
+        #[arg(long, default_value_t = 200, value_parser = at_least_one)]
+        users_per_org: usize,
+        #[arg(long, default_value_t = 10, value_parser = at_least_one)]
+        groups_per_org: usize,
+        /// Seconds between one organization's provisioning cycles.
+        #[arg(long, default_value_t = 5)]
+        cycle_pause: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Workload {
+    InitialSync,
+    ManyOrgs,
 }
 
 #[tokio::main]
@@ -80,6 +138,9 @@ async fn main() -> anyhow::Result<()> {
         None => server::build_release_binary().context("building roster in release mode")?,
     };
     eprintln!("roster binary: {}", bin.display());
+    if let Some(command) = &args.command {
+        return run_command(command, &args, &bin).await;
+    }
     let scenarios = if args.scenarios.is_empty() {
         Scenario::value_variants().to_vec()
     } else {
@@ -182,6 +243,117 @@ async fn measure(
     }
 
     Ok(rows)
+}
+
+/// The scale workloads and the soak run: other tables, the same servers and stores.
+async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> anyhow::Result<()> {
+    let stores: Vec<StoreKind> = args
+        .stores
+        .iter()
+        .copied()
+        .filter(|&kind| {
+            let skip = kind == StoreKind::Postgres && args.postgres_url.is_none();
+            if skip {
+                eprintln!("skipping PostgreSQL: set ROSTER_TEST_POSTGRES_URL or --postgres-url");
+            }
+            !skip
+        })
+        .collect();
+    anyhow::ensure!(!stores.is_empty(), "no store to measure");
+    let pg = args.postgres_url.as_deref();
+    match command {
+        Command::Soak {
+            minutes,
+            orgs,
+            users_per_org,
+            groups_per_org,
+            cycle_pause,
+        } => {
+            let settings = soak::SoakSettings {
+                minutes: *minutes,
+                orgs: *orgs,
+                users_per_org: *users_per_org,
+                groups_per_org: *groups_per_org,
+                cycle_pause: Duration::from_secs(*cycle_pause),
+            };
+            soak::run(bin, pg, &stores, &settings, &args.server_log).await
+        }
+        Command::Scale {
+            workloads,
+            sync_users,
+            sync_groups,
+            sync_workers,
+            orgs,
+            accounts,
+            lookup_seconds,
+        } => {
+            for workload in workloads {
+                let mut rows = Vec::new();
+                for &kind in &stores {
+                    match workload {
+                        Workload::InitialSync => {
+                            eprintln!("initial sync on {}: {sync_users} users", kind.label());
+                            let fleet = fleet::Fleet::start(
+                                kind,
+                                bin,
+                                pg,
+                                1,
+                                sync_users * 2,
+                                &args.server_log,
+                                args.rate_limit,
+                            )
+                            .await?;
+                            rows.push(
+                                scale::initial_sync(
+                                    &fleet,
+                                    *sync_users,
+                                    *sync_groups,
+                                    *sync_workers,
+                                )
+                                .await?,
+                            );
+                        }
+                        Workload::ManyOrgs => {
+                            eprintln!("many orgs on {}: making {orgs} organizations", kind.label());
+                            let per_org = accounts.div_ceil(*orgs);
+                            let mut fleet = fleet::Fleet::start(
+                                kind,
+                                bin,
+                                pg,
+                                *orgs,
+                                per_org * 2,
+                                &args.server_log,
+                                args.rate_limit,
+                            )
+                            .await?;
+                            rows.push(
+                                scale::many_orgs(
+                                    &mut fleet,
+                                    *accounts,
+                                    args.concurrency,
+                                    *lookup_seconds,
+                                )
+                                .await?,
+                            );
+                        }
+                    }
+                    eprintln!("  {}", rows.last().map_or("", String::as_str));
+                }
+                println!(
+                    "{}",
+                    match workload {
+                        Workload::InitialSync => scale::initial_sync_header(),
+                        Workload::ManyOrgs => scale::many_orgs_header(),
+                    }
+                );
+                for row in rows {
+                    println!("{row}");
+                }
+                println!();
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Counts the scenarios index into (users, groups, workers): zero would leave nothing to pick.

@@ -310,7 +310,7 @@ pub fn build_release_binary() -> anyhow::Result<PathBuf> {
         .context("cargo reported no roster executable")
 }
 
-fn command(bin: &Path, database: &str) -> Command {
+pub(crate) fn command(bin: &Path, database: &str) -> Command {
     let mut command = Command::new(bin);
     command
         .env_remove("ROSTER_DATABASE_URL")
@@ -322,7 +322,7 @@ fn command(bin: &Path, database: &str) -> Command {
 }
 
 /// Runs a CLI command with `--json` and returns what it printed.
-fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
+pub(crate) fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
     let output = command(bin, database).args(args).arg("--json").output()?;
     if !output.status.success() {
         bail!(
@@ -334,7 +334,7 @@ fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
 }
 
 /// Starts `roster serve` on a random loopback port; returns it with the address it reported.
-fn serve(
+pub(crate) fn serve(
     bin: &Path,
     database: &str,
     log: &str,
