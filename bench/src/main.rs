@@ -10,6 +10,7 @@
 //! `cargo run --release -p roster-bench -- --help`; see `bench/README.md`.
 
 mod fleet;
+mod growth;
 mod load;
 mod scale;
 mod server;
@@ -105,6 +106,9 @@ enum Command {
         /// many-orgs: seconds of lookups before and after the restart.
         #[arg(long, default_value_t = 10)]
         lookup_seconds: u64,
+        /// growth: the largest size measured (1,000, 10,000, … up to it).
+        #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
+        growth_max: usize,
     },
     /// Many organizations provisioned at once by the simulator for minutes, every store at once;
     /// memory, failures and a probe's latency per minute. The servers run with their default
@@ -128,6 +132,8 @@ enum Command {
 enum Workload {
     InitialSync,
     ManyOrgs,
+    /// One organization grown to 1,000, 10,000, … accounts: each operation's cost at each size.
+    Growth,
 }
 
 #[tokio::main]
@@ -286,6 +292,7 @@ async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> a
             orgs,
             accounts,
             lookup_seconds,
+            growth_max,
         } => {
             for workload in workloads {
                 let mut rows = Vec::new();
@@ -336,6 +343,20 @@ async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> a
                                 .await?,
                             );
                         }
+                        Workload::Growth => {
+                            eprintln!("growth on {}", kind.label());
+                            let fleet = fleet::Fleet::start(
+                                kind,
+                                bin,
+                                pg,
+                                1,
+                                growth_max * 2,
+                                &args.server_log,
+                                args.rate_limit,
+                            )
+                            .await?;
+                            rows.push(growth::growth(&fleet, *growth_max, args.concurrency).await?);
+                        }
                     }
                     eprintln!("  {}", rows.last().map_or("", String::as_str));
                 }
@@ -344,6 +365,8 @@ async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> a
                     match workload {
                         Workload::InitialSync => scale::initial_sync_header(),
                         Workload::ManyOrgs => scale::many_orgs_header(),
+                        // Its table carries its own header (one column per size).
+                        Workload::Growth => "",
                     }
                 );
                 for row in rows {
