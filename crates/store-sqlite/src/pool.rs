@@ -146,7 +146,7 @@ impl Pool {
     }
 
     /// Whether writes work, for readiness: an error while the last write failed for a storage
-    /// reason. A failure older than [`PROBE_AFTER`](crate::write_health::PROBE_AFTER) is
+    /// reason (see [`WriteHealth`]). A failure older than [`PROBE_AFTER`](crate::write_health::PROBE_AFTER) is
     /// checked again with a write of its own ([`probe`]), whose outcome the writer notes like
     /// any other: so readiness recovers without client traffic, and probes at most about once
     /// per that interval.
@@ -450,8 +450,13 @@ mod tests {
         let not_ready = pool.check_writes().await.unwrap_err();
         assert!(not_ready.is_unavailable(), "{not_ready}");
         assert!(not_ready.to_string().contains("disk is full"), "{not_ready}");
-        // The next successful write clears it.
+        // A small write that still fits does not clear it at once; once it is PROBE_AFTER old,
+        // the next successful write does.
         pool.write(slow(0)).await.unwrap();
+        assert!(pool.check_writes().await.is_err());
+        tokio::time::sleep(crate::write_health::PROBE_AFTER).await;
+        pool.write(slow(0)).await.unwrap();
+        assert!(pool.health.failure().is_none());
         pool.check_writes().await.unwrap();
 
         // Without traffic, a check after PROBE_AFTER writes for itself, and that succeeds.

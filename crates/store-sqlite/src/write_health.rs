@@ -1,6 +1,11 @@
 //! Whether SQLite takes writes. A full disk or a file that became read-only fails writes only —
 //! reads go on — so readiness cannot learn it from a read: the writer thread notes how each
-//! batch went, and readiness reports the last storage failure until a write succeeds again.
+//! batch went, and readiness reports a storage failure for at least [`PROBE_AFTER`] and then
+//! until a write succeeds again.
+//!
+//! The minimum matters on a full disk: small writes may still fit in the space the WAL file
+//! already holds while larger ones fail, and the provisioning-log entry of a refused request
+//! is such a small write; without it, readiness would flip back at once.
 
 use std::{
     sync::{
@@ -10,10 +15,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// How long a noted failure is believed before readiness tries a write of its own (see
-/// `Pool::check_writes`). Traffic that keeps failing keeps the failure fresh; an instance a load
-/// balancer took out of rotation gets no traffic, and still notices within this long of a
-/// readiness check that the disk has room again.
+/// How long a noted failure is believed whatever succeeds meanwhile; after it, a successful
+/// write clears it, and readiness tries a write of its own (see `Pool::check_writes`). Traffic
+/// that keeps failing keeps the failure fresh; an instance a load balancer took out of rotation
+/// gets no traffic, and still notices within this long of a readiness check that the disk has
+/// room again.
 pub(crate) const PROBE_AFTER: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Default)]
@@ -47,11 +53,14 @@ impl WriteHealth {
         self.failing.store(true, Ordering::Release);
     }
 
-    /// A batch committed: writes work.
+    /// A batch committed: writes work, unless one failed less than [`PROBE_AFTER`] ago.
     pub(crate) fn succeeded(&self) {
         if self.failing.load(Ordering::Acquire) {
-            *self.lock() = None;
-            self.failing.store(false, Ordering::Release);
+            let mut last = self.lock();
+            if last.as_ref().is_none_or(Failure::stale) {
+                *last = None;
+                self.failing.store(false, Ordering::Release);
+            }
         }
     }
 
