@@ -11,4 +11,4 @@ mod scim;
 mod sessions;
 mod setup;
 mod sso;
-mod support;
+pub(crate) mod support;
