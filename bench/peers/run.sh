@@ -30,7 +30,7 @@ free_port() {
 # Answers once $1 serves; gives up after 20 s.
 wait_for() {
     for _ in $(seq 200); do
-        if curl -fsS -o /dev/null "$1"; then return 0; fi
+        if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
         sleep 0.1
     done
     echo "$2 did not start; its log:" >&2
