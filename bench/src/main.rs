@@ -201,7 +201,9 @@ struct Row {
 /// each one's is.
 fn print_peers(rows: &[Row]) {
     let sqlite = StoreKind::Sqlite.label();
-    println!("\n| scenario | server | req/s | p50 ms | p99 ms | errors | Roster (SQLite) ÷ server |");
+    println!(
+        "\n| scenario | server | req/s | p50 ms | p99 ms | errors | Roster (SQLite) ÷ server |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|");
     for scenario in Scenario::value_variants().iter().filter(|s| s.for_peers()) {
         let Some(roster) = rows

@@ -144,7 +144,9 @@ impl Target {
             server: Some(server),
             _database: database,
         };
-        target.seed(setup.users, setup.groups, setup.concurrency).await?;
+        target
+            .seed(setup.users, setup.groups, setup.concurrency)
+            .await?;
         Ok(target)
     }
 
@@ -183,7 +185,12 @@ impl Target {
         Ok(target)
     }
 
-    async fn seed(&mut self, users: usize, groups: usize, concurrency: usize) -> anyhow::Result<()> {
+    async fn seed(
+        &mut self,
+        users: usize,
+        groups: usize,
+        concurrency: usize,
+    ) -> anyhow::Result<()> {
         let (users, groups) = seed(&self.tenant, users, groups, concurrency).await?;
         // The seeding tasks have finished, so this is the only reference.
         let tenant = Arc::get_mut(&mut self.tenant).context("the tenant is still shared")?;
