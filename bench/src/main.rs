@@ -6,6 +6,9 @@
 //! ID sends most, at a fixed concurrency for a fixed time, and prints req/s, p50 and p99 per
 //! scenario and store as a Markdown table on stdout (progress goes to stderr). It talks to Roster
 //! only through its binary and HTTP, like a real deployment; nothing here links Roster's crates.
+//! With `--peer NAME=URL` it also drives other SCIM servers with the lookups, reads and creates
+//! in the same run, and prints them beside Roster on SQLite with the ratios
+//! (`bench/peers/run.sh` installs and starts two).
 //!
 //! `cargo run --release -p roster-bench -- --help`; see `bench/README.md`.
 
@@ -74,6 +77,17 @@ struct Args {
     /// the benchmark measures the server, not the per-organization limiter (default 100/s).
     #[arg(long, default_value_t = 0, value_name = "N")]
     rate_limit: u32,
+    /// Another SCIM server to measure beside Roster on SQLite: `NAME=BASE_URL` (e.g.
+    /// `scim2-server=http://127.0.0.1:8080/v2`). Repeatable. It gets the same users and the
+    /// `filter-user`, `get-user` and `create-user` scenarios.
+    #[arg(long = "peer", value_name = "NAME=URL", value_parser = peer)]
+    peers: Vec<(String, String)>,
+    /// Bearer token sent to every peer; without it peers get no `Authorization` header.
+    #[arg(long, value_name = "TOKEN")]
+    peer_token: Option<String>,
+    /// Exit with an error when any row counted an error (for a smoke run in CI).
+    #[arg(long)]
+    fail_on_errors: bool,
     /// Instead of the scenarios: a scale workload or the soak run.
     #[command(subcommand)]
     command: Option<Command>,
@@ -180,6 +194,17 @@ async fn main() -> anyhow::Result<()> {
         targets.push(target);
     }
     anyhow::ensure!(!targets.is_empty(), "no store to measure");
+    anyhow::ensure!(
+        args.peers.is_empty() || args.stores.contains(&StoreKind::Sqlite),
+        "--peer compares with Roster on SQLite: include sqlite in --stores"
+    );
+    for (name, url) in &args.peers {
+        eprintln!("{name}: seeding {} users at {url}", args.users);
+        let target = Target::peer(name, url, args.peer_token.as_deref(), &setup)
+            .await
+            .with_context(|| format!("setting up peer {name} at {url}"))?;
+        targets.push(target);
+    }
 
     let settings = Settings {
         concurrency: args.concurrency,
@@ -208,18 +233,74 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| scenario | store | req/s | p50 ms | p99 ms | errors |");
     println!("|---|---|---:|---:|---:|---:|");
-    for (scenario, kind, stats) in &rows {
+    for row in rows.iter().filter(|r| r.roster) {
         println!(
             "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
-            scenario.title(),
-            kind.label(),
-            stats.rate(),
-            stats.percentile_ms(50),
-            stats.percentile_ms(99),
-            stats.errors
+            row.scenario.title(),
+            row.label,
+            row.stats.rate(),
+            row.stats.percentile_ms(50),
+            row.stats.percentile_ms(99),
+            row.stats.errors
         );
     }
+    if !args.peers.is_empty() {
+        print_peers(&rows);
+    }
+    let errors: u64 = rows.iter().map(|r| r.stats.errors).sum();
+    anyhow::ensure!(
+        !(args.fail_on_errors && errors > 0),
+        "{errors} requests failed (--fail-on-errors); the first error of each row is on stderr"
+    );
     Ok(())
+}
+
+/// One scenario on one target.
+struct Row {
+    scenario: Scenario,
+    label: String,
+    /// Roster (a store), not a peer.
+    roster: bool,
+    stats: load::Stats,
+}
+
+/// Roster on SQLite beside each peer, scenario by scenario, with how many times Roster's rate
+/// each one's is.
+fn print_peers(rows: &[Row]) {
+    let sqlite = StoreKind::Sqlite.label();
+    println!(
+        "\n| scenario | server | req/s | p50 ms | p99 ms | errors | Roster (SQLite) ÷ server |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    for scenario in Scenario::value_variants().iter().filter(|s| s.for_peers()) {
+        let Some(roster) = rows
+            .iter()
+            .find(|r| r.scenario == *scenario && r.roster && r.label == sqlite)
+        else {
+            continue;
+        };
+        for row in rows.iter().filter(|r| r.scenario == *scenario && !r.roster) {
+            let ratio = roster.stats.rate() / row.stats.rate().max(f64::EPSILON);
+            println!(
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.1}× |",
+                scenario.title(),
+                row.label,
+                row.stats.rate(),
+                row.stats.percentile_ms(50),
+                row.stats.percentile_ms(99),
+                row.stats.errors,
+                ratio
+            );
+        }
+        println!(
+            "| {} | Roster (SQLite) | {:.0} | {:.2} | {:.2} | {} | 1.0× |",
+            scenario.title(),
+            roster.stats.rate(),
+            roster.stats.percentile_ms(50),
+            roster.stats.percentile_ms(99),
+            roster.stats.errors
+        );
+    }
 }
 
 /// Every scenario on every store; the servers are stopped by the caller whatever happens.
@@ -227,12 +308,12 @@ async fn measure(
     targets: &[Target],
     scenarios: &[Scenario],
     settings: &Settings,
-) -> anyhow::Result<Vec<(Scenario, StoreKind, load::Stats)>> {
+) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
-    // Scenario by scenario, each store in turn, so both stores meet the same machine state.
+    // Scenario by scenario, each target in turn, so all meet the same machine state.
     for &scenario in scenarios {
-        for target in targets {
-            eprintln!("{} on {} ...", scenario.title(), target.kind.label());
+        for target in targets.iter().filter(|t| t.runs(scenario)) {
+            eprintln!("{} on {} ...", scenario.title(), target.label);
             let stats = load::run(target, scenario, settings).await?;
             eprintln!(
                 "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
@@ -244,7 +325,12 @@ async fn measure(
             if let Some(sample) = &stats.error_sample {
                 eprintln!("  first error: {sample}");
             }
-            rows.push((scenario, target.kind, stats));
+            rows.push(Row {
+                scenario,
+                label: target.label.clone(),
+                roster: target.kind.is_some(),
+                stats,
+            });
         }
     }
 
@@ -376,6 +462,16 @@ async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> a
             }
             Ok(())
         }
+    }
+}
+
+/// `NAME=URL` of `--peer`.
+fn peer(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, url)) if !name.is_empty() && url.starts_with("http") => {
+            Ok((name.to_owned(), url.to_owned()))
+        }
+        _ => Err("expected NAME=URL, e.g. scim2-server=http://127.0.0.1:8080/v2".into()),
     }
 }
 

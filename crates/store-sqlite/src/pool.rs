@@ -437,7 +437,10 @@ mod tests {
         let pool = Pool::open(&dir.path().join("w.db"), |_| Ok(())).unwrap();
         pool.check_writes().await.unwrap();
         let full = |_: &Connection| -> Result<(), StoreError> {
-            Err(StoreError::unavailable("writing", "database or disk is full"))
+            Err(StoreError::unavailable(
+                "writing",
+                "database or disk is full",
+            ))
         };
         // A refusal that is not the storage's (a duplicate, a bug) says nothing about writes.
         let duplicate = |_: &Connection| -> Result<(), StoreError> {
@@ -449,7 +452,10 @@ mod tests {
         assert!(pool.write(full).await.is_err());
         let not_ready = pool.check_writes().await.unwrap_err();
         assert!(not_ready.is_unavailable(), "{not_ready}");
-        assert!(not_ready.to_string().contains("disk is full"), "{not_ready}");
+        assert!(
+            not_ready.to_string().contains("disk is full"),
+            "{not_ready}"
+        );
         // A small write that still fits does not clear it at once; once it is PROBE_AFTER old,
         // the next successful write does.
         pool.write(slow(0)).await.unwrap();
@@ -466,7 +472,10 @@ mod tests {
         pool.check_writes().await.unwrap();
         pool.check_writes().await.unwrap();
         let version: i64 = pool
-            .read(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)).context("reading"))
+            .read(|c| {
+                c.query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .context("reading")
+            })
             .unwrap();
         assert_eq!(version, 0, "the probe changes nothing");
     }

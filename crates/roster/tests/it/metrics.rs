@@ -264,7 +264,10 @@ async fn seat_refusals_in_the_console_are_counted_apart_from_scims() {
             &app,
             "/console/users",
             "/console/users/add",
-            &[("user_name", "bart\u{7}@springfield.test"), ("display_name", "")],
+            &[
+                ("user_name", "bart\u{7}@springfield.test"),
+                ("display_name", ""),
+            ],
         )
         .await;
     assert_ne!(invalid.status, StatusCode::CONFLICT, "{}", invalid.html);

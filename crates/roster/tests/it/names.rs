@@ -215,8 +215,14 @@ async fn user_names_fold_beyond_ascii_without_turkic_rules_on_every_store() {
         ("i\u{307}da@x.org", Some("\u{130}da@x.org")),
         ("I\u{307}DA@x.org", Some("\u{130}da@x.org")),
         ("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org", None),
-        ("\u{39f}\u{394}\u{39f}\u{3a3}@x.org", Some("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org")),
-        ("\u{3bf}\u{3b4}\u{3bf}\u{3c3}@x.org", Some("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org")),
+        (
+            "\u{39f}\u{394}\u{39f}\u{3a3}@x.org",
+            Some("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org"),
+        ),
+        (
+            "\u{3bf}\u{3b4}\u{3bf}\u{3c3}@x.org",
+            Some("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org"),
+        ),
     ];
     for &(name, same_as) in steps {
         let filter = encode(&format!("userName eq \"{name}\""));
