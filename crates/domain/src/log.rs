@@ -236,7 +236,8 @@ pub struct LogDraft {
 }
 
 impl LogDraft {
-    pub(crate) fn new(entry: LogEntry, invalid_members: Vec<String>) -> Self {
+    /// `entry` for a write, with the member values the request carried that are not ids.
+    pub fn new(entry: LogEntry, invalid_members: Vec<String>) -> Self {
         Self {
             entry,
             invalid_members,
