@@ -483,3 +483,36 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Err(e) => Err(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_is_a_name_and_a_base_url() {
+        assert_eq!(
+            peer("SCIMMY=http://127.0.0.1:1/scim"),
+            Ok(("SCIMMY".into(), "http://127.0.0.1:1/scim".into()))
+        );
+        assert!(peer("http://127.0.0.1:1/scim").is_err());
+        assert!(peer("=http://127.0.0.1:1/scim").is_err());
+        assert!(peer("x=127.0.0.1:1").is_err());
+    }
+
+    #[test]
+    fn peers_get_the_lookups_reads_and_creates_only() {
+        let peer: Vec<Scenario> = Scenario::value_variants()
+            .iter()
+            .copied()
+            .filter(|s| s.for_peers())
+            .collect();
+        assert_eq!(
+            peer,
+            [
+                Scenario::FilterUser,
+                Scenario::GetUser,
+                Scenario::CreateUser
+            ]
+        );
+    }
+}

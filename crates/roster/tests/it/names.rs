@@ -244,6 +244,32 @@ async fn user_names_fold_beyond_ascii_without_turkic_rules_on_every_store() {
             None => assert_eq!(created.status, 201, "{name:?}: {:#}", created.body),
         }
     }
+    // Substring operators compare the same keys.
+    for (filter, found) in [
+        ("userName sw \"\u{212a}EL\"", vec!["kelvin@x.org"]),
+        ("userName co \"RO\u{1e9e}@\"", vec!["gross@x.org"]),
+        (
+            "userName ew \"\u{3a3}@X.ORG\"",
+            vec!["\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org"],
+        ),
+        ("userName sw \"\u{131}\"", vec!["\u{131}da@x.org"]),
+        ("userName sw \"I\"", vec!["ida@x.org", "\u{130}da@x.org"]),
+    ] {
+        let uri = format!(
+            "{}/Users?filter={}&sortBy=userName",
+            tenant.base,
+            encode(filter)
+        );
+        let response = app.get(&uri, Some(&tenant.token)).await;
+        assert_eq!(response.status, 200, "{filter}: {:#}", response.body);
+        let names: Vec<&str> = response.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, found, "{filter}");
+    }
     // Exactly the new names were stored, each once, as sent.
     let uri = format!("{}/Users?count=100", tenant.base);
     let all = app.get(&uri, Some(&tenant.token)).await;
