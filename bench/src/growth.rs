@@ -148,7 +148,7 @@ async fn seed(
         workers.spawn(async move {
             let mut made = Vec::new();
             for i in range {
-                let mut body = user_body(&name(i));
+                let mut body = user_body(&name(i), true);
                 body["displayName"] = Value::String(format!("Person {i:07} of Growth"));
                 body["title"] = Value::String(format!("Title {}", i % 97));
                 let response = http
@@ -206,7 +206,10 @@ async fn measure(
                 (
                     Method::POST,
                     "/Users".to_owned(),
-                    Some(user_body(&format!("extra{size}-{made}@growth.example"))),
+                    Some(user_body(
+                        &format!("extra{size}-{made}@growth.example"),
+                        true,
+                    )),
                 )
             }
             Op::FirstPage => (Method::GET, "/Users?count=100".to_owned(), None),

@@ -118,7 +118,7 @@ pub async fn many_orgs(
                 }
                 // Round-robin over organizations, so every one grows at once.
                 let (org, n) = (&tenants[i % orgs], i / orgs);
-                let body = user_body(&account_name(n, i % orgs));
+                let body = user_body(&account_name(n, i % orgs), true);
                 let response = http
                     .post(format!("{}/Users", org.tenant_url))
                     .bearer_auth(&org.token)
