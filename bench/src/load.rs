@@ -19,6 +19,8 @@ const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub enum Scenario {
     /// Entra's match: `GET /Users?filter=userName eq "..."` for a random existing user.
     FilterUser,
+    /// `GET /Users/{id}` for a random existing user.
+    GetUser,
     /// `POST /Users` of a new user.
     CreateUser,
     /// `PATCH /Users/{id}` with `active` "False" / "True" (offboarding and re-assignment).
@@ -30,9 +32,15 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// The scenarios also run against peers (`--peer`).
+    pub fn for_peers(self) -> bool {
+        matches!(self, Self::FilterUser | Self::GetUser | Self::CreateUser)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Self::FilterUser => "`GET /Users?filter=userName eq` (match)",
+            Self::GetUser => "`GET /Users/{id}`",
             Self::CreateUser => "`POST /Users`",
             Self::ToggleActive => "`PATCH /Users/{id}` active toggle",
             Self::GroupMembers => "`PATCH /Groups/{id}` one member add/remove",
@@ -195,6 +203,10 @@ impl Worker {
                 );
                 (Method::GET, path, None, &[200])
             }
+            Scenario::GetUser => {
+                let (id, _) = &t.users[self.rng.below(t.users.len())];
+                (Method::GET, format!("/Users/{id}"), None, &[200])
+            }
             Scenario::CreateUser => {
                 let name = format!(
                     "new-{:x}-{}-{n}@bench.example",
@@ -204,7 +216,7 @@ impl Worker {
                 (
                     Method::POST,
                     "/Users".into(),
-                    Some(user_body(&name)),
+                    Some(user_body(&name, t.entra_dialect)),
                     &[201],
                 )
             }
@@ -246,14 +258,20 @@ impl Worker {
     }
 }
 
-/// A user as Entra's default dialect creates it: string boolean, enterprise extension, nulls.
-pub fn user_body(user_name: &str) -> Value {
+/// A user as Entra's default dialect creates it: string boolean (a JSON one unless
+/// `entra_dialect`, for peers that refuse the string), enterprise extension, nulls.
+pub fn user_body(user_name: &str, entra_dialect: bool) -> Value {
     let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let active = if entra_dialect {
+        json!("True")
+    } else {
+        json!(true)
+    };
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", enterprise],
         "externalId": user_name.split('@').next(),
         "userName": user_name,
-        "active": "True",
+        "active": active,
         "displayName": user_name,
         "emails": [{"primary": true, "type": "work", "value": user_name}],
         "name": {"givenName": "Bench", "familyName": "User"},
@@ -273,15 +291,15 @@ pub fn member_patch<'a>(op: &str, ids: impl IntoIterator<Item = &'a str>) -> Val
 }
 
 /// xorshift64*: enough randomness to spread requests, with no dependency.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
     /// A number in `0..n` (`n` > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;

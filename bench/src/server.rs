@@ -1,6 +1,7 @@
 //! The system under test: a `roster serve` process on its own database, an organization set up
 //! through the CLI (`--json`), and the users and groups seeded through SCIM the way Entra's
-//! initial cycle creates them.
+//! initial cycle creates them; or another SCIM server (a peer) at a base URL, seeded with the
+//! same users.
 
 use roster_store_postgres::testing::TestDatabase;
 use std::{
@@ -56,9 +57,13 @@ pub struct Setup<'a> {
 /// A running server with a seeded organization.
 #[derive(Debug)]
 pub struct Target {
-    pub kind: StoreKind,
+    /// `SQLite`, `PostgreSQL`, or a peer's name.
+    pub label: String,
+    /// `None` for a peer.
+    pub kind: Option<StoreKind>,
     pub tenant: Arc<Tenant>,
-    server: Child,
+    /// Roster's process; a peer runs elsewhere.
+    server: Option<Child>,
     /// Kept for its `Drop`: removes the temporary directory or PostgreSQL database.
     _database: Database,
 }
@@ -126,24 +131,78 @@ impl Target {
             .timeout(Duration::from_secs(60))
             .build()?;
         let mut target = Self {
-            kind,
+            label: kind.label().to_owned(),
+            kind: Some(kind),
             tenant: Arc::new(Tenant {
                 http,
                 base: format!("http://{addr}/scim/v2/{org_id}"),
-                token,
+                token: Some(token),
+                entra_dialect: true,
                 users: Vec::new(),
                 groups: Vec::new(),
             }),
-            server,
+            server: Some(server),
             _database: database,
         };
-        let (users, groups) =
-            seed(&target.tenant, setup.users, setup.groups, setup.concurrency).await?;
+        target
+            .seed(setup.users, setup.groups, setup.concurrency)
+            .await?;
+        Ok(target)
+    }
+
+    /// Another SCIM server at `base` (`http://HOST:PORT/scim`, no trailing slash), seeded with
+    /// the same users as Roster (no groups: the peer scenarios do not use them). Peers get
+    /// `"active": true` rather than Entra's string `"True"`, which SCIMMY refuses.
+    pub async fn peer(
+        name: &str,
+        base: &str,
+        token: Option<&str>,
+        setup: &Setup<'_>,
+    ) -> anyhow::Result<Self> {
+        let http = Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(setup.concurrency)
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let mut target = Self {
+            label: name.to_owned(),
+            kind: None,
+            tenant: Arc::new(Tenant {
+                http,
+                base: base.trim_end_matches('/').to_owned(),
+                token: token.map(str::to_owned),
+                entra_dialect: false,
+                users: Vec::new(),
+                groups: Vec::new(),
+            }),
+            server: None,
+            _database: Database {
+                _sqlite: None,
+                _postgres: None,
+            },
+        };
+        target.seed(setup.users, 0, setup.concurrency).await?;
+        Ok(target)
+    }
+
+    async fn seed(
+        &mut self,
+        users: usize,
+        groups: usize,
+        concurrency: usize,
+    ) -> anyhow::Result<()> {
+        let (users, groups) = seed(&self.tenant, users, groups, concurrency).await?;
         // The seeding tasks have finished, so this is the only reference.
-        let tenant = Arc::get_mut(&mut target.tenant).context("the tenant is still shared")?;
+        let tenant = Arc::get_mut(&mut self.tenant).context("the tenant is still shared")?;
         tenant.users = users;
         tenant.groups = groups;
-        Ok(target)
+        Ok(())
+    }
+
+    /// Whether `scenario` runs on this target: peers get the requests every SCIM server
+    /// answers alike (lookups, reads, creates), not Roster's group and Entra-dialect rows.
+    pub fn runs(&self, scenario: crate::load::Scenario) -> bool {
+        self.kind.is_some() || scenario.for_peers()
     }
 
     /// Stops the server, then drops the PostgreSQL database (in that order: see `Drop`).
@@ -156,8 +215,10 @@ impl Drop for Target {
     fn drop(&mut self) {
         // Runs before the fields drop: the server is gone before its database is. Also on an
         // early error, so a failed run never leaves a server behind.
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        if let Some(server) = &mut self.server {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
     }
 }
 
@@ -165,9 +226,12 @@ impl Drop for Target {
 #[derive(Debug)]
 pub struct Tenant {
     http: Client,
-    /// The tenant URL, `http://ADDR/scim/v2/ORG`.
+    /// The tenant URL, `http://ADDR/scim/v2/ORG` (a peer's base URL).
     base: String,
-    token: String,
+    /// Bearer token; a peer may need none.
+    token: Option<String>,
+    /// Roster understands Entra's string booleans; peers get plain JSON ones.
+    pub entra_dialect: bool,
     /// Seeded users: `(id, userName)`.
     pub users: Vec<(String, String)>,
     /// Seeded group ids.
@@ -182,10 +246,10 @@ impl Tenant {
         path: &str,
         body: Option<&Value>,
     ) -> reqwest::Result<reqwest::Response> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = body {
             request = request
                 .header("content-type", "application/scim+json")
@@ -239,9 +303,8 @@ async fn seed(
                     return anyhow::Ok(made);
                 }
                 let name = format!("user{i:06}@bench.example");
-                let body = this
-                    .expect(Method::POST, "/Users", &user_body(&name), 201)
-                    .await?;
+                let body = user_body(&name, this.entra_dialect);
+                let body = this.expect(Method::POST, "/Users", &body, 201).await?;
                 let id = body["id"].as_str().context("no id")?.to_owned();
                 made.push((i, id, name));
             }
@@ -310,7 +373,7 @@ pub fn build_release_binary() -> anyhow::Result<PathBuf> {
         .context("cargo reported no roster executable")
 }
 
-fn command(bin: &Path, database: &str) -> Command {
+pub(crate) fn command(bin: &Path, database: &str) -> Command {
     let mut command = Command::new(bin);
     command
         .env_remove("ROSTER_DATABASE_URL")
@@ -322,7 +385,7 @@ fn command(bin: &Path, database: &str) -> Command {
 }
 
 /// Runs a CLI command with `--json` and returns what it printed.
-fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
+pub(crate) fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
     let output = command(bin, database).args(args).arg("--json").output()?;
     if !output.status.success() {
         bail!(
@@ -334,7 +397,7 @@ fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<Value> {
 }
 
 /// Starts `roster serve` on a random loopback port; returns it with the address it reported.
-fn serve(
+pub(crate) fn serve(
     bin: &Path,
     database: &str,
     log: &str,

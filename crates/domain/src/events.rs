@@ -8,13 +8,16 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{Account, AccountId, Group, GroupId, MemberSource, Org, OrgId};
+use crate::{Account, AccountId, Group, GroupId, LogDraft, MemberSource, Org, OrgId};
 
 /// Who made a change, and through which interface: it travels with every write to the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub source: ChangeSource,
     pub actor: Option<Actor>,
+    /// A SCIM request's success entry: the store inserts it (completed with what the write
+    /// skipped) in the write's transaction, only when the write commits.
+    pub log: Option<Box<LogDraft>>,
 }
 
 impl Change {
@@ -23,6 +26,7 @@ impl Change {
         Self {
             source: ChangeSource::Scim,
             actor: token.map(Actor::ScimToken),
+            log: None,
         }
     }
 
@@ -30,6 +34,7 @@ impl Change {
         Self {
             source: ChangeSource::Console,
             actor: Some(Actor::Admin(admin)),
+            log: None,
         }
     }
 
@@ -37,6 +42,7 @@ impl Change {
         Self {
             source: ChangeSource::Cli,
             actor: Some(Actor::Cli),
+            log: None,
         }
     }
 
@@ -44,6 +50,7 @@ impl Change {
         Self {
             source: ChangeSource::Sso,
             actor: None,
+            log: None,
         }
     }
 
@@ -51,6 +58,15 @@ impl Change {
         Self {
             source: ChangeSource::Retention,
             actor: None,
+            log: None,
+        }
+    }
+
+    /// This change, carrying its request's success entry (see [`Change::log`]).
+    pub fn logged(self, draft: Option<LogDraft>) -> Self {
+        Self {
+            log: draft.map(Box::new),
+            ..self
         }
     }
 }

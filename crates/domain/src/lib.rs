@@ -102,7 +102,9 @@ pub use health::{HealthFigures, QUIET_AFTER, Warning, WarningKind, warnings};
 pub use ids::{AccountId, GroupId, OrgId};
 pub use keyset::{Listed, Position};
 pub use listing::{ListRequest, MAX_CANDIDATES};
-pub use log::{LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogEntry, Outcome};
+pub use log::{
+    LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogDraft, LogEntry, Outcome, RequestLog,
+};
 pub use me::{Me, MeGroup, MeOrg};
 pub use orgs::{
     MAX_DOMAINS, NewOrg, Org, OrgKind, OrgStatus, OrgUpdate, domains_from_column, domains_to_column,

@@ -9,7 +9,7 @@ use std::{collections::HashMap, str::FromStr, sync::Mutex};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Error, OrgId};
+use crate::{AccountId, Error, OrgId};
 
 /// The status of a refusal for exceeding the request rate.
 const TOO_MANY_REQUESTS: u16 = 429;
@@ -206,5 +206,68 @@ mod tests {
         }
         assert!("Success".parse::<Outcome>().is_err());
         assert!("".parse::<Outcome>().is_err());
+    }
+}
+
+/// What the web layer knows of a SCIM write before it is answered: the domain completes it into
+/// the request's success entry, which the store writes in the write's own transaction (so the
+/// entry is there exactly when the write committed: acknowledged writes are never missing from
+/// the log, refused or rolled-back ones never show as successes).
+#[derive(Debug, Clone)]
+pub struct RequestLog {
+    /// e.g. `POST /Users`, `PATCH /Groups/{id}`.
+    pub operation: String,
+    /// `User` or `Group`.
+    pub resource_type: String,
+    /// What the request answers when the write succeeds (201, 200 or 204).
+    pub status: u16,
+    pub client_request_id: Option<String>,
+    /// When the request arrived: the entry's duration runs up to the write.
+    pub started: std::time::Instant,
+}
+
+/// A success entry waiting for its write (see [`RequestLog`]): the store completes it with what
+/// only the write knows (member values it skipped) and inserts it in the write's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogDraft {
+    entry: LogEntry,
+    /// Member values that are not ids at all (group writes), skipped before the store saw them.
+    invalid_members: Vec<String>,
+}
+
+impl LogDraft {
+    /// `entry` for a write, with the member values the request carried that are not ids.
+    pub fn new(entry: LogEntry, invalid_members: Vec<String>) -> Self {
+        Self {
+            entry,
+            invalid_members,
+        }
+    }
+
+    /// The entry to store for a write that skipped `skipped` member values: `skipped` (with the
+    /// summary in its detail) when it or the request left any value out, `success` otherwise.
+    pub fn complete(&self, skipped: &[AccountId]) -> LogEntry {
+        let mut entry = self.entry.clone();
+        if let Some(summary) = crate::skipped_members::summary(skipped, &self.invalid_members) {
+            entry.outcome = Outcome::Skipped;
+            // The flood digest's note (if any) stays after what this request did.
+            entry.detail = Some(match entry.detail.take() {
+                Some(note) => format!("{summary} {note}"),
+                None => summary,
+            });
+        }
+        entry.recordable()
+    }
+}
+
+impl LogEntry {
+    /// The entry as every store can hold it: the id and name of a refused request are whatever
+    /// the client sent, kept without U+0000 and bounded, like the detail.
+    pub(crate) fn recordable(mut self) -> Self {
+        use roster_scim::text::{NAME_MAX_CHARS, TEXT_MAX_CHARS, recordable};
+        self.resource_id = self.resource_id.map(|id| recordable(&id, NAME_MAX_CHARS));
+        self.name = self.name.map(|n| recordable(&n, NAME_MAX_CHARS));
+        self.detail = self.detail.map(|d| recordable(&d, TEXT_MAX_CHARS));
+        self
     }
 }

@@ -312,16 +312,58 @@ impl Roster {
     pub async fn record(&self, scope: OrgScope, mut entry: crate::LogEntry) -> Result<()> {
         entry.org_id = scope.org_id();
         // Counted first: an entry a flood leaves out costs nothing more.
-        let Some(mut entry) = self.floods.admit(entry) else {
+        let Some(entry) = self.floods.admit(entry) else {
             return Ok(());
         };
-        // The id and name of a refused request are whatever the client sent: kept only as text
-        // every store can hold (no U+0000, bounded).
-        use roster_scim::text::{NAME_MAX_CHARS, TEXT_MAX_CHARS, recordable};
-        entry.resource_id = entry.resource_id.map(|id| recordable(&id, NAME_MAX_CHARS));
-        entry.name = entry.name.map(|n| recordable(&n, NAME_MAX_CHARS));
-        entry.detail = entry.detail.map(|d| recordable(&d, TEXT_MAX_CHARS));
-        Ok(self.store.append_log(&entry).await?)
+        Ok(self.store.append_log(&entry.recordable()).await?)
+    }
+
+    /// The success entry of a SCIM write about `resource_id`/`name`, for the store to insert in
+    /// the write's transaction; `None` without a request to log, or when a flood leaves it out
+    /// (then only counted). Each attempt of a retried write asks anew, so a flood may count a
+    /// write that conflicted and was retried twice: never a reason to lose an entry.
+    pub(crate) fn log_draft(
+        &self,
+        scope: OrgScope,
+        log: Option<&crate::RequestLog>,
+        resource_id: &str,
+        name: &str,
+        invalid_members: &[String],
+    ) -> Option<crate::LogDraft> {
+        let log = log?;
+        let entry = crate::LogEntry {
+            org_id: scope.org_id(),
+            at: self.now(),
+            operation: log.operation.clone(),
+            resource_type: log.resource_type.clone(),
+            resource_id: Some(resource_id.to_owned()),
+            name: Some(name.to_owned()),
+            outcome: crate::Outcome::Success,
+            status: log.status,
+            detail: None,
+            duration_ms: u64::try_from(log.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            client_request_id: log.client_request_id.clone(),
+        };
+        let entry = self.floods.admit(entry)?;
+        Some(crate::LogDraft::new(entry, invalid_members.to_vec()))
+    }
+
+    /// Records the success entry of a SCIM request that wrote nothing (a PATCH that changes
+    /// nothing): there is no write transaction to carry it.
+    pub(crate) async fn record_unwritten(
+        &self,
+        scope: OrgScope,
+        log: Option<&crate::RequestLog>,
+        resource_id: &str,
+        name: &str,
+        invalid_members: &[String],
+    ) {
+        if let Some(draft) = self.log_draft(scope, log, resource_id, name, invalid_members)
+            && let Err(e) = self.store.append_log(&draft.complete(&[])).await
+        {
+            // Nothing changed, so nothing acknowledged goes missing: the answer stands.
+            tracing::warn!(org.id = %scope.org_id(), error = %e, "could not record a provisioning log entry");
+        }
     }
 
     /// The organization's provisioning log, newest first.

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     AccountId, Conflict, Error, Group, GroupExpect, GroupId, GroupWrite, MemberSource,
-    MembershipChange, MembershipOutcome, OrgScope, Page, Roster, StoreFilter, Unique,
+    MembershipChange, MembershipOutcome, OrgScope, Page, RequestLog, Roster, StoreFilter, Unique,
     display_name_key,
     error::Result,
     listing::{ListRequest, Plan},
@@ -37,7 +37,12 @@ pub struct GroupOutcome {
 impl Roster {
     /// `POST /Groups`. A `displayName` equal to an unmanaged group of the organization adopts
     /// that group (201, its id); one equal to a SCIM-managed group is 409.
-    pub async fn scim_create_group(&self, scope: OrgScope, body: &Value) -> Result<GroupOutcome> {
+    pub async fn scim_create_group(
+        &self,
+        scope: OrgScope,
+        body: &Value,
+        log: Option<&RequestLog>,
+    ) -> Result<GroupOutcome> {
         let resource = normalize(&GROUP_RESOURCE, body)?;
         check_required(&GROUP_RESOURCE, &resource)?;
         let (members, invalid_members) = member_ids(resource.get("members"));
@@ -83,6 +88,13 @@ impl Roster {
                     false,
                 ),
             };
+            let draft = self.log_draft(
+                scope,
+                log,
+                &group.id.to_string(),
+                &group.display_name,
+                &invalid_members,
+            );
             let write = GroupWrite {
                 group,
                 expect,
@@ -92,7 +104,7 @@ impl Roster {
                     add: members.clone(),
                     remove: Vec::new(),
                 },
-                change: scope.scim_change(),
+                change: scope.scim_change().logged(draft),
             };
             match self.write_group(scope, write).await {
                 Ok((group, outcome)) => {
@@ -250,6 +262,7 @@ impl Roster {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
+        log: Option<&RequestLog>,
     ) -> Result<GroupOutcome> {
         let request = &parse_patch(body)?;
         until_written(if_match, || async move {
@@ -276,6 +289,9 @@ impl Roster {
             let expect = if attributes_changed || !current.scim_managed || if_match.is_some() {
                 GroupExpect::Version(current.version)
             } else if members.is_empty() {
+                let id = current.id.to_string();
+                self.record_unwritten(scope, log, &id, &current.display_name, &invalid_members)
+                    .await;
                 return Ok(GroupOutcome {
                     group: current,
                     members: MembershipOutcome::default(),
@@ -285,11 +301,18 @@ impl Roster {
             } else {
                 GroupExpect::MembersOnly
             };
+            let draft = self.log_draft(
+                scope,
+                log,
+                &group.id.to_string(),
+                &group.display_name,
+                &invalid_members,
+            );
             let write = GroupWrite {
                 group,
                 expect,
                 members,
-                change: scope.scim_change(),
+                change: scope.scim_change().logged(draft),
             };
             let (group, outcome) = self.write_group(scope, write).await?;
             Ok(GroupOutcome {
@@ -309,6 +332,7 @@ impl Roster {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
+        log: Option<&RequestLog>,
     ) -> Result<GroupOutcome> {
         let resource = normalize(&GROUP_RESOURCE, body)?;
         check_required(&GROUP_RESOURCE, &resource)?;
@@ -327,6 +351,13 @@ impl Roster {
             group.attributes.clone_from(&fields.attributes);
             group.scim_managed = true;
             group.updated_at = self.now();
+            let draft = self.log_draft(
+                scope,
+                log,
+                &group.id.to_string(),
+                &group.display_name,
+                invalid_members,
+            );
             let write = GroupWrite {
                 group,
                 expect: GroupExpect::Version(current.version),
@@ -336,7 +367,7 @@ impl Roster {
                     add: Vec::new(),
                     remove: Vec::new(),
                 },
-                change: scope.scim_change(),
+                change: scope.scim_change().logged(draft),
             };
             let (group, outcome) = self.write_group(scope, write).await?;
             Ok(GroupOutcome {
@@ -357,14 +388,18 @@ impl Roster {
         scope: OrgScope,
         id: &str,
         if_match: Option<&str>,
+        log: Option<&RequestLog>,
     ) -> Result<()> {
         until_written(if_match, || async move {
             let group = self.scim_group(scope, id).await?;
             check_if_match(group.version, if_match)?;
             let expected = if_match.map(|_| group.version);
+            let draft =
+                self.log_draft(scope, log, &group.id.to_string(), &group.display_name, &[]);
+            let change = scope.scim_change().logged(draft);
             if self
                 .store
-                .delete_group(scope, group.id, expected, &scope.scim_change(), self.now())
+                .delete_group(scope, group.id, expected, &change, self.now())
                 .await? {
                 tracing::info!(org.id = %scope.org_id(), group.id = %group.id, "group deleted by SCIM");
                 Ok(())

@@ -9,8 +9,8 @@ use roster_scim::{
 use serde_json::Value;
 
 use crate::{
-    Account, AccountId, AccountWrite, Conflict, Error, OrgScope, Page, Role, Roster, StoreFilter,
-    Unique,
+    Account, AccountId, AccountWrite, Conflict, Error, OrgScope, Page, RequestLog, Role, Roster,
+    StoreFilter, Unique,
     error::Result,
     listing::{ListRequest, Plan},
     resources::{UserFields, user_fields, user_resource},
@@ -32,6 +32,7 @@ impl Roster {
         &self,
         scope: OrgScope,
         body: &Value,
+        log: Option<&RequestLog>,
     ) -> Result<(Account, Created)> {
         let resource = normalize(&USER_RESOURCE, body)?;
         check_required(&USER_RESOURCE, &resource)?;
@@ -45,8 +46,11 @@ impl Roster {
                 .account_by_user_name(&user_name_key(&user_name))
                 .await?;
             let result = match existing {
-                None => self.insert_scim_account(scope, &fields, &user_name).await,
-                Some(account) => self.claim_existing(scope, account, &fields).await,
+                None => {
+                    self.insert_scim_account(scope, &fields, &user_name, log)
+                        .await
+                }
+                Some(account) => self.claim_existing(scope, account, &fields, log).await,
             };
             match result {
                 // Another request created or changed the same userName meanwhile: look again.
@@ -68,6 +72,7 @@ impl Roster {
         scope: OrgScope,
         fields: &UserFields,
         user_name: &str,
+        log: Option<&RequestLog>,
     ) -> Result<(Account, Created)> {
         let org = self.org(scope.org_id()).await?;
         if !org.admits_user_name(user_name) {
@@ -92,13 +97,14 @@ impl Roster {
             updated_at: now,
             version: 0,
         };
+        let draft = self.log_draft(scope, log, &account.id.to_string(), user_name, &[]);
         let stored = self
             .write(AccountWrite {
                 account,
                 expected_version: None,
                 takes_seat: active,
                 end_scim_memberships: false,
-                change: scope.scim_change(),
+                change: scope.scim_change().logged(draft),
             })
             .await?;
         tracing::info!(org.id = %org.id, user.id = %stored.id, "account created by SCIM");
@@ -111,6 +117,7 @@ impl Roster {
         scope: OrgScope,
         account: Account,
         fields: &UserFields,
+        log: Option<&RequestLog>,
     ) -> Result<(Account, Created)> {
         if account.org_id != Some(scope.org_id()) {
             return Err(outside_org(fields.user_name.as_deref().unwrap_or_default()));
@@ -125,7 +132,7 @@ impl Roster {
         // A retained account that SCIM deleted earlier, or one an administrator added by hand:
         // take it over, keeping its id, role and content.
         let updated = apply_fields(account.clone(), fields, true);
-        let stored = self.save(scope, &account, updated, false).await?;
+        let stored = self.save(scope, &account, updated, false, log).await?;
         tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "existing account taken over by SCIM");
         Ok((stored, Created::Existing))
     }
@@ -175,6 +182,7 @@ impl Roster {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
+        log: Option<&RequestLog>,
     ) -> Result<Account> {
         let resource = normalize(&USER_RESOURCE, body)?;
         check_required(&USER_RESOURCE, &resource)?;
@@ -183,7 +191,7 @@ impl Roster {
             let current = self.scim_user(scope, id).await?;
             check_version(&current, if_match)?;
             let updated = apply_fields(current.clone(), fields, false);
-            self.save(scope, &current, updated, false).await
+            self.save(scope, &current, updated, false, log).await
         })
         .await
     }
@@ -195,6 +203,7 @@ impl Roster {
         id: &str,
         body: &Value,
         if_match: Option<&str>,
+        log: Option<&RequestLog>,
     ) -> Result<Account> {
         let request = &parse_patch(body)?;
         until_written(if_match, || async move {
@@ -203,6 +212,9 @@ impl Roster {
             let (patched, changes) =
                 apply_patch(&USER_RESOURCE, &user_resource(&current, None), request)?;
             if changes.is_empty() && current.scim_managed {
+                let id = current.id.to_string();
+                self.record_unwritten(scope, log, &id, &current.user_name, &[])
+                    .await;
                 return Ok(current);
             }
             let fields = user_fields(patched);
@@ -215,7 +227,7 @@ impl Roster {
             updated.attributes = fields.attributes;
             updated.active = fields.active.unwrap_or(true);
             updated.active_unassigned = fields.active.is_none();
-            self.save(scope, &current, updated, false).await
+            self.save(scope, &current, updated, false, log).await
         })
         .await
     }
@@ -227,6 +239,7 @@ impl Roster {
         scope: OrgScope,
         id: &str,
         if_match: Option<&str>,
+        log: Option<&RequestLog>,
     ) -> Result<()> {
         let stored = until_written(if_match, || async move {
             let current = self.scim_user(scope, id).await?;
@@ -235,7 +248,7 @@ impl Roster {
             updated.active = false;
             updated.scim_managed = false;
             updated.scim_deleted = true;
-            self.save(scope, &current, updated, true).await
+            self.save(scope, &current, updated, true, log).await
         })
         .await?;
         tracing::info!(org.id = %scope.org_id(), user.id = %stored.id, "account deactivated by SCIM DELETE");
@@ -250,6 +263,7 @@ impl Roster {
         current: &Account,
         mut updated: Account,
         end_scim_memberships: bool,
+        log: Option<&RequestLog>,
     ) -> Result<Account> {
         if user_name_key(&updated.user_name) != user_name_key(&current.user_name)
             && let Some(org_id) = updated.org_id
@@ -266,12 +280,13 @@ impl Roster {
         let takes_seat = updated.active && !current.active;
         updated.deactivated_at = crate::accounts::deactivated_at(current, updated.active, now);
         updated.updated_at = now;
+        let draft = self.log_draft(scope, log, &updated.id.to_string(), &updated.user_name, &[]);
         self.write(AccountWrite {
             account: updated,
             expected_version: Some(current.version),
             takes_seat,
             end_scim_memberships,
-            change: scope.scim_change(),
+            change: scope.scim_change().logged(draft),
         })
         .await
     }

@@ -5,46 +5,49 @@
 //! so a PATCH carrying twenty thousand unknown values writes one entry, not twenty thousand that
 //! would crowd out the organization's real history.
 
-use crate::GroupOutcome;
+use crate::{AccountId, GroupOutcome};
 
 /// How many skipped values one entry names; the rest are counted.
 pub const SKIPPED_SAMPLE: usize = 10;
 
 impl GroupOutcome {
     /// What the request skipped, in words for its log entry; `None` when it skipped nothing.
-    /// Accounts of no or another organization come first, then values that are not ids at all.
     pub fn skipped_summary(&self) -> Option<String> {
-        let total = self.members.skipped.len() + self.invalid_members.len();
-        if total == 0 {
-            return None;
-        }
-        let sample: Vec<String> = self
-            .members
-            .skipped
-            .iter()
-            .map(ToString::to_string)
-            .chain(self.invalid_members.iter().cloned())
-            .take(SKIPPED_SAMPLE)
-            .map(|value| format!("'{}'", value.chars().take(100).collect::<String>()))
-            .collect();
-        let more = total - sample.len();
-        let (count, reason) = if total == 1 {
-            (
-                "1 member value was".to_owned(),
-                "it is not a user of this organization",
-            )
-        } else {
-            (
-                format!("{total} member values were"),
-                "they are not users of this organization",
-            )
-        };
-        let mut text = format!("{count} not added ({reason}): {}", sample.join(", "));
-        if more > 0 {
-            text.push_str(&format!(" and {more} more"));
-        }
-        Some(text)
+        summary(&self.members.skipped, &self.invalid_members)
     }
+}
+
+/// Skipped values in words: accounts of no or another organization first, then values that are
+/// not ids at all; `None` when there are none.
+pub(crate) fn summary(skipped: &[AccountId], invalid: &[String]) -> Option<String> {
+    let total = skipped.len() + invalid.len();
+    if total == 0 {
+        return None;
+    }
+    let sample: Vec<String> = skipped
+        .iter()
+        .map(ToString::to_string)
+        .chain(invalid.iter().cloned())
+        .take(SKIPPED_SAMPLE)
+        .map(|value| format!("'{}'", value.chars().take(100).collect::<String>()))
+        .collect();
+    let more = total - sample.len();
+    let (count, reason) = if total == 1 {
+        (
+            "1 member value was".to_owned(),
+            "it is not a user of this organization",
+        )
+    } else {
+        (
+            format!("{total} member values were"),
+            "they are not users of this organization",
+        )
+    };
+    let mut text = format!("{count} not added ({reason}): {}", sample.join(", "));
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -52,7 +55,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::{AccountId, Group, GroupId, MembershipOutcome, OrgId};
+    use crate::{Group, GroupId, MembershipOutcome, OrgId};
 
     fn outcome(skipped: Vec<AccountId>, invalid: Vec<String>) -> GroupOutcome {
         let at = datetime!(2026-01-01 0:00 UTC);

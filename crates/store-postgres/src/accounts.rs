@@ -221,6 +221,7 @@ pub(crate) async fn write(
         &account_events(&change, before.as_ref(), &stored, &ended),
     )
     .await?;
+    crate::log::append_written(tx, &change, &[]).await?;
     Ok(stored)
 }
 

@@ -57,6 +57,7 @@ pub(crate) async fn setup_first_admin(
             change: Change {
                 source: ChangeSource::Console,
                 actor: None,
+                log: None,
             },
         },
     )

@@ -227,6 +227,7 @@ pub(crate) async fn write(
     };
     let added: Vec<_> = added.into_iter().map(|a| (a, members.source)).collect();
     crate::events::append(tx, &group_events(&change, was, &stored, &added, &removed)).await?;
+    crate::log::append_written(tx, &change, &outcome.skipped).await?;
     Ok((stored, outcome))
 }
 
@@ -393,6 +394,7 @@ pub(crate) async fn delete(
     )
     .await?;
     crate::events::append(tx, &group_deleted_events(change, &stored, &members, at)).await?;
+    crate::log::append_written(tx, change, &[]).await?;
     Ok(true)
 }
 

@@ -3,7 +3,7 @@
 //! once only deletes each entry once.
 
 use deadpool_postgres::GenericClient;
-use roster_domain::{LogEntry, OrgId, StoreError};
+use roster_domain::{AccountId, Change, LogEntry, OrgId, StoreError};
 use time::OffsetDateTime;
 
 use crate::{
@@ -37,6 +37,19 @@ pub(crate) async fn append(
     )
     .await?;
     Ok(())
+}
+
+/// A SCIM write's success entry (see [`Change::log`]), completed with the member values the
+/// write skipped: called in the write's transaction, so it commits exactly when the write does.
+pub(crate) async fn append_written(
+    tx: &impl GenericClient,
+    change: &Change,
+    skipped: &[AccountId],
+) -> Result<(), StoreError> {
+    match &change.log {
+        Some(draft) => append(tx, &draft.complete(skipped)).await,
+        None => Ok(()),
+    }
 }
 
 /// Newest first; entries with the same time in reverse order of appending.

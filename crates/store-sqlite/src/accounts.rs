@@ -178,6 +178,7 @@ pub(crate) fn write(conn: &Connection, write: AccountWrite) -> Result<Account, S
         conn,
         &account_events(&change, before.as_ref(), &account, &ended),
     )?;
+    crate::log::append_written(conn, &change, &[])?;
     Ok(account)
 }
 

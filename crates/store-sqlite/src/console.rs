@@ -37,6 +37,7 @@ pub(crate) fn setup_first_admin(conn: &Connection, setup: &FirstAdmin) -> Result
             change: Change {
                 source: ChangeSource::Console,
                 actor: None,
+                log: None,
             },
         },
     )?;

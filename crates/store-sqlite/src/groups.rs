@@ -222,6 +222,7 @@ pub(crate) fn write(
     };
     let added: Vec<_> = added.into_iter().map(|a| (a, members.source)).collect();
     events::append(conn, &group_events(&change, was, &group, &added, &removed))?;
+    crate::log::append_written(conn, &change, &outcome.skipped)?;
     Ok((group, outcome))
 }
 
@@ -402,6 +403,7 @@ pub(crate) fn delete(
         .and_then(|mut s| s.execute(params![id, org]))
         .context("deleting a group")?;
     events::append(conn, &group_deleted_events(change, &stored, &members, at))?;
+    crate::log::append_written(conn, change, &[])?;
     Ok(true)
 }
 

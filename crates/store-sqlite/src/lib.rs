@@ -22,6 +22,7 @@ mod pool;
 mod sso;
 mod tokens;
 mod webhooks;
+mod write_health;
 
 use std::{
     path::Path,
@@ -106,11 +107,13 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// Reads work and writes work: a full disk or a read-only file fails only writes.
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool.read(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))
                 .context("pinging SQLite")
-        })
+        })?;
+        self.pool.check_writes().await
     }
 
     async fn insert_org(&self, org: &Org) -> Result<(), StoreError> {

@@ -1,6 +1,6 @@
 //! SQL for the provisioning log.
 
-use roster_domain::{LogEntry, OrgId, StoreError};
+use roster_domain::{AccountId, Change, LogEntry, OrgId, StoreError};
 use rusqlite::{Connection, params};
 
 use crate::convert::{Context, from_micros, parse_id, to_micros};
@@ -28,6 +28,19 @@ pub(crate) fn append(conn: &Connection, entry: &LogEntry) -> Result<(), StoreErr
     })
     .context("appending to the provisioning log")?;
     Ok(())
+}
+
+/// A SCIM write's success entry (see [`Change::log`]), completed with the member values the
+/// write skipped: called in the write's transaction, so it commits exactly when the write does.
+pub(crate) fn append_written(
+    conn: &Connection,
+    change: &Change,
+    skipped: &[AccountId],
+) -> Result<(), StoreError> {
+    match &change.log {
+        Some(draft) => append(conn, &draft.complete(skipped)),
+        None => Ok(()),
+    }
 }
 
 pub(crate) fn newest(

@@ -16,7 +16,10 @@ use roster_domain::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
-use crate::convert::{Context, write_failure};
+use crate::{
+    convert::{Context, write_failure},
+    write_health::WriteHealth,
+};
 
 /// Jobs committed together at most; bounds the latency one batch adds to its first job.
 const MAX_BATCH: usize = 64;
@@ -29,11 +32,20 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type Job = Box<dyn WriteJob>;
 
+/// What running a job inside the batch came to.
+struct Ran {
+    /// Whether it succeeded, so its savepoint is released or rolled back.
+    ok: bool,
+    /// Why it failed, when the storage refused it (disk full, read-only…), for readiness.
+    storage_failure: Option<String>,
+    /// Hands its result over once the batch's fate is known.
+    deliver: Deliver,
+}
+
 /// A write queued for the writer thread.
 trait WriteJob: Send {
-    /// Runs inside the batch transaction; says whether it succeeded, so its savepoint is released
-    /// or rolled back, and returns how to deliver its result once the batch's fate is known.
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Deliver);
+    /// Runs inside the batch transaction.
+    fn run(self: Box<Self>, conn: &Connection) -> Ran;
     /// The job could not run at all.
     fn refuse(self: Box<Self>, error: StoreError);
     /// The job may take long: it runs in a batch of its own (see [`Pool::write_alone`]).
@@ -51,16 +63,24 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> (bool, Deliver) {
+    fn run(self: Box<Self>, conn: &Connection) -> Ran {
         let outcome = (self.job)(conn);
         let ok = outcome.is_ok();
+        let storage_failure = match &outcome {
+            Err(e) if e.is_unavailable() => Some(e.to_string()),
+            _ => None,
+        };
         let reply = self.reply;
         let deliver: Deliver = Box::new(move |committed| {
             // The caller may have gone away (request cancelled); the work is committed
             // regardless, so there is nobody to tell.
             let _ = reply.send(committed.and(outcome));
         });
-        (ok, deliver)
+        Ran {
+            ok,
+            storage_failure,
+            deliver,
+        }
     }
 
     fn refuse(self: Box<Self>, error: StoreError) {
@@ -81,6 +101,8 @@ pub(crate) struct Pool {
     readers: Mutex<Vec<Connection>>,
     /// Read connections serving a query now.
     reading: AtomicUsize,
+    /// How the writer's last batch went, for readiness.
+    health: Arc<WriteHealth>,
     _checkpointer: Checkpointer,
 }
 
@@ -105,9 +127,11 @@ impl Pool {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queued = Arc::new(AtomicUsize::new(0));
         let taken = Arc::clone(&queued);
+        let health = Arc::new(WriteHealth::default());
+        let noted = Arc::clone(&health);
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue, &taken))
+            .spawn(move || run_writer(writer, queue, &taken, &noted))
             .map_err(|e| StoreError::internal("starting the SQLite writer thread", e))?;
         let checkpointer = Checkpointer::start(path)?;
         Ok(Self {
@@ -116,8 +140,25 @@ impl Pool {
             queued,
             readers: Mutex::new(Vec::new()),
             reading: AtomicUsize::new(0),
+            health,
             _checkpointer: checkpointer,
         })
+    }
+
+    /// Whether writes work, for readiness: an error while the last write failed for a storage
+    /// reason (see [`WriteHealth`]). A failure older than [`PROBE_AFTER`](crate::write_health::PROBE_AFTER) is
+    /// checked again with a write of its own ([`probe`]), whose outcome the writer notes like
+    /// any other: so readiness recovers without client traffic, and probes at most about once
+    /// per that interval.
+    pub(crate) async fn check_writes(&self) -> Result<(), StoreError> {
+        match self.health.failure() {
+            None => Ok(()),
+            Some(failure) if !failure.stale() => Err(StoreError::unavailable(
+                "the last SQLite write failed",
+                failure.cause,
+            )),
+            Some(_) => self.write(probe).await,
+        }
     }
 
     /// Runs `job` in the writer's current transaction and returns its result once that
@@ -230,7 +271,24 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>, queued: &AtomicUsize) {
+/// Rewrites the database header's `user_version` with the value it has: a one-page write that
+/// is committed and fsynced like any other (so it fails as one would, on a full disk or a
+/// read-only file) and changes nothing. Roster keeps `user_version` at SQLite's default; its
+/// migrations are recorded in `schema_migrations`.
+fn probe(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .context("reading user_version")?;
+    conn.execute_batch(&format!("PRAGMA user_version = {version}"))
+        .context("probing whether SQLite takes writes")
+}
+
+fn run_writer(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    queued: &AtomicUsize,
+    health: &WriteHealth,
+) {
     // A job that runs alone, taken from the queue while a batch was being filled: it opens the
     // next batch.
     let mut held: Option<Job> = None;
@@ -258,37 +316,53 @@ fn run_writer(conn: Connection, queue: mpsc::Receiver<Job>, queued: &AtomicUsize
             }
             batch.push(job);
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, batch, health);
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+fn commit_batch(conn: &Connection, batch: Vec<Job>, health: &WriteHealth) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %e, "SQLite could not start a write transaction");
+        note_failure(health, &write_failure("starting a write transaction", &e));
         for job in batch {
             job.refuse(write_failure("starting a write transaction", &e));
         }
         return;
     }
     let mut deliveries = Vec::with_capacity(batch.len());
+    // The first storage failure of a job, which a successful COMMIT does not undo: a read-only
+    // file fails each statement but commits an empty transaction.
+    let mut storage_failure = None;
     for job in batch {
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
-            job.refuse(write_failure("starting a savepoint", &e));
+            let error = write_failure("starting a savepoint", &e);
+            if error.is_unavailable() {
+                storage_failure.get_or_insert_with(|| error.to_string());
+            }
+            job.refuse(error);
             continue;
         }
-        let (ok, deliver) = job.run(conn);
-        let end = if ok {
+        let ran = job.run(conn);
+        if let Some(cause) = ran.storage_failure {
+            storage_failure.get_or_insert(cause);
+        }
+        let end = if ran.ok {
             "RELEASE job"
         } else {
             "ROLLBACK TO job; RELEASE job"
         };
         let ended = conn.execute_batch(end).err();
-        deliveries.push((deliver, ended));
+        deliveries.push((ran.deliver, ended));
     }
     let committed = conn.execute_batch("COMMIT");
     if let Err(e) = &committed {
         tracing::error!(error = %e, "SQLite commit failed; rolling back the batch");
         let _ = conn.execute_batch("ROLLBACK");
+        note_failure(health, &write_failure("committing a write", e));
+    } else if let Some(cause) = storage_failure {
+        health.failed(cause);
+    } else {
+        health.succeeded();
     }
     for (deliver, savepoint_error) in deliveries {
         let failure = committed.as_ref().err().or(savepoint_error.as_ref());
@@ -297,6 +371,14 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
             None => Ok(()),
         };
         deliver(result);
+    }
+}
+
+/// Notes `error` for readiness when it is a storage failure (a bug is not a reason to take the
+/// instance out of rotation).
+fn note_failure(health: &WriteHealth, error: &StoreError) {
+    if error.is_unavailable() {
+        health.failed(error.to_string());
     }
 }
 
@@ -347,6 +429,55 @@ mod tests {
             thread::sleep(Duration::from_millis(ms));
             Ok(())
         }
+    }
+
+    #[tokio::test]
+    async fn writes_are_not_ready_after_a_storage_failure_until_a_write_or_a_probe_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::open(&dir.path().join("w.db"), |_| Ok(())).unwrap();
+        pool.check_writes().await.unwrap();
+        let full = |_: &Connection| -> Result<(), StoreError> {
+            Err(StoreError::unavailable(
+                "writing",
+                "database or disk is full",
+            ))
+        };
+        // A refusal that is not the storage's (a duplicate, a bug) says nothing about writes.
+        let duplicate = |_: &Connection| -> Result<(), StoreError> {
+            Err(StoreError::UniqueViolation(roster_domain::Unique::UserName))
+        };
+        assert!(pool.write(duplicate).await.is_err());
+        pool.check_writes().await.unwrap();
+
+        assert!(pool.write(full).await.is_err());
+        let not_ready = pool.check_writes().await.unwrap_err();
+        assert!(not_ready.is_unavailable(), "{not_ready}");
+        assert!(
+            not_ready.to_string().contains("disk is full"),
+            "{not_ready}"
+        );
+        // A small write that still fits does not clear it at once; once it is PROBE_AFTER old,
+        // the next successful write does.
+        pool.write(slow(0)).await.unwrap();
+        assert!(pool.check_writes().await.is_err());
+        tokio::time::sleep(crate::write_health::PROBE_AFTER).await;
+        pool.write(slow(0)).await.unwrap();
+        assert!(pool.health.failure().is_none());
+        pool.check_writes().await.unwrap();
+
+        // Without traffic, a check after PROBE_AFTER writes for itself, and that succeeds.
+        assert!(pool.write(full).await.is_err());
+        assert!(pool.check_writes().await.is_err());
+        tokio::time::sleep(crate::write_health::PROBE_AFTER).await;
+        pool.check_writes().await.unwrap();
+        pool.check_writes().await.unwrap();
+        let version: i64 = pool
+            .read(|c| {
+                c.query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .context("reading")
+            })
+            .unwrap();
+        assert_eq!(version, 0, "the probe changes nothing");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ use crate::support::{
 /// PostgreSQL the feed shows only transactions below the oldest one still running anywhere in
 /// the cluster (other tests create databases meanwhile), so a committed event can take a moment
 /// to become readable; it is never skipped.
-async fn events(store: &Arc<dyn Store>, org: OrgId, count: usize) -> Vec<NewEvent> {
+pub(crate) async fn events(store: &Arc<dyn Store>, org: OrgId, count: usize) -> Vec<NewEvent> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let events: Vec<NewEvent> = store

@@ -31,6 +31,7 @@ pub mod filters;
 pub mod groups;
 mod invariants;
 pub mod log;
+pub mod log_writes;
 pub mod memberships;
 pub mod names;
 pub mod orgs;
@@ -141,6 +142,8 @@ macro_rules! store_conformance {
             memberships::versioned_writers_racing_on_one_group_lose_no_update,
             log::log_round_trips_and_lists_newest_first,
             log::trim_removes_entries_by_age_only,
+            log_writes::a_committed_write_stores_its_entry_with_what_it_skipped,
+            log_writes::a_refused_write_stores_neither_its_entry_nor_its_events,
             audit::audit_entries_round_trip_and_list_newest_first,
             audit::audit_pages_continue_strictly_before_their_cursor,
             audit::an_administrator_audits_and_reads_only_their_own_organization,

@@ -441,7 +441,7 @@ pub async fn deactivating_an_administrator_ends_their_sessions_and_sign_in(store
         .await
         .unwrap();
     roster
-        .scim_delete_user(cy.scope(), &cy.account_id().to_string(), None)
+        .scim_delete_user(cy.scope(), &cy.account_id().to_string(), None, None)
         .await
         .unwrap();
     let hash = roster_domain::TokenHash::of(token.as_str());

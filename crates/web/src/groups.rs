@@ -127,11 +127,14 @@ pub async fn create_group(
 ) -> Result<Scim, ApiError> {
     note.name(display_name_of(&body));
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let roster = state.roster.clone();
+    let (roster, log) = (state.roster.clone(), note.request(StatusCode::CREATED));
     let outcome = by_size(size, async move {
-        Ok(roster.scim_create_group(tenant.0, &body).await?)
+        Ok(roster
+            .scim_create_group(tenant.0, &body, log.as_ref())
+            .await?)
     })
     .await?;
+    note.written();
     note.resource(
         &outcome.group.id.to_string(),
         Some(&outcome.group.display_name),
@@ -206,15 +209,22 @@ pub async fn patch_group(
     note.resource(&id, None);
     let projection = params.projection(&GROUP_RESOURCE)?;
     let (roster, if_match, target) = (state.roster.clone(), owned_if_match(&headers), id.clone());
+    let bare = params.get("attributes").is_none() && params.get("excludedAttributes").is_none();
+    let log = note.request(if bare {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::OK
+    });
     let outcome = by_size(size, async move {
         Ok(roster
-            .scim_patch_group(tenant.0, &target, &body, if_match.as_deref())
+            .scim_patch_group(tenant.0, &target, &body, if_match.as_deref(), log.as_ref())
             .await?)
     })
     .await?;
+    note.written();
     note.resource(&id, Some(&outcome.group.display_name));
     note.skipped(outcome.skipped_summary());
-    if params.get("attributes").is_none() && params.get("excludedAttributes").is_none() {
+    if bare {
         let etag = roster_domain::etag(outcome.group.version);
         return Ok((StatusCode::NO_CONTENT, [(header::ETAG, etag)]).into_response());
     }
@@ -234,12 +244,14 @@ pub async fn replace_group(
     note.resource(&id, display_name_of(&body).as_deref());
     let projection = params.projection(&GROUP_RESOURCE)?;
     let (roster, if_match) = (state.roster.clone(), owned_if_match(&headers));
+    let log = note.request(StatusCode::OK);
     let outcome = by_size(size, async move {
         Ok(roster
-            .scim_replace_group(tenant.0, &id, &body, if_match.as_deref())
+            .scim_replace_group(tenant.0, &id, &body, if_match.as_deref(), log.as_ref())
             .await?)
     })
     .await?;
+    note.written();
     note.skipped(outcome.skipped_summary());
     let body = render(&state, tenant, &outcome.group, &projection).await?;
     Ok(group_response(
@@ -259,9 +271,11 @@ pub async fn delete_group(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     note.resource(&id, None);
+    let log = note.request(StatusCode::NO_CONTENT);
     state
         .roster
-        .scim_delete_group(tenant.0, &id, if_match(&headers))
+        .scim_delete_group(tenant.0, &id, if_match(&headers), log.as_ref())
         .await?;
+    note.written();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -60,11 +60,14 @@ pub async fn create_user(
 ) -> Result<Scim, ApiError> {
     note.name(user_name_of(&body));
     let projection = params.projection(&USER_RESOURCE)?;
-    let roster = state.roster.clone();
+    let (roster, log) = (state.roster.clone(), note.request(StatusCode::CREATED));
     let (account, _) = by_size(size, async move {
-        Ok(roster.scim_create_user(tenant.0, &body).await?)
+        Ok(roster
+            .scim_create_user(tenant.0, &body, log.as_ref())
+            .await?)
     })
     .await?;
+    note.written();
     note.resource(&account.id.to_string(), Some(&account.user_name));
     Ok(Scim::resource(
         StatusCode::CREATED,
@@ -135,12 +138,14 @@ pub async fn replace_user(
     note.resource(&id, user_name_of(&body).as_deref());
     let projection = params.projection(&USER_RESOURCE)?;
     let (roster, if_match, target) = (state.roster.clone(), owned_if_match(&headers), id.clone());
+    let log = note.request(StatusCode::OK);
     let account = by_size(size, async move {
         Ok(roster
-            .scim_replace_user(tenant.0, &target, &body, if_match.as_deref())
+            .scim_replace_user(tenant.0, &target, &body, if_match.as_deref(), log.as_ref())
             .await?)
     })
     .await?;
+    note.written();
     note.resource(&id, Some(&account.user_name));
     Ok(Scim::resource(
         StatusCode::OK,
@@ -161,12 +166,14 @@ pub async fn patch_user(
     note.resource(&id, None);
     let projection = params.projection(&USER_RESOURCE)?;
     let (roster, if_match, target) = (state.roster.clone(), owned_if_match(&headers), id.clone());
+    let log = note.request(StatusCode::OK);
     let account = by_size(size, async move {
         Ok(roster
-            .scim_patch_user(tenant.0, &target, &body, if_match.as_deref())
+            .scim_patch_user(tenant.0, &target, &body, if_match.as_deref(), log.as_ref())
             .await?)
     })
     .await?;
+    note.written();
     note.resource(&id, Some(&account.user_name));
     Ok(Scim::resource(
         StatusCode::OK,
@@ -182,9 +189,11 @@ pub async fn delete_user(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     note.resource(&id, None);
+    let log = note.request(StatusCode::NO_CONTENT);
     state
         .roster
-        .scim_delete_user(tenant.0, &id, if_match(&headers))
+        .scim_delete_user(tenant.0, &id, if_match(&headers), log.as_ref())
         .await?;
+    note.written();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,7 +2,8 @@
 //! the test cuts and restores, since other tests share the machine's server), its backends
 //! killed from the server side, a statement timeout; SQLite out of disk space (a tiny tmpfs, when
 //! this user may mount one). Every request answers 503 with a SCIM error and `Retry-After`, in
-//! well under the 30 s request timeout, `/readyz` fails while PostgreSQL is unreachable, and the
+//! well under the 30 s request timeout, `/readyz` fails while PostgreSQL is unreachable or SQLite
+//! cannot write (and recovers without client writes), and the
 //! same process serves again once the database is back. `serve` started before PostgreSQL waits
 //! for it; a database that does not exist fails at once.
 //!
@@ -547,10 +548,27 @@ async fn sqlite_out_of_disk_space_is_503_with_retry_after_and_recovers_when_spac
     }
     let refused = refused.expect("a full disk refuses writes");
     refused.assert_unavailable("a create on a full disk");
+    // Reads still work, yet the instance is not ready: it cannot take writes.
+    assert_eq!(
+        scim.ready(&server).await,
+        503,
+        "readyz right after a write failed for want of space"
+    );
 
     std::fs::remove_file(filler).unwrap();
+    // Without any write from a client (a load balancer sends none to an instance that is not
+    // ready), readiness notices by itself that writes work again.
+    let started = Instant::now();
+    while scim.ready(&server).await != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "readyz still failing after space was freed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     scim.until_created("space-again", Duration::from_secs(10))
         .await;
+    assert_eq!(scim.ready(&server).await, 200, "readyz after recovery");
     let log = server.log();
     assert!(log.contains("database unavailable"), "{log}");
     assert!(!log.contains("panicked"), "{log}");

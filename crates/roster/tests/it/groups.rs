@@ -806,3 +806,59 @@ async fn a_list_page_carries_a_bounded_number_of_members_and_goes_on_from_where_
         5
     );
 }
+
+/// Each successful write is in the log once, as answered (its entry is stored with the write):
+/// a group PATCH answers 204, or 200 when attributes are asked for; a PATCH that changes nothing
+/// writes nothing but is still logged.
+#[tokio::test]
+async fn every_successful_write_is_logged_once_with_the_status_it_answered() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    let user = app.create_user(&tenant, "ada@x.org").await;
+    let group = create_group(&app, &tenant, "Staff").await;
+    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": user}]}]));
+    let path = format!("/Groups/{group}");
+    assert_eq!(app.patch(&tenant, &path, &add).await.status, 204);
+    let remove = patch(json!([{"op": "remove", "path": "members", "value": [{"value": user}]}]));
+    let with_attributes = format!("{path}?attributes=displayName");
+    assert_eq!(
+        app.patch(&tenant, &with_attributes, &remove).await.status,
+        200
+    );
+    let nothing = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Staff"}]});
+    assert_eq!(app.patch(&tenant, &path, &nothing).await.status, 204);
+    assert_eq!(app.delete(&tenant, &path).await.status, 204);
+    assert_eq!(
+        app.delete(&tenant, &format!("/Users/{user}")).await.status,
+        204
+    );
+    let entries = app.wait_for_log(&tenant, 7).await;
+    let logged: Vec<(String, u16, Option<&str>, Option<&str>)> = entries
+        .iter()
+        .rev()
+        .map(|e| {
+            (
+                e.operation.clone(),
+                e.status,
+                e.resource_id.as_deref(),
+                e.outcome.as_str().into(),
+            )
+        })
+        .collect();
+    let (user, group) = (Some(user.as_str()), Some(group.as_str()));
+    let success = Some("success");
+    assert_eq!(
+        logged,
+        [
+            ("POST /Users".to_owned(), 201, user, success),
+            ("POST /Groups".to_owned(), 201, group, success),
+            ("PATCH /Groups/{id}".to_owned(), 204, group, success),
+            ("PATCH /Groups/{id}".to_owned(), 200, group, success),
+            ("PATCH /Groups/{id}".to_owned(), 204, group, success),
+            ("DELETE /Groups/{id}".to_owned(), 204, group, success),
+            ("DELETE /Users/{id}".to_owned(), 204, user, success),
+        ]
+    );
+    assert_eq!(entries[1].name.as_deref(), Some("Staff"));
+    assert_eq!(entries[0].name.as_deref(), Some("ada@x.org"));
+}

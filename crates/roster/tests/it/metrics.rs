@@ -244,6 +244,55 @@ async fn a_workload_leaves_series_with_exact_label_sets_and_no_ids() {
 }
 
 #[tokio::test]
+async fn seat_refusals_in_the_console_are_counted_apart_from_scims() {
+    let app = TestApp::with_metrics(TOKEN, |state| state).await;
+    // One seat, which the administrator holds.
+    let (mut browser, _org) = crate::console_pages::support::first_org(&app, 1).await;
+    let refused = browser
+        .submit(
+            &app,
+            "/console/users",
+            "/console/users/add",
+            &[("user_name", "bart@springfield.test"), ("display_name", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
+    assert!(refused.html.contains("No free seat"), "{}", refused.html);
+    // A refusal for another reason is not a seat refusal.
+    let invalid = browser
+        .submit(
+            &app,
+            "/console/users",
+            "/console/users/add",
+            &[
+                ("user_name", "bart\u{7}@springfield.test"),
+                ("display_name", ""),
+            ],
+        )
+        .await;
+    assert_ne!(invalid.status, StatusCode::CONFLICT, "{}", invalid.html);
+
+    let (_, _, text) = scrape(&app, Some(TOKEN)).await;
+    assert_eq!(
+        value(
+            &text,
+            r#"roster_seat_refusals_total{resource="User",operation="console"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    let seat_series: Vec<String> = series(&text)
+        .into_iter()
+        .filter(|s| s.starts_with("roster_seat_refusals_total"))
+        .collect();
+    assert_eq!(
+        seat_series,
+        [r#"roster_seat_refusals_total{resource="User",operation="console"}"#],
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn requests_to_a_thousand_organizations_add_no_series() {
     let app = TestApp::with_metrics(TOKEN, |state| state).await;
     let tenant = app.tenant(OrgKind::Business, 10).await;

@@ -173,3 +173,118 @@ async fn user_names_equal_under_unicode_folding_are_one_name() {
         .await
         .assert_scim_error(409, Some("uniqueness"));
 }
+
+/// Percent-encodes a filter for a query string: everything but unreserved ASCII.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Full Unicode case folding beyond ASCII, and no more: the Kelvin sign is `k`, `ß` and `ẞ` are
+/// `ss`, a final sigma is `σ`; the Turkic dotted and dotless i are not `i` (no locale rules), and
+/// `İ` is `i` + U+0307. A duplicate is 409 `uniqueness` and `userName eq` finds the stored name;
+/// a name that differs is created and not found by the other. The suite runs on both stores, so
+/// both answer exactly this.
+#[tokio::test]
+async fn user_names_fold_beyond_ascii_without_turkic_rules_on_every_store() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 100).await;
+    // Each name in turn: `None` when it is a new name, else the stored name it is the same as.
+    let steps: &[(&str, Option<&str>)] = &[
+        ("kelvin@x.org", None),
+        ("\u{212a}elvin@x.org", Some("kelvin@x.org")),
+        ("\u{212a}ELVIN@X.ORG", Some("kelvin@x.org")),
+        ("\u{212a}ay@x.org", None),
+        ("kay@x.org", Some("\u{212a}ay@x.org")),
+        ("KAY@x.org", Some("\u{212a}ay@x.org")),
+        ("gross@x.org", None),
+        ("gro\u{df}@x.org", Some("gross@x.org")),
+        ("GROSS@x.org", Some("gross@x.org")),
+        ("GRO\u{1e9e}@x.org", Some("gross@x.org")),
+        ("ida@x.org", None),
+        ("IDA@x.org", Some("ida@x.org")),
+        ("\u{131}da@x.org", None),
+        ("\u{131}DA@x.org", Some("\u{131}da@x.org")),
+        ("\u{130}da@x.org", None),
+        ("i\u{307}da@x.org", Some("\u{130}da@x.org")),
+        ("I\u{307}DA@x.org", Some("\u{130}da@x.org")),
+        ("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org", None),
+        (
+            "\u{39f}\u{394}\u{39f}\u{3a3}@x.org",
+            Some("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org"),
+        ),
+        (
+            "\u{3bf}\u{3b4}\u{3bf}\u{3c3}@x.org",
+            Some("\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org"),
+        ),
+    ];
+    for &(name, same_as) in steps {
+        let filter = encode(&format!("userName eq \"{name}\""));
+        let uri = format!("{}/Users?filter={filter}", tenant.base);
+        let found = app.get(&uri, Some(&tenant.token)).await;
+        assert_eq!(found.status, 200, "{name:?}: {:#}", found.body);
+        match same_as {
+            Some(stored) => {
+                assert_eq!(found.body["totalResults"], 1, "{name:?}: {:#}", found.body);
+                assert_eq!(found.body["Resources"][0]["userName"], stored, "{name:?}");
+            }
+            None => assert_eq!(found.body["totalResults"], 0, "{name:?}: {:#}", found.body),
+        }
+        let created = app
+            .post(&tenant, "/Users", &user(json!({"userName": name})))
+            .await;
+        match same_as {
+            Some(_) => created.assert_scim_error(409, Some("uniqueness")),
+            None => assert_eq!(created.status, 201, "{name:?}: {:#}", created.body),
+        }
+    }
+    // Substring operators compare the same keys.
+    for (filter, found) in [
+        ("userName sw \"\u{212a}EL\"", vec!["kelvin@x.org"]),
+        ("userName co \"RO\u{1e9e}@\"", vec!["gross@x.org"]),
+        (
+            "userName ew \"\u{3a3}@X.ORG\"",
+            vec!["\u{3bf}\u{3b4}\u{3bf}\u{3c2}@x.org"],
+        ),
+        ("userName sw \"\u{131}\"", vec!["\u{131}da@x.org"]),
+        ("userName sw \"I\"", vec!["ida@x.org", "\u{130}da@x.org"]),
+    ] {
+        let uri = format!(
+            "{}/Users?filter={}&sortBy=userName",
+            tenant.base,
+            encode(filter)
+        );
+        let response = app.get(&uri, Some(&tenant.token)).await;
+        assert_eq!(response.status, 200, "{filter}: {:#}", response.body);
+        let names: Vec<&str> = response.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userName"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, found, "{filter}");
+    }
+    // Exactly the new names were stored, each once, as sent.
+    let uri = format!("{}/Users?count=100", tenant.base);
+    let all = app.get(&uri, Some(&tenant.token)).await;
+    let mut stored: Vec<&str> = all.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    stored.sort_unstable();
+    let mut expected: Vec<&str> = steps
+        .iter()
+        .filter(|(_, same_as)| same_as.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(stored, expected);
+}

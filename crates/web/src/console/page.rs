@@ -123,6 +123,13 @@ impl IntoResponse for PageError {
             )),
             _ => None,
         };
+        // Every account the console creates or reactivates is a user.
+        let seat_refusal = matches!(&self, Self::Domain(Error::SeatLimit(_))).then_some(
+            crate::metrics::SeatRefusal {
+                resource: "User",
+                operation: "console",
+            },
+        );
         let (status, heading, message) = match self {
             Self::SignInNeeded => return see_other("/console/sign-in"),
             Self::ForgedForm => (
@@ -162,6 +169,9 @@ impl IntoResponse for PageError {
         }
         if let Some(cause) = cause {
             response.extensions_mut().insert(cause);
+        }
+        if let Some(refusal) = seat_refusal {
+            response.extensions_mut().insert(refusal);
         }
         response
     }

@@ -65,6 +65,15 @@ pub struct PoolStats {
     pub queue: &'static str,
 }
 
+/// Marks a response whose request the domain refused for want of a seat, outside SCIM (which
+/// counts its own refusals with its operation): the outermost layer counts it under `operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SeatRefusal {
+    pub resource: &'static str,
+    /// `console`: a page of the admin console.
+    pub operation: &'static str,
+}
+
 /// Reads the store's [`PoolStats`]; only the binary (which picks the store) can make one.
 pub type PoolSampler = Arc<dyn Fn() -> PoolStats + Send + Sync>;
 
@@ -179,7 +188,7 @@ impl Metrics {
             ),
             (
                 SEAT_REFUSALS,
-                "SCIM creates and reactivations refused because the organization had no free seat",
+                "Creates and reactivations (SCIM, or the console as operation=\"console\") refused because the organization had no free seat",
             ),
             (
                 RATE_LIMIT_REFUSALS,
@@ -268,15 +277,21 @@ impl Metrics {
         )
         .increment(1);
         if outcome == ScimOutcome::SeatLimit {
-            self.counter(
-                SEAT_REFUSALS,
-                vec![
-                    Label::new("resource", resource),
-                    Label::new("operation", operation),
-                ],
-            )
-            .increment(1);
+            self.seat_refused(resource, operation);
         }
+    }
+
+    /// A create or reactivation refused for want of a seat: by SCIM (its operation) or by the
+    /// console (`console`).
+    pub fn seat_refused(&self, resource: &'static str, operation: &'static str) {
+        self.counter(
+            SEAT_REFUSALS,
+            vec![
+                Label::new("resource", resource),
+                Label::new("operation", operation),
+            ],
+        )
+        .increment(1);
     }
 
     /// A request refused by the per-organization request rate.

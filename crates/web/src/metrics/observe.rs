@@ -18,7 +18,7 @@ use axum::{
 };
 use tower::{Layer, Service};
 
-use super::Metrics;
+use super::{Metrics, SeatRefusal};
 use crate::failure::Cause;
 
 /// Where the router writes the matched route template for the outer layer, which runs before
@@ -102,6 +102,10 @@ where
                 response.status(),
                 this.started.elapsed(),
             );
+            if let Some(refusal) = response.extensions().get::<SeatRefusal>() {
+                this.metrics
+                    .seat_refused(refusal.resource, refusal.operation);
+            }
             if response.status().is_server_error() {
                 log_failure(response, route, this.method);
             }

@@ -11,5 +11,5 @@ mod scim;
 mod sessions;
 mod setup;
 mod sso;
-mod support;
+pub(crate) mod support;
 mod webhooks;
