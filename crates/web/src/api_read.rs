@@ -85,16 +85,20 @@ pub async fn account(
     Ok(Json(state.roster.api_account(&key, org, &id).await?))
 }
 
-/// `GET /api/v1/accounts/{id}/groups`.
+/// `GET /api/v1/accounts/{id}/groups?after=&limit=`.
 pub async fn account_groups(
     State(state): State<AppState>,
     ApiCaller(key): ApiCaller,
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<ReadParams>,
 ) -> Reply {
-    let org = params.org.as_deref();
-    let groups = state.roster.api_account_groups(&key, org, &id).await?;
-    Ok(Json(json!({ "groups": groups })))
+    let limit = parse_limit(params.limit.as_deref())?;
+    let (org, after) = (params.org.as_deref(), params.after.as_deref());
+    let groups = state
+        .roster
+        .api_account_groups(&key, org, &id, after, limit)
+        .await?;
+    page("groups", groups)
 }
 
 /// `GET /api/v1/groups/{id}`.
