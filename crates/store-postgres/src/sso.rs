@@ -317,7 +317,12 @@ pub(crate) async fn account_groups_page(
          WHERE m.org_id = $1 AND m.account_id = $2 AND g.org_id = $1
            AND ($3::uuid IS NULL OR m.group_id > $3)
          ORDER BY m.group_id LIMIT $4",
-        &[&to_uuid(org)?, &to_uuid(account)?, &after, &i64::from(limit)],
+        &[
+            &to_uuid(org)?,
+            &to_uuid(account)?,
+            &after,
+            &i64::from(limit),
+        ],
         "listing a page of an account's groups",
     )
     .await?;

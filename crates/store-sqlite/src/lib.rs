@@ -650,9 +650,8 @@ impl Store for SqliteStore {
         after: Option<GroupId>,
         limit: u32,
     ) -> Result<Vec<(GroupId, String)>, StoreError> {
-        self.pool.read(|conn| {
-            sso::account_groups_page(conn, scope.org_id(), account, after, limit)
-        })
+        self.pool
+            .read(|conn| sso::account_groups_page(conn, scope.org_id(), account, after, limit))
     }
 
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {

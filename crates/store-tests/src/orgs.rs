@@ -102,7 +102,13 @@ pub async fn orgs_and_an_accounts_groups_page_by_id(store: Arc<dyn Store>) {
     let other = group(&store, scope, "Bob only").await;
     change(&store, scope, &other, add(MemberSource::Scim, &[bob.id])).await;
     let b_group = group(&store, b_scope, "B").await;
-    change(&store, b_scope, &b_group, add(MemberSource::Scim, &[eve.id])).await;
+    change(
+        &store,
+        b_scope,
+        &b_group,
+        add(MemberSource::Scim, &[eve.id]),
+    )
+    .await;
     ada_groups.sort();
 
     let first = store

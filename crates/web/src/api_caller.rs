@@ -23,7 +23,11 @@ pub struct ApiError(Box<Response>);
 
 impl ApiError {
     pub(crate) fn invalid(detail: &str) -> Self {
-        Self(Box::new(refusal(StatusCode::BAD_REQUEST, "invalid", detail)))
+        Self(Box::new(refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            detail,
+        )))
     }
 }
 
@@ -75,8 +79,9 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
 pub(crate) fn parse_limit(limit: Option<&str>) -> Result<Option<u32>, ApiError> {
     match limit.filter(|l| !l.is_empty()) {
         None => Ok(None),
-        Some(l) => l.parse::<u32>().map(Some).map_err(|_| {
-            ApiError::invalid("limit must be a whole number between 1 and 1000")
-        }),
+        Some(l) => l
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| ApiError::invalid("limit must be a whole number between 1 and 1000")),
     }
 }

@@ -137,7 +137,11 @@ pub async fn is_member(
 ) -> Result<Response, ApiError> {
     let org = params.org.as_deref();
     Ok(
-        if state.roster.api_is_member(&key, org, &group, &account).await? {
+        if state
+            .roster
+            .api_is_member(&key, org, &group, &account)
+            .await?
+        {
             StatusCode::NO_CONTENT.into_response()
         } else {
             refusal(
