@@ -35,6 +35,8 @@ pub enum AuditAction {
     AdminRemoved,
     SsoConfigured,
     SsoDisabled,
+    ApiKeyCreated,
+    ApiKeyRevoked,
 }
 
 impl AuditAction {
@@ -58,6 +60,8 @@ impl AuditAction {
         Self::AdminRemoved,
         Self::SsoConfigured,
         Self::SsoDisabled,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +85,8 @@ impl AuditAction {
             Self::AdminRemoved => "admin_removed",
             Self::SsoConfigured => "sso_configured",
             Self::SsoDisabled => "sso_disabled",
+            Self::ApiKeyCreated => "api_key_created",
+            Self::ApiKeyRevoked => "api_key_revoked",
         }
     }
 }
