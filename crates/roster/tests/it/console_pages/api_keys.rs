@@ -112,6 +112,10 @@ async fn a_key_is_created_shown_once_listed_revoked_after_confirmation_and_audit
         after.html
     );
 
+    let audit = browser.get(&app, "/console/audit").await;
+    assert!(audit.html.contains("API key created"), "{}", audit.html);
+    assert!(audit.html.contains("API key revoked"));
+
     let reader = Admin::trusted(AccountId::new_random(), org, "reader@test");
     let audited: Vec<(String, Option<String>)> = app
         .roster
