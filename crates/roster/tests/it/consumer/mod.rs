@@ -237,19 +237,14 @@ async fn content_service_follows_provisioning(cli: &Cli, instances: usize) {
                 continue;
             }
             for group in groups.keys() {
-                let r = http
-                    .get(format!(
-                        "{base}/api/v1/groups/{group}/members/{account}?org={}",
-                        t.org
-                    ))
-                    .bearer_auth(&key)
-                    .send()
-                    .await
-                    .unwrap();
-                let member = match r.status().as_u16() {
-                    204 => true,
-                    404 => false,
-                    other => panic!("membership check: {other}"),
+                let url = format!(
+                    "{base}/api/v1/groups/{group}/members/{account}?org={}",
+                    t.org
+                );
+                let member = match read(&http, &url, &key).await {
+                    (204, _) => true,
+                    (404, _) => false,
+                    (other, body) => panic!("membership check: {other} {body:#}"),
                 };
                 let may_see = view.may_see(&t.org, group, account);
                 assert_eq!(
@@ -275,10 +270,28 @@ async fn content_service_follows_provisioning(cli: &Cli, instances: usize) {
     drop(servers);
 }
 
+/// A GET's status and body, asked again while the instance is busy (503) or throttling (429).
+async fn read(http: &reqwest::Client, url: &str, bearer: &str) -> (u16, Value) {
+    for _ in 0..100 {
+        let r = http.get(url).bearer_auth(bearer).send().await.unwrap();
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.unwrap();
+        if matches!(status, 429 | 503) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        return (status, body);
+    }
+    panic!("{url} stayed busy");
+}
+
 async fn get(http: &reqwest::Client, url: &str, bearer: &str) -> Value {
-    let r = http.get(url).bearer_auth(bearer).send().await.unwrap();
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = read(http, url, bearer).await;
     assert_eq!(status, 200, "{url}: {body:#}");
     body
 }
@@ -304,16 +317,12 @@ async fn roster_state(
             .collect();
         ids.extend(scim_ids(http, &format!("{scim}/Users"), &t.token).await);
         for id in ids {
-            let r = http
-                .get(format!("{base}/api/v1/accounts/{id}?org={}", t.org))
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap();
-            if r.status() == 404 {
-                continue;
-            }
-            let account: Value = r.json().await.unwrap();
+            let url = format!("{base}/api/v1/accounts/{id}?org={}", t.org);
+            let account = match read(http, &url, key).await {
+                (404, _) => continue,
+                (200, account) => account,
+                (other, body) => panic!("{url}: {other} {body:#}"),
+            };
             let active = account["active"].as_bool().unwrap();
             state.accounts.insert(id, (t.org.clone(), active));
         }

@@ -166,6 +166,10 @@ impl Consumer {
             .ok()?;
         let status = response.status().as_u16();
         let body: Value = response.json().await.ok()?;
+        // Busy (503) or throttled (429): a real service tries again a moment later.
+        if matches!(status, 429 | 503) {
+            return None;
+        }
         assert_eq!(status, 200, "the feed refused: {body:#}");
         let events = body["events"].as_array().unwrap();
         for event in events {
