@@ -215,9 +215,32 @@ test("set retention and read the dry-run count", async () => {
   await checkPage(page, "retention");
 });
 
+test("API keys: create one (shown once), use it on the feed, revoke it after confirming", async () => {
+  await page.goto(`${ROSTER_URL}/console/api-keys`);
+  await checkPage(page, "api-keys-empty");
+  await page.getByLabel("Name").fill("Content service");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const key = await page.getByLabel("API key").inputValue();
+  assert.match(key, /^roster_key_/);
+  await checkPage(page, "api-key-created");
+  const feed = await fetch(`${ROSTER_URL}/api/v1/events`, { headers: { authorization: `Bearer ${key}` } });
+  assert.equal(feed.status, 200);
+  await page.goto(`${ROSTER_URL}/console/api-keys`);
+  assert.equal((await page.content()).includes(key), false, "the key is shown again");
+  await checkPage(page, "api-keys");
+  await page.getByRole("link", { name: /Revoke/ }).click();
+  await checkPage(page, "api-key-revoke");
+  await page.getByRole("button", { name: "Revoke the key" }).click();
+  await page.waitForURL(`${ROSTER_URL}/console/api-keys`);
+  await assert.doesNotReject(page.getByText(/^Revoked /).first().waitFor());
+  const refused = await fetch(`${ROSTER_URL}/api/v1/events`, { headers: { authorization: `Bearer ${key}` } });
+  assert.equal(refused.status, 401);
+});
+
 test("the audit log shows what was done", async () => {
   await page.goto(`${ROSTER_URL}/console/audit`);
   await assert.doesNotReject(page.getByText("SCIM token rotated").first().waitFor());
+  await assert.doesNotReject(page.getByText("API key revoked").first().waitFor());
   await checkPage(page, "audit");
 });
 

@@ -161,3 +161,65 @@ impl Roster {
         })
     }
 }
+
+/// The console's page of API keys (Organization › Integrations › API keys): an administrator
+/// sees, creates and revokes only their own organization's keys, never deployment keys; every
+/// change is audited. The same domain calls as `roster api-key`, scoped by the [`Admin`].
+impl Roster {
+    /// The organization's keys, newest first (revoked ones too, marked).
+    pub async fn console_api_keys(&self, admin: &crate::Admin) -> Result<Vec<ApiKeyRecord>> {
+        let mut keys: Vec<ApiKeyRecord> = self
+            .store
+            .api_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.org_id == Some(admin.org_id()))
+            .collect();
+        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        Ok(keys)
+    }
+
+    /// One of the organization's keys; another organization's or a deployment key is "not
+    /// found", like one that does not exist.
+    pub async fn console_api_key(&self, admin: &crate::Admin, id: &str) -> Result<ApiKeyRecord> {
+        let wanted: Option<Uuid> = id.parse().ok();
+        self.console_api_keys(admin)
+            .await?
+            .into_iter()
+            .find(|k| Some(k.id) == wanted)
+            .ok_or_else(|| Error::NotFound(format!("no API key '{id}' in this organization")))
+    }
+
+    pub async fn console_create_api_key(
+        &self,
+        admin: &crate::Admin,
+        name: &str,
+    ) -> Result<NewApiKey> {
+        let key = self.create_api_key(name, Some(admin.org_id())).await?;
+        let target = key.id.hyphenated().to_string();
+        self.audit(
+            admin,
+            crate::AuditAction::ApiKeyCreated,
+            Some(&target),
+            Some(&key.name),
+        )
+        .await?;
+        Ok(key)
+    }
+
+    pub async fn console_revoke_api_key(&self, admin: &crate::Admin, id: &str) -> Result<()> {
+        let key = self.console_api_key(admin, id).await?;
+        if key.revoked_at.is_some() {
+            return Ok(());
+        }
+        let target = key.id.hyphenated().to_string();
+        self.revoke_api_key(&target).await?;
+        self.audit(
+            admin,
+            crate::AuditAction::ApiKeyRevoked,
+            Some(&target),
+            Some(&key.name),
+        )
+        .await
+    }
+}

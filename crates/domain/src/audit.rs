@@ -40,6 +40,8 @@ pub enum AuditAction {
     WebhookPaused,
     WebhookResumed,
     WebhookResent,
+    ApiKeyCreated,
+    ApiKeyRevoked,
 }
 
 impl AuditAction {
@@ -68,6 +70,8 @@ impl AuditAction {
         Self::WebhookPaused,
         Self::WebhookResumed,
         Self::WebhookResent,
+        Self::ApiKeyCreated,
+        Self::ApiKeyRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +100,8 @@ impl AuditAction {
             Self::WebhookPaused => "webhook_paused",
             Self::WebhookResumed => "webhook_resumed",
             Self::WebhookResent => "webhook_resent",
+            Self::ApiKeyCreated => "api_key_created",
+            Self::ApiKeyRevoked => "api_key_revoked",
         }
     }
 }

@@ -38,6 +38,20 @@ fn limit_of(limit: Option<u32>) -> Result<u32> {
     Ok(limit)
 }
 
+/// A page cursor: the last id of the previous page, as returned in `next`.
+fn cursor<T: std::str::FromStr>(after: Option<&str>) -> Result<Option<T>> {
+    after
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse::<T>().map_err(|_| {
+                Error::Invalid(
+                    "'after' is not a cursor this API returned: pass 'next' unchanged".into(),
+                )
+            })
+        })
+        .transpose()
+}
+
 fn member_json(m: &Member) -> Value {
     json!({
         "account_id": m.account_id,
@@ -122,22 +136,32 @@ impl Roster {
         Ok(group_data(&self.api_group_in(scope, id).await?))
     }
 
-    /// `GET /api/v1/accounts/{id}/groups`: every group the account is in (id and name), by
-    /// name. Not paged: an account is in few groups.
+    /// `GET /api/v1/accounts/{id}/groups?after=&limit=`: the groups the account is in (id
+    /// and name), in group id order; the cursor is the last group id of the page.
     pub async fn api_account_groups(
         &self,
         key: &ApiKey,
         org: Option<&str>,
         id: &str,
-    ) -> Result<Vec<Value>> {
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<ReadPage> {
+        let limit = limit_of(limit)?;
         let scope = self.api_scope(key, org).await?;
         let account = self.api_account_in(scope, id).await?;
-        let mut groups = self.store.account_groups(scope, account.id).await?;
-        groups.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
-        Ok(groups
-            .into_iter()
-            .map(|(id, name)| json!({ "id": id, "displayName": name }))
-            .collect())
+        let after = cursor::<GroupId>(after)?;
+        let rows = self
+            .store
+            .account_groups_page(scope, account.id, after, limit + 1)
+            .await?;
+        let (groups, next) = paging::split(rows, limit, |g: &(GroupId, String)| g.0);
+        Ok(ReadPage {
+            items: groups
+                .into_iter()
+                .map(|(id, name)| json!({ "id": id, "displayName": name }))
+                .collect(),
+            next: next.map(|n| n.to_string()),
+        })
     }
 
     /// `GET /api/v1/groups/{id}/members?after=&limit=`: members in account id order; the
@@ -153,14 +177,7 @@ impl Roster {
         let limit = limit_of(limit)?;
         let scope = self.api_scope(key, org).await?;
         let group = self.api_group_in(scope, id).await?;
-        let after = match after.filter(|a| !a.is_empty()) {
-            None => None,
-            Some(a) => Some(a.parse::<AccountId>().map_err(|_| {
-                Error::Invalid(
-                    "'after' is not a cursor this API returned: pass 'next' unchanged".into(),
-                )
-            })?),
-        };
+        let after = cursor::<AccountId>(after)?;
         let rows = self
             .store
             .members_page(scope, group.id, after, limit + 1)
@@ -190,7 +207,7 @@ impl Roster {
     }
 
     /// `GET /api/v1/orgs?after=&limit=`: a deployment key's every organization in id order,
-    /// an organization key's own.
+    /// keyset-paged in the store; an organization key's own.
     pub async fn api_orgs(
         &self,
         key: &ApiKey,
@@ -198,21 +215,12 @@ impl Roster {
         limit: Option<u32>,
     ) -> Result<ReadPage> {
         let limit = limit_of(limit)?;
-        let after = match after.filter(|a| !a.is_empty()) {
-            None => None,
-            Some(a) => Some(a.parse::<OrgId>().map_err(|_| {
-                Error::Invalid(
-                    "'after' is not a cursor this API returned: pass 'next' unchanged".into(),
-                )
-            })?),
+        let after = cursor::<OrgId>(after)?;
+        let orgs: Vec<Org> = match key.org() {
+            Some(own) if after.is_none_or(|a| own > a) => vec![self.org(own).await?],
+            Some(_) => Vec::new(),
+            None => self.store.orgs_page(after, limit + 1).await?,
         };
-        let mut orgs: Vec<Org> = match key.org() {
-            Some(own) => vec![self.org(own).await?],
-            // Organizations are few (one per school or company): read whole, paged here.
-            None => self.store.orgs().await?,
-        };
-        orgs.sort_by_key(|o| o.id);
-        orgs.retain(|o| after.is_none_or(|a| o.id > a));
         let (orgs, next) = paging::split(orgs, limit, |o: &Org| o.id);
         Ok(ReadPage {
             items: orgs.iter().map(org_data).collect(),

@@ -58,6 +58,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn org(&self, id: OrgId) -> Result<Option<Org>, StoreError>;
     /// Every organization, oldest first (for background jobs).
     async fn orgs(&self) -> Result<Vec<Org>, StoreError>;
+    /// A page of organizations in id order, after `after` (the read API's keyset paging).
+    async fn orgs_page(&self, after: Option<OrgId>, limit: u32) -> Result<Vec<Org>, StoreError>;
     /// Writes the organization's settings (name, seats, retention, updated_at).
     async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError>;
     /// Active accounts of the organization: the seats in use.
@@ -327,6 +329,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         &self,
         scope: OrgScope,
         account: AccountId,
+    ) -> Result<Vec<(GroupId, String)>, StoreError>;
+    /// A page of the groups the account is a member of (id and display name), in group id
+    /// order after `after`.
+    async fn account_groups_page(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        after: Option<GroupId>,
+        limit: u32,
     ) -> Result<Vec<(GroupId, String)>, StoreError>;
     // --- the admin console -----------------------------------------------------------------
 

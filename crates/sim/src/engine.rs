@@ -67,6 +67,16 @@ impl Engine {
         &self.state
     }
 
+    /// Points the job at another address of the same tenant (another instance on the same
+    /// database, or one restarted on a new port), keeping everything the job remembers.
+    pub fn retarget(&mut self, client: ClientConfig) -> Result<(), ClientError> {
+        self.ctx = Arc::new(Ctx {
+            client: ScimClient::new(client)?,
+            profile: self.config.profile,
+        });
+        Ok(())
+    }
+
     /// "Restart provisioning": forget every anchor and hold; the next cycle is an initial one.
     pub fn restart(&mut self) {
         self.state = JobState {

@@ -121,6 +121,10 @@ impl Store for PostgresStore {
         orgs::all(&pool::get(&self.pool).await?).await
     }
 
+    async fn orgs_page(&self, after: Option<OrgId>, limit: u32) -> Result<Vec<Org>, StoreError> {
+        orgs::page(&pool::get(&self.pool).await?, after, limit).await
+    }
+
     async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError> {
         let mut client = pool::get(&self.pool).await?;
         let tx = events::begin(&mut client, Some(org.id)).await?;
@@ -541,6 +545,17 @@ impl Store for PostgresStore {
         account: AccountId,
     ) -> Result<Vec<(GroupId, String)>, StoreError> {
         sso::account_groups(&pool::get(&self.pool).await?, scope.org_id(), account).await
+    }
+
+    async fn account_groups_page(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        after: Option<GroupId>,
+        limit: u32,
+    ) -> Result<Vec<(GroupId, String)>, StoreError> {
+        let client = pool::get(&self.pool).await?;
+        sso::account_groups_page(&client, scope.org_id(), account, after, limit).await
     }
 
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {

@@ -84,6 +84,27 @@ pub(crate) async fn all(client: &impl GenericClient) -> Result<Vec<Org>, StoreEr
     .collect()
 }
 
+/// Keyset paging by id: the primary key's order, so each page is one index range.
+pub(crate) async fn page(
+    client: &impl GenericClient,
+    after: Option<OrgId>,
+    limit: u32,
+) -> Result<Vec<Org>, StoreError> {
+    let after = after.map(to_uuid).transpose()?;
+    query(
+        client,
+        &format!(
+            "SELECT {COLUMNS} FROM orgs WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2"
+        ),
+        &[&after, &i64::from(limit)],
+        "listing a page of organizations",
+    )
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
 pub(crate) async fn seats_used(client: &impl GenericClient, id: OrgId) -> Result<u32, StoreError> {
     let row = query_one(
         client,

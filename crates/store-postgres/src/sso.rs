@@ -302,6 +302,40 @@ fn sign_in_from_row(row: &Row) -> Result<SsoSignInRecord, StoreError> {
     })
 }
 
+/// An account is in few groups: its memberships come from `memberships_account`, sorted.
+pub(crate) async fn account_groups_page(
+    client: &impl GenericClient,
+    org: OrgId,
+    account: AccountId,
+    after: Option<GroupId>,
+    limit: u32,
+) -> Result<Vec<(GroupId, String)>, StoreError> {
+    let after = after.map(to_uuid).transpose()?;
+    let rows = query(
+        client,
+        "SELECT g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id
+         WHERE m.org_id = $1 AND m.account_id = $2 AND g.org_id = $1
+           AND ($3::uuid IS NULL OR m.group_id > $3)
+         ORDER BY m.group_id LIMIT $4",
+        &[
+            &to_uuid(org)?,
+            &to_uuid(account)?,
+            &after,
+            &i64::from(limit),
+        ],
+        "listing a page of an account's groups",
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                from_uuid(col(row, "id")?, "a group's id")?,
+                col(row, "display_name")?,
+            ))
+        })
+        .collect()
+}
+
 pub(crate) async fn account_groups(
     client: &impl GenericClient,
     org: OrgId,

@@ -129,6 +129,10 @@ impl Store for SqliteStore {
         self.pool.read(orgs::all)
     }
 
+    async fn orgs_page(&self, after: Option<OrgId>, limit: u32) -> Result<Vec<Org>, StoreError> {
+        self.pool.read(|conn| orgs::page(conn, after, limit))
+    }
+
     async fn update_org(&self, org: &Org, events: &[NewEvent]) -> Result<(), StoreError> {
         let org = org.clone();
         let events = events.to_vec();
@@ -642,6 +646,17 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(GroupId, String)>, StoreError> {
         self.pool
             .read(|conn| sso::account_groups(conn, scope.org_id(), account))
+    }
+
+    async fn account_groups_page(
+        &self,
+        scope: OrgScope,
+        account: AccountId,
+        after: Option<GroupId>,
+        limit: u32,
+    ) -> Result<Vec<(GroupId, String)>, StoreError> {
+        self.pool
+            .read(|conn| sso::account_groups_page(conn, scope.org_id(), account, after, limit))
     }
 
     async fn scim_token_uses(&self, scope: OrgScope) -> Result<Vec<TokenUse>, StoreError> {

@@ -100,6 +100,27 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawOrg> {
     ))
 }
 
+/// Keyset paging by id: the primary key's order, so each page is one index range.
+pub(crate) fn page(
+    conn: &Connection,
+    after: Option<OrgId>,
+    limit: u32,
+) -> Result<Vec<Org>, StoreError> {
+    let what = "listing a page of organizations";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, name, kind, seats, retention_days, created_at, updated_at, domains
+             FROM orgs WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2",
+        )
+        .context(what)?;
+    let rows = stmt
+        .query_map(params![after.map(|a| a.to_string()), limit], raw)
+        .context(what)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .context(what)?;
+    rows.into_iter().map(from_raw).collect()
+}
+
 fn from_raw(
     (id, name, kind, seats, retention_days, created, updated, domains): RawOrg,
 ) -> Result<Org, StoreError> {

@@ -339,6 +339,40 @@ pub(crate) fn sign_ins(
         .collect()
 }
 
+/// An account is in few groups: its memberships come from `memberships_account`, sorted.
+pub(crate) fn account_groups_page(
+    conn: &Connection,
+    org: OrgId,
+    account: AccountId,
+    after: Option<GroupId>,
+    limit: u32,
+) -> Result<Vec<(GroupId, String)>, StoreError> {
+    let what = "listing a page of an account's groups";
+    let rows = conn
+        .prepare_cached(
+            "SELECT g.id, g.display_name FROM memberships m JOIN groups g ON g.id = m.group_id
+             WHERE m.org_id = ?1 AND m.account_id = ?2 AND g.org_id = ?1
+               AND (?3 IS NULL OR m.group_id > ?3)
+             ORDER BY m.group_id LIMIT ?4",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![
+                    org.to_string(),
+                    account.to_string(),
+                    after.map(|a| a.to_string()),
+                    limit
+                ],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .context(what)?;
+    rows.into_iter()
+        .map(|(id, name)| Ok((parse_id(&id, "a group's id")?, name)))
+        .collect()
+}
+
 pub(crate) fn account_groups(
     conn: &Connection,
     org: OrgId,

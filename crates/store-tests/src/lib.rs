@@ -103,6 +103,7 @@ macro_rules! store_conformance {
     ($make:path) => {
         $crate::store_conformance!(@cases $make;
             orgs::orgs_round_trip_exactly_and_list_oldest_first,
+            orgs::orgs_and_an_accounts_groups_page_by_id,
             orgs::inserting_an_existing_org_id_is_a_unique_violation,
             orgs::seats_used_counts_active_accounts_of_the_org_only,
             tokens::first_token_installs_only_when_none_is_current,

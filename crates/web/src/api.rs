@@ -4,15 +4,18 @@
 
 use axum::{
     Json,
-    extract::{Query, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::State,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{ApiKey, Error, FeedPage, FeedQuery, event_json};
+use roster_domain::{Error, FeedPage, FeedQuery, event_json};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::AppState;
+use crate::{
+    AppState,
+    api_caller::{ApiCaller, ApiError, ApiQuery, parse_limit},
+};
 
 /// The feed's query parameters, as text: the domain checks them.
 #[derive(Debug, Deserialize)]
@@ -50,61 +53,28 @@ pub(crate) fn error_response(e: Error) -> Response {
     }
 }
 
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiKey, Error> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::auth::bearer_token);
-    state.roster.authenticate_api_key(bearer).await
-}
-
 /// `GET /api/v1/events?after=&org=&types=&limit=`.
 pub async fn events(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Result<Query<EventsParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let key = match authenticate(&state, &headers).await {
-        Ok(key) => key,
-        Err(e) => return error_response(e),
-    };
-    let Ok(Query(params)) = params else {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "the query string could not be read",
-        );
-    };
-    let limit = match params.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => None,
-        Some(limit) => match limit.parse::<u32>() {
-            Ok(limit) => Some(limit),
-            Err(_) => {
-                return refusal(
-                    StatusCode::BAD_REQUEST,
-                    "invalid",
-                    "limit must be a whole number between 1 and 1000",
-                );
-            }
-        },
-    };
+    ApiCaller(key): ApiCaller,
+    ApiQuery(params): ApiQuery<EventsParams>,
+) -> Result<Response, ApiError> {
     let query = FeedQuery {
         after: params.after,
         org: params.org,
         types: params.types,
-        limit,
+        limit: parse_limit(params.limit.as_deref())?,
     };
-    match state.roster.events_feed(&key, query).await {
-        Ok(FeedPage::Page { events, next }) => Json(json!({
+    Ok(match state.roster.events_feed(&key, query).await? {
+        FeedPage::Page { events, next } => Json(json!({
             "events": events.iter().map(event_json).collect::<Vec<_>>(),
             "next": next,
         }))
         .into_response(),
-        Ok(FeedPage::Gone) => refusal(
+        FeedPage::Gone => refusal(
             StatusCode::GONE,
             "cursor_expired",
             "this cursor points before the oldest retained event: events after it were removed by retention. Resynchronise from the read API, then read the feed again without 'after' (or with a fresh cursor).",
         ),
-        Err(e) => error_response(e),
-    }
+    })
 }

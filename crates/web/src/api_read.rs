@@ -3,17 +3,18 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::QueryRejection},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, State},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
-use roster_domain::{ApiKey, Error, ReadPage};
+use roster_domain::ReadPage;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    api::{authenticate, error_response, refusal},
+    api::refusal,
+    api_caller::{ApiCaller, ApiError, ApiQuery, parse_limit},
 };
 
 /// Query parameters, as text: the domain checks them.
@@ -26,213 +27,128 @@ pub struct ReadParams {
     user_name: Option<String>,
 }
 
-type Params = Result<Query<ReadParams>, QueryRejection>;
+type Reply = Result<Json<Value>, ApiError>;
 
-/// The key and the parameters, or the refusal to send.
-async fn begin(
-    state: &AppState,
-    headers: &HeaderMap,
-    params: Params,
-) -> Result<(ApiKey, ReadParams), Response> {
-    let key = authenticate(state, headers).await.map_err(error_response)?;
-    let Ok(Query(params)) = params else {
-        return Err(refusal(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "the query string could not be read",
-        ));
-    };
-    Ok((key, params))
-}
-
-fn limit(params: &ReadParams) -> Result<Option<u32>, Error> {
-    match params.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => Ok(None),
-        Some(l) => l
-            .parse::<u32>()
-            .map(Some)
-            .map_err(|_| Error::Invalid("limit must be a whole number between 1 and 1000".into())),
-    }
-}
-
-fn json_or_error(result: Result<Value, Error>) -> Response {
-    match result {
-        Ok(body) => Json(body).into_response(),
-        Err(e) => error_response(e),
-    }
-}
-
-fn page(field: &str, result: Result<ReadPage, Error>) -> Response {
-    json_or_error(result.map(|p| json!({ field: p.items, "next": p.next })))
+fn page(field: &str, p: ReadPage) -> Reply {
+    Ok(Json(json!({ field: p.items, "next": p.next })))
 }
 
 /// `GET /api/v1/orgs?after=&limit=`.
-pub async fn orgs(State(state): State<AppState>, headers: HeaderMap, params: Params) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
-    let limit = match limit(&params) {
-        Ok(limit) => limit,
-        Err(e) => return error_response(e),
-    };
-    page(
-        "orgs",
-        state
-            .roster
-            .api_orgs(&key, params.after.as_deref(), limit)
-            .await,
-    )
+pub async fn orgs(
+    State(state): State<AppState>,
+    ApiCaller(key): ApiCaller,
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Reply {
+    let limit = parse_limit(params.limit.as_deref())?;
+    let orgs = state
+        .roster
+        .api_orgs(&key, params.after.as_deref(), limit)
+        .await?;
+    page("orgs", orgs)
 }
 
 /// `GET /api/v1/orgs/{id}`.
 pub async fn org(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiCaller(key): ApiCaller,
     Path(id): Path<String>,
-) -> Response {
-    match authenticate(&state, &headers).await {
-        Ok(key) => json_or_error(state.roster.api_org(&key, &id).await),
-        Err(e) => error_response(e),
-    }
+) -> Reply {
+    Ok(Json(state.roster.api_org(&key, &id).await?))
 }
 
 /// `GET /api/v1/accounts?userName=U`.
 pub async fn accounts(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
+    ApiCaller(key): ApiCaller,
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Reply {
     let Some(user_name) = params.user_name.as_deref() else {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "invalid",
+        return Err(ApiError::invalid(
             "name the account: '?userName=<userName>' (follow the feed to learn every account)",
-        );
+        ));
     };
-    json_or_error(
-        state
-            .roster
-            .api_accounts_by_user_name(&key, params.org.as_deref(), user_name)
-            .await
-            .map(|accounts| json!({ "accounts": accounts })),
-    )
+    let accounts = state
+        .roster
+        .api_accounts_by_user_name(&key, params.org.as_deref(), user_name)
+        .await?;
+    Ok(Json(json!({ "accounts": accounts })))
 }
 
 /// `GET /api/v1/accounts/{id}`.
 pub async fn account(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiCaller(key): ApiCaller,
     Path(id): Path<String>,
-    params: Params,
-) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
-    json_or_error(
-        state
-            .roster
-            .api_account(&key, params.org.as_deref(), &id)
-            .await,
-    )
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Reply {
+    let org = params.org.as_deref();
+    Ok(Json(state.roster.api_account(&key, org, &id).await?))
 }
 
-/// `GET /api/v1/accounts/{id}/groups`.
+/// `GET /api/v1/accounts/{id}/groups?after=&limit=`.
 pub async fn account_groups(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiCaller(key): ApiCaller,
     Path(id): Path<String>,
-    params: Params,
-) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
-    json_or_error(
-        state
-            .roster
-            .api_account_groups(&key, params.org.as_deref(), &id)
-            .await
-            .map(|groups| json!({ "groups": groups })),
-    )
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Reply {
+    let limit = parse_limit(params.limit.as_deref())?;
+    let (org, after) = (params.org.as_deref(), params.after.as_deref());
+    let groups = state
+        .roster
+        .api_account_groups(&key, org, &id, after, limit)
+        .await?;
+    page("groups", groups)
 }
 
 /// `GET /api/v1/groups/{id}`.
 pub async fn group(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiCaller(key): ApiCaller,
     Path(id): Path<String>,
-    params: Params,
-) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
-    json_or_error(
-        state
-            .roster
-            .api_group(&key, params.org.as_deref(), &id)
-            .await,
-    )
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Reply {
+    let org = params.org.as_deref();
+    Ok(Json(state.roster.api_group(&key, org, &id).await?))
 }
 
 /// `GET /api/v1/groups/{id}/members?after=&limit=`.
 pub async fn group_members(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiCaller(key): ApiCaller,
     Path(id): Path<String>,
-    params: Params,
-) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
-    let limit = match limit(&params) {
-        Ok(limit) => limit,
-        Err(e) => return error_response(e),
-    };
-    page(
-        "members",
-        state
-            .roster
-            .api_group_members(
-                &key,
-                params.org.as_deref(),
-                &id,
-                params.after.as_deref(),
-                limit,
-            )
-            .await,
-    )
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Reply {
+    let limit = parse_limit(params.limit.as_deref())?;
+    let (org, after) = (params.org.as_deref(), params.after.as_deref());
+    let members = state
+        .roster
+        .api_group_members(&key, org, &id, after, limit)
+        .await?;
+    page("members", members)
 }
 
 /// `GET /api/v1/groups/{gid}/members/{aid}`: 204 when a member, 404 when not.
 pub async fn is_member(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ApiCaller(key): ApiCaller,
     Path((group, account)): Path<(String, String)>,
-    params: Params,
-) -> Response {
-    let (key, params) = match begin(&state, &headers, params).await {
-        Ok(begun) => begun,
-        Err(refused) => return refused,
-    };
-    match state
-        .roster
-        .api_is_member(&key, params.org.as_deref(), &group, &account)
-        .await
-    {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => refusal(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "the account is not a member of the group",
-        ),
-        Err(e) => error_response(e),
-    }
+    ApiQuery(params): ApiQuery<ReadParams>,
+) -> Result<Response, ApiError> {
+    let org = params.org.as_deref();
+    Ok(
+        if state
+            .roster
+            .api_is_member(&key, org, &group, &account)
+            .await?
+        {
+            StatusCode::NO_CONTENT.into_response()
+        } else {
+            refusal(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "the account is not a member of the group",
+            )
+        },
+    )
 }

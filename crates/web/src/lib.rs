@@ -5,6 +5,7 @@
 //! storage only through the domain.
 
 mod api;
+mod api_caller;
 mod api_read;
 mod api_routes;
 mod auth;

@@ -14,6 +14,7 @@ mod busy;
 mod cli;
 mod console;
 mod console_pages;
+mod consumer;
 mod crash;
 mod db_faults;
 mod discovery;

@@ -81,7 +81,7 @@ async fn an_org_key_reads_its_accounts_groups_and_memberships_and_nothing_else()
         .await;
     assert_eq!(
         r.body,
-        json!({ "groups": [{ "id": class, "displayName": "Class 1" }] })
+        json!({ "groups": [{ "id": class, "displayName": "Class 1" }], "next": null })
     );
 
     let r = app
@@ -187,6 +187,46 @@ async fn a_deployment_key_names_the_org_and_pages_members_and_orgs_exactly_once(
         }
     }
     assert_eq!(seen.len(), 11, "each member exactly once");
+
+    // An account's groups page the same way, in group id order.
+    let mut groups = vec![group.clone()];
+    for i in 0..4 {
+        groups.push(create_group(&app, &a, &format!("Set {i}"), &members[..1]).await);
+    }
+    groups.sort();
+    let mut seen_groups = Vec::new();
+    let mut after = String::new();
+    loop {
+        let r = app
+            .get(
+                &format!(
+                    "/api/v1/accounts/{}/groups?org={}&limit=2&after={after}",
+                    members[0], a.org
+                ),
+                Some(&key),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:#}", r.body);
+        let page = r.body["groups"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        seen_groups.extend(page.iter().map(|g| g["id"].as_str().unwrap().to_owned()));
+        match r.body["next"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen_groups, groups, "each group once, in id order");
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/accounts/{}/groups?org={}&after=nope",
+                members[0], a.org
+            ),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"], "invalid");
     let unique: HashSet<&String> = seen.iter().collect();
     assert_eq!(unique, members.iter().collect());
 

@@ -13,7 +13,10 @@ pub fn when(at: OffsetDateTime) -> String {
 /// `scim_token_rotated` → `SCIM token rotated`.
 pub fn words(code: &str) -> String {
     let spaced = code.replace('_', " ");
-    let spaced = spaced.replace("scim", "SCIM").replace("sso", "SSO");
+    let spaced = spaced
+        .replace("scim", "SCIM")
+        .replace("sso", "SSO")
+        .replace("api key", "API key");
     let mut chars = spaced.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -58,6 +61,7 @@ mod tests {
     #[test]
     fn codes_read_as_words() {
         assert_eq!(words("scim_token_rotated"), "SCIM token rotated");
+        assert_eq!(words("api_key_created"), "API key created");
         assert_eq!(words("sign_in"), "Sign in");
         assert_eq!(words("sso_configured"), "SSO configured");
     }

@@ -4,6 +4,7 @@
 //! an [`Admin`](roster_domain::Admin), which only the domain mints from a session, so a page can
 //! reach nothing but the signed-in administrator's organization whatever URL it is given.
 
+mod api_keys;
 pub(crate) mod assets;
 mod audit;
 pub(crate) mod cookies;
@@ -106,6 +107,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/scim/disable",
             get(scim::confirm_disable).post(scim::disable),
+        )
+        .route("/api-keys", get(api_keys::list).post(api_keys::create))
+        .route(
+            "/api-keys/{id}/revoke",
+            get(api_keys::confirm_revoke).post(api_keys::revoke),
         )
         .route("/sso", get(sso::sso_page).post(sso::configure))
         .route("/sso/disable", get(sso::confirm_disable).post(sso::disable))

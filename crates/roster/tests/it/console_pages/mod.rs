@@ -2,6 +2,7 @@
 //! isolation by URL, security headers, first-run setup, one-time token display. (The domain API
 //! behind them is tested in `console.rs`.)
 
+mod api_keys;
 pub(crate) mod browser;
 mod forgery;
 mod invitation;
