@@ -280,13 +280,7 @@ impl Roster {
         let takes_seat = updated.active && !current.active;
         updated.deactivated_at = crate::accounts::deactivated_at(current, updated.active, now);
         updated.updated_at = now;
-        let draft = self.log_draft(
-            scope,
-            log,
-            &updated.id.to_string(),
-            &updated.user_name,
-            &[],
-        );
+        let draft = self.log_draft(scope, log, &updated.id.to_string(), &updated.user_name, &[]);
         self.write(AccountWrite {
             account: updated,
             expected_version: Some(current.version),

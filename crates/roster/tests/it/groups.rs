@@ -821,7 +821,10 @@ async fn every_successful_write_is_logged_once_with_the_status_it_answered() {
     assert_eq!(app.patch(&tenant, &path, &add).await.status, 204);
     let remove = patch(json!([{"op": "remove", "path": "members", "value": [{"value": user}]}]));
     let with_attributes = format!("{path}?attributes=displayName");
-    assert_eq!(app.patch(&tenant, &with_attributes, &remove).await.status, 200);
+    assert_eq!(
+        app.patch(&tenant, &with_attributes, &remove).await.status,
+        200
+    );
     let nothing = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Staff"}]});
     assert_eq!(app.patch(&tenant, &path, &nothing).await.status, 204);
     assert_eq!(app.delete(&tenant, &path).await.status, 204);
