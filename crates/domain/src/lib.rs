@@ -52,6 +52,7 @@ mod sso_config;
 mod sso_match;
 mod sso_sign_in;
 mod store;
+mod token_cache;
 mod tokens;
 mod webhook_delivery;
 mod webhooks;
@@ -137,6 +138,7 @@ pub use sso_sign_in::{
     SsoReturn, SsoSignInRecord, SsoStart,
 };
 pub use store::{LockGuard, RetentionLock, Store};
+pub use token_cache::TOKEN_CACHE_TTL;
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
 pub use webhook_delivery::{DeliveryPolicy, DeliveryTick, WEBHOOK_BATCH, WebhookTransport};
 pub use webhooks::{

@@ -18,6 +18,8 @@ pub struct Roster {
     pub(crate) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     floods: Arc<crate::log::FloodDigest>,
+    /// Tokens verified moments ago (see the module), shared by every clone of this Roster.
+    tokens: Arc<crate::token_cache::TokenCache>,
     pub(crate) activity: Arc<crate::activity::ActivityTracker>,
     /// The most candidate rows a list request evaluated in memory examines.
     pub(crate) candidate_limit: u64,
@@ -37,6 +39,7 @@ impl Roster {
             store,
             clock,
             floods: Arc::default(),
+            tokens: Arc::default(),
             activity: Arc::default(),
             candidate_limit: crate::listing::MAX_CANDIDATES,
             list_members_budget: crate::LIST_MEMBERS_BUDGET,
@@ -176,6 +179,7 @@ impl Roster {
         self.store
             .install_scim_token(&record, None, true, &[enabled])
             .await?;
+        self.tokens.forget_org(org.id);
         tracing::info!(org.id = %org.id, "SCIM enabled");
         Ok(ScimCredentials {
             tenant_url: tokens::tenant_url(public_url, org.id),
@@ -230,6 +234,8 @@ impl Roster {
                 )],
             )
             .await?;
+        // The previous token's record changed (its grace period): read it again next time.
+        self.tokens.forget_org(org.id);
         tracing::info!(org.id = %org.id, grace.seconds = grace.whole_seconds(), "SCIM token rotated");
         Ok(ScimCredentials {
             tenant_url: tokens::tenant_url(public_url, org.id),
@@ -249,6 +255,7 @@ impl Roster {
             .store
             .revoke_scim_tokens(OrgScope::new(org.id), &[disabled])
             .await?;
+        self.tokens.forget_org(org.id);
         tracing::info!(org.id = %org.id, tokens.revoked = revoked, "SCIM disabled");
         self.status_of(org).await
     }
@@ -288,12 +295,22 @@ impl Roster {
     /// or neither.
     async fn presented_token(&self, scope: OrgScope, bearer: &str) -> Result<Presented> {
         let presented = TokenHash::of(bearer);
+        let now = self.now();
+        if let Some(record) = self.tokens.get(&presented)
+            && record.hash.ct_eq(&presented)
+            && record.org_id == scope.org_id()
+            && record.is_valid_at(now)
+        {
+            return Ok(Presented::Valid(record.id));
+        }
         if let Some(record) = self.store.scim_token(&presented).await?
             && record.hash.ct_eq(&presented)
             && record.org_id == scope.org_id()
         {
-            return Ok(if record.is_valid_at(self.now()) {
-                Presented::Valid(record.id)
+            return Ok(if record.is_valid_at(now) {
+                let id = record.id;
+                self.tokens.put(record);
+                Presented::Valid(id)
             } else {
                 Presented::Old
             });

@@ -36,6 +36,7 @@ pub mod memberships;
 pub mod names;
 pub mod orgs;
 pub mod retention;
+pub mod scim_tokens;
 pub mod seats;
 pub mod sign_in;
 pub mod sso;
@@ -145,6 +146,7 @@ macro_rules! store_conformance {
             log::trim_removes_entries_by_age_only,
             log_writes::a_committed_write_stores_its_entry_with_what_it_skipped,
             log_writes::a_refused_write_stores_neither_its_entry_nor_its_events,
+            scim_tokens::a_rotated_or_disabled_token_is_refused_here_at_once_and_elsewhere_within_the_ttl,
             audit::audit_entries_round_trip_and_list_newest_first,
             audit::audit_pages_continue_strictly_before_their_cursor,
             audit::an_administrator_audits_and_reads_only_their_own_organization,
