@@ -9,7 +9,11 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::PathBuf,
-    time::Duration,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use reqwest::{Client, Method};
@@ -109,6 +113,7 @@ async fn client(
     round: usize,
     c: usize,
     groups: Vec<String>,
+    answered_so_far: Arc<AtomicUsize>,
 ) -> (Vec<(String, Ack)>, bool) {
     let mut acks = Vec::new();
     let mut mine: Vec<String> = Vec::new();
@@ -180,6 +185,9 @@ async fn client(
                     })
             }
         };
+        if answered.is_some() {
+            answered_so_far.fetch_add(1, Ordering::Relaxed);
+        }
         match answered {
             None => return (acks, true),
             Some(Some(ack)) => acks.push((request_id, ack)),
@@ -225,10 +233,22 @@ async fn crash_consistency(cli: &Cli) {
     for round in 0..3 {
         let mut server = cli.serve(&[]);
         let t = tenant(&server, &org, &token);
+        let answered = Arc::new(AtomicUsize::new(0));
         let clients: Vec<_> = (0..CLIENTS)
-            .map(|c| tokio::spawn(client(t.clone(), round, c, groups.clone())))
+            .map(|c| {
+                let answered = Arc::clone(&answered);
+                tokio::spawn(client(t.clone(), round, c, groups.clone(), answered))
+            })
             .collect();
-        tokio::time::sleep(Duration::from_millis(600 + 200 * round as u64)).await;
+        // Kill mid-load by progress, not after a fixed time, so a fast (or slow) machine still
+        // cuts the load short: after a quarter, a third, then half of the round's requests.
+        let kill_after = CLIENTS * PER_ROUND / [4, 3, 2][round];
+        let waiting_since = Instant::now();
+        while answered.load(Ordering::Relaxed) < kill_after
+            && waiting_since.elapsed() < Duration::from_secs(60)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         server.child.kill().unwrap(); // SIGKILL
         server.child.wait().unwrap();
         let mut cut_short = 0;
