@@ -9,6 +9,9 @@
     reason = "benchmark set-up: a fixture that cannot be built ends the run"
 )]
 
+#[path = "support/fixture.rs"]
+mod fixture;
+
 use std::sync::Arc;
 
 use axum::{
@@ -18,8 +21,8 @@ use axum::{
 };
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use roster_domain::{
-    Account, AccountId, AccountWrite, GroupExpect, GroupWrite, MemberSource, MembershipChange,
-    NewOrg, OrgKind, Role, Roster, Store, SystemClock,
+    GroupExpect, GroupWrite, MemberSource, MembershipChange, NewOrg, OrgKind, Roster, Store,
+    SystemClock,
 };
 use roster_store_sqlite::SqliteStore;
 use roster_web::{AppState, app};
@@ -55,44 +58,7 @@ fn setup(rt: &tokio::runtime::Runtime, members: usize) -> Fixture {
             .await
             .expect("enable");
         let now = time::OffsetDateTime::now_utc();
-        let account = |i: usize| Account {
-            id: AccountId::new_random(),
-            org_id: Some(org.id),
-            user_name: format!("user{i}@bench.example"),
-            external_id: None,
-            display_name: None,
-            role: Role::Learner,
-            active: true,
-            active_unassigned: false,
-            deactivated_at: None,
-            scim_managed: true,
-            scim_deleted: false,
-            attributes: serde_json::Map::new(),
-            created_at: now,
-            updated_at: now,
-            version: 0,
-        };
-        // Accounts are written by many tasks at once so the store commits them in groups.
-        let mut ids = Vec::with_capacity(members + 1);
-        for chunk in (0..=members).collect::<Vec<_>>().chunks(1024) {
-            let tasks: Vec<_> = chunk
-                .iter()
-                .map(|&i| {
-                    let store = store.clone();
-                    let write = AccountWrite {
-                        account: account(i),
-                        expected_version: None,
-                        takes_seat: true,
-                        end_scim_memberships: false,
-                        change: roster_domain::Change::cli(),
-                    };
-                    tokio::spawn(async move { store.write_account(write).await })
-                })
-                .collect();
-            for task in tasks {
-                ids.push(task.await.expect("task").expect("account").id);
-            }
-        }
+        let mut ids = fixture::accounts(&store, org.id, members + 1).await;
         let outsider = ids.pop().expect("one account outside the group");
         let group = roster_domain::Group {
             id: roster_domain::GroupId::new_random(),
