@@ -7,7 +7,9 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{Error, OrgId, Roster, TokenHash, error::Result, tokens::random_secret};
+use crate::{
+    Capped, Conflict, Error, OrgId, Roster, TokenHash, error::Result, tokens::random_secret,
+};
 
 /// Recognisable to secret scanners and people, and told apart from a SCIM token at a glance.
 const KEY_PREFIX: &str = "roster_key_";
@@ -82,6 +84,10 @@ fn as_text<S: serde::Serializer>(id: &Uuid, s: S) -> std::result::Result<S::Ok, 
 /// Names are for people listing keys: short, printable.
 const NAME_MAX_CHARS: usize = 100;
 
+/// Keys not revoked an organization may have; and deployment keys, apart. Every key is a
+/// standing credential to rotate and audit, so a tenant must not mint them without bound.
+pub const API_KEYS_MAX: u32 = 100;
+
 impl Roster {
     /// Creates a key for `org` (which must exist), or for the whole deployment.
     pub async fn create_api_key(&self, name: &str, org: Option<OrgId>) -> Result<NewApiKey> {
@@ -107,7 +113,19 @@ impl Roster {
             last_used_at: None,
             revoked_at: None,
         };
-        self.store.insert_api_key(&record).await?;
+        if self.store.insert_api_key(&record, API_KEYS_MAX).await? == Capped::LimitReached {
+            return Err(Conflict::State(match org {
+                Some(_) => format!(
+                    "this organization already has {API_KEYS_MAX} API keys that are not \
+                     revoked; revoke one before creating another"
+                ),
+                None => format!(
+                    "this deployment already has {API_KEYS_MAX} deployment API keys that are \
+                     not revoked; revoke one before creating another"
+                ),
+            })
+            .into());
+        }
         tracing::info!(api_key.id = %record.id, org.id = ?org, "API key created");
         Ok(NewApiKey {
             id: record.id,
@@ -168,26 +186,18 @@ impl Roster {
 impl Roster {
     /// The organization's keys, newest first (revoked ones too, marked).
     pub async fn console_api_keys(&self, admin: &crate::Admin) -> Result<Vec<ApiKeyRecord>> {
-        let mut keys: Vec<ApiKeyRecord> = self
-            .store
-            .api_keys()
-            .await?
-            .into_iter()
-            .filter(|k| k.org_id == Some(admin.org_id()))
-            .collect();
-        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
-        Ok(keys)
+        Ok(self.store.org_api_keys(admin.scope()).await?)
     }
 
     /// One of the organization's keys; another organization's or a deployment key is "not
     /// found", like one that does not exist.
     pub async fn console_api_key(&self, admin: &crate::Admin, id: &str) -> Result<ApiKeyRecord> {
-        let wanted: Option<Uuid> = id.parse().ok();
-        self.console_api_keys(admin)
+        let not_found = || Error::NotFound(format!("no API key '{id}' in this organization"));
+        let wanted: Uuid = id.trim().parse().map_err(|_| not_found())?;
+        self.store
+            .org_api_key(admin.scope(), wanted)
             .await?
-            .into_iter()
-            .find(|k| Some(k.id) == wanted)
-            .ok_or_else(|| Error::NotFound(format!("no API key '{id}' in this organization")))
+            .ok_or_else(not_found)
     }
 
     pub async fn console_create_api_key(

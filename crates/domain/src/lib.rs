@@ -67,7 +67,7 @@ pub use admins::{
     AdminAdded, AdminCredential, AdminCredentialRecord, AdminRemoval, AdminSummary, FirstAdmin,
     INVITATION_VALIDITY, InvitationCode,
 };
-pub use api_keys::{ApiKey, ApiKeyRecord, NewApiKey};
+pub use api_keys::{API_KEYS_MAX, ApiKey, ApiKeyRecord, NewApiKey};
 pub use audit::{AUDIT_PAGE_MAX, AuditAction, AuditCursor, AuditEntry, AuditPage, NewAuditEntry};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use conditional::Conditional;
@@ -137,11 +137,11 @@ pub use sso_sign_in::{
     SSO_FLOW_VALIDITY, SSO_LOG_MAX, SsoFlowRecord, SsoIdentity, SsoLinkRecord, SsoOutcome,
     SsoReturn, SsoSignInRecord, SsoStart,
 };
-pub use store::{LockGuard, RetentionLock, Store};
+pub use store::{Capped, LockGuard, RetentionLock, Store};
 pub use token_cache::TOKEN_CACHE_TTL;
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
 pub use webhook_delivery::{DeliveryPolicy, DeliveryTick, WEBHOOK_BATCH, WebhookTransport};
 pub use webhooks::{
-    DELIVERY_LOG_MAX, NewWebhook, Target, WebhookDelivery, WebhookProgress, WebhookRecord,
+    DELIVERY_LOG_MAX, NewWebhook, Target, WEBHOOKS_MAX, WebhookDelivery, WebhookProgress, WebhookRecord,
     WebhookState, check_url, is_public, message_id, resolve_allowed, sign,
 };

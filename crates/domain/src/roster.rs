@@ -31,6 +31,8 @@ pub struct Roster {
     pub(crate) microsoft_authority: String,
     /// Whether webhook endpoints may be on loopback or private networks (tests, labs).
     pub(crate) webhook_private_networks: bool,
+    /// This instance's webhook deliveries under way, shared by every clone of this Roster.
+    pub(crate) deliveries: Arc<crate::webhook_delivery::InFlight>,
 }
 
 impl Roster {
@@ -46,6 +48,7 @@ impl Roster {
             secret_key: None,
             microsoft_authority: crate::MICROSOFT_AUTHORITY.to_owned(),
             webhook_private_networks: false,
+            deliveries: Arc::default(),
         }
     }
 

@@ -38,6 +38,15 @@ impl RetentionLock {
     }
 }
 
+/// What an insert bounded by a cap did ([`Store::insert_webhook`], [`Store::insert_api_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Capped {
+    Inserted,
+    /// Nothing written: the owner already has the most allowed.
+    LimitReached,
+}
+
 /// What a store keeps while it holds a lock. Implementations release the lock on drop too, so a
 /// guard dropped without [`release`](LockGuard::release) (a failed or cancelled job) never keeps
 /// the lock for good.
@@ -468,11 +477,23 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Removes at most `limit` events that occurred before `before` (oldest first), moving the
     /// horizon past them; returns how many went.
     async fn trim_events(&self, before: OffsetDateTime, limit: u32) -> Result<u64, StoreError>;
-    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    /// Inserts the key unless its organization (the deployment, for a key without one) already
+    /// has `max_live` keys not revoked: counted and inserted in one transaction that concurrent
+    /// inserts for the same owner, on any instance, wait for.
+    async fn insert_api_key(&self, key: &ApiKeyRecord, max_live: u32)
+    -> Result<Capped, StoreError>;
     /// The key with this hash, revoked or not.
     async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// Every key, revoked ones too, oldest first.
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// The organization's keys, revoked ones too, newest first.
+    async fn org_api_keys(&self, scope: OrgScope) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// The key with this id if it is the organization's.
+    async fn org_api_key(
+        &self,
+        scope: OrgScope,
+        id: uuid::Uuid,
+    ) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// `true` when a key that was not yet revoked is now.
     async fn revoke_api_key(&self, id: uuid::Uuid, at: OffsetDateTime) -> Result<bool, StoreError>;
     /// Sets the key's `last_used_at`.
@@ -480,10 +501,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // --- webhooks ----------------------------------------------------------------------
 
-    async fn insert_webhook(&self, hook: &WebhookRecord) -> Result<(), StoreError>;
+    /// Inserts the endpoint unless its organization (the deployment, for an endpoint without
+    /// one) already has `max` endpoints, paused ones included: counted and inserted in one
+    /// transaction that concurrent inserts for the same owner, on any instance, wait for.
+    async fn insert_webhook(&self, hook: &WebhookRecord, max: u32) -> Result<Capped, StoreError>;
     /// Every endpoint, oldest first.
     async fn webhooks(&self) -> Result<Vec<WebhookRecord>, StoreError>;
+    /// The organization's endpoints, oldest first.
+    async fn org_webhooks(&self, scope: OrgScope) -> Result<Vec<WebhookRecord>, StoreError>;
+    /// Active endpoints with no retry waiting after `now` and no lease of another instance
+    /// unexpired at `now`: those the delivery job may have work for, oldest progress first.
+    async fn due_webhooks(
+        &self,
+        now: OffsetDateTime,
+        instance: &str,
+    ) -> Result<Vec<WebhookRecord>, StoreError>;
     async fn webhook(&self, id: uuid::Uuid) -> Result<Option<WebhookRecord>, StoreError>;
+    /// The endpoint with this id if it is the organization's.
+    async fn org_webhook(
+        &self,
+        scope: OrgScope,
+        id: uuid::Uuid,
+    ) -> Result<Option<WebhookRecord>, StoreError>;
     /// Removes an endpoint and its delivery log; `true` when there was one.
     async fn delete_webhook(&self, id: uuid::Uuid) -> Result<bool, StoreError>;
     /// Pauses an endpoint (`paused_at` = `at`), or resumes it: active, with no failures

@@ -7,8 +7,17 @@
 //! An idle endpoint costs one read per tick and no write: it is claimed only when there is
 //! something to send, or (rarely) to move its cursor past other organizations' events so it
 //! never falls behind the feed's retention horizon.
+//!
+//! A tick reads only the endpoints that may be due and starts a task for each, without waiting
+//! for them: a receiver that hangs until the timeout holds up its own endpoint only, never
+//! another organization's. Each instance keeps the endpoints it is delivering to, skips them
+//! until their task ends, and runs at most [`DELIVERIES_MAX`] at once.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -28,6 +37,61 @@ use crate::{
 pub const WEBHOOK_BATCH: u32 = 100;
 /// How long an idle endpoint's cursor may lag behind the feed's head before it is moved.
 const IDLE_ADVANCE: Duration = Duration::hours(1);
+/// Deliveries one instance runs at once: enough that many slow receivers leave room for the
+/// rest, few enough that connections and database reads stay modest. Endpoints beyond it wait
+/// for a later tick.
+pub const DELIVERIES_MAX: u32 = 64;
+
+/// The deliveries this instance has under way.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    endpoints: Mutex<HashSet<Uuid>>,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        Self {
+            endpoints: Mutex::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(DELIVERIES_MAX as usize)),
+        }
+    }
+}
+
+impl InFlight {
+    /// Marks `id` as in flight, taking a slot: `None` when it already is, or no slot is free.
+    fn start(self: &Arc<Self>, id: Uuid) -> Option<Running> {
+        let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        if endpoints.contains(&id) {
+            return None;
+        }
+        let slot = Arc::clone(&self.slots).try_acquire_owned().ok()?;
+        endpoints.insert(id);
+        Some(Running {
+            id,
+            in_flight: Arc::clone(self),
+            _slot: slot,
+        })
+    }
+}
+
+/// One delivery under way. Dropping it (when its task ends, even by a panic) frees the
+/// endpoint, then the slot.
+struct Running {
+    id: Uuid,
+    in_flight: Arc<InFlight>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.in_flight
+            .endpoints
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
 
 /// Sends a signed POST. Implemented over HTTP by the web crate; the domain holds no HTTP client.
 #[async_trait]
@@ -83,60 +147,52 @@ impl DeliveryPolicy {
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryTick {
-    /// Batches POSTed, and how many of them the receiver accepted.
-    pub attempted: u32,
-    pub delivered: u32,
+    /// Endpoints a delivery was started for.
+    pub started: u32,
+    /// Due endpoints left for a later tick: still being delivered to by this instance, or no
+    /// slot free.
+    pub skipped: u32,
 }
 
 impl Roster {
-    /// One round of delivery: every due endpoint, concurrently. `instance` names this process
-    /// in claims.
+    /// One round of delivery: starts a task for each due endpoint this instance is not already
+    /// delivering to, up to [`DELIVERIES_MAX`] under way, and returns without waiting for them
+    /// ([`Roster::deliveries_settled`] waits). `instance` names this process in claims.
     pub async fn deliver_webhooks(
         &self,
         transport: Arc<dyn WebhookTransport>,
         policy: DeliveryPolicy,
         instance: &str,
     ) -> Result<DeliveryTick> {
-        let hooks = self.store.webhooks().await?;
-        let mut running = Vec::new();
+        let hooks = self.store.due_webhooks(self.now(), instance).await?;
+        let mut tick = DeliveryTick::default();
         for hook in hooks {
-            if !self.may_be_due(&hook, instance) {
+            let Some(running) = self.deliveries.start(hook.id) else {
+                tick.skipped += 1;
                 continue;
-            }
+            };
+            tick.started += 1;
             let roster = self.clone();
             let transport = transport.clone();
             let instance = instance.to_owned();
-            running.push(tokio::spawn(async move {
+            tokio::spawn(async move {
                 let id = hook.id;
-                roster
-                    .deliver_to(hook, &*transport, policy, &instance)
-                    .await
-                    .map_err(|e| (id, e))
-            }));
-        }
-        let mut tick = DeliveryTick::default();
-        for task in running {
-            match task.await {
-                Ok(Ok(Some(delivered))) => {
-                    tick.attempted += 1;
-                    tick.delivered += u32::from(delivered);
-                }
-                Ok(Ok(None)) => {}
-                Ok(Err((id, e))) => {
+                if let Err(e) = roster.deliver_to(hook, &*transport, policy, &instance).await {
                     tracing::warn!(webhook.id = %id, error = %e, "webhook delivery failed; retrying at a later tick");
                 }
-                Err(e) => tracing::error!(error = %e, "a webhook delivery task ended abnormally"),
-            }
+                drop(running);
+            });
         }
         Ok(tick)
     }
 
-    fn may_be_due(&self, hook: &WebhookRecord, instance: &str) -> bool {
-        let now = self.now();
-        hook.state == WebhookState::Active
-            && hook.next_attempt_at.is_none_or(|at| at <= now)
-            && (hook.lease_until.is_none_or(|until| until <= now)
-                || hook.claimed_by.as_deref() == Some(instance))
+    /// Waits until none of this instance's deliveries is under way (those started meanwhile
+    /// included): for tests, and for a shutdown that lets deliveries finish.
+    pub async fn deliveries_settled(&self) {
+        let slots = &self.deliveries.slots;
+        if let Ok(all) = slots.acquire_many(DELIVERIES_MAX).await {
+            drop(all);
+        }
     }
 
     /// Delivers the endpoint's next batch if it has one: `Some(accepted)` when a POST was made.
@@ -325,7 +381,7 @@ impl Roster {
     ) -> Result<WebhookDelivery> {
         self.resend_as(
             Actor::Admin(admin),
-            Some(admin.org_id()),
+            Some(admin.scope()),
             delivery,
             transport,
         )
@@ -335,7 +391,7 @@ impl Roster {
     async fn resend_as(
         &self,
         actor: Actor<'_>,
-        within: Option<crate::OrgId>,
+        within: Option<crate::OrgScope>,
         delivery: &str,
         transport: &dyn WebhookTransport,
     ) -> Result<WebhookDelivery> {
@@ -346,12 +402,11 @@ impl Roster {
             .webhook_delivery(id)
             .await?
             .ok_or_else(not_found)?;
-        let hook = self
-            .store
-            .webhook(logged.webhook_id)
-            .await?
-            .filter(|h| within.is_none() || h.org_id == within)
-            .ok_or_else(not_found)?;
+        let hook = match within {
+            Some(scope) => self.store.org_webhook(scope, logged.webhook_id).await?,
+            None => self.store.webhook(logged.webhook_id).await?,
+        }
+        .ok_or_else(not_found)?;
         let page = self
             .store
             .events_page(Some(logged.after), hook.org_id, WEBHOOK_BATCH)

@@ -4,7 +4,7 @@
 //! delivery job does with an endpoint is in `webhook_delivery.rs`; this file is the endpoints
 //! themselves, their checks, and what the CLI and the console call.
 
-use std::net::IpAddr;
+use std::{future::Future, net::IpAddr};
 
 use base64::{
     Engine,
@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    Admin, AuditAction, Conflict, Error, EventPosition, Internal, OrgId, Roster, audit::Actor,
-    error::Result,
+    Admin, AuditAction, Capped, Conflict, Error, EventPosition, Internal, OrgId, OrgScope, Roster,
+    audit::Actor, error::Result,
 };
 
 /// Standard Webhooks' prefix, so receivers' libraries take the secret as it is printed.
@@ -28,6 +28,13 @@ const URL_MAX_CHARS: usize = 2_000;
 const DESCRIPTION_MAX_CHARS: usize = 200;
 /// Entries of the delivery log shown at most.
 pub const DELIVERY_LOG_MAX: u32 = 200;
+/// Endpoints an organization may have, paused ones included; and deployment endpoints, apart.
+/// Each endpoint costs a read every delivery tick and a POST per batch, so one tenant must not
+/// be able to add them without bound.
+pub const WEBHOOKS_MAX: u32 = 20;
+/// How long resolving an endpoint's host may take when it is added: the system resolver has no
+/// bound of its own, and a request (or the CLI) waiting on it would hang.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -334,27 +341,51 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// The addresses `target` resolves to, refused when any is not public (unless `allow_private`).
+/// The addresses `target` resolves to on the system resolver, within 5 s, refused when any is
+/// not public (unless `allow_private`).
 pub async fn resolve_allowed(
     target: &Target,
     allow_private: bool,
 ) -> Result<Vec<std::net::SocketAddr>> {
     let host = target.host.clone();
     let port = target.port;
-    let addrs = tokio::task::spawn_blocking(move || {
-        use std::net::ToSocketAddrs;
-        (host.as_str(), port)
-            .to_socket_addrs()
-            .map(Iterator::collect::<Vec<_>>)
-    })
-    .await
-    .map_err(|e| Error::Internal(Internal::new("resolving a webhook host", e.to_string())))?
-    .map_err(|e| {
-        Error::Invalid(format!(
-            "the webhook host '{}' does not resolve: {e}",
-            target.host
-        ))
-    })?;
+    let lookup = async move {
+        tokio::task::spawn_blocking(move || {
+            use std::net::ToSocketAddrs;
+            (host.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<_>>)
+        })
+        .await
+        .map_err(|e| Error::Internal(Internal::new("resolving a webhook host", e.to_string())))
+    };
+    resolve_with(target, allow_private, RESOLVE_TIMEOUT, lookup).await
+}
+
+/// [`resolve_allowed`] with the lookup and its bound given, so tests can make a resolver hang.
+/// A lookup still running when the bound passes is left to finish on the blocking pool: a
+/// system resolver call cannot be cancelled.
+async fn resolve_with(
+    target: &Target,
+    allow_private: bool,
+    within: std::time::Duration,
+    lookup: impl Future<Output = Result<std::io::Result<Vec<std::net::SocketAddr>>>>,
+) -> Result<Vec<std::net::SocketAddr>> {
+    let addrs = tokio::time::timeout(within, lookup)
+        .await
+        .map_err(|_| {
+            Error::Invalid(format!(
+                "could not resolve {} within {} s",
+                target.host,
+                within.as_secs_f64()
+            ))
+        })??
+        .map_err(|e| {
+            Error::Invalid(format!(
+                "the webhook host '{}' does not resolve: {e}",
+                target.host
+            ))
+        })?;
     if addrs.is_empty() {
         return Err(Error::Invalid(format!(
             "the webhook host '{}' has no address",
@@ -448,7 +479,19 @@ impl Roster {
             created_at: now,
             paused_at: None,
         };
-        self.store.insert_webhook(&record).await?;
+        if self.store.insert_webhook(&record, WEBHOOKS_MAX).await? == Capped::LimitReached {
+            return Err(Conflict::State(match org {
+                Some(_) => format!(
+                    "this organization already has {WEBHOOKS_MAX} webhook endpoints; remove one \
+                     before adding another"
+                ),
+                None => format!(
+                    "this deployment already has {WEBHOOKS_MAX} deployment-wide webhook \
+                     endpoints; remove one before adding another"
+                ),
+            })
+            .into());
+        }
         tracing::info!(webhook.id = %id, org.id = ?org, "webhook added");
         if let Some(org) = org {
             self.audit_as(org, actor, AuditAction::WebhookAdded, Some(url), None)
@@ -467,25 +510,19 @@ impl Roster {
 
     /// The administrator's organization's endpoints, oldest first.
     pub async fn console_webhooks(&self, admin: &Admin) -> Result<Vec<WebhookRecord>> {
-        let org = Some(admin.org_id());
-        Ok(self
-            .store
-            .webhooks()
-            .await?
-            .into_iter()
-            .filter(|w| w.org_id == org)
-            .collect())
+        Ok(self.store.org_webhooks(admin.scope()).await?)
     }
 
-    /// The endpoint `id`, when `within` (an administrator's organization) may see it.
-    async fn webhook_within(&self, id: &str, within: Option<OrgId>) -> Result<WebhookRecord> {
+    /// The endpoint `id`, when `within` (an administrator's organization) may see it: another
+    /// organization's is "not found", like one that does not exist.
+    async fn webhook_within(&self, id: &str, within: Option<OrgScope>) -> Result<WebhookRecord> {
         let not_found = || Error::NotFound(format!("no webhook with id '{id}'"));
         let uuid: Uuid = id.trim().parse().map_err(|_| not_found())?;
-        let hook = self.store.webhook(uuid).await?.ok_or_else(not_found)?;
-        if within.is_some() && hook.org_id != within {
-            return Err(not_found());
-        }
-        Ok(hook)
+        let hook = match within {
+            Some(scope) => self.store.org_webhook(scope, uuid).await?,
+            None => self.store.webhook(uuid).await?,
+        };
+        hook.ok_or_else(not_found)
     }
 
     pub async fn webhook(&self, id: &str) -> Result<WebhookRecord> {
@@ -493,7 +530,7 @@ impl Roster {
     }
 
     pub async fn console_webhook(&self, admin: &Admin, id: &str) -> Result<WebhookRecord> {
-        self.webhook_within(id, Some(admin.org_id())).await
+        self.webhook_within(id, Some(admin.scope())).await
     }
 
     pub async fn remove_webhook(&self, id: &str) -> Result<()> {
@@ -501,14 +538,14 @@ impl Roster {
     }
 
     pub async fn console_remove_webhook(&self, admin: &Admin, id: &str) -> Result<()> {
-        self.remove_webhook_as(Actor::Admin(admin), Some(admin.org_id()), id)
+        self.remove_webhook_as(Actor::Admin(admin), Some(admin.scope()), id)
             .await
     }
 
     async fn remove_webhook_as(
         &self,
         actor: Actor<'_>,
-        within: Option<OrgId>,
+        within: Option<OrgScope>,
         id: &str,
     ) -> Result<()> {
         let hook = self.webhook_within(id, within).await?;
@@ -545,7 +582,7 @@ impl Roster {
         id: &str,
         state: WebhookState,
     ) -> Result<WebhookRecord> {
-        self.set_webhook_state_as(Actor::Admin(admin), Some(admin.org_id()), id, state)
+        self.set_webhook_state_as(Actor::Admin(admin), Some(admin.scope()), id, state)
             .await
     }
 
@@ -554,7 +591,7 @@ impl Roster {
     async fn set_webhook_state_as(
         &self,
         actor: Actor<'_>,
-        within: Option<OrgId>,
+        within: Option<OrgScope>,
         id: &str,
         state: WebhookState,
     ) -> Result<WebhookRecord> {
@@ -596,7 +633,7 @@ impl Roster {
         id: &str,
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>> {
-        let hook = self.webhook_within(id, Some(admin.org_id())).await?;
+        let hook = self.webhook_within(id, Some(admin.scope())).await?;
         Ok(self
             .store
             .webhook_deliveries(hook.id, limit.clamp(1, DELIVERY_LOG_MAX))

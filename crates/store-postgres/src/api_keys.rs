@@ -1,14 +1,17 @@
 //! The platform API's keys on PostgreSQL: stored by the SHA-256 of the key, never the key.
+//! Creating a key counts its owner's live keys under the owner's event lock, so concurrent
+//! creations on any number of instances take turns and the cap holds.
 
 use deadpool_postgres::GenericClient;
-use roster_domain::{ApiKeyRecord, StoreError, TokenHash};
+use roster_domain::{ApiKeyRecord, Capped, OrgScope, StoreError, TokenHash};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::{
-    convert::{col, from_uuid, to_uuid},
-    pool::{execute, query, query_opt},
+    convert::{Context, col, from_uuid, to_uuid},
+    events,
+    pool::{self, execute, query, query_one, query_opt},
 };
 
 const KEY_COLUMNS: &str = "id, org_id, name, key_hash, created_at, last_used_at, revoked_at";
@@ -33,12 +36,29 @@ fn key_from_row(row: &Row) -> Result<ApiKeyRecord, StoreError> {
 }
 
 pub(crate) async fn insert_key(
-    client: &impl GenericClient,
+    pool: &deadpool_postgres::Pool,
     key: &ApiKeyRecord,
-) -> Result<(), StoreError> {
+    max_live: u32,
+) -> Result<Capped, StoreError> {
     let org = key.org_id.map(to_uuid).transpose()?;
+    let mut client = pool::get(pool).await?;
+    let tx = events::begin(&mut client, key.org_id).await?;
+    let live: i64 = col(
+        &query_one(
+            &tx,
+            "SELECT count(*) AS n FROM api_keys \
+             WHERE org_id IS NOT DISTINCT FROM $1 AND revoked_at IS NULL",
+            &[&org],
+            "counting API keys",
+        )
+        .await?,
+        "n",
+    )?;
+    if live >= i64::from(max_live) {
+        return Ok(Capped::LimitReached);
+    }
     execute(
-        client,
+        &tx,
         &format!("INSERT INTO api_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
         &[
             &key.id,
@@ -52,7 +72,8 @@ pub(crate) async fn insert_key(
         "inserting an API key",
     )
     .await?;
-    Ok(())
+    tx.commit().await.context("committing a new API key")?;
+    Ok(Capped::Inserted)
 }
 
 pub(crate) async fn key_by_hash(
@@ -81,6 +102,42 @@ pub(crate) async fn keys(client: &impl GenericClient) -> Result<Vec<ApiKeyRecord
     .iter()
     .map(key_from_row)
     .collect()
+}
+
+pub(crate) async fn keys_of(
+    client: &impl GenericClient,
+    scope: OrgScope,
+) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    let org = to_uuid(scope.org_id())?;
+    query(
+        client,
+        &format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id"
+        ),
+        &[&org],
+        "listing the organization's API keys",
+    )
+    .await?
+    .iter()
+    .map(key_from_row)
+    .collect()
+}
+
+pub(crate) async fn key_of(
+    client: &impl GenericClient,
+    scope: OrgScope,
+    id: Uuid,
+) -> Result<Option<ApiKeyRecord>, StoreError> {
+    let org = to_uuid(scope.org_id())?;
+    query_opt(
+        client,
+        &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND org_id = $2"),
+        &[&id, &org],
+        "reading an API key",
+    )
+    .await?
+    .map(|r| key_from_row(&r))
+    .transpose()
 }
 
 pub(crate) async fn revoke_key(

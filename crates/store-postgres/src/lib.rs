@@ -32,7 +32,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    AdminSummary, ApiKeyRecord, Capped, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow,
     LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
     OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,
@@ -724,8 +724,12 @@ impl Store for PostgresStore {
         events::trim(&self.pool, before, limit).await
     }
 
-    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
-        api_keys::insert_key(&pool::get(&self.pool).await?, key).await
+    async fn insert_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        max_live: u32,
+    ) -> Result<Capped, StoreError> {
+        api_keys::insert_key(&self.pool, key, max_live).await
     }
 
     async fn api_key(&self, hash: &TokenHash) -> Result<Option<ApiKeyRecord>, StoreError> {
@@ -736,6 +740,18 @@ impl Store for PostgresStore {
         api_keys::keys(&pool::get(&self.pool).await?).await
     }
 
+    async fn org_api_keys(&self, scope: OrgScope) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        api_keys::keys_of(&pool::get(&self.pool).await?, scope).await
+    }
+
+    async fn org_api_key(
+        &self,
+        scope: OrgScope,
+        id: Uuid,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        api_keys::key_of(&pool::get(&self.pool).await?, scope, id).await
+    }
+
     async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
         api_keys::revoke_key(&pool::get(&self.pool).await?, id, at).await
     }
@@ -744,16 +760,36 @@ impl Store for PostgresStore {
         api_keys::touch_key(&pool::get(&self.pool).await?, id, at).await
     }
 
-    async fn insert_webhook(&self, hook: &WebhookRecord) -> Result<(), StoreError> {
-        webhooks::insert(&pool::get(&self.pool).await?, hook).await
+    async fn insert_webhook(&self, hook: &WebhookRecord, max: u32) -> Result<Capped, StoreError> {
+        webhooks::insert(&self.pool, hook, max).await
     }
 
     async fn webhooks(&self) -> Result<Vec<WebhookRecord>, StoreError> {
         webhooks::list(&pool::get(&self.pool).await?).await
     }
 
+    async fn org_webhooks(&self, scope: OrgScope) -> Result<Vec<WebhookRecord>, StoreError> {
+        webhooks::list_of(&pool::get(&self.pool).await?, scope).await
+    }
+
+    async fn due_webhooks(
+        &self,
+        now: OffsetDateTime,
+        instance: &str,
+    ) -> Result<Vec<WebhookRecord>, StoreError> {
+        webhooks::due(&pool::get(&self.pool).await?, now, instance).await
+    }
+
     async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>, StoreError> {
         webhooks::get(&pool::get(&self.pool).await?, id).await
+    }
+
+    async fn org_webhook(
+        &self,
+        scope: OrgScope,
+        id: Uuid,
+    ) -> Result<Option<WebhookRecord>, StoreError> {
+        webhooks::get_of(&pool::get(&self.pool).await?, scope, id).await
     }
 
     async fn delete_webhook(&self, id: Uuid) -> Result<bool, StoreError> {

@@ -1,17 +1,21 @@
 //! Webhook endpoints and their delivery log on PostgreSQL. The secret is stored sealed; a claim
 //! is one conditional `UPDATE`, so of several instances only one holds an endpoint at a time.
+//! Adding an endpoint counts its owner's under the owner's event lock, so concurrent adds on
+//! any number of instances take turns and the cap holds.
 
 use deadpool_postgres::GenericClient;
 use roster_domain::{
-    EventPosition, StoreError, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
+    Capped, EventPosition, OrgScope, StoreError, WebhookDelivery, WebhookProgress, WebhookRecord,
+    WebhookState,
 };
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::{
-    convert::{col, from_uuid, to_u32, to_uuid},
-    pool::{execute, query, query_opt},
+    convert::{Context, col, from_uuid, to_u32, to_uuid},
+    events,
+    pool::{self, execute, query, query_one, query_opt},
 };
 
 const HOOK_COLUMNS: &str = "id, org_id, url, description, sealed_secret, state, cursor_xid, \
@@ -84,12 +88,28 @@ fn delivery_from_row(row: &Row) -> Result<WebhookDelivery, StoreError> {
 }
 
 pub(crate) async fn insert(
-    client: &impl GenericClient,
+    pool: &deadpool_postgres::Pool,
     hook: &WebhookRecord,
-) -> Result<(), StoreError> {
+    max: u32,
+) -> Result<Capped, StoreError> {
     let org = hook.org_id.map(to_uuid).transpose()?;
+    let mut client = pool::get(pool).await?;
+    let tx = events::begin(&mut client, hook.org_id).await?;
+    let existing: i64 = col(
+        &query_one(
+            &tx,
+            "SELECT count(*) AS n FROM webhooks WHERE org_id IS NOT DISTINCT FROM $1",
+            &[&org],
+            "counting webhooks",
+        )
+        .await?,
+        "n",
+    )?;
+    if existing >= i64::from(max) {
+        return Ok(Capped::LimitReached);
+    }
     execute(
-        client,
+        &tx,
         &format!(
             "INSERT INTO webhooks ({HOOK_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
@@ -117,7 +137,8 @@ pub(crate) async fn insert(
         "adding a webhook",
     )
     .await?;
-    Ok(())
+    tx.commit().await.context("committing a new webhook")?;
+    Ok(Capped::Inserted)
 }
 
 pub(crate) async fn list(client: &impl GenericClient) -> Result<Vec<WebhookRecord>, StoreError> {
@@ -131,6 +152,62 @@ pub(crate) async fn list(client: &impl GenericClient) -> Result<Vec<WebhookRecor
     .iter()
     .map(hook_from_row)
     .collect()
+}
+
+pub(crate) async fn list_of(
+    client: &impl GenericClient,
+    scope: OrgScope,
+) -> Result<Vec<WebhookRecord>, StoreError> {
+    let org = to_uuid(scope.org_id())?;
+    query(
+        client,
+        &format!("SELECT {HOOK_COLUMNS} FROM webhooks WHERE org_id = $1 ORDER BY created_at, id"),
+        &[&org],
+        "listing the organization's webhooks",
+    )
+    .await?
+    .iter()
+    .map(hook_from_row)
+    .collect()
+}
+
+pub(crate) async fn due(
+    client: &impl GenericClient,
+    now: OffsetDateTime,
+    instance: &str,
+) -> Result<Vec<WebhookRecord>, StoreError> {
+    query(
+        client,
+        &format!(
+            "SELECT {HOOK_COLUMNS} FROM webhooks WHERE state = 'active' \
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $1) \
+             AND (lease_until IS NULL OR lease_until <= $1 OR claimed_by = $2) \
+             ORDER BY cursor_at, id"
+        ),
+        &[&now, &instance],
+        "listing the webhooks due",
+    )
+    .await?
+    .iter()
+    .map(hook_from_row)
+    .collect()
+}
+
+pub(crate) async fn get_of(
+    client: &impl GenericClient,
+    scope: OrgScope,
+    id: Uuid,
+) -> Result<Option<WebhookRecord>, StoreError> {
+    let org = to_uuid(scope.org_id())?;
+    query_opt(
+        client,
+        &format!("SELECT {HOOK_COLUMNS} FROM webhooks WHERE id = $1 AND org_id = $2"),
+        &[&id, &org],
+        "reading a webhook",
+    )
+    .await?
+    .map(|r| hook_from_row(&r))
+    .transpose()
 }
 
 pub(crate) async fn get(

@@ -1,6 +1,6 @@
 //! The platform API's keys on SQLite: stored by the SHA-256 of the key, never the key.
 
-use roster_domain::{ApiKeyRecord, StoreError, TokenHash};
+use roster_domain::{ApiKeyRecord, Capped, OrgScope, StoreError, TokenHash};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -50,14 +50,27 @@ fn key_from_raw(
     })
 }
 
-pub(crate) fn insert_key(conn: &Connection, key: &ApiKeyRecord) -> Result<(), StoreError> {
+/// Runs on the one writer, so no other insert comes between the count and the insert.
+pub(crate) fn insert_key(
+    conn: &Connection,
+    key: &ApiKeyRecord,
+    max_live: u32,
+) -> Result<Capped, StoreError> {
+    let org = key.org_id.map(|o| o.to_string());
+    let live: i64 = conn
+        .prepare_cached("SELECT count(*) FROM api_keys WHERE org_id IS ?1 AND revoked_at IS NULL")
+        .and_then(|mut s| s.query_row([&org], |row| row.get(0)))
+        .context("counting API keys")?;
+    if live >= i64::from(max_live) {
+        return Ok(Capped::LimitReached);
+    }
     conn.prepare_cached(&format!(
         "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     ))
     .and_then(|mut s| {
         s.execute(params![
             key.id.to_string(),
-            key.org_id.map(|o| o.to_string()),
+            org,
             key.name,
             key.hash.0.to_vec(),
             to_micros(key.created_at),
@@ -66,7 +79,7 @@ pub(crate) fn insert_key(conn: &Connection, key: &ApiKeyRecord) -> Result<(), St
         ])
     })
     .context("inserting an API key")?;
-    Ok(())
+    Ok(Capped::Inserted)
 }
 
 pub(crate) fn key_by_hash(
@@ -94,6 +107,37 @@ pub(crate) fn keys(conn: &Connection) -> Result<Vec<ApiKeyRecord>, StoreError> {
     .into_iter()
     .map(key_from_raw)
     .collect()
+}
+
+pub(crate) fn keys_of(conn: &Connection, scope: OrgScope) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 ORDER BY created_at DESC, id"
+    ))
+    .and_then(|mut s| {
+        s.query_map([scope.org_id().to_string()], raw_key)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .context("listing the organization's API keys")?
+    .into_iter()
+    .map(key_from_raw)
+    .collect()
+}
+
+pub(crate) fn key_of(
+    conn: &Connection,
+    scope: OrgScope,
+    id: Uuid,
+) -> Result<Option<ApiKeyRecord>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?1 AND org_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row([id.to_string(), scope.org_id().to_string()], raw_key)
+            .optional()
+    })
+    .context("reading an API key")?
+    .map(key_from_raw)
+    .transpose()
 }
 
 pub(crate) fn revoke_key(

@@ -35,7 +35,7 @@ use std::{
 use async_trait::async_trait;
 use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    AdminSummary, ApiKeyRecord, Capped, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LockGuard, LogCursor, LogEntry, LogFilter,
     LogWindow, LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org,
     OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SignInFilter,
@@ -835,10 +835,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+    async fn insert_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        max_live: u32,
+    ) -> Result<Capped, StoreError> {
         let key = key.clone();
         self.pool
-            .write(move |conn| api_keys::insert_key(conn, &key))
+            .write(move |conn| api_keys::insert_key(conn, &key, max_live))
             .await
     }
 
@@ -848,6 +852,18 @@ impl Store for SqliteStore {
 
     async fn api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.pool.read(api_keys::keys)
+    }
+
+    async fn org_api_keys(&self, scope: OrgScope) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.pool.read(|conn| api_keys::keys_of(conn, scope))
+    }
+
+    async fn org_api_key(
+        &self,
+        scope: OrgScope,
+        id: Uuid,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.pool.read(|conn| api_keys::key_of(conn, scope, id))
     }
 
     async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool, StoreError> {
@@ -862,10 +878,10 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_webhook(&self, hook: &WebhookRecord) -> Result<(), StoreError> {
+    async fn insert_webhook(&self, hook: &WebhookRecord, max: u32) -> Result<Capped, StoreError> {
         let hook = hook.clone();
         self.pool
-            .write(move |conn| webhooks::insert(conn, &hook))
+            .write(move |conn| webhooks::insert(conn, &hook, max))
             .await
     }
 
@@ -873,8 +889,28 @@ impl Store for SqliteStore {
         self.pool.read(webhooks::list)
     }
 
+    async fn org_webhooks(&self, scope: OrgScope) -> Result<Vec<WebhookRecord>, StoreError> {
+        self.pool.read(|conn| webhooks::list_of(conn, scope))
+    }
+
+    async fn due_webhooks(
+        &self,
+        now: OffsetDateTime,
+        instance: &str,
+    ) -> Result<Vec<WebhookRecord>, StoreError> {
+        self.pool.read(|conn| webhooks::due(conn, now, instance))
+    }
+
     async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>, StoreError> {
         self.pool.read(|conn| webhooks::get(conn, id))
+    }
+
+    async fn org_webhook(
+        &self,
+        scope: OrgScope,
+        id: Uuid,
+    ) -> Result<Option<WebhookRecord>, StoreError> {
+        self.pool.read(|conn| webhooks::get_of(conn, scope, id))
     }
 
     async fn delete_webhook(&self, id: Uuid) -> Result<bool, StoreError> {

@@ -2,7 +2,8 @@
 //! a conditional update, so of two claimers (threads of one process) only one wins.
 
 use roster_domain::{
-    EventPosition, StoreError, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
+    Capped, EventPosition, OrgScope, StoreError, WebhookDelivery, WebhookProgress, WebhookRecord,
+    WebhookState,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
@@ -111,7 +112,20 @@ fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Result<WebhookDelivery, 
     })())
 }
 
-pub(crate) fn insert(conn: &Connection, hook: &WebhookRecord) -> Result<(), StoreError> {
+/// Runs on the one writer, so no other insert comes between the count and the insert.
+pub(crate) fn insert(
+    conn: &Connection,
+    hook: &WebhookRecord,
+    max: u32,
+) -> Result<Capped, StoreError> {
+    let org = hook.org_id.map(|o| o.to_string());
+    let existing: i64 = conn
+        .prepare_cached("SELECT count(*) FROM webhooks WHERE org_id IS ?1")
+        .and_then(|mut s| s.query_row([&org], |row| row.get(0)))
+        .context("counting webhooks")?;
+    if existing >= i64::from(max) {
+        return Ok(Capped::LimitReached);
+    }
     conn.prepare_cached(&format!(
         "INSERT INTO webhooks ({HOOK_COLUMNS}) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
@@ -119,7 +133,7 @@ pub(crate) fn insert(conn: &Connection, hook: &WebhookRecord) -> Result<(), Stor
     .and_then(|mut s| {
         s.execute(params![
             hook.id.to_string(),
-            hook.org_id.map(|o| o.to_string()),
+            org,
             hook.url,
             hook.description,
             hook.sealed_secret,
@@ -139,18 +153,56 @@ pub(crate) fn insert(conn: &Connection, hook: &WebhookRecord) -> Result<(), Stor
         ])
     })
     .context("adding a webhook")?;
-    Ok(())
+    Ok(Capped::Inserted)
+}
+
+fn select(
+    conn: &Connection,
+    condition: &str,
+    params: impl rusqlite::Params,
+    what: &str,
+) -> Result<Vec<WebhookRecord>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {HOOK_COLUMNS} FROM webhooks {condition} ORDER BY created_at, id"
+    ))
+    .and_then(|mut s| {
+        s.query_map(params, hook_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .context(what)?
+    .into_iter()
+    .collect()
 }
 
 pub(crate) fn list(conn: &Connection) -> Result<Vec<WebhookRecord>, StoreError> {
+    select(conn, "", [], "listing webhooks")
+}
+
+pub(crate) fn list_of(conn: &Connection, scope: OrgScope) -> Result<Vec<WebhookRecord>, StoreError> {
+    select(
+        conn,
+        "WHERE org_id = ?1",
+        [scope.org_id().to_string()],
+        "listing the organization's webhooks",
+    )
+}
+
+pub(crate) fn due(
+    conn: &Connection,
+    now: OffsetDateTime,
+    instance: &str,
+) -> Result<Vec<WebhookRecord>, StoreError> {
     conn.prepare_cached(&format!(
-        "SELECT {HOOK_COLUMNS} FROM webhooks ORDER BY created_at, id"
+        "SELECT {HOOK_COLUMNS} FROM webhooks WHERE state = 'active' \
+         AND (next_attempt_at IS NULL OR next_attempt_at <= ?1) \
+         AND (lease_until IS NULL OR lease_until <= ?1 OR claimed_by = ?2) \
+         ORDER BY cursor_at, id"
     ))
     .and_then(|mut s| {
-        s.query_map([], hook_from_row)?
+        s.query_map(params![to_micros(now), instance], hook_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()
     })
-    .context("listing webhooks")?
+    .context("listing the webhooks due")?
     .into_iter()
     .collect()
 }
@@ -160,6 +212,25 @@ pub(crate) fn get(conn: &Connection, id: Uuid) -> Result<Option<WebhookRecord>, 
         "SELECT {HOOK_COLUMNS} FROM webhooks WHERE id = ?1"
     ))
     .and_then(|mut s| s.query_row([id.to_string()], hook_from_row).optional())
+    .context("reading a webhook")?
+    .transpose()
+}
+
+pub(crate) fn get_of(
+    conn: &Connection,
+    scope: OrgScope,
+    id: Uuid,
+) -> Result<Option<WebhookRecord>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {HOOK_COLUMNS} FROM webhooks WHERE id = ?1 AND org_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row(
+            [id.to_string(), scope.org_id().to_string()],
+            hook_from_row,
+        )
+        .optional()
+    })
     .context("reading a webhook")?
     .transpose()
 }
