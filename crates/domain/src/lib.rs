@@ -142,6 +142,6 @@ pub use token_cache::TOKEN_CACHE_TTL;
 pub use tokens::{DEFAULT_ROTATION_GRACE, ScimCredentials, TokenHash, TokenRecord, tenant_url};
 pub use webhook_delivery::{DeliveryPolicy, DeliveryTick, WEBHOOK_BATCH, WebhookTransport};
 pub use webhooks::{
-    DELIVERY_LOG_MAX, NewWebhook, Target, WEBHOOKS_MAX, WebhookDelivery, WebhookProgress, WebhookRecord,
-    WebhookState, check_url, is_public, message_id, resolve_allowed, sign,
+    DELIVERY_LOG_MAX, NewWebhook, Target, WEBHOOKS_MAX, WebhookDelivery, WebhookProgress,
+    WebhookRecord, WebhookState, check_url, is_public, message_id, resolve_allowed, sign,
 };

@@ -177,7 +177,10 @@ impl Roster {
             let instance = instance.to_owned();
             tokio::spawn(async move {
                 let id = hook.id;
-                if let Err(e) = roster.deliver_to(hook, &*transport, policy, &instance).await {
+                if let Err(e) = roster
+                    .deliver_to(hook, &*transport, policy, &instance)
+                    .await
+                {
                     tracing::warn!(webhook.id = %id, error = %e, "webhook delivery failed; retrying at a later tick");
                 }
                 drop(running);

@@ -32,7 +32,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, ApiKeyRecord, Capped, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Capped, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LogCursor, LogEntry, LogFilter, LogWindow,
     LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org, OrgId,
     OrgScope, Page, Role, ScimActivity, SessionRecord, SignInFilter, SsoConfigRecord,

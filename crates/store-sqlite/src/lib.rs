@@ -35,7 +35,7 @@ use std::{
 use async_trait::async_trait;
 use roster_domain::{
     Account, AccountGroups, AccountId, AccountWrite, AdminCredentialRecord, AdminRemoval,
-    AdminSummary, ApiKeyRecord, Capped, AuditCursor, AuditEntry, Change, EventPosition, EventsPage,
+    AdminSummary, ApiKeyRecord, AuditCursor, AuditEntry, Capped, Change, EventPosition, EventsPage,
     FailureKey, FirstAdmin, Group, GroupId, GroupWrite, LockGuard, LogCursor, LogEntry, LogFilter,
     LogWindow, LoggedEntry, LoggedSignIn, Member, MembershipOutcome, NewAuditEntry, NewEvent, Org,
     OrgId, OrgScope, Page, RetentionLock, Role, ScimActivity, SessionRecord, SignInFilter,

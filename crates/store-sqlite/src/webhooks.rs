@@ -178,7 +178,10 @@ pub(crate) fn list(conn: &Connection) -> Result<Vec<WebhookRecord>, StoreError> 
     select(conn, "", [], "listing webhooks")
 }
 
-pub(crate) fn list_of(conn: &Connection, scope: OrgScope) -> Result<Vec<WebhookRecord>, StoreError> {
+pub(crate) fn list_of(
+    conn: &Connection,
+    scope: OrgScope,
+) -> Result<Vec<WebhookRecord>, StoreError> {
     select(
         conn,
         "WHERE org_id = ?1",
@@ -225,11 +228,8 @@ pub(crate) fn get_of(
         "SELECT {HOOK_COLUMNS} FROM webhooks WHERE id = ?1 AND org_id = ?2"
     ))
     .and_then(|mut s| {
-        s.query_row(
-            [id.to_string(), scope.org_id().to_string()],
-            hook_from_row,
-        )
-        .optional()
+        s.query_row([id.to_string(), scope.org_id().to_string()], hook_from_row)
+            .optional()
     })
     .context("reading a webhook")?
     .transpose()

@@ -222,6 +222,11 @@ macro_rules! store_conformance {
             events::sso_settings_and_an_administrators_removal_append_their_events,
             webhooks::webhooks_round_trip_change_state_and_are_removed_with_their_log,
             webhooks::one_instance_holds_a_webhook_and_only_it_records_progress,
+            webhooks::webhooks_are_capped_per_organization_and_for_the_deployment,
+            webhooks::concurrent_webhook_and_key_inserts_stop_exactly_at_the_cap,
+            webhooks::api_keys_are_capped_by_the_keys_not_revoked_per_owner,
+            webhooks::an_organizations_webhook_and_key_reads_return_its_own_rows_only,
+            webhooks::due_webhooks_are_the_active_ones_not_waiting_and_not_held_by_another_instance,
         );
     };
     (@cases $make:path; $($module:ident :: $case:ident),* $(,)?) => {

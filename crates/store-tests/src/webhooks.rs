@@ -1,10 +1,13 @@
 //! Webhook endpoints (SPEC §7): stored exactly, claimed by one instance at a time, progress
-//! written only by the claim's holder, and their delivery log newest first.
+//! written only by the claim's holder, and their delivery log newest first. Endpoints and the
+//! platform API's keys are capped per owner, even when added concurrently, and an
+//! organization's reads return its own rows only.
 
 use std::sync::Arc;
 
 use roster_domain::{
-    EventPosition, Store, WebhookDelivery, WebhookProgress, WebhookRecord, WebhookState,
+    ApiKeyRecord, Capped, EventPosition, OrgId, Store, TokenHash, WebhookDelivery, WebhookProgress,
+    WebhookRecord, WebhookState,
 };
 use uuid::Uuid;
 
@@ -56,8 +59,14 @@ pub async fn webhooks_round_trip_change_state_and_are_removed_with_their_log(
     let mut mine = hook(Some(org.id), 2);
     mine.pending = Some(EventPosition { xid: 8, id: 50 });
     mine.failing_since = Some(at(3));
-    store.insert_webhook(&deployment).await.unwrap();
-    store.insert_webhook(&mine).await.unwrap();
+    assert_eq!(
+        store.insert_webhook(&deployment, 20).await.unwrap(),
+        Capped::Inserted
+    );
+    assert_eq!(
+        store.insert_webhook(&mine, 20).await.unwrap(),
+        Capped::Inserted
+    );
     assert_eq!(
         store.webhooks().await.unwrap(),
         vec![deployment.clone(), mine.clone()]
@@ -135,7 +144,10 @@ pub async fn webhooks_round_trip_change_state_and_are_removed_with_their_log(
 
 pub async fn one_instance_holds_a_webhook_and_only_it_records_progress(store: Arc<dyn Store>) {
     let h = hook(None, 0);
-    store.insert_webhook(&h).await.unwrap();
+    assert_eq!(
+        store.insert_webhook(&h, 20).await.unwrap(),
+        Capped::Inserted
+    );
     let claims = (0..10).map(|i| {
         let store = store.clone();
         tokio::spawn(async move {
@@ -218,5 +230,272 @@ pub async fn one_instance_holds_a_webhook_and_only_it_records_progress(store: Ar
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+fn key(org: Option<OrgId>, created: i64) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: Uuid::new_v4(),
+        org_id: org,
+        name: format!("key {created}"),
+        hash: TokenHash::of(&Uuid::new_v4().to_string()),
+        created_at: at(created),
+        last_used_at: None,
+        revoked_at: None,
+    }
+}
+
+async fn stored_hooks_of(store: &Arc<dyn Store>, org: Option<OrgId>) -> usize {
+    store
+        .webhooks()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|h| h.org_id == org)
+        .count()
+}
+
+pub async fn webhooks_are_capped_per_organization_and_for_the_deployment(store: Arc<dyn Store>) {
+    let (a, _) = org(&store, 5).await;
+    let (b, _) = org(&store, 5).await;
+    let mut first = None;
+    for i in 0..3 {
+        let h = hook(Some(a.id), i);
+        assert_eq!(store.insert_webhook(&h, 3).await.unwrap(), Capped::Inserted);
+        first.get_or_insert(h.id);
+    }
+    // A paused endpoint still counts: pausing is no way around the cap.
+    let first = first.unwrap();
+    store
+        .set_webhook_state(first, WebhookState::Paused, at(5))
+        .await
+        .unwrap();
+    let refused = hook(Some(a.id), 10);
+    assert_eq!(
+        store.insert_webhook(&refused, 3).await.unwrap(),
+        Capped::LimitReached
+    );
+    assert_eq!(store.webhook(refused.id).await.unwrap(), None);
+    assert_eq!(stored_hooks_of(&store, Some(a.id)).await, 3);
+    // Other owners count apart: another organization, and the deployment.
+    assert_eq!(
+        store
+            .insert_webhook(&hook(Some(b.id), 11), 3)
+            .await
+            .unwrap(),
+        Capped::Inserted
+    );
+    for i in 0..3 {
+        assert_eq!(
+            store.insert_webhook(&hook(None, 20 + i), 3).await.unwrap(),
+            Capped::Inserted
+        );
+    }
+    assert_eq!(
+        store.insert_webhook(&hook(None, 30), 3).await.unwrap(),
+        Capped::LimitReached
+    );
+    assert_eq!(stored_hooks_of(&store, None).await, 3);
+    // Removing one makes room for one.
+    assert!(store.delete_webhook(first).await.unwrap());
+    assert_eq!(
+        store.insert_webhook(&refused, 3).await.unwrap(),
+        Capped::Inserted
+    );
+    assert_eq!(
+        store
+            .insert_webhook(&hook(Some(a.id), 40), 3)
+            .await
+            .unwrap(),
+        Capped::LimitReached
+    );
+    assert_eq!(stored_hooks_of(&store, Some(a.id)).await, 3);
+}
+
+pub async fn concurrent_webhook_and_key_inserts_stop_exactly_at_the_cap(store: Arc<dyn Store>) {
+    let (a, _) = org(&store, 5).await;
+    for owner in [Some(a.id), None] {
+        let inserts = (0..16).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_webhook(&hook(owner, i), 5).await.unwrap() })
+        });
+        let mut inserted = 0;
+        for insert in inserts {
+            if insert.await.unwrap() == Capped::Inserted {
+                inserted += 1;
+            }
+        }
+        assert_eq!(inserted, 5, "endpoints of {owner:?}");
+        assert_eq!(stored_hooks_of(&store, owner).await, 5);
+
+        let inserts = (0..16).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_api_key(&key(owner, i), 5).await.unwrap() })
+        });
+        let mut inserted = 0;
+        for insert in inserts {
+            if insert.await.unwrap() == Capped::Inserted {
+                inserted += 1;
+            }
+        }
+        assert_eq!(inserted, 5, "keys of {owner:?}");
+        let stored = store.api_keys().await.unwrap();
+        assert_eq!(stored.iter().filter(|k| k.org_id == owner).count(), 5);
+    }
+}
+
+pub async fn api_keys_are_capped_by_the_keys_not_revoked_per_owner(store: Arc<dyn Store>) {
+    let (a, _) = org(&store, 5).await;
+    let (b, _) = org(&store, 5).await;
+    let mut keys = Vec::new();
+    for i in 0..2 {
+        let k = key(Some(a.id), i);
+        assert_eq!(store.insert_api_key(&k, 2).await.unwrap(), Capped::Inserted);
+        keys.push(k);
+    }
+    let refused = key(Some(a.id), 5);
+    assert_eq!(
+        store.insert_api_key(&refused, 2).await.unwrap(),
+        Capped::LimitReached
+    );
+    assert_eq!(store.api_key(&refused.hash).await.unwrap(), None);
+    assert_eq!(
+        store.insert_api_key(&key(Some(b.id), 6), 2).await.unwrap(),
+        Capped::Inserted
+    );
+    assert_eq!(
+        store.insert_api_key(&key(None, 7), 2).await.unwrap(),
+        Capped::Inserted
+    );
+    // A revoked key no longer counts (it stays listed).
+    assert!(store.revoke_api_key(keys[0].id, at(8)).await.unwrap());
+    assert_eq!(
+        store.insert_api_key(&refused, 2).await.unwrap(),
+        Capped::Inserted
+    );
+    assert_eq!(
+        store.insert_api_key(&key(Some(a.id), 9), 2).await.unwrap(),
+        Capped::LimitReached
+    );
+    let of_a = store
+        .api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.org_id == Some(a.id))
+        .count();
+    assert_eq!(of_a, 3);
+}
+
+pub async fn an_organizations_webhook_and_key_reads_return_its_own_rows_only(
+    store: Arc<dyn Store>,
+) {
+    let (a, scope_a) = org(&store, 5).await;
+    let (b, scope_b) = org(&store, 5).await;
+    let hooks_a = [hook(Some(a.id), 2), hook(Some(a.id), 1)];
+    let hook_b = hook(Some(b.id), 3);
+    let deployment = hook(None, 4);
+    for h in hooks_a.iter().chain([&hook_b, &deployment]) {
+        assert_eq!(store.insert_webhook(h, 20).await.unwrap(), Capped::Inserted);
+    }
+    assert_eq!(
+        store.org_webhooks(scope_a).await.unwrap(),
+        vec![hooks_a[1].clone(), hooks_a[0].clone()],
+        "oldest first"
+    );
+    assert_eq!(
+        store.org_webhooks(scope_b).await.unwrap(),
+        vec![hook_b.clone()]
+    );
+    assert_eq!(
+        store.org_webhook(scope_a, hooks_a[0].id).await.unwrap(),
+        Some(hooks_a[0].clone())
+    );
+    for other in [hook_b.id, deployment.id, Uuid::new_v4()] {
+        assert_eq!(store.org_webhook(scope_a, other).await.unwrap(), None);
+    }
+
+    let keys_a = [key(Some(a.id), 1), key(Some(a.id), 2)];
+    let key_b = key(Some(b.id), 3);
+    let deployment_key = key(None, 4);
+    for k in keys_a.iter().chain([&key_b, &deployment_key]) {
+        assert_eq!(
+            store.insert_api_key(k, 100).await.unwrap(),
+            Capped::Inserted
+        );
+    }
+    assert!(store.revoke_api_key(keys_a[0].id, at(9)).await.unwrap());
+    let mut revoked = keys_a[0].clone();
+    revoked.revoked_at = Some(at(9));
+    assert_eq!(
+        store.org_api_keys(scope_a).await.unwrap(),
+        vec![keys_a[1].clone(), revoked.clone()],
+        "newest first, revoked ones too"
+    );
+    assert_eq!(
+        store.org_api_keys(scope_b).await.unwrap(),
+        vec![key_b.clone()]
+    );
+    assert_eq!(
+        store.org_api_key(scope_a, revoked.id).await.unwrap(),
+        Some(revoked)
+    );
+    for other in [key_b.id, deployment_key.id, Uuid::new_v4()] {
+        assert_eq!(store.org_api_key(scope_a, other).await.unwrap(), None);
+    }
+    let (_, empty) = org(&store, 5).await;
+    assert!(store.org_webhooks(empty).await.unwrap().is_empty());
+    assert!(store.org_api_keys(empty).await.unwrap().is_empty());
+}
+
+pub async fn due_webhooks_are_the_active_ones_not_waiting_and_not_held_by_another_instance(
+    store: Arc<dyn Store>,
+) {
+    let now = at(100);
+    let idle = hook(None, 1);
+    let mut retry_due = hook(None, 2);
+    retry_due.next_attempt_at = Some(now);
+    let mut retry_later = hook(None, 3);
+    retry_later.next_attempt_at = Some(at(101));
+    let paused = hook(None, 4);
+    let held_by_other = hook(None, 5);
+    let held_by_me = hook(None, 6);
+    let lease_expired = hook(None, 7);
+    for h in [
+        &idle,
+        &retry_due,
+        &retry_later,
+        &paused,
+        &held_by_other,
+        &held_by_me,
+        &lease_expired,
+    ] {
+        assert_eq!(store.insert_webhook(h, 20).await.unwrap(), Capped::Inserted);
+    }
+    store
+        .set_webhook_state(paused.id, WebhookState::Paused, at(50))
+        .await
+        .unwrap();
+    for (h, instance, until) in [
+        (&held_by_other, "other", at(160)),
+        (&held_by_me, "me", at(160)),
+        (&lease_expired, "other", now),
+    ] {
+        store
+            .claim_webhook(h.id, instance, at(60), until)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let due: Vec<Uuid> = store
+        .due_webhooks(now, "me")
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(
+        due,
+        vec![idle.id, retry_due.id, held_by_me.id, lease_expired.id]
     );
 }

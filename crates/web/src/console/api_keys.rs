@@ -6,9 +6,10 @@
 use askama::Template;
 use axum::{
     extract::{Path, State},
+    http::StatusCode,
     response::Response,
 };
-use roster_domain::ApiKeyRecord;
+use roster_domain::{ApiKeyRecord, Conflict, Error};
 use serde::Deserialize;
 
 use super::{
@@ -49,18 +50,27 @@ struct ListPage {
     chrome: Chrome,
     keys: Vec<KeyRow>,
     api_url: String,
+    /// Why the key asked for was not created, and the name typed.
+    error: Option<String>,
+    name: String,
+}
+
+async fn list_page(state: &AppState, signed_in: &SignedIn) -> Result<ListPage, PageError> {
+    let keys = state.roster.console_api_keys(&signed_in.admin).await?;
+    Ok(ListPage {
+        chrome: signed_in.chrome.clone().in_section(SECTION),
+        keys: keys.iter().map(KeyRow::from).collect(),
+        api_url: format!("{}/api/v1", state.public_url.trim_end_matches('/')),
+        error: None,
+        name: String::new(),
+    })
 }
 
 pub async fn list(
     State(state): State<AppState>,
-    SignedIn { admin, chrome, .. }: SignedIn,
+    signed_in: SignedIn,
 ) -> Result<Response, PageError> {
-    let keys = state.roster.console_api_keys(&admin).await?;
-    Ok(page::render(&ListPage {
-        chrome: chrome.in_section(SECTION),
-        keys: keys.iter().map(KeyRow::from).collect(),
-        api_url: format!("{}/api/v1", state.public_url.trim_end_matches('/')),
-    }))
+    Ok(page::render(&list_page(&state, &signed_in).await?))
 }
 
 #[derive(Deserialize)]
@@ -80,15 +90,40 @@ pub async fn create(
     State(state): State<AppState>,
     SignedInForm { signed_in, form }: SignedInForm<CreateForm>,
 ) -> Result<Response, PageError> {
-    let created = state
+    let created = match state
         .roster
         .console_create_api_key(&signed_in.admin, &form.name)
-        .await?;
+        .await
+    {
+        Ok(created) => created,
+        Err(Error::Invalid(why)) => {
+            return refused(&state, &signed_in, form, StatusCode::BAD_REQUEST, &why).await;
+        }
+        // The organization has all the keys it may have.
+        Err(Error::Conflict(Conflict::State(why))) => {
+            return refused(&state, &signed_in, form, StatusCode::CONFLICT, &why).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
     Ok(page::render(&CreatedPage {
         chrome: signed_in.chrome.in_section(SECTION),
         name: created.name.clone(),
         key: created.key.clone(),
     }))
+}
+
+/// The list again with why the key was not created beside the form, and the name kept.
+async fn refused(
+    state: &AppState,
+    signed_in: &SignedIn,
+    form: CreateForm,
+    status: StatusCode,
+    why: &str,
+) -> Result<Response, PageError> {
+    let mut shown = list_page(state, signed_in).await?;
+    shown.name = form.name;
+    shown.error = Some(page::sentence(why));
+    Ok(page::render_with(status, &shown))
 }
 
 #[derive(Template)]

@@ -9,7 +9,9 @@ use axum::{
     http::StatusCode,
     response::Response,
 };
-use roster_domain::{DELIVERY_LOG_MAX, Error, WebhookDelivery, WebhookRecord, WebhookState};
+use roster_domain::{
+    Conflict, DELIVERY_LOG_MAX, Error, WebhookDelivery, WebhookRecord, WebhookState,
+};
 use serde::Deserialize;
 
 use super::{
@@ -141,14 +143,29 @@ pub async fn add(
             Ok(page::render(&shown))
         }
         Err(Error::Invalid(why)) => {
-            let mut shown = list_page(&state, &signed_in).await?;
-            shown.url = form.url;
-            shown.description = form.description;
-            shown.error = Some(page::sentence(&why));
-            Ok(page::render_with(StatusCode::BAD_REQUEST, &shown))
+            refused(&state, &signed_in, form, StatusCode::BAD_REQUEST, &why).await
+        }
+        // The organization has all the endpoints it may have.
+        Err(Error::Conflict(Conflict::State(why))) => {
+            refused(&state, &signed_in, form, StatusCode::CONFLICT, &why).await
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The page again with why the endpoint was not added beside the form, and what was typed kept.
+async fn refused(
+    state: &AppState,
+    signed_in: &SignedIn,
+    form: AddForm,
+    status: StatusCode,
+    why: &str,
+) -> Result<Response, PageError> {
+    let mut shown = list_page(state, signed_in).await?;
+    shown.url = form.url;
+    shown.description = form.description;
+    shown.error = Some(page::sentence(why));
+    Ok(page::render_with(status, &shown))
 }
 
 #[derive(Template)]
