@@ -711,6 +711,39 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_resolver_that_hangs_is_given_up_on_with_the_host_and_the_bound() {
+        let target = Target {
+            host: "slow.example.com".into(),
+            port: 443,
+        };
+        let hangs = std::future::pending::<Result<std::io::Result<Vec<std::net::SocketAddr>>>>();
+        let refused = resolve_with(
+            &target,
+            false,
+            std::time::Duration::from_millis(20),
+            hangs,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(refused, Error::Invalid(_)), "{refused:?}");
+        assert_eq!(
+            refused.to_string(),
+            "could not resolve slow.example.com within 0.02 s"
+        );
+        // An answer in time is checked as before.
+        let public: std::net::SocketAddr = "93.184.216.34:443".parse().unwrap();
+        let answered = resolve_with(
+            &target,
+            false,
+            RESOLVE_TIMEOUT,
+            std::future::ready(Ok(Ok(vec![public]))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answered, vec![public]);
+    }
+
     #[test]
     fn signatures_follow_standard_webhooks() {
         // The example of the Standard Webhooks specification.

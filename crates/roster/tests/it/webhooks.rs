@@ -187,6 +187,15 @@ async fn feed(app: &TestApp, org: OrgId, n: usize) -> Vec<String> {
     panic!("the feed never held {n} events");
 }
 
+/// One delivery round, and the deliveries it started, to their end.
+pub(crate) async fn round(app: &TestApp) {
+    app.roster
+        .deliver_webhooks(transport(), policy(), "test-instance")
+        .await
+        .unwrap();
+    app.roster.deliveries_settled().await;
+}
+
 /// Delivery rounds until `done` holds (events may take a moment to become readable on
 /// PostgreSQL), advancing the fixed clock by `step` before each.
 async fn deliver_until(app: &TestApp, step: time::Duration, mut done: impl FnMut() -> bool) {
@@ -195,10 +204,7 @@ async fn deliver_until(app: &TestApp, step: time::Duration, mut done: impl FnMut
             return;
         }
         app.clock.advance(step);
-        app.roster
-            .deliver_webhooks(transport(), policy(), "test-instance")
-            .await
-            .unwrap();
+        round(app).await;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(done(), "deliveries never reached the expected state");
@@ -238,10 +244,7 @@ async fn a_failing_receiver_gets_every_event_in_order_with_stable_ids_once_it_re
 
     // More happens while the first batch is failing; a retry still sends exactly that batch.
     account(&app, a, "grace").await;
-    app.roster
-        .deliver_webhooks(transport(), policy(), "test-instance")
-        .await
-        .unwrap();
+    round(&app).await;
     assert_eq!(
         rx_a.got().len(),
         1,
@@ -355,10 +358,7 @@ async fn an_endpoint_failing_for_a_day_is_paused_audited_and_gets_everything_whe
             break;
         }
         app.clock.advance(time::Duration::hours(1));
-        app.roster
-            .deliver_webhooks(transport(), policy(), "test-instance")
-            .await
-            .unwrap();
+        round(&app).await;
     }
     let paused = app.roster.webhook(&id).await.unwrap();
     assert!(rx.got().len() > 20, "retried until it gave up");
@@ -378,10 +378,7 @@ async fn an_endpoint_failing_for_a_day_is_paused_audited_and_gets_everything_whe
     let sent = rx.got().len();
     account(&app, a, "alan").await;
     app.clock.advance(time::Duration::hours(3));
-    app.roster
-        .deliver_webhooks(transport(), policy(), "test-instance")
-        .await
-        .unwrap();
+    round(&app).await;
     assert_eq!(rx.got().len(), sent);
 
     // Resumed: what it missed, from where it stood.
@@ -582,10 +579,187 @@ async fn instances_delivering_at_once_send_each_batch_once() {
         for round in rounds {
             round.await.unwrap();
         }
+        app.roster.deliveries_settled().await;
     }
     assert_eq!(accepted(&rx), expected, "each event once, in order");
     let ids: Vec<String> = rx.got().iter().map(|r| r.id.clone()).collect();
     let mut unique = ids.clone();
     unique.dedup();
     assert_eq!(ids, unique, "no batch was sent twice");
+}
+
+/// A receiver that accepts connections and never answers: each POST to it waits for the
+/// transport's timeout. Counts the connections it got.
+async fn hanging_receiver() -> (Arc<std::sync::atomic::AtomicUsize>, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (connections, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_hangs_delays_no_other_organizations_deliveries() {
+    let app = TestApp::with_webhooks().await;
+    let a = org(&app, "Alpha").await;
+    let b = org(&app, "Beta").await;
+    let (hanging, url_a) = hanging_receiver().await;
+    let (rx_b, url_b) = Receiver::start().await;
+    app.roster.add_webhook(Some(a), &url_a, None).await.unwrap();
+    app.roster.add_webhook(Some(b), &url_b, None).await.unwrap();
+    account(&app, a, "ada").await;
+    account(&app, b, "bea").await;
+    let first_b = feed(&app, b, 1).await;
+    let feed_a = feed(&app, a, 1).await;
+    assert_eq!(feed_a.len(), 1);
+
+    // The transport gives up after 5 s; everything below must happen well before that.
+    let started = std::time::Instant::now();
+    let ticks = async {
+        loop {
+            let tick = app
+                .roster
+                .deliver_webhooks(transport(), policy(), "test-instance")
+                .await
+                .unwrap();
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "a tick waited for the hanging receiver: {tick:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let delivered = async {
+        while accepted(&rx_b).len() < first_b.len() || hanging.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // More happens in B while A's POST still hangs: it is delivered at once too.
+        account(&app, b, "bob").await;
+        let both_b = feed(&app, b, 2).await;
+        while accepted(&rx_b).len() < both_b.len() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        both_b
+    };
+    let both_b = tokio::select! {
+        both_b = delivered => both_b,
+        () = ticks => unreachable!(),
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "B's batches took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(accepted(&rx_b), both_b);
+    // A's delivery is still under way, and later ticks did not start another one beside it.
+    assert_eq!(hanging.load(Ordering::SeqCst), 1);
+    let log_a = app.roster.webhooks().await.unwrap();
+    let hook_a = log_a.iter().find(|h| h.org_id == Some(a)).unwrap();
+    assert_eq!(hook_a.claimed_by.as_deref(), Some("test-instance"));
+}
+
+#[tokio::test]
+async fn an_organization_has_at_most_twenty_endpoints_and_the_deployment_twenty_of_its_own() {
+    let app = TestApp::with_webhooks().await;
+    let a = org(&app, "Alpha").await;
+    let b = org(&app, "Beta").await;
+    let (_rx, url) = Receiver::start().await;
+    for owner in [Some(a), None] {
+        for _ in 0..20 {
+            app.roster.add_webhook(owner, &url, None).await.unwrap();
+        }
+        let refused = app
+            .roster
+            .add_webhook(owner, &url, None)
+            .await
+            .unwrap_err();
+        let expected = match owner {
+            Some(_) => {
+                "this organization already has 20 webhook endpoints; remove one before adding another"
+            }
+            None => {
+                "this deployment already has 20 deployment-wide webhook endpoints; remove one before adding another"
+            }
+        };
+        assert!(
+            matches!(&refused, roster_domain::Error::Conflict(roster_domain::Conflict::State(m)) if m == expected),
+            "{refused:?}"
+        );
+    }
+    let hooks = app.roster.webhooks().await.unwrap();
+    assert_eq!(hooks.iter().filter(|h| h.org_id == Some(a)).count(), 20);
+    assert_eq!(hooks.iter().filter(|h| h.org_id.is_none()).count(), 20);
+    // Another organization is not held back by A's endpoints, and removing one makes room.
+    app.roster.add_webhook(Some(b), &url, None).await.unwrap();
+    let one_of_a = hooks.iter().find(|h| h.org_id == Some(a)).unwrap();
+    app.roster
+        .remove_webhook(&one_of_a.id.to_string())
+        .await
+        .unwrap();
+    app.roster.add_webhook(Some(a), &url, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_cli_refuses_a_twenty_first_endpoint_and_a_hundred_and_first_key() {
+    let cli = Cli::new();
+    let org = cli.json(&[
+        "org", "create", "--name", "Acme", "--kind", "business", "--seats", "5",
+    ]);
+    let org = org["id"].as_str().unwrap().to_owned();
+    let add = [
+        "--webhook-allow-private-networks",
+        "webhook",
+        "add",
+        "--url",
+        "http://127.0.0.1:9/hooks",
+        "--org",
+        &org,
+    ];
+    for _ in 0..20 {
+        cli.json(&add);
+    }
+    let refused = cli.fails(&add);
+    assert!(
+        refused.contains(
+            "this organization already has 20 webhook endpoints; remove one before adding another"
+        ),
+        "{refused}"
+    );
+    assert_eq!(cli.json(&["webhook", "list"]).as_array().unwrap().len(), 20);
+
+    // 99 keys written directly, the 100th and 101st through the CLI.
+    {
+        let store: Arc<dyn roster_domain::Store> =
+            Arc::new(roster_store_sqlite::SqliteStore::open(&cli.database).unwrap());
+        let roster = roster_domain::Roster::new(store, Arc::new(roster_domain::SystemClock));
+        let id: OrgId = org.parse().unwrap();
+        for i in 0..99 {
+            roster
+                .create_api_key(&format!("key {i}"), Some(id))
+                .await
+                .unwrap();
+        }
+    }
+    let create = ["api-key", "create", "--name", "one more", "--org", &org];
+    cli.json(&create);
+    let refused = cli.fails(&create);
+    assert!(
+        refused.contains(
+            "this organization already has 100 API keys that are not revoked; revoke one before creating another"
+        ),
+        "{refused}"
+    );
+    let keys = cli.json(&["api-key", "list"]);
+    assert_eq!(keys.as_array().unwrap().len(), 100);
+    // A revoked key frees its place.
+    let first = keys[0]["id"].as_str().unwrap();
+    cli.json(&["api-key", "revoke", first]);
+    cli.json(&create);
 }

@@ -96,12 +96,9 @@ pub async fn create(
         .await
     {
         Ok(created) => created,
-        Err(Error::Invalid(why)) => {
-            return refused(&state, &signed_in, form, StatusCode::BAD_REQUEST, &why).await;
-        }
         // The organization has all the keys it may have.
         Err(Error::Conflict(Conflict::State(why))) => {
-            return refused(&state, &signed_in, form, StatusCode::CONFLICT, &why).await;
+            return refused(&state, &signed_in, form, &why).await;
         }
         Err(other) => return Err(other.into()),
     };
@@ -117,13 +114,12 @@ async fn refused(
     state: &AppState,
     signed_in: &SignedIn,
     form: CreateForm,
-    status: StatusCode,
     why: &str,
 ) -> Result<Response, PageError> {
     let mut shown = list_page(state, signed_in).await?;
     shown.name = form.name;
     shown.error = Some(page::sentence(why));
-    Ok(page::render_with(status, &shown))
+    Ok(page::render_with(StatusCode::CONFLICT, &shown))
 }
 
 #[derive(Template)]

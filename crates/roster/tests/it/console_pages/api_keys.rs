@@ -165,3 +165,37 @@ async fn a_key_without_a_name_is_refused_and_none_is_created() {
     let keys = app.roster.api_keys().await.unwrap();
     assert!(keys.iter().all(|k| k.org_id != Some(org)));
 }
+
+#[tokio::test]
+async fn a_hundred_and_first_key_is_refused_beside_the_form_and_nothing_is_created() {
+    let app = TestApp::new().await;
+    let (mut browser, org) = first_org(&app, 10).await;
+    for i in 0..100 {
+        app.roster
+            .create_api_key(&format!("service {i}"), Some(org))
+            .await
+            .unwrap();
+    }
+    let refused = browser
+        .submit(
+            &app,
+            "/console/api-keys",
+            "/console/api-keys",
+            &[("name", "One too many")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
+    assert!(
+        refused.html.contains(
+            "<p class=\"error\" role=\"alert\">This organization already has 100 API keys \
+             that are not revoked; revoke one before creating another.</p>"
+        ),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("value=\"One too many\""));
+    assert!(!refused.html.contains("roster_key_"), "no key shown");
+    let keys = app.roster.api_keys().await.unwrap();
+    assert_eq!(keys.len(), 100);
+    assert!(keys.iter().all(|k| k.name != "One too many"));
+}

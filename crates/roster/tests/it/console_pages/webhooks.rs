@@ -99,6 +99,7 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
             .deliver_webhooks(transport(), policy(), "test")
             .await
             .unwrap();
+        app.roster.deliveries_settled().await;
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let detail = admin.get(&app, &format!("/console/webhooks/{id}")).await;
@@ -155,4 +156,34 @@ async fn an_administrator_adds_resends_pauses_and_removes_an_endpoint_of_their_o
     ] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
+}
+
+#[tokio::test]
+async fn a_twenty_first_endpoint_is_refused_beside_the_form_and_nothing_is_added() {
+    let app = TestApp::with_webhooks().await;
+    let (mut admin, org) = first_org(&app, 10).await;
+    let (_rx, url) = Receiver::start().await;
+    for _ in 0..20 {
+        app.roster.add_webhook(Some(org), &url, None).await.unwrap();
+    }
+    let refused = admin
+        .submit(
+            &app,
+            "/console/webhooks",
+            "/console/webhooks/add",
+            &[("url", &url), ("description", "one too many")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.html);
+    assert!(
+        refused.html.contains(
+            "<p class=\"error\" role=\"alert\">This organization already has 20 webhook \
+             endpoints; remove one before adding another.</p>"
+        ),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains("value=\"one too many\""), "what was typed stays");
+    assert!(!refused.html.contains("whsec_"), "no secret shown");
+    assert_eq!(app.roster.webhooks().await.unwrap().len(), 20);
 }
