@@ -718,14 +718,9 @@ mod tests {
             port: 443,
         };
         let hangs = std::future::pending::<Result<std::io::Result<Vec<std::net::SocketAddr>>>>();
-        let refused = resolve_with(
-            &target,
-            false,
-            std::time::Duration::from_millis(20),
-            hangs,
-        )
-        .await
-        .unwrap_err();
+        let refused = resolve_with(&target, false, std::time::Duration::from_millis(20), hangs)
+            .await
+            .unwrap_err();
         assert!(matches!(refused, Error::Invalid(_)), "{refused:?}");
         assert_eq!(
             refused.to_string(),

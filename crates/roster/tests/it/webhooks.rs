@@ -675,11 +675,7 @@ async fn an_organization_has_at_most_twenty_endpoints_and_the_deployment_twenty_
         for _ in 0..20 {
             app.roster.add_webhook(owner, &url, None).await.unwrap();
         }
-        let refused = app
-            .roster
-            .add_webhook(owner, &url, None)
-            .await
-            .unwrap_err();
+        let refused = app.roster.add_webhook(owner, &url, None).await.unwrap_err();
         let expected = match owner {
             Some(_) => {
                 "this organization already has 20 webhook endpoints; remove one before adding another"

@@ -183,7 +183,10 @@ async fn a_twenty_first_endpoint_is_refused_beside_the_form_and_nothing_is_added
         "{}",
         refused.html
     );
-    assert!(refused.html.contains("value=\"one too many\""), "what was typed stays");
+    assert!(
+        refused.html.contains("value=\"one too many\""),
+        "what was typed stays"
+    );
     assert!(!refused.html.contains("whsec_"), "no secret shown");
     assert_eq!(app.roster.webhooks().await.unwrap().len(), 20);
 }
