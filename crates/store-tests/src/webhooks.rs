@@ -315,10 +315,13 @@ pub async fn webhooks_are_capped_per_organization_and_for_the_deployment(store: 
 pub async fn concurrent_webhook_and_key_inserts_stop_exactly_at_the_cap(store: Arc<dyn Store>) {
     let (a, _) = org(&store, 5).await;
     for owner in [Some(a.id), None] {
-        let inserts = (0..16).map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move { store.insert_webhook(&hook(owner, i), 5).await.unwrap() })
-        });
+        // Collected, so every insert is under way before the first is awaited.
+        let inserts: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.insert_webhook(&hook(owner, i), 5).await.unwrap() })
+            })
+            .collect();
         let mut inserted = 0;
         for insert in inserts {
             if insert.await.unwrap() == Capped::Inserted {
@@ -328,10 +331,12 @@ pub async fn concurrent_webhook_and_key_inserts_stop_exactly_at_the_cap(store: A
         assert_eq!(inserted, 5, "endpoints of {owner:?}");
         assert_eq!(stored_hooks_of(&store, owner).await, 5);
 
-        let inserts = (0..16).map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move { store.insert_api_key(&key(owner, i), 5).await.unwrap() })
-        });
+        let inserts: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.insert_api_key(&key(owner, i), 5).await.unwrap() })
+            })
+            .collect();
         let mut inserted = 0;
         for insert in inserts {
             if insert.await.unwrap() == Capped::Inserted {
