@@ -148,15 +148,18 @@ pub async fn one_instance_holds_a_webhook_and_only_it_records_progress(store: Ar
         store.insert_webhook(&h, 20).await.unwrap(),
         Capped::Inserted
     );
-    let claims = (0..10).map(|i| {
-        let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .claim_webhook(h.id, &format!("instance-{i}"), at(10), at(70))
-                .await
-                .unwrap()
+    // Collected, so every claim is under way before the first is awaited.
+    let claims: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_webhook(h.id, &format!("instance-{i}"), at(10), at(70))
+                    .await
+                    .unwrap()
+            })
         })
-    });
+        .collect();
     let mut winners = Vec::new();
     for claim in claims {
         if let Some(claimed) = claim.await.unwrap() {
