@@ -24,6 +24,9 @@ pub struct Table {
     columns: &'static str,
     /// What else, besides the organization, makes a row visible to SCIM.
     visible: &'static str,
+    /// The column of `org_resource_counts` that holds how many rows are visible (migration
+    /// 0012), kept by triggers in each change's transaction.
+    counted_in: &'static str,
 }
 
 /// Accounts SCIM sees: not `scim_deleted`.
@@ -31,12 +34,14 @@ pub const ACCOUNTS: Table = Table {
     name: "accounts",
     columns: ACCOUNT_COLUMNS,
     visible: " AND NOT scim_deleted",
+    counted_in: "accounts",
 };
 
 pub const GROUPS: Table = Table {
     name: "groups",
     columns: GROUP_COLUMNS,
     visible: "",
+    counted_in: "groups",
 };
 
 /// A listing's statements: the page's rows, in the page's order (listing order, creation time
@@ -65,8 +70,16 @@ pub fn listing(
         condition.push_str(&compiled);
     }
     let from = format!("FROM {} WHERE {condition}", table.name);
+    // Without a filter every visible row matches: their number is kept, not counted.
     let count = page.counted.then(|| Sql {
-        text: format!("SELECT count(*) AS total {from}"),
+        text: match filter {
+            Some(_) => format!("SELECT count(*) AS total {from}"),
+            None => format!(
+                "SELECT coalesce((SELECT {} FROM org_resource_counts WHERE org_id = {org}), 0) \
+                 AS total",
+                table.counted_in
+            ),
+        },
         args: binder.args.clone(),
     });
     let mut rows = format!(
@@ -362,6 +375,35 @@ mod tests {
 
     fn filter(text: &str) -> StoreFilter {
         StoreFilter::lower(&USER_RESOURCE, &parse_filter(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_unfiltered_page_reads_the_kept_number_of_rows_instead_of_counting_them() {
+        let org = OrgId::new_random();
+        let groups = listing(Dialect::Postgres, GROUPS, org, None, Page::new(0, 10));
+        assert_eq!(
+            groups.count,
+            Some(Sql {
+                text: "SELECT coalesce((SELECT groups FROM org_resource_counts WHERE org_id = $1), 0) \
+                       AS total"
+                    .into(),
+                args: vec![Arg::Id(org.into())],
+            })
+        );
+        let filtered = listing(
+            Dialect::Sqlite,
+            ACCOUNTS,
+            org,
+            Some(&filter("active eq true")),
+            Page::new(0, 10),
+        );
+        assert!(
+            filtered
+                .count
+                .unwrap()
+                .text
+                .starts_with("SELECT count(*) AS total FROM accounts")
+        );
     }
 
     #[test]
