@@ -195,12 +195,13 @@ test("a failing endpoint says so in the list and on its page", async () => {
   await deliveriesTo("/down", 1);
   for (let attempt = 0; attempt < 40; attempt += 1) {
     await page.goto(`${ROSTER_URL}/console/webhooks`);
-    if ((await page.getByText(/Failing since/).count()) > 0) {
+    if ((await page.getByText(/failed attempt/).count()) > 0) {
       break;
     }
     await page.waitForTimeout(250);
   }
-  await assert.doesNotReject(page.getByText(/Failing since/).first().waitFor());
+  await assert.doesNotReject(page.getByText("Failing", { exact: true }).first().waitFor());
+  await assert.doesNotReject(page.getByText(/since .* \(\d+ failed attempts?\); next attempt/).first().waitFor());
   await checkPage(page, "webhooks");
   await page.getByRole("link", { name: `${state.receiverUrl}/down` }).click();
   await assert.doesNotReject(page.getByText("HTTP 503").first().waitFor());

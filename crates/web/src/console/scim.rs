@@ -188,7 +188,11 @@ struct ConfirmDisablePage {
 pub async fn confirm_disable(SignedIn { chrome, .. }: SignedIn) -> Response {
     page::render(&ConfirmDisablePage {
         chrome: chrome.in_section("scim"),
-        confirm: Confirm::new("/console/scim", "SCIM provisioning", "/console/scim/disable".to_owned()),
+        confirm: Confirm::new(
+            "/console/scim",
+            "SCIM provisioning",
+            "/console/scim/disable".to_owned(),
+        ),
     })
 }
 

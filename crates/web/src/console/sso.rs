@@ -238,7 +238,11 @@ struct ConfirmDisablePage {
 pub async fn confirm_disable(SignedIn { chrome, .. }: SignedIn) -> Response {
     page::render(&ConfirmDisablePage {
         chrome: chrome.in_section("sso"),
-        confirm: Confirm::new("/console/sso", "Microsoft SSO", "/console/sso/disable".to_owned()),
+        confirm: Confirm::new(
+            "/console/sso",
+            "Microsoft SSO",
+            "/console/sso/disable".to_owned(),
+        ),
     })
 }
 

@@ -35,22 +35,34 @@ struct Row {
 
 impl From<&WebhookRecord> for Row {
     fn from(hook: &WebhookRecord) -> Self {
-        let failing = hook.failing_since.map(|since| {
-            let next = hook
-                .next_attempt_at
-                .map(|at| format!("; next attempt {}", format::when(at)))
-                .unwrap_or_default();
-            let attempts = match hook.attempts {
-                1 => "1 failed attempt".to_owned(),
-                n => format!("{n} failed attempts"),
-            };
-            format!("Failing since {} ({attempts}){next}", format::when(since))
-        });
-        // A paused endpoint is paused whatever its last attempts did: nothing is tried.
-        let (state, badge) = match (hook.state, &failing) {
-            (WebhookState::Paused, _) => ("Paused", "manual"),
-            (WebhookState::Active, Some(_)) => ("Failing", "off"),
-            (WebhookState::Active, None) => ("Active", "on"),
+        let attempts = match hook.attempts {
+            1 => "1 failed attempt".to_owned(),
+            n => format!("{n} failed attempts"),
+        };
+        // The words follow the badge ("Failing", "Paused"), so they do not repeat it; a paused
+        // endpoint is tried no more, so it has no next attempt.
+        let (state, badge, failing) = match (hook.state, hook.failing_since) {
+            (WebhookState::Paused, None) => ("Paused", "manual", None),
+            (WebhookState::Paused, Some(since)) => (
+                "Paused",
+                "manual",
+                Some(format!(
+                    "after failing since {} ({attempts})",
+                    format::when(since)
+                )),
+            ),
+            (WebhookState::Active, Some(since)) => {
+                let next = hook
+                    .next_attempt_at
+                    .map(|at| format!("; next attempt {}", format::when(at)))
+                    .unwrap_or_default();
+                (
+                    "Failing",
+                    "off",
+                    Some(format!("since {} ({attempts}){next}", format::when(since))),
+                )
+            }
+            (WebhookState::Active, None) => ("Active", "on", None),
         };
         Self {
             id: hook.id.to_string(),
@@ -236,8 +248,12 @@ pub async fn confirm_remove(
     let endpoint = format!("/console/webhooks/{}", hook.id);
     Ok(page::render(&ConfirmRemovePage {
         chrome: signed_in.chrome.in_section("webhooks"),
-        confirm: Confirm::new("/console/webhooks", "Webhooks", format!("{endpoint}/remove"))
-            .keep_at(endpoint),
+        confirm: Confirm::new(
+            "/console/webhooks",
+            "Webhooks",
+            format!("{endpoint}/remove"),
+        )
+        .keep_at(endpoint),
         hook,
     }))
 }
