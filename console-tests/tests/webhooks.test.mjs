@@ -128,6 +128,9 @@ test("add an endpoint: its signing secret is shown once, with a Copy button", as
   await copy.click();
   await assert.doesNotReject(page.getByRole("button", { name: /^Copied/ }).waitFor());
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), state.secret);
+  // Two seconds later the button reads Copy again, its screen-reader words still hidden.
+  await assert.doesNotReject(page.getByRole("button", { name: "Copy signing secret" }).waitFor());
+  assert.equal(await copy.locator(".sr-only").count(), 1);
   await checkPage(page, "webhook-added");
   state.hookPage = new URL(await page.getByRole("link", { name: state.hookUrl }).first().getAttribute("href"), ROSTER_URL).href;
 
