@@ -21,6 +21,7 @@ mod console_log;
 mod console_retention;
 mod console_scim;
 mod console_sso;
+mod cursor;
 mod error;
 mod events;
 mod feed;
@@ -102,7 +103,7 @@ pub use groups::{
 pub use health::{HealthFigures, QUIET_AFTER, Warning, WarningKind, warnings};
 pub use ids::{AccountId, GroupId, OrgId};
 pub use keyset::{Listed, Position};
-pub use listing::{ListRequest, MAX_CANDIDATES};
+pub use listing::{ListPage, ListRequest, MAX_CANDIDATES};
 pub use log::{
     LOG_ENTRIES_PER_MINUTE, LOG_RETENTION_DAYS, LogDraft, LogEntry, Outcome, RequestLog,
 };

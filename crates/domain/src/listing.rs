@@ -25,7 +25,10 @@ use roster_scim::{
 };
 use serde_json::{Map, Value};
 
-use crate::{Listed, Order, Page, Position, SortColumn, StoreFilter};
+use crate::{
+    Listed, Order, Page, Position, SortColumn, StoreFilter,
+    cursor::{self, Resume},
+};
 
 /// The most rows a request evaluated in memory examines: the candidates its filter's narrowing
 /// selects. Beyond it the request is refused (400 `tooMany`).
@@ -42,6 +45,15 @@ pub(crate) enum Plan {
     Store {
         filter: Option<StoreFilter>,
         page: Page,
+    },
+    /// Cursor paging where the store answers alone: the total is counted over `filter`, and
+    /// the page is the first `rows` rows (one more than asked, to tell whether another page
+    /// follows) of `filter` after `after` in `order` — an index seek however deep the page.
+    Keyset {
+        filter: Option<StoreFilter>,
+        after: Option<Position>,
+        order: Option<Order>,
+        rows: u64,
     },
     /// The store returns the rows matching the narrowing in batches, and a [`Selection`]
     /// evaluates the full filter on them, sorts (unless the store did) and pages.
@@ -160,6 +172,20 @@ pub struct ListRequest {
     pub count: u64,
     sort_by: Option<AttrPath>,
     pub descending: bool,
+    /// Cursor paging (RFC 9865): the query's fingerprint, and where this page starts (`None`:
+    /// the first page). `None`: index paging.
+    cursor: Option<(String, Option<Resume>)>,
+}
+
+/// One page of a list: its resources, the number of matches over all pages, and where it
+/// stands — the 1-based index of its first resource (index paging) or the cursor of the next
+/// page (cursor paging; `None` on the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub start_index: Option<u64>,
+    pub next_cursor: Option<String>,
 }
 
 impl ListRequest {
@@ -205,7 +231,98 @@ impl ListRequest {
             count,
             sort_by,
             descending,
+            cursor: None,
         })
+    }
+
+    /// This request paged by `cursor` (RFC 9865; empty for the first page) instead of
+    /// `startIndex`.
+    pub fn with_cursor(mut self, rt: &ResourceType, cursor: &str) -> Result<Self, ScimError> {
+        if self.count == 0 {
+            return Err(ScimError::invalid_count(
+                "count must be at least 1 when paging with a cursor",
+            ));
+        }
+        let fingerprint = cursor::fingerprint(
+            rt,
+            self.filter.as_ref(),
+            self.sort_by.as_ref(),
+            self.descending,
+        );
+        let order = self.keyset_order(rt).flatten();
+        let resume = cursor::decode(cursor, &fingerprint, order)?;
+        match &resume {
+            Some(Resume::Offset(skip)) => self.start_index = skip.saturating_add(1),
+            Some(Resume::After(_)) if self.keyset_order(rt).is_none() => {
+                return Err(ScimError::invalid_cursor(
+                    "the cursor is not one Roster gave for this query: start again with an \
+                     empty cursor",
+                ));
+            }
+            _ => {}
+        }
+        self.cursor = Some((fingerprint, resume));
+        Ok(self)
+    }
+
+    /// The order a cursor-paged request seeks in (`Some(None)`: listing order), when the store
+    /// answers it alone in an order every row has a value in; `None` when pages continue by
+    /// offset instead.
+    fn keyset_order(&self, rt: &ResourceType) -> Option<Option<Order>> {
+        let lowers = self
+            .filter
+            .as_ref()
+            .is_none_or(|f| StoreFilter::lower(rt, f).is_some());
+        match &self.sort_by {
+            _ if !lowers => None,
+            None => Some(None),
+            Some(_) => self.candidate_order(rt).map(Some),
+        }
+    }
+
+    /// The page of `items` (the request's page, in order) out of `total` matches.
+    pub(crate) fn page<T>(&self, items: Vec<T>, total: u64) -> ListPage<T> {
+        let Some((fingerprint, _)) = &self.cursor else {
+            return ListPage {
+                items,
+                total,
+                start_index: Some(self.start_index),
+                next_cursor: None,
+            };
+        };
+        let shown = (self.start_index - 1).saturating_add(items.len() as u64);
+        ListPage {
+            next_cursor: (shown < total && !items.is_empty())
+                .then(|| cursor::encode(fingerprint, &Resume::Offset(shown))),
+            items,
+            total,
+            start_index: None,
+        }
+    }
+
+    /// The page of a keyset plan: `rows` holds up to one more than the page, which tells
+    /// whether another page follows.
+    pub(crate) fn keyset_page<T: Listed>(
+        &self,
+        mut rows: Vec<T>,
+        order: Option<Order>,
+        total: u64,
+    ) -> ListPage<T> {
+        let more = rows.len() as u64 > self.count;
+        rows.truncate(usize::try_from(self.count).unwrap_or(usize::MAX));
+        let next_cursor = match (&self.cursor, rows.last()) {
+            (Some((fingerprint, _)), Some(last)) if more => Some(cursor::encode(
+                fingerprint,
+                &Resume::After(last.position(order)),
+            )),
+            _ => None,
+        };
+        ListPage {
+            items: rows,
+            total,
+            start_index: None,
+            next_cursor,
+        }
     }
 
     pub fn filter(&self) -> Option<&Filter> {
@@ -241,6 +358,22 @@ impl ListRequest {
     /// How the store answers this request on `rt`, examining at most `limit` candidates when
     /// it cannot answer alone.
     pub(crate) fn plan(&self, rt: &ResourceType, limit: u64) -> Plan {
+        if let Some((_, resume)) = &self.cursor
+            && let Some(order) = self.keyset_order(rt)
+            && !matches!(resume, Some(Resume::Offset(_)))
+        {
+            let filter = self.filter.as_ref().and_then(|f| StoreFilter::lower(rt, f));
+            let after = match resume {
+                Some(Resume::After(position)) => Some(position.clone()),
+                _ => None,
+            };
+            return Plan::Keyset {
+                filter,
+                after,
+                order,
+                rows: self.count.saturating_add(1),
+            };
+        }
         let page = Page::new(self.start_index.saturating_sub(1), self.count);
         // `None`: no sortBy; `Some(None)`: one the store cannot sort by.
         let order = self.sort_by.as_ref().map(|_| self.store_order(rt));

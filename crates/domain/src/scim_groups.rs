@@ -15,7 +15,7 @@ use crate::{
     MembershipChange, MembershipOutcome, OrgScope, Page, RequestLog, Roster, StoreFilter, Unique,
     display_name_key,
     error::Result,
-    listing::{ListRequest, Plan},
+    listing::{ListPage, ListRequest, Plan},
     resources::{check_if_match, group_fields, group_resource},
     retry::{MAX_ATTEMPTS, until_written},
 };
@@ -196,10 +196,31 @@ impl Roster {
         &self,
         scope: OrgScope,
         request: &ListRequest,
-    ) -> Result<(Vec<Group>, u64)> {
+    ) -> Result<ListPage<Group>> {
         let mut candidates = match request.plan(&GROUP_RESOURCE, self.candidate_limit) {
             Plan::Store { filter, page } => {
-                return Ok(self.store.groups(scope, filter.as_ref(), page).await?);
+                let (items, total) = self.store.groups(scope, filter.as_ref(), page).await?;
+                return Ok(request.page(items, total));
+            }
+            Plan::Keyset {
+                filter,
+                after,
+                order,
+                rows,
+            } => {
+                let (_, total) = self
+                    .store
+                    .groups(scope, filter.as_ref(), Page::new(0, 0))
+                    .await?;
+                let filter = match after {
+                    Some(position) => Some(StoreFilter::after(filter.as_ref(), position)),
+                    None => filter,
+                };
+                let (rows, _) = self
+                    .store
+                    .groups(scope, filter.as_ref(), Page::batch(rows, order))
+                    .await?;
+                return Ok(request.keyset_page(rows, order, total));
             }
             Plan::Memory(candidates) => candidates,
         };
@@ -251,7 +272,8 @@ impl Roster {
                 selection.offer(&group_resource(&group, members, None), group);
             }
         }
-        Ok(selection.finish())
+        let (items, total) = selection.finish();
+        Ok(request.page(items, total))
     }
 
     /// `PATCH /Groups/{id}`: attribute changes with the version check, membership changes

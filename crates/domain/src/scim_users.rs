@@ -12,7 +12,7 @@ use crate::{
     Account, AccountId, AccountWrite, Conflict, Error, OrgScope, Page, RequestLog, Role, Roster,
     StoreFilter, Unique,
     error::Result,
-    listing::{ListRequest, Plan},
+    listing::{ListPage, ListRequest, Plan},
     resources::{UserFields, user_fields, user_resource},
     retry::{MAX_ATTEMPTS, until_written},
     user_name_key,
@@ -155,10 +155,31 @@ impl Roster {
         &self,
         scope: OrgScope,
         request: &ListRequest,
-    ) -> Result<(Vec<Account>, u64)> {
+    ) -> Result<ListPage<Account>> {
         let mut candidates = match request.plan(&USER_RESOURCE, self.candidate_limit) {
             Plan::Store { filter, page } => {
-                return Ok(self.store.accounts(scope, filter.as_ref(), page).await?);
+                let (items, total) = self.store.accounts(scope, filter.as_ref(), page).await?;
+                return Ok(request.page(items, total));
+            }
+            Plan::Keyset {
+                filter,
+                after,
+                order,
+                rows,
+            } => {
+                let (_, total) = self
+                    .store
+                    .accounts(scope, filter.as_ref(), Page::new(0, 0))
+                    .await?;
+                let filter = match after {
+                    Some(position) => Some(StoreFilter::after(filter.as_ref(), position)),
+                    None => filter,
+                };
+                let (rows, _) = self
+                    .store
+                    .accounts(scope, filter.as_ref(), Page::batch(rows, order))
+                    .await?;
+                return Ok(request.keyset_page(rows, order, total));
             }
             Plan::Memory(candidates) => candidates,
         };
@@ -171,7 +192,8 @@ impl Roster {
                 selection.offer(&user_resource(&account, None), account);
             }
         }
-        Ok(selection.finish())
+        let (items, total) = selection.finish();
+        Ok(request.page(items, total))
     }
 
     /// `PUT /Users/{id}`: replaces the resource's attributes. `active` left out keeps its value,

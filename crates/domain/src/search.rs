@@ -20,19 +20,25 @@ pub struct ListQuery<'a> {
     pub count: u64,
     pub sort_by: Option<&'a str>,
     pub descending: bool,
+    /// RFC 9865 cursor paging (empty: the first page) instead of `startIndex`.
+    pub cursor: Option<&'a str>,
 }
 
 impl ListQuery<'_> {
     /// The query as a list request on `rt`: the filter and `sortBy` must name its attributes.
     pub fn request(&self, rt: &ResourceType) -> Result<ListRequest, ScimError> {
-        ListRequest::new(
+        let request = ListRequest::new(
             rt,
             self.filter,
             self.start_index,
             self.count,
             self.sort_by,
             self.descending,
-        )
+        )?;
+        match self.cursor {
+            Some(cursor) => request.with_cursor(rt, cursor),
+            None => Ok(request),
+        }
     }
 }
 
@@ -52,6 +58,13 @@ impl Roster {
     /// when neither fits, the answer is the Users error. Groups continue the page where the users
     /// end: the combined list is every matching user, then every matching group.
     pub async fn scim_search(&self, scope: OrgScope, query: &ListQuery<'_>) -> Result<SearchPage> {
+        if query.cursor.is_some() {
+            return Err(ScimError::invalid_value(
+                "cursor paging is offered on /Users and /Groups (and their /.search); a search \
+                 at the root pages with startIndex",
+            )
+            .into());
+        }
         let users_request = query.request(&USER_RESOURCE);
         let groups_request = query.request(&GROUP_RESOURCE);
         if let (Err(e), Err(_)) = (&users_request, &groups_request) {
@@ -66,19 +79,19 @@ impl Roster {
         };
         let mut users_matched = 0;
         if let Ok(request) = users_request {
-            let (users, matched) = self.scim_list_users(scope, &request).await?;
-            users_matched = matched;
-            page.total += matched;
-            page.users = users;
+            let users = self.scim_list_users(scope, &request).await?;
+            users_matched = users.total;
+            page.total += users.total;
+            page.users = users.items;
         }
         if let Ok(mut request) = groups_request {
             let (start, count) =
                 groups_window(start_index, query.count, users_matched, page.users.len());
             request.start_index = start;
             request.count = count;
-            let (groups, matched) = self.scim_list_groups(scope, &request).await?;
-            page.total += matched;
-            page.groups = groups;
+            let groups = self.scim_list_groups(scope, &request).await?;
+            page.total += groups.total;
+            page.groups = groups.items;
         }
         Ok(page)
     }

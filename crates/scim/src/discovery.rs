@@ -49,6 +49,15 @@ pub fn service_provider_config(base_url: &str) -> Value {
         "changePassword": { "supported": config.change_password },
         "sort": { "supported": config.sort },
         "etag": { "supported": config.etag },
+        // RFC 9865 §4. Cursors hold a place in the listing, not a snapshot: they never expire,
+        // so no cursorTimeout is given.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": config.default_page_size,
+            "maxPageSize": config.max_results,
+        },
         "authenticationSchemes": schemes,
         "meta": {
             "resourceType": "ServiceProviderConfig",

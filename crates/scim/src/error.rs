@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 /// The URN every SCIM error body carries in `schemas`.
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-/// `scimType` values of RFC 7644 §3.12, Table 9.
+/// `scimType` values of RFC 7644 §3.12, Table 9, and of RFC 9865 §2.2 (cursor paging).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScimType {
     InvalidFilter,
@@ -18,6 +18,8 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    InvalidCursor,
+    InvalidCount,
 }
 
 impl ScimType {
@@ -33,6 +35,8 @@ impl ScimType {
             Self::InvalidValue => "invalidValue",
             Self::InvalidVers => "invalidVers",
             Self::Sensitive => "sensitive",
+            Self::InvalidCursor => "invalidCursor",
+            Self::InvalidCount => "invalidCount",
         }
     }
 }
@@ -77,6 +81,14 @@ impl ScimError {
 
     pub fn invalid_path(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidPath, detail)
+    }
+
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidCursor, detail)
+    }
+
+    pub fn invalid_count(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidCount, detail)
     }
 
     pub fn invalid_value(detail: impl Into<String>) -> Self {

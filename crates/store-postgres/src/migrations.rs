@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "webhooks",
         sql: include_str!("../migrations/0011_webhooks.sql"),
     },
+    Migration {
+        version: 12,
+        name: "resource_counts",
+        sql: include_str!("../migrations/0012_resource_counts.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

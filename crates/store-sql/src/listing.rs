@@ -24,6 +24,9 @@ pub struct Table {
     columns: &'static str,
     /// What else, besides the organization, makes a row visible to SCIM.
     visible: &'static str,
+    /// The column of `org_resource_counts` that holds how many rows are visible (migration
+    /// 0012), kept by triggers in each change's transaction.
+    counted_in: &'static str,
 }
 
 /// Accounts SCIM sees: not `scim_deleted`.
@@ -31,12 +34,14 @@ pub const ACCOUNTS: Table = Table {
     name: "accounts",
     columns: ACCOUNT_COLUMNS,
     visible: " AND NOT scim_deleted",
+    counted_in: "accounts",
 };
 
 pub const GROUPS: Table = Table {
     name: "groups",
     columns: GROUP_COLUMNS,
     visible: "",
+    counted_in: "groups",
 };
 
 /// A listing's statements: the page's rows, in the page's order (listing order, creation time
@@ -65,8 +70,16 @@ pub fn listing(
         condition.push_str(&compiled);
     }
     let from = format!("FROM {} WHERE {condition}", table.name);
+    // Without a filter every visible row matches: their number is kept, not counted.
     let count = page.counted.then(|| Sql {
-        text: format!("SELECT count(*) AS total {from}"),
+        text: match filter {
+            Some(_) => format!("SELECT count(*) AS total {from}"),
+            None => format!(
+                "SELECT coalesce((SELECT {} FROM org_resource_counts WHERE org_id = {org}), 0) \
+                 AS total",
+                table.counted_in
+            ),
+        },
         args: binder.args.clone(),
     });
     let mut rows = format!(
@@ -172,6 +185,24 @@ fn lower_ascii(dialect: Dialect, e: &str) -> String {
         Dialect::Sqlite => format!("lower({e})"),
         Dialect::Postgres => format!("lower({e} COLLATE \"C\")"),
     }
+}
+
+/// The least string above every string that starts with `prefix`, in code-point order (which
+/// is UTF-8 byte order): the prefix with its last character raised by one, after dropping
+/// trailing characters that cannot be raised. `None` when every character is the highest.
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// The column a lowered attribute is stored in. Groups' `members` live in `memberships`; `id`
@@ -283,6 +314,19 @@ impl Binder {
         }
     }
 
+    /// `sw` as a range on the column's code-point order, `[prefix, successor)`, so an index on
+    /// the column is searched instead of every row of the organization tested; the exact test
+    /// stays beside it and costs nothing on the rows the range keeps.
+    fn prefix_range(&mut self, ordered: &str, p: &str, prefix: &str, exact: String) -> String {
+        match prefix_successor(prefix) {
+            Some(end) => {
+                let end = self.bind(Arg::Text(end));
+                format!("{ordered} >= {p} AND {ordered} < {end} AND {exact}")
+            }
+            None => format!("{ordered} >= {p} AND {exact}"),
+        }
+    }
+
     fn compare(&mut self, column: Column, op: Op, value: &Bound) -> String {
         let p = self.bind(arg(value));
         let d = self.dialect;
@@ -308,7 +352,13 @@ impl Binder {
                     Op::Lt => format!("{ordered} < {p}"),
                     Op::Le => format!("{ordered} <= {p}"),
                     Op::Contains => d.contains(c, &p),
-                    Op::StartsWith => d.starts_with(c, &p),
+                    Op::StartsWith => {
+                        let exact = d.starts_with(c, &p);
+                        match value {
+                            Bound::Text(prefix) => self.prefix_range(&ordered, &p, prefix, exact),
+                            _ => exact,
+                        }
+                    }
                     Op::EndsWith => d.ends_with(c, &p),
                 };
                 format!("({c} IS NOT NULL AND {test})")
@@ -325,6 +375,81 @@ mod tests {
 
     fn filter(text: &str) -> StoreFilter {
         StoreFilter::lower(&USER_RESOURCE, &parse_filter(text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_unfiltered_page_reads_the_kept_number_of_rows_instead_of_counting_them() {
+        let org = OrgId::new_random();
+        let groups = listing(Dialect::Postgres, GROUPS, org, None, Page::new(0, 10));
+        assert_eq!(
+            groups.count,
+            Some(Sql {
+                text: "SELECT coalesce((SELECT groups FROM org_resource_counts WHERE org_id = $1), 0) \
+                       AS total"
+                    .into(),
+                args: vec![Arg::Id(org.into())],
+            })
+        );
+        let filtered = listing(
+            Dialect::Sqlite,
+            ACCOUNTS,
+            org,
+            Some(&filter("active eq true")),
+            Page::new(0, 10),
+        );
+        assert!(
+            filtered
+                .count
+                .unwrap()
+                .text
+                .starts_with("SELECT count(*) AS total FROM accounts")
+        );
+    }
+
+    #[test]
+    fn starts_with_is_a_range_on_the_column_beside_the_exact_test() {
+        let org = OrgId::new_random();
+        let listing = listing(
+            Dialect::Sqlite,
+            ACCOUNTS,
+            org,
+            Some(&filter("userName sw \"Ab\"")),
+            Page::new(0, 10),
+        );
+        assert!(listing.rows.text.contains(
+            "(user_name_key IS NOT NULL AND user_name_key >= ?2 AND user_name_key < ?3 \
+             AND substr(user_name_key, 1, length(?2)) = ?2)"
+        ));
+        assert_eq!(
+            listing.rows.args[1..3],
+            [Arg::Text("ab".into()), Arg::Text("ac".into())]
+        );
+    }
+
+    #[test]
+    fn the_successor_of_a_prefix_raises_its_last_raisable_character() {
+        assert_eq!(prefix_successor("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_successor("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{10FFFF}\u{10FFFF}"), None);
+    }
+
+    proptest::proptest! {
+        /// The range keeps exactly the strings with the prefix (code-point order is UTF-8 byte
+        /// order, which both stores compare by).
+        #[test]
+        fn the_prefix_range_keeps_exactly_the_strings_with_the_prefix(
+            prefix in "[ab\u{D7FF}\u{E000}\u{10FFFF}]{0,3}",
+            rest in "[ab\u{D7FF}\u{E000}\u{10FFFF}]{0,3}",
+            other in "[ab\u{D7FF}\u{E000}\u{10FFFF}]{0,5}",
+        ) {
+            let with_prefix = format!("{prefix}{rest}");
+            for s in [with_prefix.as_str(), other.as_str()] {
+                let in_range = s >= prefix.as_str()
+                    && prefix_successor(&prefix).is_none_or(|end| s < end.as_str());
+                proptest::prop_assert_eq!(in_range, s.starts_with(prefix.as_str()), "{:?} {:?}", s, prefix);
+            }
+        }
     }
 
     #[test]
@@ -403,14 +528,17 @@ mod tests {
             .rows
             .text
         };
-        assert!(
-            sql(Dialect::Sqlite).contains(
-                "(user_name_key IS NOT NULL AND substr(user_name_key, 1, length(?2)) = ?2)"
-            )
-        );
+        assert!(sql(Dialect::Sqlite).contains(
+            "(user_name_key IS NOT NULL AND user_name_key >= ?2 AND user_name_key < ?3 \
+             AND substr(user_name_key, 1, length(?2)) = ?2)"
+        ));
+        assert!(sql(Dialect::Postgres).contains(
+            "(user_name_key IS NOT NULL AND user_name_key COLLATE \"C\" >= $2 \
+             AND user_name_key COLLATE \"C\" < $3 AND starts_with(user_name_key, $2))"
+        ));
         assert!(
             sql(Dialect::Postgres)
-                .contains("(external_id IS NOT NULL AND right(external_id, char_length($3)) = $3)")
+                .contains("(external_id IS NOT NULL AND right(external_id, char_length($4)) = $4)")
         );
     }
 

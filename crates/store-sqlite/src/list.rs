@@ -44,3 +44,48 @@ pub(crate) fn run<R, T>(
 fn params(sql: Sql) -> (String, Vec<rusqlite::types::Value>) {
     (sql.text, sql.args.into_iter().map(value).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use roster_domain::{OrgId, Page, StoreFilter};
+    use roster_scim::{filter::parse_filter, schema::USER_RESOURCE};
+    use roster_store_sql::{ACCOUNTS, Dialect, listing};
+
+    use super::*;
+
+    /// How SQLite means to answer `filter` on accounts: the details of `EXPLAIN QUERY PLAN`.
+    fn plan(conn: &Connection, filter: &str) -> String {
+        let filter = StoreFilter::lower(&USER_RESOURCE, &parse_filter(filter).unwrap()).unwrap();
+        let listing = listing(
+            Dialect::Sqlite,
+            ACCOUNTS,
+            OrgId::new_random(),
+            Some(&filter),
+            Page::new(0, 100),
+        );
+        let (text, args) = params(listing.rows);
+        let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {text}")).unwrap();
+        explain
+            .query_map(rusqlite::params_from_iter(args), |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("; ")
+    }
+
+    #[test]
+    fn a_user_name_prefix_is_searched_in_the_organizations_user_name_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::pool::open_writer(&dir.path().join("plan.db")).unwrap();
+        crate::migrations::apply(&mut conn).unwrap();
+        let sw = plan(&conn, "userName sw \"ab\"");
+        assert!(
+            sw.contains(
+                "USING INDEX accounts_org_user_name_key (org_id=? AND user_name_key>? AND user_name_key<?)"
+            ),
+            "{sw}"
+        );
+    }
+}

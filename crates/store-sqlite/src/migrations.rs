@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/0011_webhooks.sql"),
     ),
+    (
+        12,
+        "resource_counts",
+        include_str!("../migrations/0012_resource_counts.sql"),
+    ),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -241,7 +241,7 @@ fn writer_gone() -> StoreError {
     )
 }
 
-fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).context(&format!("opening {}", path.display()))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .context("setting busy_timeout")?;

@@ -1,7 +1,8 @@
 //! What must hold after every case, checked through the trait alone: no organization has more
 //! active accounts than seats, every member is an existing account of the group's organization
-//! (no cross-organization membership, no dangling member), and every visible account is found
-//! again by its userName key.
+//! (no cross-organization membership, no dangling member), every visible account is found
+//! again by its userName key, and an unfiltered listing's `totalResults` (kept, not counted)
+//! is the number of rows it lists.
 
 use roster_domain::{OrgScope, Page, Store, user_name_key};
 
@@ -50,12 +51,27 @@ pub async fn check_invariants(store: &dyn Store) {
                 assert!(store.is_member(scope, group.id, account.id).await.unwrap());
             }
         }
+        let (_, total) = store.accounts(scope, None, Page::new(0, 1)).await.unwrap();
+        assert_eq!(
+            total,
+            accounts.len() as u64,
+            "invariant: org {}'s account count is the number of accounts SCIM lists",
+            org.id
+        );
+        let (groups, _) = store.groups(scope, None, Page::ALL).await.unwrap();
+        let (_, total) = store.groups(scope, None, Page::new(0, 1)).await.unwrap();
+        assert_eq!(
+            total,
+            groups.len() as u64,
+            "invariant: org {}'s group count is the number of groups SCIM lists",
+            org.id
+        );
         let active = accounts.iter().filter(|a| a.active).count();
         assert!(
             active <= usize::try_from(used).unwrap(),
             "invariant: seats_used counts every active account SCIM sees"
         );
-        for group in store.groups(scope, None, Page::ALL).await.unwrap().0 {
+        for group in groups {
             assert_eq!(group.org_id, org.id, "invariant: group in its org");
             for member in store.group_members(scope, group.id).await.unwrap() {
                 // Read as the suite reads any account: by userName key, then the id must match.

@@ -7,12 +7,15 @@ document.querySelectorAll("button[data-copy]").forEach(function (button) {
     return;
   }
   button.hidden = false;
-  var label = button.textContent;
+  // Only the visible word changes: replacing the button's whole text would drop the
+  // screen-reader-only words after it and show them.
+  var word = button.firstChild;
+  var label = word.nodeValue;
   button.addEventListener("click", function () {
     var text = "value" in target ? target.value : target.textContent;
     navigator.clipboard.writeText(text).then(function () {
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = label; }, 2000);
+      word.nodeValue = "Copied";
+      setTimeout(function () { word.nodeValue = label; }, 2000);
     }, function () {
       target.select && target.select();
     });

@@ -190,9 +190,9 @@ pub async fn search_groups(
 async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim, ApiError> {
     let request = params.list_request(&GROUP_RESOURCE)?;
     let projection = params.projection(&GROUP_RESOURCE)?;
-    let (groups, total) = state.roster.scim_list_groups(tenant.0, &request).await?;
-    let resources = render_page(state, tenant, groups, &projection).await?;
-    list_page(resources, total, request.start_index)
+    let page = state.roster.scim_list_groups(tenant.0, &request).await?;
+    let resources = render_page(state, tenant, page.items, &projection).await?;
+    list_page(resources, page.total, page.start_index, page.next_cursor)
 }
 
 /// PATCH answers 204, as Microsoft documents for groups, unless the client asks for attributes

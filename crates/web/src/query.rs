@@ -15,7 +15,7 @@ use crate::ApiError;
 /// Largest page returned, as advertised in `filter.maxResults`; a larger `count` gets this many.
 const MAX_PAGE_SIZE: u64 = SERVICE_PROVIDER_CONFIG.max_results as u64;
 /// Page size when the client names none.
-const DEFAULT_PAGE_SIZE: u64 = 100;
+const DEFAULT_PAGE_SIZE: u64 = SERVICE_PROVIDER_CONFIG.default_page_size as u64;
 
 /// The decoded query string as name/value pairs.
 #[derive(Debug, Default)]
@@ -99,12 +99,19 @@ impl Params {
                 )));
             }
         };
+        let cursor = self.get("cursor");
+        if cursor.is_some() && self.get("startIndex").is_some() {
+            return Err(ScimError::invalid_value(
+                "startIndex and cursor are two ways to page: send one of them",
+            ));
+        }
         Ok(ListQuery {
             filter: self.get("filter"),
             start_index,
             count,
             sort_by: self.get("sortBy"),
             descending,
+            cursor,
         })
     }
 }

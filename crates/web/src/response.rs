@@ -76,19 +76,24 @@ pub(crate) fn not_modified(etag: String) -> Response {
     (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
 }
 
-/// A ListResponse (RFC 7644 §3.4.2) around already rendered resources.
+/// A ListResponse (RFC 7644 §3.4.2) around already rendered resources: with the index of its
+/// first resource (index paging) or the cursor of the next page, if any (RFC 9865).
 pub(crate) fn list_page(
     resources: Vec<Box<RawValue>>,
     total: u64,
-    start_index: u64,
+    start_index: Option<u64>,
+    next_cursor: Option<String>,
 ) -> Result<Scim, crate::ApiError> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Page {
         schemas: [&'static str; 1],
         total_results: u64,
-        start_index: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        start_index: Option<u64>,
         items_per_page: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_cursor: Option<String>,
         #[serde(rename = "Resources")]
         resources: Vec<Box<RawValue>>,
     }
@@ -97,6 +102,7 @@ pub(crate) fn list_page(
         total_results: total,
         start_index,
         items_per_page: resources.len(),
+        next_cursor,
         resources,
     };
     match serde_json::to_string(&page) {

@@ -34,5 +34,5 @@ pub async fn search_all(
         resources.push(users::raw(&resource)?);
     }
     resources.extend(groups::render_page(&state, tenant, page.groups, &group_projection).await?);
-    list_page(resources, page.total, page.start_index)
+    list_page(resources, page.total, Some(page.start_index), None)
 }

@@ -118,12 +118,13 @@ pub async fn search_users(
 async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim, ApiError> {
     let request = params.list_request(&USER_RESOURCE)?;
     let projection = params.projection(&USER_RESOURCE)?;
-    let (accounts, total) = state.roster.scim_list_users(tenant.0, &request).await?;
-    let resources = accounts
+    let page = state.roster.scim_list_users(tenant.0, &request).await?;
+    let resources = page
+        .items
         .iter()
         .map(|a| raw(&render(state, tenant, a, &projection)))
         .collect::<Result<Vec<_>, _>>()?;
-    list_page(resources, total, request.start_index)
+    list_page(resources, page.total, page.start_index, page.next_cursor)
 }
 
 pub async fn replace_user(

@@ -16,6 +16,7 @@ mod console;
 mod console_pages;
 mod consumer;
 mod crash;
+mod cursor;
 mod db_faults;
 mod discovery;
 mod errors;

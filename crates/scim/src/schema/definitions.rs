@@ -512,6 +512,8 @@ pub struct ServiceProviderConfig {
     pub filter: bool,
     /// The most resources one list response holds; also the largest `count` honoured.
     pub max_results: usize,
+    /// The resources a list response holds when the request names no `count`.
+    pub default_page_size: usize,
     pub change_password: bool,
     pub sort: bool,
     pub etag: bool,
@@ -523,6 +525,7 @@ pub static SERVICE_PROVIDER_CONFIG: ServiceProviderConfig = ServiceProviderConfi
     bulk: false,
     filter: true,
     max_results: 1000,
+    default_page_size: 100,
     change_password: false,
     sort: true,
     etag: true,

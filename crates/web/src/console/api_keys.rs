@@ -13,6 +13,7 @@ use roster_domain::{ApiKeyRecord, Conflict, Error};
 use serde::Deserialize;
 
 use super::{
+    confirm::Confirm,
     format,
     forms::NoFields,
     page::{self, Chrome, PageError},
@@ -126,6 +127,7 @@ async fn refused(
 #[template(path = "console/api_key_revoke.html")]
 struct ConfirmRevokePage {
     chrome: Chrome,
+    confirm: Confirm,
     key: KeyRow,
 }
 
@@ -135,9 +137,15 @@ pub async fn confirm_revoke(
     SignedIn { admin, chrome, .. }: SignedIn,
 ) -> Result<Response, PageError> {
     let key = state.roster.console_api_key(&admin, &id).await?;
+    let key = KeyRow::from(&key);
     Ok(page::render(&ConfirmRevokePage {
         chrome: chrome.in_section(SECTION),
-        key: KeyRow::from(&key),
+        confirm: Confirm::new(
+            "/console/api-keys",
+            "API keys",
+            format!("/console/api-keys/{}/revoke", key.id),
+        ),
+        key,
     }))
 }
 

@@ -7,6 +7,7 @@
 mod api_keys;
 pub(crate) mod assets;
 mod audit;
+mod confirm;
 pub(crate) mod cookies;
 pub(crate) mod csrf;
 mod format;

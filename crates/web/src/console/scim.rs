@@ -10,6 +10,7 @@ use roster_domain::{
 };
 
 use super::{
+    confirm::Confirm,
     format,
     forms::NoFields,
     page::{self, Chrome, PageError},
@@ -181,11 +182,17 @@ pub async fn rotate(
 #[template(path = "console/scim_disable.html")]
 struct ConfirmDisablePage {
     chrome: Chrome,
+    confirm: Confirm,
 }
 
 pub async fn confirm_disable(SignedIn { chrome, .. }: SignedIn) -> Response {
     page::render(&ConfirmDisablePage {
         chrome: chrome.in_section("scim"),
+        confirm: Confirm::new(
+            "/console/scim",
+            "SCIM provisioning",
+            "/console/scim/disable".to_owned(),
+        ),
     })
 }
 

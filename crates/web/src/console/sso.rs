@@ -12,6 +12,7 @@ use roster_domain::{
 use serde::Deserialize;
 
 use super::{
+    confirm::Confirm,
     format,
     forms::NoFields,
     page::{self, Chrome, PageError},
@@ -231,11 +232,17 @@ pub async fn configure(
 #[template(path = "console/sso_disable.html")]
 struct ConfirmDisablePage {
     chrome: Chrome,
+    confirm: Confirm,
 }
 
 pub async fn confirm_disable(SignedIn { chrome, .. }: SignedIn) -> Response {
     page::render(&ConfirmDisablePage {
         chrome: chrome.in_section("sso"),
+        confirm: Confirm::new(
+            "/console/sso",
+            "Microsoft SSO",
+            "/console/sso/disable".to_owned(),
+        ),
     })
 }
 

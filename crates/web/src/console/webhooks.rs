@@ -15,9 +15,10 @@ use roster_domain::{
 use serde::Deserialize;
 
 use super::{
+    confirm::Confirm,
     format,
     forms::NoFields,
-    page::{self, Chrome, PageError},
+    page::{self, Chrome, Done, PageError},
     session::{SignedIn, SignedInForm},
 };
 use crate::AppState;
@@ -27,29 +28,50 @@ struct Row {
     id: String,
     url: String,
     description: String,
+    /// The state in a word, and the badge class that colours it.
     state: &'static str,
+    badge: &'static str,
     failing: Option<String>,
     created: String,
 }
 
 impl From<&WebhookRecord> for Row {
     fn from(hook: &WebhookRecord) -> Self {
-        let failing = hook.failing_since.map(|since| {
-            let next = hook
-                .next_attempt_at
-                .map(|at| format!("; next attempt {}", format::when(at)))
-                .unwrap_or_default();
-            format!(
-                "failing since {} ({} attempts){next}",
-                format::when(since),
-                hook.attempts
-            )
-        });
+        let attempts = match hook.attempts {
+            1 => "1 failed attempt".to_owned(),
+            n => format!("{n} failed attempts"),
+        };
+        // The words follow the badge ("Failing", "Paused"), so they do not repeat it; a paused
+        // endpoint is tried no more, so it has no next attempt.
+        let (state, badge, failing) = match (hook.state, hook.failing_since) {
+            (WebhookState::Paused, None) => ("Paused", "manual", None),
+            (WebhookState::Paused, Some(since)) => (
+                "Paused",
+                "manual",
+                Some(format!(
+                    "after failing since {} ({attempts})",
+                    format::when(since)
+                )),
+            ),
+            (WebhookState::Active, Some(since)) => {
+                let next = hook
+                    .next_attempt_at
+                    .map(|at| format!("; next attempt {}", format::when(at)))
+                    .unwrap_or_default();
+                (
+                    "Failing",
+                    "off",
+                    Some(format!("since {} ({attempts}){next}", format::when(since))),
+                )
+            }
+            (WebhookState::Active, None) => ("Active", "on", None),
+        };
         Self {
             id: hook.id.to_string(),
             url: hook.url.clone(),
             description: hook.description.clone(),
-            state: hook.state.as_str(),
+            state,
+            badge,
             failing,
             created: format::when(hook.created_at),
         }
@@ -61,6 +83,7 @@ struct DeliveryRow {
     message_id: String,
     at: String,
     events: u32,
+    /// What the receiver answered (`HTTP 200`, or why there was no answer).
     outcome: String,
     ok: bool,
     duration_ms: u32,
@@ -229,6 +252,7 @@ async fn set_state(
 #[template(path = "console/webhook_remove.html")]
 struct ConfirmRemovePage {
     chrome: Chrome,
+    confirm: Confirm,
     hook: Row,
 }
 
@@ -237,10 +261,17 @@ pub async fn confirm_remove(
     signed_in: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let hook = state.roster.console_webhook(&signed_in.admin, &id).await?;
+    let hook = Row::from(&state.roster.console_webhook(&signed_in.admin, &id).await?);
+    let endpoint = format!("/console/webhooks/{}", hook.id);
     Ok(page::render(&ConfirmRemovePage {
         chrome: signed_in.chrome.in_section("webhooks"),
-        hook: Row::from(&hook),
+        confirm: Confirm::new(
+            "/console/webhooks",
+            "Webhooks",
+            format!("{endpoint}/remove"),
+        )
+        .keep_at(endpoint),
+        hook,
     }))
 }
 
@@ -249,11 +280,23 @@ pub async fn remove(
     Path(id): Path<String>,
     SignedInForm { signed_in, .. }: SignedInForm<NoFields>,
 ) -> Result<Response, PageError> {
+    // Read first: the page after says which endpoint is gone, and the removal forgets it.
+    let hook = state.roster.console_webhook(&signed_in.admin, &id).await?;
     state
         .roster
         .console_remove_webhook(&signed_in.admin, &id)
         .await?;
-    Ok(page::see_other("/console/webhooks"))
+    Ok(page::render(&Done {
+        chrome: signed_in.chrome.in_section("webhooks"),
+        heading: "Endpoint removed".to_owned(),
+        message: format!(
+            "Roster no longer sends changes to {} and has forgotten its signing secret and delivery log.",
+            hook.url
+        ),
+        note: None,
+        back: "/console/webhooks".to_owned(),
+        back_label: "Back to Webhooks".to_owned(),
+    }))
 }
 
 pub async fn resend(
