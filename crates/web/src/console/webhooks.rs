@@ -121,7 +121,11 @@ struct WebhooksPage {
     added: Option<(Row, String)>,
     url: String,
     description: String,
+    /// What is wrong with the URL typed: said beside the field, which is marked.
     error: Option<String>,
+    /// Why no endpoint can be added now (the organization has all it may have): said at the
+    /// top of the form, no field marked.
+    refusal: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +145,7 @@ async fn list_page(state: &AppState, signed_in: &SignedIn) -> Result<WebhooksPag
         url: String::new(),
         description: String::new(),
         error: None,
+        refusal: None,
     })
 }
 
@@ -166,29 +171,30 @@ pub async fn add(
             Ok(page::render(&shown))
         }
         Err(Error::Invalid(why)) => {
-            refused(&state, &signed_in, form, StatusCode::BAD_REQUEST, &why).await
+            let mut shown = refused(&state, &signed_in, form).await?;
+            shown.error = Some(page::sentence(&why));
+            Ok(page::render_with(StatusCode::BAD_REQUEST, &shown))
         }
         // The organization has all the endpoints it may have.
         Err(Error::Conflict(Conflict::State(why))) => {
-            refused(&state, &signed_in, form, StatusCode::CONFLICT, &why).await
+            let mut shown = refused(&state, &signed_in, form).await?;
+            shown.refusal = Some(page::sentence(&why));
+            Ok(page::render_with(StatusCode::CONFLICT, &shown))
         }
         Err(other) => Err(other.into()),
     }
 }
 
-/// The page again with why the endpoint was not added beside the form, and what was typed kept.
+/// The page again after a refused add, with what was typed kept.
 async fn refused(
     state: &AppState,
     signed_in: &SignedIn,
     form: AddForm,
-    status: StatusCode,
-    why: &str,
-) -> Result<Response, PageError> {
+) -> Result<WebhooksPage, PageError> {
     let mut shown = list_page(state, signed_in).await?;
     shown.url = form.url;
     shown.description = form.description;
-    shown.error = Some(page::sentence(why));
-    Ok(page::render_with(status, &shown))
+    Ok(shown)
 }
 
 #[derive(Template)]

@@ -314,6 +314,10 @@ async fn a_twenty_first_endpoint_is_refused_beside_the_form_and_nothing_is_added
         refused.html
     );
     assert!(
+        !refused.html.contains("aria-invalid"),
+        "the URL is not what is wrong"
+    );
+    assert!(
         refused.html.contains("value=\"one too many\""),
         "what was typed stays"
     );
