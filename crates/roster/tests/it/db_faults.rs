@@ -38,48 +38,99 @@ const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PROMPT: Duration = Duration::from_secs(10);
 
 /// A TCP proxy between `roster serve` and PostgreSQL. Cut, it closes every open connection and
-/// each new one at once, as a stopped server does; restored, it forwards again.
+/// each new one at once, as a stopped server does. Frozen, it keeps every connection open and
+/// takes new ones, but forwards nothing (what arrives is held), as a server that hangs or a
+/// network partition that drops packets without a reset does. Restored, it forwards again,
+/// held bytes first.
 struct Proxy {
     addr: SocketAddr,
-    up: watch::Sender<bool>,
+    link: watch::Sender<Link>,
     task: JoinHandle<()>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Up,
+    Cut,
+    Frozen,
 }
 
 impl Proxy {
     async fn start(target: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (up, watching) = watch::channel(true);
+        let (link, watching) = watch::channel(Link::Up);
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else {
+                let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
-                let mut state = watching.clone();
-                if !*state.borrow_and_update() {
+                let mut link = watching.clone();
+                if *link.borrow_and_update() == Link::Cut {
                     continue;
                 }
                 let target = target.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                    // A connection taken while frozen reaches the server only once thawed.
+                    if wait_unfrozen(&mut link).await != Link::Up {
+                        return;
+                    }
+                    let Ok(server) = TcpStream::connect(&target).await else {
                         return;
                     };
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    let mut cut = link.clone();
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = state.wait_for(|up| !*up) => {}
+                        () = forward(client_read, server_write, link.clone()) => {}
+                        () = forward(server_read, client_write, link) => {}
+                        _ = cut.wait_for(|l| *l == Link::Cut) => {}
                     }
                 });
             }
         });
-        Self { addr, up, task }
+        Self { addr, link, task }
     }
 
     fn cut(&self) {
-        self.up.send_replace(false);
+        self.link.send_replace(Link::Cut);
+    }
+
+    fn freeze(&self) {
+        self.link.send_replace(Link::Frozen);
     }
 
     fn restore(&self) {
-        self.up.send_replace(true);
+        self.link.send_replace(Link::Up);
+    }
+}
+
+/// The link's state once it is not frozen.
+async fn wait_unfrozen(link: &mut watch::Receiver<Link>) -> Link {
+    link.wait_for(|l| *l != Link::Frozen)
+        .await
+        .map_or(Link::Cut, |l| *l)
+}
+
+/// Copies `from` to `to` until either closes or the link is cut; holds what it read while the
+/// link is frozen.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut link: watch::Receiver<Link>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0_u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if wait_unfrozen(&mut link).await != Link::Up
+            || to.write_all(&buffer[..read]).await.is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -163,6 +214,11 @@ struct Answer {
 impl Answer {
     /// The answer of an unavailable database: 503, a SCIM error, `Retry-After`, promptly.
     fn assert_unavailable(&self, what: &str) {
+        self.assert_unavailable_within(what, PROMPT);
+    }
+
+    /// [`Self::assert_unavailable`], answered within `bound`.
+    fn assert_unavailable_within(&self, what: &str, bound: Duration) {
         assert_eq!(self.status, 503, "{what}: {:#}", self.body);
         assert_eq!(self.body["schemas"], json!([ERROR_SCHEMA]), "{what}");
         assert_eq!(self.body["status"], "503", "{what}");
@@ -174,7 +230,7 @@ impl Answer {
             self.body
         );
         assert_eq!(self.retry_after.as_deref(), Some("5"), "{what}");
-        assert!(self.took < PROMPT, "{what} took {:?}", self.took);
+        assert!(self.took < bound, "{what} took {:?}", self.took);
     }
 }
 
@@ -395,6 +451,75 @@ async fn postgres_down_killed_or_slow_is_503_with_retry_after_and_recovers_witho
     // Still the first process: it was never restarted.
     drop(admin);
     drop(locker);
+    server.terminate();
+}
+
+/// The bound on a request while PostgreSQL holds every byte and answers nothing: the store's
+/// 10 s per round trip, plus a loaded machine's slack; far from the 30 s request timeout.
+const FROZEN_BOUND: Duration = Duration::from_secs(14);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_that_stops_answering_is_503_within_a_bound_and_recovers_when_it_answers() {
+    let Some(admin_url) = testing::server_url() else {
+        return;
+    };
+    let db = testing::TestDatabase::create(&admin_url).await.unwrap();
+    let proxy = Proxy::start(host_port(&admin_url)).await;
+    let mut cli = Cli::new();
+    cli.database = PathBuf::from(through(&db.url, proxy.addr));
+    let (org, token) = tenant(&cli);
+    let server = cli.serve(&[]);
+    let scim = Scim::new(&server, &org, &token);
+    assert_eq!(scim.create("before@faults.example").await.status, 201);
+    assert_eq!(scim.ready(&server).await, 200);
+
+    // The link freezes under load: open connections (idle ones and those mid-statement) and
+    // new ones alike get no answer, and nothing closes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = load(&scim, 4, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.freeze();
+    let timed_ready = async {
+        let started = Instant::now();
+        (scim.ready(&server).await, started.elapsed())
+    };
+    let (created, listed, (ready, ready_took)) = tokio::join!(
+        scim.create("while-frozen@faults.example"),
+        scim.send(Method::GET, "/Users?count=5", None),
+        timed_ready,
+    );
+    created.assert_unavailable_within("a create while PostgreSQL is frozen", FROZEN_BOUND);
+    listed.assert_unavailable_within("a list while PostgreSQL is frozen", FROZEN_BOUND);
+    assert_eq!(ready, 503, "readyz while PostgreSQL is frozen");
+    assert!(ready_took < FROZEN_BOUND, "readyz took {ready_took:?}");
+
+    proxy.restore();
+    scim.until_created("thawed", Duration::from_secs(15)).await;
+    assert_eq!(scim.ready(&server).await, 200, "readyz once thawed");
+    stop.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for worker in workers {
+        answers.extend(worker.await.unwrap());
+    }
+    let refused = answers.iter().filter(|a| a.status == 503).count();
+    for answer in &answers {
+        match answer.status {
+            201 => {}
+            503 => answer.assert_unavailable_within(
+                "a create under load while PostgreSQL is frozen",
+                FROZEN_BOUND,
+            ),
+            other => panic!("under load: unexpected {other} {:#}", answer.body),
+        }
+    }
+    assert!(refused >= 4, "{refused} refused under load");
+    for i in 0..5 {
+        let answer = scim.create(&format!("steady{i}@faults.example")).await;
+        assert_eq!(answer.status, 201, "{:#}", answer.body);
+    }
+    let log = server.log();
+    assert!(log.contains("did not answer within 10 s"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
     server.terminate();
 }
 
