@@ -596,13 +596,11 @@ struct Tmpfs {
 impl Tmpfs {
     fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if mounted {
+        if run(
+            "mount",
+            &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
+            dir.path(),
+        ) {
             Some(Self { dir })
         } else {
             println!("skipped: this user may not mount a tmpfs (needs root)");
@@ -617,10 +615,92 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
+        unmount(self.dir.path());
+    }
+}
+
+/// Runs `program args… path` quietly; whether it succeeded.
+fn run(program: &str, args: &[&str], path: &Path) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn unmount(path: &Path) {
+    let _ = std::process::Command::new("umount")
+        .arg("-l")
+        .arg(path)
+        .status();
+}
+
+/// An ext4 file system in a file on a [`Tmpfs`], loop-mounted with `errors=remount-ro`, that
+/// the test turns read-only the way Linux turns a disk read-only beneath a running process: a
+/// file-system error. `mount -o remount,ro` cannot do it: the kernel refuses (busy) while a
+/// file is open for writing, as SQLite keeps its database. `None` when this user may not mount
+/// or the machine has no loop devices or `mkfs.ext4`.
+struct Ext4 {
+    dir: tempfile::TempDir,
+    /// The loop device's name (`loop3`), under which ext4 lists the file system in sysfs.
+    device: String,
+    _image: Tmpfs,
+}
+
+impl Ext4 {
+    fn mount() -> Option<Self> {
+        let image = Tmpfs::mount("48m")?;
+        let file = image.path().join("ext4.img");
+        std::fs::File::create(&file)
+            .unwrap()
+            .set_len(40 << 20)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file_name = file.display().to_string();
+        if !run("mkfs.ext4", &["-q", "-F"], &file)
+            || !run(
+                "mount",
+                &["-o", "loop,errors=remount-ro", &file_name],
+                dir.path(),
+            )
+        {
+            println!("skipped: no ext4 file system on a loop device here");
+            return None;
+        }
+        let source = std::process::Command::new("findmnt")
+            .args(["-n", "-o", "SOURCE"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let device = String::from_utf8(source.stdout).unwrap();
+        let device = device.trim().trim_start_matches("/dev/").to_owned();
+        assert!(device.starts_with("loop"), "mounted from {device:?}");
+        Some(Self {
+            dir,
+            device,
+            _image: image,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Reports a file-system error, which makes ext4 refuse every write from now on.
+    fn turn_read_only(&self) {
+        std::fs::write(
+            format!("/sys/fs/ext4/{}/trigger_fs_error", self.device),
+            "db_faults: the disk turns read-only",
+        )
+        .unwrap();
+    }
+}
+
+impl Drop for Ext4 {
+    fn drop(&mut self) {
+        unmount(self.dir.path());
     }
 }
 
@@ -694,6 +774,73 @@ async fn sqlite_out_of_disk_space_is_503_with_retry_after_and_recovers_when_spac
     scim.until_created("space-again", Duration::from_secs(10))
         .await;
     assert_eq!(scim.ready(&server).await, 200, "readyz after recovery");
+    let log = server.log();
+    assert!(log.contains("database unavailable"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_on_a_disk_turned_read_only_is_503_with_retry_after_and_not_ready() {
+    let Some(disk) = Ext4::mount() else {
+        return;
+    };
+    let mut cli = Cli::new();
+    cli.database = disk.path().join("roster.db");
+    let (org, token) = tenant(&cli);
+    let server = cli.serve(&[]);
+    let scim = Scim::new(&server, &org, &token);
+    assert_eq!(scim.create("before@faults.example").await.status, 201);
+    assert_eq!(scim.ready(&server).await, 200);
+
+    // The disk turns read-only under load from four clients.
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = load(&scim, 4, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    disk.turn_read_only();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    scim.create("read-only@faults.example")
+        .await
+        .assert_unavailable("a create on a read-only disk");
+    // Reads go on, yet the instance is not ready: it cannot take writes.
+    let listed = scim.send(Method::GET, "/Users?count=5", None).await;
+    assert_eq!(listed.status, 200, "{:#}", listed.body);
+    assert_eq!(
+        scim.ready(&server).await,
+        503,
+        "readyz right after a write failed on a read-only disk"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for worker in workers {
+        answers.extend(worker.await.unwrap());
+    }
+    let stored = answers.iter().filter(|a| a.status == 201).count();
+    let refused = answers.iter().filter(|a| a.status == 503).count();
+    for answer in &answers {
+        match answer.status {
+            201 => {}
+            503 => answer.assert_unavailable("a create under load as the disk turns read-only"),
+            other => panic!("under load: unexpected {other} {:#}", answer.body),
+        }
+    }
+    assert!(
+        stored > 0 && refused > 0,
+        "{stored} stored, {refused} refused"
+    );
+
+    // Without client writes, readiness writes for itself once the failure is 2 s old: that
+    // write fails too, so it stays not ready (a probe that wrote nothing would pass).
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let started = Instant::now();
+        assert_eq!(
+            scim.ready(&server).await,
+            503,
+            "readyz while the disk stays read-only"
+        );
+        assert!(started.elapsed() < PROMPT);
+    }
     let log = server.log();
     assert!(log.contains("database unavailable"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
