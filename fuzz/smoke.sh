@@ -4,6 +4,11 @@
 # runs each for FUZZ_SECONDS (default 10) from the committed seeds. A crash fails the script and
 # leaves its input under fuzz/artifacts/<target>/. New corpus entries go to a temporary directory,
 # so the smoke run never writes into the repository.
+#
+# Not the `http` target: its instrumented release build of the whole server takes about 10
+# CPU-minutes cold (6 to 14 minutes on 2 cores), more than CI can add. Its harness
+# (`roster_web::fuzzing`) runs every CI run anyway, on random inputs in the integration suite
+# (`hostile_http`); see README.md.
 set -euo pipefail
 
 cd "$(dirname "$0")"

@@ -31,6 +31,10 @@ const OPERATIONS: &[(&str, Op)] = &[
         Op::LastPage,
     ),
     (
+        "`GET /Users?sortBy=userName&count=100&cursor=…` (last page, RFC 9865)",
+        Op::CursorLastPage,
+    ),
+    (
         "`GET /Users?filter=userName sw \"personN\"`",
         Op::StartsWith,
     ),
@@ -49,6 +53,7 @@ enum Op {
     Create,
     FirstPage,
     LastPage,
+    CursorLastPage,
     StartsWith,
     Contains,
     Sorted,
@@ -92,8 +97,18 @@ pub async fn growth(fleet: &Fleet, max: usize, concurrency: usize) -> anyhow::Re
         );
         created = size;
         let mut column = Vec::new();
+        let last_page = last_page_cursor(&http, &org.tenant_url, &org.token).await?;
         for (title, op) in OPERATIONS {
-            let cell = measure(&http, &org.tenant_url, &org.token, *op, size, &ids).await?;
+            let cell = measure(
+                &http,
+                &org.tenant_url,
+                &org.token,
+                *op,
+                size,
+                &ids,
+                &last_page,
+            )
+            .await?;
             eprintln!(
                 "    {title}: p50 {:.2} ms p99 {:.2} ms {}",
                 cell.p50_ms,
@@ -125,6 +140,40 @@ pub async fn growth(fleet: &Fleet, max: usize, concurrency: usize) -> anyhow::Re
     }
     table.push('\n');
     Ok(table)
+}
+
+/// The cursor of the last 100 users by `userName`, reached by walking the list up to 1,000 at a
+/// time (a cursor holds a place, not a page size).
+async fn last_page_cursor(http: &Client, base: &str, token: &str) -> anyhow::Result<String> {
+    let get = |path: String| async move {
+        let page: Value = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        anyhow::Ok(page)
+    };
+    let total = get("/Users?count=0".to_owned()).await?["totalResults"]
+        .as_u64()
+        .context("no totalResults")?;
+    let mut cursor = String::new();
+    let mut left = total.saturating_sub(100);
+    while left > 0 {
+        let step = left.min(1_000);
+        let page = get(format!(
+            "/Users?sortBy=userName&count={step}&attributes=id&cursor={cursor}"
+        ))
+        .await?;
+        cursor = page["nextCursor"]
+            .as_str()
+            .context("the list ended before its last 100 users")?
+            .to_owned();
+        left -= step;
+    }
+    Ok(cursor)
 }
 
 fn name(i: usize) -> String {
@@ -183,6 +232,7 @@ async fn measure(
     op: Op,
     size: usize,
     ids: &[String],
+    last_page: &str,
 ) -> anyhow::Result<Cell> {
     let mut rng = Rng::new(size as u64);
     let mut latencies = Vec::new();
@@ -219,6 +269,11 @@ async fn measure(
                     "/Users?startIndex={}&count=100",
                     size.saturating_sub(100).max(1)
                 ),
+                None,
+            ),
+            Op::CursorLastPage => (
+                Method::GET,
+                format!("/Users?sortBy=userName&count=100&cursor={last_page}"),
                 None,
             ),
             Op::StartsWith => (

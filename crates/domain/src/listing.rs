@@ -49,15 +49,42 @@ pub(crate) enum Plan {
     /// Cursor paging where the store answers alone: the total is counted over `filter`, and
     /// the page is the first `rows` rows (one more than asked, to tell whether another page
     /// follows) of `filter` after `after` in `order` — an index seek however deep the page.
-    Keyset {
-        filter: Option<StoreFilter>,
-        after: Option<Position>,
-        order: Option<Order>,
-        rows: u64,
-    },
+    Keyset(Keyset),
     /// The store returns the rows matching the narrowing in batches, and a [`Selection`]
     /// evaluates the full filter on them, sorts (unless the store did) and pages.
     Memory(Candidates),
+}
+
+/// A cursor page the store answers alone (see [`Plan::Keyset`]).
+#[derive(Debug)]
+pub(crate) struct Keyset {
+    filter: Option<StoreFilter>,
+    after: Option<Position>,
+    order: Option<Order>,
+    rows: u64,
+}
+
+impl Keyset {
+    /// The page, read with `list` (the store's listing of the resource type): the total over
+    /// the filter, then the rows after the cursor's place.
+    pub async fn read<T, F, Fut>(
+        self,
+        request: &ListRequest,
+        list: F,
+    ) -> Result<ListPage<T>, crate::StoreError>
+    where
+        T: Listed,
+        F: Fn(Option<StoreFilter>, Page) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, u64), crate::StoreError>>,
+    {
+        let (_, total) = list(self.filter.clone(), Page::new(0, 0)).await?;
+        let filter = match self.after {
+            Some(position) => Some(StoreFilter::after(self.filter.as_ref(), position)),
+            None => self.filter,
+        };
+        let (rows, _) = list(filter, Page::batch(self.rows, self.order)).await?;
+        Ok(request.keyset_page(rows, self.order, total))
+    }
 }
 
 /// The candidates of a request answered in memory: the rows matching `narrowing` (every row
@@ -302,7 +329,7 @@ impl ListRequest {
 
     /// The page of a keyset plan: `rows` holds up to one more than the page, which tells
     /// whether another page follows.
-    pub(crate) fn keyset_page<T: Listed>(
+    fn keyset_page<T: Listed>(
         &self,
         mut rows: Vec<T>,
         order: Option<Order>,
@@ -367,12 +394,12 @@ impl ListRequest {
                 Some(Resume::After(position)) => Some(position.clone()),
                 _ => None,
             };
-            return Plan::Keyset {
+            return Plan::Keyset(Keyset {
                 filter,
                 after,
                 order,
                 rows: self.count.saturating_add(1),
-            };
+            });
         }
         let page = Page::new(self.start_index.saturating_sub(1), self.count);
         // `None`: no sortBy; `Some(None)`: one the store cannot sort by.

@@ -161,25 +161,11 @@ impl Roster {
                 let (items, total) = self.store.accounts(scope, filter.as_ref(), page).await?;
                 return Ok(request.page(items, total));
             }
-            Plan::Keyset {
-                filter,
-                after,
-                order,
-                rows,
-            } => {
-                let (_, total) = self
-                    .store
-                    .accounts(scope, filter.as_ref(), Page::new(0, 0))
-                    .await?;
-                let filter = match after {
-                    Some(position) => Some(StoreFilter::after(filter.as_ref(), position)),
-                    None => filter,
+            Plan::Keyset(keyset) => {
+                let list = |filter: Option<StoreFilter>, page| async move {
+                    self.store.accounts(scope, filter.as_ref(), page).await
                 };
-                let (rows, _) = self
-                    .store
-                    .accounts(scope, filter.as_ref(), Page::batch(rows, order))
-                    .await?;
-                return Ok(request.keyset_page(rows, order, total));
+                return Ok(keyset.read(request, list).await?);
             }
             Plan::Memory(candidates) => candidates,
         };

@@ -31,10 +31,7 @@ pub(crate) async fn begin(
     client: &mut deadpool_postgres::Object,
     org: Option<OrgId>,
 ) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
-    let tx = client
-        .transaction()
-        .await
-        .context("starting a transaction")?;
+    let tx = pool::answer("starting a transaction", client.transaction()).await?;
     lock(&tx, org).await?;
     Ok(tx)
 }
@@ -114,13 +111,15 @@ pub(crate) async fn page(
     limit: u32,
 ) -> Result<EventsPage, StoreError> {
     let mut client = pool::get(pool).await?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .context("starting a feed read")?;
+    let tx = pool::answer(
+        "starting a feed read",
+        client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start(),
+    )
+    .await?;
     let rows = run(
         &tx,
         sql::events_after(Dialect::Postgres, after, org, limit),
@@ -137,7 +136,7 @@ pub(crate) async fn page(
         .map(|r| position_of(&r))
         .transpose()?
         .unwrap_or(EventPosition { xid: 0, id: 0 });
-    tx.commit().await.context("ending a feed read")?;
+    pool::answer("ending a feed read", tx.commit()).await?;
     Ok(EventsPage {
         events: rows.iter().map(from_row).collect::<Result<_, _>>()?,
         head,
@@ -152,7 +151,7 @@ pub(crate) async fn trim(
     limit: u32,
 ) -> Result<u64, StoreError> {
     let mut client = pool::get(pool).await?;
-    let tx = client.transaction().await.context("starting a trim")?;
+    let tx = pool::answer("starting a trim", client.transaction()).await?;
     let gone = run(
         &tx,
         sql::trim_events(Dialect::Postgres, before, limit),
@@ -173,6 +172,6 @@ pub(crate) async fn trim(
         )
         .await?;
     }
-    tx.commit().await.context("committing a trim")?;
+    pool::answer("committing a trim", tx.commit()).await?;
     Ok(gone.len() as u64)
 }

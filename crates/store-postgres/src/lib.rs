@@ -43,7 +43,6 @@ use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use convert::Context;
 pub use pool::PoolOptions;
 
 #[derive(Clone)]
@@ -130,7 +129,7 @@ impl Store for PostgresStore {
         let tx = events::begin(&mut client, Some(org.id)).await?;
         orgs::update(&tx, org).await?;
         events::append(&tx, events).await?;
-        tx.commit().await.context("committing an organization")
+        pool::answer("committing an organization", tx.commit()).await
     }
 
     async fn seats_used(&self, scope: OrgScope) -> Result<u32, StoreError> {
@@ -148,7 +147,7 @@ impl Store for PostgresStore {
         let tx = events::begin(&mut client, Some(token.org_id)).await?;
         tokens::install(&tx, token, previous_valid_until, require_none).await?;
         events::append(&tx, events).await?;
-        tx.commit().await.context("committing a SCIM token")
+        pool::answer("committing a SCIM token", tx.commit()).await
     }
 
     async fn scim_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
@@ -174,7 +173,7 @@ impl Store for PostgresStore {
         if revoked > 0 {
             events::append(&tx, events).await?;
         }
-        tx.commit().await.context("committing a SCIM revocation")?;
+        pool::answer("committing a SCIM revocation", tx.commit()).await?;
         Ok(revoked)
     }
 
@@ -196,7 +195,7 @@ impl Store for PostgresStore {
         let tx = events::begin(&mut client, write.account.org_id).await?;
         // An error returns before the commit; dropping the transaction rolls it back.
         let account = accounts::write(&tx, write).await?;
-        tx.commit().await.context("committing an account")?;
+        pool::answer("committing an account", tx.commit()).await?;
         Ok(account)
     }
 
@@ -249,7 +248,7 @@ impl Store for PostgresStore {
         let mut client = pool::get(&self.pool).await?;
         let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let written = groups::write(&tx, scope.org_id(), write).await?;
-        tx.commit().await.context("committing a group")?;
+        pool::answer("committing a group", tx.commit()).await?;
         Ok(written)
     }
 
@@ -265,7 +264,7 @@ impl Store for PostgresStore {
         let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let deleted =
             groups::delete(&tx, scope.org_id(), group, expected_version, change, at).await?;
-        tx.commit().await.context("committing a group's deletion")?;
+        pool::answer("committing a group's deletion", tx.commit()).await?;
         Ok(deleted)
     }
 
@@ -299,7 +298,7 @@ impl Store for PostgresStore {
         }
         let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let purged = accounts::purge(&tx, scope.org_id(), deactivated_before, change, at).await?;
-        tx.commit().await.context("committing a purge")?;
+        pool::answer("committing a purge", tx.commit()).await?;
         Ok(purged)
     }
 
@@ -330,9 +329,7 @@ impl Store for PostgresStore {
         if !console::setup_first_admin(&tx, setup).await? {
             return Ok(false);
         }
-        tx.commit()
-            .await
-            .context("committing the first-run setup")?;
+        pool::answer("committing the first-run setup", tx.commit()).await?;
         Ok(true)
     }
 
@@ -370,9 +367,7 @@ impl Store for PostgresStore {
         let mut client = pool::get(&self.pool).await?;
         let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         let removal = console::remove_admin(&tx, scope.org_id(), account, role, at, change).await?;
-        tx.commit()
-            .await
-            .context("committing an administrator's removal")?;
+        pool::answer("committing an administrator's removal", tx.commit()).await?;
         Ok(removal)
     }
 
@@ -466,7 +461,7 @@ impl Store for PostgresStore {
         let tx = events::begin(&mut client, Some(scope.org_id())).await?;
         sso::put_config(&tx, &config).await?;
         events::append(&tx, events).await?;
-        tx.commit().await.context("committing an SSO configuration")
+        pool::answer("committing an SSO configuration", tx.commit()).await
     }
 
     async fn sso_config(&self, scope: OrgScope) -> Result<Option<SsoConfigRecord>, StoreError> {
@@ -484,7 +479,7 @@ impl Store for PostgresStore {
         if removed {
             events::append(&tx, events).await?;
         }
-        tx.commit().await.context("committing an SSO removal")?;
+        pool::answer("committing an SSO removal", tx.commit()).await?;
         Ok(removed)
     }
 
@@ -577,12 +572,9 @@ impl Store for PostgresStore {
         drop_before: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = client
-            .transaction()
-            .await
-            .context("starting a transaction")?;
+        let tx = pool::answer("starting a transaction", client.transaction()).await?;
         console_queries::record_activity(&tx, scope.org_id(), activity, drop_before).await?;
-        tx.commit().await.context("committing SCIM activity")
+        pool::answer("committing SCIM activity", tx.commit()).await
     }
 
     async fn scim_activity(

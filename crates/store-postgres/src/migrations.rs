@@ -93,13 +93,11 @@ pub(crate) const MIGRATION_LOCK: i64 = 0x726f_7374_6572_0001;
 pub(crate) async fn apply(pool: &Pool) -> Result<(), StoreError> {
     let mut client = pool::get(pool).await?;
     let tx = client.transaction().await.context("starting migrations")?;
-    execute(
-        &tx,
-        "SELECT pg_advisory_xact_lock($1)",
-        &[&MIGRATION_LOCK],
-        "waiting for the migration lock",
-    )
-    .await?;
+    // Not through `execute`: another instance may hold the lock for as long as its migrations
+    // take, far longer than one round trip of a request may.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .context("waiting for the migration lock")?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version     bigint PRIMARY KEY,

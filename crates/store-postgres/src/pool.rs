@@ -37,6 +37,13 @@ impl Default for PoolOptions {
 /// Longer than any statement Roster sends takes, shorter than the 30 s request timeout.
 const TCP_USER_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long one round trip (a statement, a prepare, BEGIN or COMMIT) may go unanswered. A
+/// server that froze, or a network that holds packets without resetting them, still lets the
+/// kernel acknowledge what Roster sends, so neither `tcp_user_timeout` nor keepalives nor the
+/// server's `statement_timeout` ends the wait: only the client can. Well above what any
+/// statement takes on a healthy server (lock waits included), a third of the request timeout.
+pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Builds the pool for `url` and checks that the server answers. Errors never contain the URL,
 /// which may hold a password.
 pub(crate) async fn open(url: &str, options: PoolOptions) -> Result<Pool, StoreError> {
@@ -70,13 +77,41 @@ pub(crate) async fn open(url: &str, options: PoolOptions) -> Result<Pool, StoreE
         .create_timeout(Some(options.connect_timeout))
         .build()
         .map_err(|e| StoreError::internal("building the PostgreSQL pool", e))?;
-    let client = pool.get().await.context("connecting to PostgreSQL")?;
+    let client = get(&pool).await?;
     query_one(&client, "SELECT 1", &[], "pinging PostgreSQL").await?;
     Ok(pool)
 }
 
+/// A connection from the pool. Waiting for a free one and opening a new one (whose startup a
+/// frozen server never answers) share one bound, [`ANSWER_TIMEOUT`], on top of the pool's own.
 pub(crate) async fn get(pool: &Pool) -> Result<Object, StoreError> {
-    pool.get().await.context("connecting to PostgreSQL")
+    let what = "connecting to PostgreSQL";
+    match tokio::time::timeout(ANSWER_TIMEOUT, pool.get()).await {
+        Ok(got) => got.context(what),
+        Err(_) => Err(unanswered(what)),
+    }
+}
+
+/// One round trip to the server, failing as unavailable when no answer comes within
+/// [`ANSWER_TIMEOUT`]. The connection stays usable: tokio-postgres drops the late answer.
+pub(crate) async fn answer<T>(
+    what: &str,
+    round_trip: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(ANSWER_TIMEOUT, round_trip).await {
+        Ok(answered) => answered.context(what),
+        Err(_) => Err(unanswered(what)),
+    }
+}
+
+fn unanswered(what: &str) -> StoreError {
+    StoreError::unavailable(
+        what.to_owned(),
+        format!(
+            "PostgreSQL did not answer within {} s",
+            ANSWER_TIMEOUT.as_secs()
+        ),
+    )
 }
 
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -87,8 +122,8 @@ pub(crate) async fn query<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<Vec<Row>, StoreError> {
-    let statement = client.prepare_cached(sql).await.context(what)?;
-    client.query(&statement, params).await.context(what)
+    let statement = answer(what, client.prepare_cached(sql)).await?;
+    answer(what, client.query(&statement, params)).await
 }
 
 pub(crate) async fn query_opt<C: GenericClient>(
@@ -97,8 +132,8 @@ pub(crate) async fn query_opt<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<Option<Row>, StoreError> {
-    let statement = client.prepare_cached(sql).await.context(what)?;
-    client.query_opt(&statement, params).await.context(what)
+    let statement = answer(what, client.prepare_cached(sql)).await?;
+    answer(what, client.query_opt(&statement, params)).await
 }
 
 pub(crate) async fn query_one<C: GenericClient>(
@@ -107,8 +142,8 @@ pub(crate) async fn query_one<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<Row, StoreError> {
-    let statement = client.prepare_cached(sql).await.context(what)?;
-    client.query_one(&statement, params).await.context(what)
+    let statement = answer(what, client.prepare_cached(sql)).await?;
+    answer(what, client.query_one(&statement, params)).await
 }
 
 pub(crate) async fn execute<C: GenericClient>(
@@ -117,6 +152,6 @@ pub(crate) async fn execute<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<u64, StoreError> {
-    let statement = client.prepare_cached(sql).await.context(what)?;
-    client.execute(&statement, params).await.context(what)
+    let statement = answer(what, client.prepare_cached(sql)).await?;
+    answer(what, client.execute(&statement, params)).await
 }

@@ -14,6 +14,8 @@ mod console;
 mod discovery;
 mod error;
 mod failure;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod groups;
 mod health;
 mod limits;

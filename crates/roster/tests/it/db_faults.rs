@@ -38,48 +38,99 @@ const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PROMPT: Duration = Duration::from_secs(10);
 
 /// A TCP proxy between `roster serve` and PostgreSQL. Cut, it closes every open connection and
-/// each new one at once, as a stopped server does; restored, it forwards again.
+/// each new one at once, as a stopped server does. Frozen, it keeps every connection open and
+/// takes new ones, but forwards nothing (what arrives is held), as a server that hangs or a
+/// network partition that drops packets without a reset does. Restored, it forwards again,
+/// held bytes first.
 struct Proxy {
     addr: SocketAddr,
-    up: watch::Sender<bool>,
+    link: watch::Sender<Link>,
     task: JoinHandle<()>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Up,
+    Cut,
+    Frozen,
 }
 
 impl Proxy {
     async fn start(target: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (up, watching) = watch::channel(true);
+        let (link, watching) = watch::channel(Link::Up);
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else {
+                let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
-                let mut state = watching.clone();
-                if !*state.borrow_and_update() {
+                let mut link = watching.clone();
+                if *link.borrow_and_update() == Link::Cut {
                     continue;
                 }
                 let target = target.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                    // A connection taken while frozen reaches the server only once thawed.
+                    if wait_unfrozen(&mut link).await != Link::Up {
+                        return;
+                    }
+                    let Ok(server) = TcpStream::connect(&target).await else {
                         return;
                     };
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    let mut cut = link.clone();
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = state.wait_for(|up| !*up) => {}
+                        () = forward(client_read, server_write, link.clone()) => {}
+                        () = forward(server_read, client_write, link) => {}
+                        _ = cut.wait_for(|l| *l == Link::Cut) => {}
                     }
                 });
             }
         });
-        Self { addr, up, task }
+        Self { addr, link, task }
     }
 
     fn cut(&self) {
-        self.up.send_replace(false);
+        self.link.send_replace(Link::Cut);
+    }
+
+    fn freeze(&self) {
+        self.link.send_replace(Link::Frozen);
     }
 
     fn restore(&self) {
-        self.up.send_replace(true);
+        self.link.send_replace(Link::Up);
+    }
+}
+
+/// The link's state once it is not frozen.
+async fn wait_unfrozen(link: &mut watch::Receiver<Link>) -> Link {
+    link.wait_for(|l| *l != Link::Frozen)
+        .await
+        .map_or(Link::Cut, |l| *l)
+}
+
+/// Copies `from` to `to` until either closes or the link is cut; holds what it read while the
+/// link is frozen.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut link: watch::Receiver<Link>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0_u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if wait_unfrozen(&mut link).await != Link::Up
+            || to.write_all(&buffer[..read]).await.is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -163,6 +214,11 @@ struct Answer {
 impl Answer {
     /// The answer of an unavailable database: 503, a SCIM error, `Retry-After`, promptly.
     fn assert_unavailable(&self, what: &str) {
+        self.assert_unavailable_within(what, PROMPT);
+    }
+
+    /// [`Self::assert_unavailable`], answered within `bound`.
+    fn assert_unavailable_within(&self, what: &str, bound: Duration) {
         assert_eq!(self.status, 503, "{what}: {:#}", self.body);
         assert_eq!(self.body["schemas"], json!([ERROR_SCHEMA]), "{what}");
         assert_eq!(self.body["status"], "503", "{what}");
@@ -174,7 +230,7 @@ impl Answer {
             self.body
         );
         assert_eq!(self.retry_after.as_deref(), Some("5"), "{what}");
-        assert!(self.took < PROMPT, "{what} took {:?}", self.took);
+        assert!(self.took < bound, "{what} took {:?}", self.took);
     }
 }
 
@@ -398,6 +454,75 @@ async fn postgres_down_killed_or_slow_is_503_with_retry_after_and_recovers_witho
     server.terminate();
 }
 
+/// The bound on a request while PostgreSQL holds every byte and answers nothing: the store's
+/// 10 s per round trip, plus a loaded machine's slack; far from the 30 s request timeout.
+const FROZEN_BOUND: Duration = Duration::from_secs(14);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_that_stops_answering_is_503_within_a_bound_and_recovers_when_it_answers() {
+    let Some(admin_url) = testing::server_url() else {
+        return;
+    };
+    let db = testing::TestDatabase::create(&admin_url).await.unwrap();
+    let proxy = Proxy::start(host_port(&admin_url)).await;
+    let mut cli = Cli::new();
+    cli.database = PathBuf::from(through(&db.url, proxy.addr));
+    let (org, token) = tenant(&cli);
+    let server = cli.serve(&[]);
+    let scim = Scim::new(&server, &org, &token);
+    assert_eq!(scim.create("before@faults.example").await.status, 201);
+    assert_eq!(scim.ready(&server).await, 200);
+
+    // The link freezes under load: open connections (idle ones and those mid-statement) and
+    // new ones alike get no answer, and nothing closes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = load(&scim, 4, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.freeze();
+    let timed_ready = async {
+        let started = Instant::now();
+        (scim.ready(&server).await, started.elapsed())
+    };
+    let (created, listed, (ready, ready_took)) = tokio::join!(
+        scim.create("while-frozen@faults.example"),
+        scim.send(Method::GET, "/Users?count=5", None),
+        timed_ready,
+    );
+    created.assert_unavailable_within("a create while PostgreSQL is frozen", FROZEN_BOUND);
+    listed.assert_unavailable_within("a list while PostgreSQL is frozen", FROZEN_BOUND);
+    assert_eq!(ready, 503, "readyz while PostgreSQL is frozen");
+    assert!(ready_took < FROZEN_BOUND, "readyz took {ready_took:?}");
+
+    proxy.restore();
+    scim.until_created("thawed", Duration::from_secs(15)).await;
+    assert_eq!(scim.ready(&server).await, 200, "readyz once thawed");
+    stop.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for worker in workers {
+        answers.extend(worker.await.unwrap());
+    }
+    let refused = answers.iter().filter(|a| a.status == 503).count();
+    for answer in &answers {
+        match answer.status {
+            201 => {}
+            503 => answer.assert_unavailable_within(
+                "a create under load while PostgreSQL is frozen",
+                FROZEN_BOUND,
+            ),
+            other => panic!("under load: unexpected {other} {:#}", answer.body),
+        }
+    }
+    assert!(refused >= 4, "{refused} refused under load");
+    for i in 0..5 {
+        let answer = scim.create(&format!("steady{i}@faults.example")).await;
+        assert_eq!(answer.status, 201, "{:#}", answer.body);
+    }
+    let log = server.log();
+    assert!(log.contains("did not answer within 10 s"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    server.terminate();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_waits_for_postgresql_to_answer_and_then_starts() {
     let Some(admin_url) = testing::server_url() else {
@@ -471,13 +596,11 @@ struct Tmpfs {
 impl Tmpfs {
     fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if mounted {
+        if run(
+            "mount",
+            &["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"],
+            dir.path(),
+        ) {
             Some(Self { dir })
         } else {
             println!("skipped: this user may not mount a tmpfs (needs root)");
@@ -492,10 +615,92 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
+        unmount(self.dir.path());
+    }
+}
+
+/// Runs `program args… path` quietly; whether it succeeded.
+fn run(program: &str, args: &[&str], path: &Path) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn unmount(path: &Path) {
+    let _ = std::process::Command::new("umount")
+        .arg("-l")
+        .arg(path)
+        .status();
+}
+
+/// An ext4 file system in a file on a [`Tmpfs`], loop-mounted with `errors=remount-ro`, that
+/// the test turns read-only the way Linux turns a disk read-only beneath a running process: a
+/// file-system error. `mount -o remount,ro` cannot do it: the kernel refuses (busy) while a
+/// file is open for writing, as SQLite keeps its database. `None` when this user may not mount
+/// or the machine has no loop devices or `mkfs.ext4`.
+struct Ext4 {
+    dir: tempfile::TempDir,
+    /// The loop device's name (`loop3`), under which ext4 lists the file system in sysfs.
+    device: String,
+    _image: Tmpfs,
+}
+
+impl Ext4 {
+    fn mount() -> Option<Self> {
+        let image = Tmpfs::mount("48m")?;
+        let file = image.path().join("ext4.img");
+        std::fs::File::create(&file)
+            .unwrap()
+            .set_len(40 << 20)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file_name = file.display().to_string();
+        if !run("mkfs.ext4", &["-q", "-F"], &file)
+            || !run(
+                "mount",
+                &["-o", "loop,errors=remount-ro", &file_name],
+                dir.path(),
+            )
+        {
+            println!("skipped: no ext4 file system on a loop device here");
+            return None;
+        }
+        let source = std::process::Command::new("findmnt")
+            .args(["-n", "-o", "SOURCE"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let device = String::from_utf8(source.stdout).unwrap();
+        let device = device.trim().trim_start_matches("/dev/").to_owned();
+        assert!(device.starts_with("loop"), "mounted from {device:?}");
+        Some(Self {
+            dir,
+            device,
+            _image: image,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Reports a file-system error, which makes ext4 refuse every write from now on.
+    fn turn_read_only(&self) {
+        std::fs::write(
+            format!("/sys/fs/ext4/{}/trigger_fs_error", self.device),
+            "db_faults: the disk turns read-only",
+        )
+        .unwrap();
+    }
+}
+
+impl Drop for Ext4 {
+    fn drop(&mut self) {
+        unmount(self.dir.path());
     }
 }
 
@@ -569,6 +774,73 @@ async fn sqlite_out_of_disk_space_is_503_with_retry_after_and_recovers_when_spac
     scim.until_created("space-again", Duration::from_secs(10))
         .await;
     assert_eq!(scim.ready(&server).await, 200, "readyz after recovery");
+    let log = server.log();
+    assert!(log.contains("database unavailable"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_on_a_disk_turned_read_only_is_503_with_retry_after_and_not_ready() {
+    let Some(disk) = Ext4::mount() else {
+        return;
+    };
+    let mut cli = Cli::new();
+    cli.database = disk.path().join("roster.db");
+    let (org, token) = tenant(&cli);
+    let server = cli.serve(&[]);
+    let scim = Scim::new(&server, &org, &token);
+    assert_eq!(scim.create("before@faults.example").await.status, 201);
+    assert_eq!(scim.ready(&server).await, 200);
+
+    // The disk turns read-only under load from four clients.
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers = load(&scim, 4, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    disk.turn_read_only();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    scim.create("read-only@faults.example")
+        .await
+        .assert_unavailable("a create on a read-only disk");
+    // Reads go on, yet the instance is not ready: it cannot take writes.
+    let listed = scim.send(Method::GET, "/Users?count=5", None).await;
+    assert_eq!(listed.status, 200, "{:#}", listed.body);
+    assert_eq!(
+        scim.ready(&server).await,
+        503,
+        "readyz right after a write failed on a read-only disk"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for worker in workers {
+        answers.extend(worker.await.unwrap());
+    }
+    let stored = answers.iter().filter(|a| a.status == 201).count();
+    let refused = answers.iter().filter(|a| a.status == 503).count();
+    for answer in &answers {
+        match answer.status {
+            201 => {}
+            503 => answer.assert_unavailable("a create under load as the disk turns read-only"),
+            other => panic!("under load: unexpected {other} {:#}", answer.body),
+        }
+    }
+    assert!(
+        stored > 0 && refused > 0,
+        "{stored} stored, {refused} refused"
+    );
+
+    // Without client writes, readiness writes for itself once the failure is 2 s old: that
+    // write fails too, so it stays not ready (a probe that wrote nothing would pass).
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let started = Instant::now();
+        assert_eq!(
+            scim.ready(&server).await,
+            503,
+            "readyz while the disk stays read-only"
+        );
+        assert!(started.elapsed() < PROMPT);
+    }
     let log = server.log();
     assert!(log.contains("database unavailable"), "{log}");
     assert!(!log.contains("panicked"), "{log}");

@@ -22,6 +22,7 @@ mod discovery;
 mod errors;
 mod events;
 mod groups;
+mod hostile_http;
 mod isolation;
 mod metrics;
 mod multi_instance;

@@ -411,16 +411,15 @@ fn is_json_number(s: &str) -> bool {
 
 /// Parses one word as `[URI ":"] ATTRNAME ["." subAttr]` (RFC 7644 §3.10).
 pub(crate) fn parse_attr_path(word: &str) -> Result<AttrPath, String> {
-    let (urn, rest) =
-        if word.len() > 4 && word.is_char_boundary(4) && word[..4].eq_ignore_ascii_case("urn:") {
-            match word.rfind(':') {
-                // The URN needs something after `urn:`; the attribute follows the last colon.
-                Some(i) if i > 4 => (Some(&word[..i]), &word[i + 1..]),
-                _ => return Err(format!("'{word}' is not a valid attribute path")),
-            }
-        } else {
-            (None, word)
-        };
+    let (urn, rest) = if crate::schema::starts_with_urn(word) {
+        match word.rfind(':') {
+            // The URN needs something after `urn:`; the attribute follows the last colon.
+            Some(i) if i > 4 => (Some(&word[..i]), &word[i + 1..]),
+            _ => return Err(format!("'{word}' is not a valid attribute path")),
+        }
+    } else {
+        (None, word)
+    };
     let (attr, sub) = match rest.split_once('.') {
         Some((attr, sub)) => (attr, Some(sub)),
         None => (rest, None),

@@ -255,7 +255,7 @@ impl ResourceType {
 /// start with `urn:` has no URN. The attribute is what follows the last `:`; a sub-attribute
 /// (`attr.sub`) is left for the caller to split.
 pub fn split_urn(name: &str) -> (Option<&str>, &str) {
-    if name.len() > 4 && name[..4].eq_ignore_ascii_case("urn:") {
+    if starts_with_urn(name) {
         match name.rfind(':') {
             Some(i) => (Some(&name[..i]), &name[i + 1..]),
             None => (None, name),
@@ -263,6 +263,12 @@ pub fn split_urn(name: &str) -> (Option<&str>, &str) {
     } else {
         (None, name)
     }
+}
+
+/// Whether `name` starts with `urn:` (any case) and goes on. Its fifth byte may be inside a
+/// multi-byte character (`abcé`): compared without slicing there.
+pub(crate) fn starts_with_urn(name: &str) -> bool {
+    name.len() > 4 && name.as_bytes()[..4].eq_ignore_ascii_case(b"urn:")
 }
 
 fn find(attributes: &'static [Attribute], name: &str) -> Option<&'static Attribute> {
@@ -282,6 +288,15 @@ mod tests {
             .attribute("name")
             .and_then(|a| a.sub_attribute("givenname"));
         assert_eq!(name.map(|a| a.name), Some("givenName"));
+    }
+
+    #[test]
+    fn a_name_with_a_multi_byte_character_across_its_fifth_byte_has_no_urn() {
+        // Found by the hostile_http test: slicing at byte 4 panicked, and the request was a 500.
+        assert_eq!(split_urn("abcé"), (None, "abcé"));
+        assert_eq!(split_urn("urnﬀ:x"), (None, "urnﬀ:x"));
+        assert!(USER_RESOURCE.resolve("abcé").is_none());
+        assert_eq!(split_urn("URN:a:b"), (Some("URN:a"), "b"));
     }
 
     #[test]
