@@ -153,13 +153,20 @@ enum Workload {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let result = run(&args).await;
+    // The servers are stopped by now: every run's future owned them.
+    server::finish_logs(result.is_err());
+    result
+}
+
+async fn run(args: &Args) -> anyhow::Result<()> {
     let bin = match args.roster_bin.clone() {
         Some(path) => path,
         None => server::build_release_binary().context("building roster in release mode")?,
     };
     eprintln!("roster binary: {}", bin.display());
     if let Some(command) = &args.command {
-        return run_command(command, &args, &bin).await;
+        return run_command(command, args, &bin).await;
     }
     let scenarios = if args.scenarios.is_empty() {
         Scenario::value_variants().to_vec()

@@ -5,11 +5,12 @@
 
 use roster_store_postgres::testing::TestDatabase;
 use std::{
-    io::{BufRead, BufReader},
+    fs::{self, File},
+    io::{BufRead, BufReader, LineWriter, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, ChildStderr, Command, Stdio},
     sync::{
-        Arc,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicUsize, Ordering},
         mpsc,
     },
@@ -397,12 +398,14 @@ pub(crate) fn cli(bin: &Path, database: &str, args: &[&str]) -> anyhow::Result<V
 }
 
 /// Starts `roster serve` on a random loopback port; returns it with the address it reported.
+/// Its log goes to a file of its own (see [`finish_logs`]).
 pub(crate) fn serve(
     bin: &Path,
     database: &str,
     log: &str,
     rate_limit: u32,
 ) -> anyhow::Result<(Child, String)> {
+    let (path, file) = new_log_file()?;
     let mut child = command(bin, database)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(["--rate-limit", &rate_limit.to_string()])
@@ -413,18 +416,7 @@ pub(crate) fn serve(
         .context("starting roster serve")?;
     let stderr = child.stderr.take().context("no stderr")?;
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on ").nth(1) {
-                let addr = addr.split_whitespace().next().unwrap_or("").to_owned();
-                let _ = tx.send(addr);
-                break;
-            }
-        }
-        // Keep draining: a full pipe would block the server's logging.
-        for _ in lines {}
-    });
+    std::thread::spawn(move || keep_log(stderr, &path, file, &tx));
     match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(addr) => Ok((child, addr)),
         Err(_) => {
@@ -433,4 +425,102 @@ pub(crate) fn serve(
             bail!("roster serve did not report its address (is ROSTER_LOG at least info?)")
         }
     }
+}
+
+/// A server's log file beyond which it starts afresh, its older half moved to `NAME.log.1`: an
+/// info-level log has a line per request, and a million-account run would fill gigabytes.
+const MAX_LOG_BYTES: u64 = 128 * 1024 * 1024;
+/// Lines of each server's log printed when a run fails.
+const TAIL_LINES: usize = 40;
+
+/// Every server log of this run, in the order the servers started.
+static LOG_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Outside the servers' temporary directories, which go with their databases when the run
+/// fails: the log must outlive them to say why.
+fn log_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("roster-bench-{}", std::process::id()))
+}
+
+fn log_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // Only a list of paths behind it: a panic elsewhere leaves it usable.
+    LOG_FILES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn new_log_file() -> anyhow::Result<(PathBuf, File)> {
+    let dir = log_dir();
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut files = log_files();
+    let path = dir.join(format!("server-{}.log", files.len() + 1));
+    let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    files.push(path.clone());
+    Ok((path, file))
+}
+
+/// Copies the server's stderr to `file` line by line (so the file is complete whenever the run
+/// stops), sending the address of the `listening on` line to `addr`. It drains the pipe to the
+/// end: a full pipe would block the server's logging.
+fn keep_log(stderr: ChildStderr, path: &Path, file: File, addr: &mpsc::Sender<String>) {
+    let mut out = LineWriter::new(file);
+    let mut written = 0u64;
+    let mut listening = false;
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if !listening && let Some(found) = line.split("listening on ").nth(1) {
+            let _ = addr.send(found.split_whitespace().next().unwrap_or("").to_owned());
+            listening = true;
+        }
+        if written > MAX_LOG_BYTES {
+            let older = path.with_extension("log.1");
+            if fs::rename(path, &older).is_ok()
+                && let Ok(fresh) = File::create(path)
+            {
+                out = LineWriter::new(fresh);
+                written = 0;
+            }
+        }
+        written += line.len() as u64 + 1;
+        // A log that cannot be written is no reason to stop draining the pipe.
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// Once the run is over (its servers stopped): after a failure, each server log's path and last
+/// lines, so the run says why the server refused; after a success the logs are removed.
+pub fn finish_logs(failed: bool) {
+    let files = log_files().clone();
+    if !failed {
+        let _ = fs::remove_dir_all(log_dir());
+        return;
+    }
+    for path in files {
+        eprintln!(
+            "--- last {TAIL_LINES} lines of the server log {} ---",
+            path.display()
+        );
+        match tail(&path, TAIL_LINES) {
+            Ok(lines) => lines.iter().for_each(|line| eprintln!("{line}")),
+            Err(e) => eprintln!("(cannot read it: {e})"),
+        }
+    }
+}
+
+/// The last `n` lines of the file at `path`, read from its last 256 KiB.
+fn tail(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(256 * 1024);
+    file.seek(SeekFrom::Start(start))?;
+    let mut text = Vec::new();
+    file.read_to_end(&mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    // From the middle of the file, the first line read may be cut.
+    let whole = usize::from(start > 0);
+    Ok(lines[whole.min(lines.len())..]
+        .iter()
+        .rev()
+        .take(n)
+        .rev()
+        .map(|line| (*line).to_owned())
+        .collect())
 }

@@ -9,7 +9,7 @@ use std::{
         mpsc,
     },
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use roster_domain::StoreError;
@@ -27,6 +27,16 @@ const MAX_BATCH: usize = 64;
 const MAX_IDLE_READERS: usize = 8;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// The WAL file's size past which the writer starts it over (see [`WalBound`]). Readers look
+/// pages up in the WAL's index, so a smaller WAL also keeps reads fast.
+const WAL_LIMIT: u64 = 64 * 1024 * 1024;
+/// How long the writer waits at most for readers to leave the WAL when it starts it over: every
+/// write waits meanwhile. Short, because waiting longer rarely helps: under steady reads the
+/// checkpoint can lose every time to readers that keep re-taking the read mark it waits for,
+/// while a fresh try a moment later usually succeeds.
+const WAL_RESET_WAIT: Duration = Duration::from_millis(100);
+/// Between the writer's tries after a reset failed with an error.
+const WAL_RESET_RETRY: Duration = Duration::from_millis(250);
 
 /// Runs after the batch's COMMIT (or its failure) to hand the job's result to its caller.
 type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -122,6 +132,15 @@ impl Pool {
         path: &Path,
         migrate: fn(&mut Connection) -> Result<(), StoreError>,
     ) -> Result<Self, StoreError> {
+        Self::open_bounded(path, migrate, WAL_LIMIT)
+    }
+
+    /// [`open`](Self::open) with the WAL reset past `wal_limit` bytes.
+    fn open_bounded(
+        path: &Path,
+        migrate: fn(&mut Connection) -> Result<(), StoreError>,
+        wal_limit: u64,
+    ) -> Result<Self, StoreError> {
         let mut writer = open_writer(path)?;
         migrate(&mut writer)?;
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -129,9 +148,10 @@ impl Pool {
         let taken = Arc::clone(&queued);
         let health = Arc::new(WriteHealth::default());
         let noted = Arc::clone(&health);
+        let wal = WalBound::new(path, wal_limit);
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue, &taken, &noted))
+            .spawn(move || run_writer(writer, queue, &taken, &noted, wal))
             .map_err(|e| StoreError::internal("starting the SQLite writer thread", e))?;
         let checkpointer = Checkpointer::start(path)?;
         Ok(Self {
@@ -300,6 +320,7 @@ fn run_writer(
     queue: mpsc::Receiver<Job>,
     queued: &AtomicUsize,
     health: &WriteHealth,
+    mut wal: WalBound,
 ) {
     // A job that runs alone, taken from the queue while a batch was being filled: it opens the
     // next batch.
@@ -329,7 +350,70 @@ fn run_writer(
             batch.push(job);
         }
         commit_batch(&conn, batch, health);
+        wal.keep(&conn);
     }
+}
+
+/// Keeps the WAL file under a size. The checkpointer's passive checkpoints copy frames into the
+/// database but never start the log over: SQLite does that only when a write begins while every
+/// frame is copied and no reader uses the WAL, and under steady traffic some reader always holds
+/// a snapshot in it. The file then grew with every commit: 13 GB after 150,000 of the million
+/// accounts of `roster-bench scale --workloads many-orgs`, until the disk was full and writes
+/// answered 503. Past the limit the writer itself truncates it: between batches it holds no
+/// transaction, so the checkpoint waits only for readers, which move to the database file as
+/// soon as it is fully copied; and no other writer can hold it up (nor be refused by it).
+struct WalBound {
+    path: PathBuf,
+    limit: u64,
+    /// Not before then: the last try could not finish.
+    next_try: Instant,
+}
+
+impl WalBound {
+    fn new(database: &Path, limit: u64) -> Self {
+        let mut path = database.as_os_str().to_owned();
+        path.push("-wal");
+        Self {
+            path: path.into(),
+            limit,
+            next_try: Instant::now(),
+        }
+    }
+
+    fn keep(&mut self, conn: &Connection) {
+        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        if size <= self.limit || Instant::now() < self.next_try {
+            return;
+        }
+        let began = Instant::now();
+        let outcome = truncate_wal(conn);
+        let took = began.elapsed();
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::debug!(bytes = size, "the WAL could not be reset yet; will retry");
+                // Waiting as long again keeps writes going at least half the time while readers
+                // hold on; a try the checkpointer's lock refused at once is retried at once.
+                self.next_try = Instant::now() + took;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, bytes = size, "resetting the WAL failed; will retry");
+                self.next_try = Instant::now() + WAL_RESET_RETRY;
+            }
+        }
+    }
+}
+
+/// Copies every frame into the database and truncates the WAL, waiting at most
+/// [`WAL_RESET_WAIT`] for readers; whether it got that far.
+fn truncate_wal(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.busy_timeout(WAL_RESET_WAIT)?;
+    let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    });
+    // Restored even when the checkpoint failed: BEGIN IMMEDIATE relies on the long wait.
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(busy? == 0)
 }
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>, health: &WriteHealth) {
@@ -519,6 +603,77 @@ mod tests {
             })
             .unwrap();
         assert_eq!(version, 0, "the probe changes nothing");
+    }
+
+    /// Readers that keep a snapshot open at every moment used to stop the WAL from ever
+    /// starting over: a passive checkpoint copies frames but cannot reset the log under a
+    /// reader, so the file grew with every write (gigabytes while seeding a million accounts).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_stays_bounded_while_readers_always_hold_a_snapshot() {
+        const LIMIT: u64 = 1024 * 1024;
+        const WRITTEN: usize = 16 * 1024 * 1024;
+        const ROW: usize = 16 * 1024;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let create = |c: &mut Connection| -> Result<(), StoreError> {
+            c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+                .context("creating t")
+        };
+        let pool = Arc::new(Pool::open_bounded(&path, create, LIMIT).unwrap());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Two readers whose snapshots overlap, so one is always open.
+        let readers: Vec<_> = (0..2)
+            .map(|r| {
+                let (pool, stop) = (Arc::clone(&pool), Arc::clone(&stop));
+                thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(3 * r));
+                    let mut reads = 0_u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        pool.read(|c| {
+                            let snapshot = || -> rusqlite::Result<()> {
+                                c.execute_batch("BEGIN")?;
+                                c.query_row("SELECT count(*) FROM t", [], |_| Ok(()))?;
+                                thread::sleep(Duration::from_millis(6));
+                                c.execute_batch("COMMIT")
+                            };
+                            snapshot().context("reading")
+                        })
+                        .unwrap();
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        let wal = dir.path().join("wal.db-wal");
+        let mut largest = 0;
+        for _ in 0..WRITTEN / ROW {
+            pool.write(|c| {
+                c.execute("INSERT INTO t (body) VALUES (zeroblob(?1))", [ROW as i64])
+                    .context("inserting")
+                    .map(drop)
+            })
+            .await
+            .unwrap();
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let reads: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+        assert!(reads > 100, "the readers hardly ran ({reads} reads)");
+        let rows: i64 = pool
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                    .context("counting")
+            })
+            .unwrap();
+        assert_eq!(rows as usize, WRITTEN / ROW);
+        // Readers can put a reset off for a moment (see WAL_RESET_WAIT) while writes go on;
+        // without resets the file holds at least all that was written.
+        assert!(
+            largest < 8 * LIMIT,
+            "the WAL grew to {largest} bytes ({} MiB written, limit {LIMIT})",
+            WRITTEN >> 20
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,9 +64,22 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Entra gives up after 60 s; answering sooner with an error lets it retry cleanly.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler can reach.
+/// What every handler can reach. Axum clones the state for each request, so it is one shared
+/// allocation: a clone is a reference count, not a dozen fields' worth of them.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// [`AppState`]'s fields.
+#[derive(Debug, Clone)]
+pub struct AppStateInner {
     pub roster: Roster,
     /// The externally visible base URL (`https://roster.example.edu`), for tenant URLs and
     /// `meta.location`.
@@ -97,7 +110,7 @@ impl AppState {
     }
 
     pub fn new(roster: Roster, public_url: &str) -> Self {
-        Self {
+        Self(Arc::new(AppStateInner {
             roster,
             console: Arc::new(Console::new(public_url)),
             public_url: public_url.trim_end_matches('/').into(),
@@ -110,7 +123,12 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             metrics_token: None,
             webhooks: Arc::new(WebhookClient::default()),
-        }
+        }))
+    }
+
+    /// The fields, for a builder below: copied first if the state is already shared.
+    fn fields(&mut self) -> &mut AppStateInner {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Sends the console's webhook resends with `transport`.
@@ -119,35 +137,35 @@ impl AppState {
         mut self,
         transport: Arc<dyn roster_domain::WebhookTransport>,
     ) -> Self {
-        self.webhooks = transport;
+        self.fields().webhooks = transport;
         self
     }
 
     /// Metrics whose database gauges are read by `pool`.
     #[must_use]
     pub fn with_pool_stats(mut self, pool: PoolSampler) -> Self {
-        self.metrics = Arc::new(Metrics::new(Some(pool)));
+        self.fields().metrics = Arc::new(Metrics::new(Some(pool)));
         self
     }
 
     /// Serves `/metrics` on the main listener to requests bearing this token.
     #[must_use]
     pub fn with_metrics_token(mut self, token: MetricsToken) -> Self {
-        self.metrics_token = Some(token);
+        self.fields().metrics_token = Some(token);
         self
     }
 
     /// Limits how fast sign-ins start with other rates than the default.
     #[must_use]
     pub fn with_sso_start_rates(mut self, rates: SsoStartRates) -> Self {
-        self.sso_starts = Arc::new(SsoStartLimit::new(rates));
+        self.fields().sso_starts = Arc::new(SsoStartLimit::new(rates));
         self
     }
 
     /// Limits each organization's request rate; a rate of 0 turns the limit off.
     #[must_use]
     pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = OrgRateLimit::new(limit).map(Arc::new);
+        self.fields().rate_limit = OrgRateLimit::new(limit).map(Arc::new);
         self
     }
 }
