@@ -395,6 +395,7 @@ async fn postgres_down_killed_or_slow_is_503_with_retry_after_and_recovers_witho
         answers.extend(worker.await.unwrap());
     }
     let stored = answers.iter().filter(|a| a.status == 201).count();
+    let refused = answers.iter().filter(|a| a.status == 503).count();
     for answer in &answers {
         match answer.status {
             201 => {}
@@ -500,7 +501,6 @@ async fn postgres_that_stops_answering_is_503_within_a_bound_and_recovers_when_i
     for worker in workers {
         answers.extend(worker.await.unwrap());
     }
-    let refused = answers.iter().filter(|a| a.status == 503).count();
     for answer in &answers {
         match answer.status {
             201 => {}
