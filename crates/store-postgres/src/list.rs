@@ -1,5 +1,5 @@
-//! Runs the SCIM listings `roster-store-sql` writes: the page's rows and, unless the page is every
-//! row, the count of all matches.
+//! Runs the SCIM listings `roster-store-sql` writes: the page's rows and, unless the rows tell
+//! it (see [`roster_store_sql::Window::total_from_rows`]), the count of all matches.
 
 use deadpool_postgres::GenericClient;
 use roster_domain::StoreError;
@@ -16,17 +16,23 @@ pub(crate) async fn run(
     client: &impl GenericClient,
     listing: Listing,
 ) -> Result<(Vec<Row>, u64), StoreError> {
-    let total = match listing.count {
-        Some(count) => {
+    let Listing {
+        rows,
+        count,
+        window,
+    } = listing;
+    let (text, args) = params(rows);
+    let rows = query(client, &text, &refs(&args), "listing rows").await?;
+    // A page that is not counted reports its rows as the total.
+    let total = match (count, window.total_from_rows(rows.len())) {
+        (None, _) => rows.len() as u64,
+        (Some(_), Some(total)) => total,
+        (Some(count), None) => {
             let (text, params) = params(count);
             let row = query_one(client, &text, &refs(&params), "counting matching rows").await?;
-            Some(col::<i64>(&row, "total")?.unsigned_abs())
+            col::<i64>(&row, "total")?.unsigned_abs()
         }
-        None => None,
     };
-    let (text, params) = params(listing.rows);
-    let rows = query(client, &text, &refs(&params), "listing rows").await?;
-    let total = total.unwrap_or(rows.len() as u64);
     Ok((rows, total))
 }
 

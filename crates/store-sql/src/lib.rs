@@ -16,7 +16,9 @@ pub mod rekey;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use listing::{ACCOUNT_COLUMNS, ACCOUNTS, GROUP_COLUMNS, GROUPS, Listing, Table, listing};
+pub use listing::{
+    ACCOUNT_COLUMNS, ACCOUNTS, GROUP_COLUMNS, GROUPS, Listing, Table, Window, listing,
+};
 pub use memberships::{Members, remove_members};
 
 /// The database the SQL is for.

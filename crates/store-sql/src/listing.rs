@@ -51,6 +51,28 @@ pub const GROUPS: Table = Table {
 pub struct Listing {
     pub rows: Sql,
     pub count: Option<Sql>,
+    pub window: Window,
+}
+
+/// Where a listing's page lies among the matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    offset: u64,
+    limit: Option<u64>,
+}
+
+impl Window {
+    /// The number of matches when the page's rows already tell it: a page that is not full
+    /// ended at the last match, so if it holds rows, or starts at the first match, the total is
+    /// the rows skipped plus the rows read. Runners read the rows first and run the listing's
+    /// `count` only when this is `None`: Entra's `userName eq` match (one row or none) then
+    /// costs one indexed statement instead of two. An empty page past the end says nothing
+    /// about where the end is.
+    pub fn total_from_rows(self, rows: usize) -> Option<u64> {
+        let rows = rows as u64;
+        let full = self.limit.is_some_and(|limit| rows >= limit);
+        (!full && (rows > 0 || self.offset == 0)).then(|| self.offset.saturating_add(rows))
+    }
 }
 
 /// The rows of `table` in the organization that match `filter` (all without one).
@@ -102,6 +124,10 @@ pub fn listing(
     Listing {
         rows: binder.finish(rows),
         count,
+        window: Window {
+            offset: page.offset,
+            limit: page.limit,
+        },
     }
 }
 
@@ -484,6 +510,21 @@ mod tests {
                 args: filter_args,
             })
         );
+    }
+
+    #[test]
+    fn only_a_page_that_reaches_the_end_of_the_matches_tells_their_number() {
+        let window = |offset, limit| Window { offset, limit };
+        // Entra's match: one row or none on a page of 100.
+        assert_eq!(window(0, Some(100)).total_from_rows(1), Some(1));
+        assert_eq!(window(0, Some(100)).total_from_rows(0), Some(0));
+        // A last page, not full, after 200 skipped.
+        assert_eq!(window(200, Some(100)).total_from_rows(37), Some(237));
+        // A full page may have more after it; an empty one past the end, fewer before it.
+        assert_eq!(window(0, Some(100)).total_from_rows(100), None);
+        assert_eq!(window(500, Some(100)).total_from_rows(0), None);
+        assert_eq!(window(0, Some(0)).total_from_rows(0), None);
+        assert_eq!(window(5, None).total_from_rows(3), Some(8));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Runs the SCIM listings `roster-store-sql` writes: the page's rows and, unless the page is every
-//! row, the count of all matches.
+//! Runs the SCIM listings `roster-store-sql` writes: the page's rows and, unless the rows tell
+//! it (see [`roster_store_sql::Window::total_from_rows`]), the count of all matches.
 
 use roster_domain::StoreError;
 use roster_store_sql::{Listing, Sql};
@@ -15,29 +15,35 @@ pub(crate) fn run<R, T>(
     read: fn(&Row<'_>) -> rusqlite::Result<R>,
     convert: fn(R) -> Result<T, StoreError>,
 ) -> Result<(Vec<T>, u64), StoreError> {
-    let total = match listing.count {
-        Some(count) => {
-            let (text, args) = params(count);
-            let n: i64 = conn
-                .prepare_cached(&text)
-                .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args), |r| r.get(0)))
-                .context("counting matching rows")?;
-            Some(n.unsigned_abs())
-        }
-        None => None,
-    };
-    let (text, args) = params(listing.rows);
+    let Listing {
+        rows,
+        count,
+        window,
+    } = listing;
+    let (text, args) = params(rows);
     let mut stmt = conn.prepare_cached(&text).context("listing rows")?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(args), read)
         .context("listing rows")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("listing rows")?;
+    // A page that is not counted reports its rows as the total.
+    let total = match (count, window.total_from_rows(rows.len())) {
+        (None, _) => rows.len() as u64,
+        (Some(_), Some(total)) => total,
+        (Some(count), None) => {
+            let (text, args) = params(count);
+            let n: i64 = conn
+                .prepare_cached(&text)
+                .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args), |r| r.get(0)))
+                .context("counting matching rows")?;
+            n.unsigned_abs()
+        }
+    };
     let rows = rows
         .into_iter()
         .map(convert)
         .collect::<Result<Vec<_>, _>>()?;
-    let total = total.unwrap_or(rows.len() as u64);
     Ok((rows, total))
 }
 
