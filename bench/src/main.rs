@@ -139,6 +139,11 @@ enum Command {
         /// Seconds between one organization's provisioning cycles.
         #[arg(long, default_value_t = 5)]
         cycle_pause: u64,
+        /// Requests started per second by each organization's simulator at most (its two
+        /// workers share it): Entra's pace, as Microsoft asks apps to sustain 25 per tenant.
+        /// 0: as fast as answers come back.
+        #[arg(long, default_value_t = 25)]
+        requests_per_second: u32,
     },
 }
 
@@ -367,6 +372,7 @@ async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> a
             users_per_org,
             groups_per_org,
             cycle_pause,
+            requests_per_second,
         } => {
             let settings = soak::SoakSettings {
                 minutes: *minutes,
@@ -374,6 +380,7 @@ async fn run_command(command: &Command, args: &Args, bin: &std::path::Path) -> a
                 users_per_org: *users_per_org,
                 groups_per_org: *groups_per_org,
                 cycle_pause: Duration::from_secs(*cycle_pause),
+                requests_per_second: *requests_per_second,
             };
             soak::run(bin, pg, &stores, &settings, &args.server_log).await
         }

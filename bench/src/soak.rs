@@ -30,6 +30,8 @@ pub struct SoakSettings {
     /// Pause between one organization's provisioning cycles (Entra's incremental cycles come
     /// every 20-40 minutes; a soak compresses them).
     pub cycle_pause: Duration,
+    /// Each organization's pace (0: none).
+    pub requests_per_second: u32,
 }
 
 /// What one minute of one store saw.
@@ -87,11 +89,15 @@ pub async fn run(
     }
     results.sort_by_key(|(kind, _)| *kind as u8);
     println!(
-        "Soak: {} organizations per store, {} users and {} groups each, one provisioning cycle per organization every {} s after a random change to its directory; probe: one `userName` filter every 50 ms.\n",
+        "Soak: {} organizations per store, {} users and {} groups each, one provisioning cycle per organization every {} s after a random change to its directory, {} per organization; probe: one `userName` filter every 50 ms.\n",
         settings.orgs,
         settings.users_per_org,
         settings.groups_per_org,
-        settings.cycle_pause.as_secs()
+        settings.cycle_pause.as_secs(),
+        match settings.requests_per_second {
+            0 => "unpaced".to_owned(),
+            r => format!("at most {r} requests/s"),
+        }
     );
     for (kind, tally) in &results {
         print_table(*kind, tally);
@@ -198,6 +204,7 @@ async fn provision(
     // A 429 counts as a failure: at Entra's pace the rate limit must never be reached.
     let mut client = ClientConfig::new(&org.tenant_url, &org.token);
     client.max_throttle_retries = 0;
+    client.requests_per_second = Some(settings.requests_per_second).filter(|r| *r > 0);
     let mut engine = Engine::new(client, config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut rng = crate::load::Rng::new(index as u64 + 11);
     let mut added = 0usize;

@@ -1,7 +1,11 @@
 //! The HTTP side: sends a [`ScimRequest`] to a tenant URL with the bearer token, and honours
 //! `Retry-After` on 429 the way recent Entra versions do (sleeping, with a cap tests keep tiny).
 
-use std::{fmt, time::Duration};
+use std::{
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
 
 use reqwest::{Url, header};
 use serde_json::Value;
@@ -21,6 +25,10 @@ pub struct ClientConfig {
     pub max_retry_after: Duration,
     /// How many 429 answers in a row one request survives before it counts as failed.
     pub max_throttle_retries: u32,
+    /// The most requests started per second by this client, whatever its parallelism (Entra's
+    /// pace: Microsoft asks apps to sustain 25 per tenant); `None` sends each request as soon as
+    /// a worker is free.
+    pub requests_per_second: Option<u32>,
 }
 
 impl ClientConfig {
@@ -31,6 +39,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(60),
             max_retry_after: Duration::from_secs(2),
             max_throttle_retries: 5,
+            requests_per_second: None,
         }
     }
 }
@@ -44,6 +53,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .field("max_retry_after", &self.max_retry_after)
             .field("max_throttle_retries", &self.max_throttle_retries)
+            .field("requests_per_second", &self.requests_per_second)
             .finish()
     }
 }
@@ -90,6 +100,9 @@ pub struct ScimClient {
     base: Url,
     token: String,
     config: ClientConfig,
+    /// When the next request may start, under [`ClientConfig::requests_per_second`]; clones
+    /// share the pace.
+    next_start: Arc<Mutex<Instant>>,
 }
 
 impl fmt::Debug for ScimClient {
@@ -115,7 +128,27 @@ impl ScimClient {
             base,
             token: config.token.clone(),
             config,
+            next_start: Arc::new(Mutex::new(Instant::now())),
         })
+    }
+
+    /// Waits for this request's turn under the pace: each request takes the next free slot, one
+    /// interval after the previous one's, so workers share the rate instead of each having it.
+    async fn wait_for_turn(&self) {
+        let Some(rate) = self.config.requests_per_second.filter(|r| *r > 0) else {
+            return;
+        };
+        let interval = Duration::from_secs(1) / rate;
+        let start = {
+            let mut next = self
+                .next_start
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let start = (*next).max(Instant::now());
+            *next = start + interval;
+            start
+        };
+        tokio::time::sleep_until(start.into()).await;
     }
 
     pub fn url(&self, request: &ScimRequest) -> Url {
@@ -165,6 +198,7 @@ impl ScimClient {
         profile: Profile,
         request: &ScimRequest,
     ) -> Result<(u16, Option<Duration>, Value), ClientError> {
+        self.wait_for_turn().await;
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
             .map_err(|e| ClientError::Transport(e.to_string()))?;
         let mut builder = self
@@ -283,6 +317,38 @@ mod tests {
             started.elapsed() < Duration::from_secs(5),
             "Retry-After is capped"
         );
+    }
+
+    #[tokio::test]
+    async fn a_paced_client_spreads_its_workers_requests_over_the_rate() {
+        let server = fake_server::start(vec![Canned::new(
+            200,
+            r#"{"totalResults":0,"Resources":[]}"#,
+        )])
+        .await;
+        let mut config = ClientConfig::new(&server.url, "t");
+        config.requests_per_second = Some(20);
+        let client = ScimClient::new(config).unwrap();
+        let request = requests::find_user(Profile::Okta, "a@x.org");
+        let started = std::time::Instant::now();
+
+        // Five workers at once: the pace, not their number, decides when each request starts
+        // (0, 50, 100, 150 and 200 ms); unpaced, five local requests take a few milliseconds.
+        let send = || client.send(Profile::Okta, &request);
+        let answers = tokio::join!(send(), send(), send(), send(), send());
+        let answers = [answers.0, answers.1, answers.2, answers.3, answers.4];
+
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.as_ref().is_ok_and(|r| r.status == 200))
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 5);
     }
 
     #[test]
