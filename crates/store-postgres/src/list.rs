@@ -1,5 +1,5 @@
 //! Runs the SCIM listings `roster-store-sql` writes: the page's rows and, unless the rows tell
-//! it (see [`roster_store_sql::Window::total_from_rows`]), the count of all matches.
+//! it (see [`roster_store_sql::Tally::total`]), the count of all matches.
 
 use deadpool_postgres::GenericClient;
 use roster_domain::StoreError;
@@ -16,18 +16,12 @@ pub(crate) async fn run(
     client: &impl GenericClient,
     listing: Listing,
 ) -> Result<(Vec<Row>, u64), StoreError> {
-    let Listing {
-        rows,
-        count,
-        window,
-    } = listing;
+    let (rows, tally) = listing.split();
     let (text, args) = params(rows);
     let rows = query(client, &text, &refs(&args), "listing rows").await?;
-    // A page that is not counted reports its rows as the total.
-    let total = match (count, window.total_from_rows(rows.len())) {
-        (None, _) => rows.len() as u64,
-        (Some(_), Some(total)) => total,
-        (Some(count), None) => {
+    let total = match tally.total(rows.len()) {
+        Ok(total) => total,
+        Err(count) => {
             let (text, params) = params(count);
             let row = query_one(client, &text, &refs(&params), "counting matching rows").await?;
             col::<i64>(&row, "total")?.unsigned_abs()

@@ -54,6 +54,38 @@ pub struct Listing {
     pub window: Window,
 }
 
+impl Listing {
+    /// The page's statement, and what tells the number of matches once its rows are read.
+    pub fn split(self) -> (Sql, Tally) {
+        (
+            self.rows,
+            Tally {
+                count: self.count,
+                window: self.window,
+            },
+        )
+    }
+}
+
+/// How a runner learns the number of matches after reading a listing's page.
+#[derive(Debug)]
+pub struct Tally {
+    count: Option<Sql>,
+    window: Window,
+}
+
+impl Tally {
+    /// The number of matches given the page's `rows`, or the statement that counts them when
+    /// the rows cannot tell (see [`Window::total_from_rows`]). A page that is not counted
+    /// reports its rows.
+    pub fn total(self, rows: usize) -> Result<u64, Sql> {
+        match self.count {
+            None => Ok(rows as u64),
+            Some(count) => self.window.total_from_rows(rows).ok_or(count),
+        }
+    }
+}
+
 /// Where a listing's page lies among the matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {

@@ -1,5 +1,5 @@
 //! Runs the SCIM listings `roster-store-sql` writes: the page's rows and, unless the rows tell
-//! it (see [`roster_store_sql::Window::total_from_rows`]), the count of all matches.
+//! it (see [`roster_store_sql::Tally::total`]), the count of all matches.
 
 use roster_domain::StoreError;
 use roster_store_sql::{Listing, Sql};
@@ -15,11 +15,7 @@ pub(crate) fn run<R, T>(
     read: fn(&Row<'_>) -> rusqlite::Result<R>,
     convert: fn(R) -> Result<T, StoreError>,
 ) -> Result<(Vec<T>, u64), StoreError> {
-    let Listing {
-        rows,
-        count,
-        window,
-    } = listing;
+    let (rows, tally) = listing.split();
     let (text, args) = params(rows);
     let mut stmt = conn.prepare_cached(&text).context("listing rows")?;
     let rows = stmt
@@ -27,11 +23,9 @@ pub(crate) fn run<R, T>(
         .context("listing rows")?
         .collect::<rusqlite::Result<Vec<_>>>()
         .context("listing rows")?;
-    // A page that is not counted reports its rows as the total.
-    let total = match (count, window.total_from_rows(rows.len())) {
-        (None, _) => rows.len() as u64,
-        (Some(_), Some(total)) => total,
-        (Some(count), None) => {
+    let total = match tally.total(rows.len()) {
+        Ok(total) => total,
+        Err(count) => {
             let (text, args) = params(count);
             let n: i64 = conn
                 .prepare_cached(&text)
