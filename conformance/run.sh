@@ -6,12 +6,22 @@
 # Each suite gets a fresh organization (1,000 seats, SCIM enabled) on one server started on a
 # free port with a temporary SQLite database. Exits non-zero when either suite has failures.
 #
-# Environment: ROSTER_POSTMAN_COLLECTION overrides the collection path; ROSTER_BIN uses that
+# Environment: ROSTER_POSTMAN_COLLECTION overrides the collection path (default: shared/ beside
+# the checkout, or beside the local repository a clone came from); ROSTER_BIN uses that
 # binary instead of building one; CARGO_TARGET_DIR is honoured by the build.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
-COLLECTION="${ROSTER_POSTMAN_COLLECTION:-$ROOT/../shared/conformance/scim-reference-postman/PostmanCollection.json}"
+# The collection lives in `shared/` beside the project's repository; a clone made elsewhere
+# (a CI proof in /tmp) finds it beside the local repository it was cloned from.
+COLLECTION_IN_SHARED=shared/conformance/scim-reference-postman/PostmanCollection.json
+COLLECTION="${ROSTER_POSTMAN_COLLECTION:-$ROOT/../$COLLECTION_IN_SHARED}"
+if [ -z "${ROSTER_POSTMAN_COLLECTION:-}" ] && [ ! -f "$COLLECTION" ]; then
+  origin="$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)"
+  if [ -n "$origin" ] && [ -f "$origin/../$COLLECTION_IN_SHARED" ]; then
+    COLLECTION="$origin/../$COLLECTION_IN_SHARED"
+  fi
+fi
 
 # Requests of the collection that target the reference server's own endpoints, not RFC 7644
 # behaviour ("Folder/Request name|reason"). Everything else must pass.

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use listing::{
-    ACCOUNT_COLUMNS, ACCOUNTS, GROUP_COLUMNS, GROUPS, Listing, Table, Window, listing,
+    ACCOUNT_COLUMNS, ACCOUNTS, GROUP_COLUMNS, GROUPS, Listing, Table, Tally, listing,
 };
 pub use memberships::{Members, remove_members};
 

@@ -51,7 +51,7 @@ pub const GROUPS: Table = Table {
 pub struct Listing {
     pub rows: Sql,
     pub count: Option<Sql>,
-    pub window: Window,
+    window: Window,
 }
 
 impl Listing {
@@ -76,8 +76,8 @@ pub struct Tally {
 
 impl Tally {
     /// The number of matches given the page's `rows`, or the statement that counts them when
-    /// the rows cannot tell (see [`Window::total_from_rows`]). A page that is not counted
-    /// reports its rows.
+    /// the rows cannot tell (a full page, or an empty one past the end). A page that is not
+    /// counted reports its rows.
     pub fn total(self, rows: usize) -> Result<u64, Sql> {
         match self.count {
             None => Ok(rows as u64),
@@ -88,7 +88,7 @@ impl Tally {
 
 /// Where a listing's page lies among the matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
+struct Window {
     offset: u64,
     limit: Option<u64>,
 }
@@ -100,7 +100,7 @@ impl Window {
     /// `count` only when this is `None`: Entra's `userName eq` match (one row or none) then
     /// costs one indexed statement instead of two. An empty page past the end says nothing
     /// about where the end is.
-    pub fn total_from_rows(self, rows: usize) -> Option<u64> {
+    fn total_from_rows(self, rows: usize) -> Option<u64> {
         let rows = rows as u64;
         let full = self.limit.is_some_and(|limit| rows >= limit);
         (!full && (rows > 0 || self.offset == 0)).then(|| self.offset.saturating_add(rows))

@@ -503,7 +503,11 @@ async fn postgres_that_stops_answering_is_503_within_a_bound_and_recovers_when_i
     }
     for answer in &answers {
         match answer.status {
-            201 => {}
+            201 => assert!(
+                answer.took < FROZEN_BOUND,
+                "a create under load that waited into the thaw took {:?}",
+                answer.took
+            ),
             503 => answer.assert_unavailable_within(
                 "a create under load while PostgreSQL is frozen",
                 FROZEN_BOUND,
