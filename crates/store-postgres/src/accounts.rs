@@ -10,12 +10,16 @@ use roster_store_sql::{ACCOUNT_COLUMNS as COLUMNS, ACCOUNTS, Dialect, listing};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use time::OffsetDateTime;
-use tokio_postgres::{Row, types::Json};
+use tokio_postgres::{
+    Row,
+    types::{Json, ToSql},
+};
 use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, to_u32, to_uuid},
-    pool::{execute, query, query_one, query_opt},
+    events::{Turn, TurnLock},
+    pool::{Queued, execute, finish, prepare, query, query_opt, run_opt},
 };
 
 /// SCIM listing order: stable across pages and across backends.
@@ -66,8 +70,14 @@ pub(crate) async fn list(
 }
 
 /// Runs inside the caller's transaction; the caller commits only if this succeeds.
+///
+/// Three round trips in the organization's turn (see [`TurnLock`]): the lock, the row this write
+/// replaces, the seat check and the write itself go as one pipeline; the seat counter, the events
+/// and the log entry as a second; then the commit. A statement the answers refuse (a version
+/// that moved, no free seat) has run by then, and the refusal rolls it back.
 pub(crate) async fn write(
     tx: &impl GenericClient,
+    turn: Turn,
     write: AccountWrite,
 ) -> Result<Account, StoreError> {
     let AccountWrite {
@@ -79,20 +89,106 @@ pub(crate) async fn write(
     } = write;
     let id = to_uuid(account.id)?;
     let org = account.org_id.map(to_uuid).transpose()?;
-    // The row this write replaces (locked): what its events compare with, and where it held a
-    // seat. Its version is the expected one or the update below would match nothing.
+    let seat_org = match (takes_seat, org) {
+        (false, _) => None,
+        (true, Some(org)) => Some(org),
+        (true, None) => {
+            return Err(StoreError::internal(
+                "checking seats",
+                "an independent account holds no seat",
+            ));
+        }
+    };
+    let attributes = Json(&account.attributes);
+    let key = user_name_key(&account.user_name);
+    let role = account.role.as_str();
+
+    let lock = TurnLock::prepare(tx, turn, account.org_id).await?;
+    // The row this write replaces, locked: what its events compare with, and where it held a
+    // seat. Its version is the expected one or the update below matches nothing.
+    let before_statement = match expected_version {
+        None => None,
+        Some(_) => Some(
+            prepare(
+                tx,
+                &format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE"),
+                "reading an account",
+            )
+            .await?,
+        ),
+    };
+    let seat_statement = match seat_org {
+        None => None,
+        Some(_) => Some(prepare(tx, SEAT_CHECK, "locking the organization's seats").await?),
+    };
+    let (write_sql, what) = match expected_version {
+        None => (
+            format!(
+                "INSERT INTO accounts ({COLUMNS}, user_name_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $15, $14)
+                 RETURNING {COLUMNS}"
+            ),
+            "inserting an account",
+        ),
+        // The version check and the write are one statement: a concurrent writer that
+        // committed first makes this match nothing.
+        Some(_) => (
+            format!(
+                "UPDATE accounts SET org_id = $2, user_name = $3, external_id = $4,
+                     display_name = $5, role = $6, active = $7, deactivated_at = $8,
+                     scim_managed = $9, scim_deleted = $10, attributes = $11,
+                     updated_at = $12, user_name_key = $13, version = version + 1,
+                     active_unassigned = $15
+                 WHERE id = $1 AND version = $14
+                 RETURNING {COLUMNS}"
+            ),
+            "updating an account",
+        ),
+    };
+    let write_statement = prepare(tx, &write_sql, what).await?;
+    let mut write_params: Vec<&(dyn ToSql + Sync)> = vec![
+        &id,
+        &org,
+        &account.user_name,
+        &account.external_id,
+        &account.display_name,
+        &role,
+        &account.active,
+        &account.deactivated_at,
+        &account.scim_managed,
+        &account.scim_deleted,
+        &attributes,
+    ];
+    let tail: [&(dyn ToSql + Sync); 3] = match &expected_version {
+        None => [&account.created_at, &account.updated_at, &key],
+        Some(expected) => [&account.updated_at, &key, expected],
+    };
+    write_params.extend(tail);
+    write_params.push(&account.active_unassigned);
+
+    let (locked, before, seat, written) = tokio::join!(
+        biased;
+        lock.take(tx),
+        async {
+            match &before_statement {
+                Some(statement) => run_opt(tx, statement, &[&id], "reading an account").await,
+                None => Ok(None),
+            }
+        },
+        async {
+            match (&seat_statement, &seat_org) {
+                (Some(statement), Some(org)) => {
+                    run_opt(tx, statement, &[org], "locking the organization's seats").await
+                }
+                _ => Ok(None),
+            }
+        },
+        run_opt(tx, &write_statement, &write_params, what),
+    );
+    locked?;
     let before = match expected_version {
         None => None,
-        Some(expected) => match query_opt(
-            tx,
-            &format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE"),
-            &[&id],
-            "reading an account",
-        )
-        .await?
-        .map(|row| from_row(&row))
-        .transpose()?
-        {
+        Some(expected) => match before?.map(|row| from_row(&row)).transpose()? {
             Some(before) if before.version == expected => Some(before),
             _ => return Err(StoreError::VersionConflict),
         },
@@ -103,144 +199,98 @@ pub(crate) async fn write(
         .and_then(|b| b.org_id)
         .map(to_uuid)
         .transpose()?;
-    if takes_seat {
-        let org = org.ok_or_else(|| {
-            StoreError::internal("checking seats", "an independent account holds no seat")
-        })?;
-        check_seat(tx, org, previous_seat == Some(org)).await?;
+    if let Some(org) = seat_org {
+        check_seat(seat?, org, previous_seat == Some(org))?;
     }
-    let attributes = Json(&account.attributes);
-    let key = user_name_key(&account.user_name);
-    let row = match expected_version {
-        None => {
-            query_one(
-                tx,
-                &format!(
-                    "INSERT INTO accounts ({COLUMNS}, user_name_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $15, $14)
-                     RETURNING {COLUMNS}"
-                ),
-                &[
-                    &id,
-                    &org,
-                    &account.user_name,
-                    &account.external_id,
-                    &account.display_name,
-                    &account.role.as_str(),
-                    &account.active,
-                    &account.deactivated_at,
-                    &account.scim_managed,
-                    &account.scim_deleted,
-                    &attributes,
-                    &account.created_at,
-                    &account.updated_at,
-                    &key,
-                    &account.active_unassigned,
-                ],
+    let row = match (written?, expected_version) {
+        (Some(row), _) => row,
+        (None, Some(_)) => return Err(StoreError::VersionConflict),
+        (None, None) => {
+            return Err(StoreError::internal(
                 "inserting an account",
-            )
-            .await?
-        }
-        Some(expected) => {
-            // The version check and the write are one statement: a concurrent writer that
-            // committed first makes this match nothing.
-            query_opt(
-                tx,
-                &format!(
-                    "UPDATE accounts SET org_id = $2, user_name = $3, external_id = $4,
-                         display_name = $5, role = $6, active = $7, deactivated_at = $8,
-                         scim_managed = $9, scim_deleted = $10, attributes = $11,
-                         updated_at = $12, user_name_key = $13, version = version + 1,
-                         active_unassigned = $15
-                     WHERE id = $1 AND version = $14
-                     RETURNING {COLUMNS}"
-                ),
-                &[
-                    &id,
-                    &org,
-                    &account.user_name,
-                    &account.external_id,
-                    &account.display_name,
-                    &account.role.as_str(),
-                    &account.active,
-                    &account.deactivated_at,
-                    &account.scim_managed,
-                    &account.scim_deleted,
-                    &attributes,
-                    &account.updated_at,
-                    &key,
-                    &expected,
-                    &account.active_unassigned,
-                ],
-                "updating an account",
-            )
-            .await?
-            .ok_or(StoreError::VersionConflict)?
+                "the insert returned no row",
+            ));
         }
     };
-    let seat_now = if account.active { org } else { None };
-    if previous_seat != seat_now {
-        move_seat(tx, previous_seat, seat_now).await?;
-    }
-    if end_scim_memberships {
-        // The groups change too: their ETags must not keep vouching for the old member list.
-        execute(
-            tx,
-            "UPDATE groups SET version = version + 1, updated_at = $2 WHERE id IN
-                 (SELECT group_id FROM memberships WHERE account_id = $1 AND source = 'scim')",
-            &[&id, &account.updated_at],
-            "touching the groups a SCIM delete leaves",
-        )
-        .await?;
-    }
-    let ended = if end_scim_memberships {
-        query(
-            tx,
-            "DELETE FROM memberships WHERE account_id = $1 AND source = 'scim'
-             RETURNING group_id",
-            &[&id],
-            "ending SCIM memberships",
-        )
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                from_uuid(col(row, "group_id")?, "a group id")?,
-                MemberSource::Scim,
-            ))
-        })
-        .collect::<Result<Vec<(GroupId, MemberSource)>, StoreError>>()?
+    let stored = from_row(&row)?;
+
+    let mut ended = if end_scim_memberships {
+        end_scim_memberships_of(tx, id, account.updated_at).await?
     } else {
         Vec::new()
     };
-    let mut ended = ended;
     ended.sort();
-    let stored = from_row(&row)?;
-    crate::events::append(
+    let events = account_events(&change, before.as_ref(), &stored, &ended);
+    let seat_now = if account.active { org } else { None };
+    let (freed, taken) = if previous_seat == seat_now {
+        (None, None)
+    } else {
+        (
+            queue_seat_change(tx, previous_seat, "- 1", "freeing a seat").await?,
+            queue_seat_change(tx, seat_now, "+ 1", "taking a seat").await?,
+        )
+    };
+    let events = crate::events::queue_append(tx, &events).await?;
+    let log = crate::log::queue_written(tx, &change, &[]).await?;
+    finish(
         tx,
-        &account_events(&change, before.as_ref(), &stored, &ended),
+        [
+            freed.as_ref(),
+            taken.as_ref(),
+            events.as_ref(),
+            log.as_ref(),
+        ],
+        turn == Turn::Own,
     )
     .await?;
-    crate::log::append_written(tx, &change, &[]).await?;
     Ok(stored)
 }
 
-/// Refuses the write if the organization has no free seat. Locking the organization's row makes
-/// every seat-taking write of that organization, on every instance, wait here in turn, and the
-/// counter it reads is kept by every account write in the same transaction as the write.
-async fn check_seat(
+/// Ends the account's SCIM memberships (a SCIM delete); returns the groups it left.
+async fn end_scim_memberships_of(
     tx: &impl GenericClient,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<Vec<(GroupId, MemberSource)>, StoreError> {
+    // The groups change too: their ETags must not keep vouching for the old member list.
+    execute(
+        tx,
+        "UPDATE groups SET version = version + 1, updated_at = $2 WHERE id IN
+             (SELECT group_id FROM memberships WHERE account_id = $1 AND source = 'scim')",
+        &[&id, &at],
+        "touching the groups a SCIM delete leaves",
+    )
+    .await?;
+    query(
+        tx,
+        "DELETE FROM memberships WHERE account_id = $1 AND source = 'scim'
+         RETURNING group_id",
+        &[&id],
+        "ending SCIM memberships",
+    )
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            from_uuid(col(row, "group_id")?, "a group id")?,
+            MemberSource::Scim,
+        ))
+    })
+    .collect()
+}
+
+/// Locks the organization's row: every seat-taking write of that organization, on every
+/// instance, waits here in turn, and the counter it reads is kept by every account write in the
+/// same transaction as the write.
+const SEAT_CHECK: &str = "SELECT seats, active_accounts FROM orgs WHERE id = $1 FOR UPDATE";
+
+/// Refuses the write if the organization (its [`SEAT_CHECK`] row) has no free seat.
+fn check_seat(
+    row: Option<Row>,
     org: uuid::Uuid,
     holds_one_already: bool,
 ) -> Result<(), StoreError> {
-    let row = query_opt(
-        tx,
-        "SELECT seats, active_accounts FROM orgs WHERE id = $1 FOR UPDATE",
-        &[&org],
-        "locking the organization's seats",
-    )
-    .await?
-    .ok_or_else(|| {
+    let row = row.ok_or_else(|| {
         StoreError::internal("checking seats", format!("organization {org} vanished"))
     })?;
     let seats = to_u32(col(&row, "seats")?, "an organization's seats")?;
@@ -371,30 +421,20 @@ pub(crate) fn from_row(row: &Row) -> Result<Account, StoreError> {
     })
 }
 
-/// Keeps `orgs.active_accounts` right: one seat freed in `from`, one taken in `to`. The update
-/// locks the organization's row, as the seat check does, so the counter never loses a change.
-async fn move_seat(
+/// Keeps `orgs.active_accounts` right: a seat freed (`- 1`) or taken (`+ 1`) in `org`. The
+/// update locks the organization's row, as the seat check does, so the counter never loses a
+/// change.
+async fn queue_seat_change(
     tx: &impl GenericClient,
-    from: Option<uuid::Uuid>,
-    to: Option<uuid::Uuid>,
-) -> Result<(), StoreError> {
-    if let Some(org) = from {
-        execute(
-            tx,
-            "UPDATE orgs SET active_accounts = active_accounts - 1 WHERE id = $1",
-            &[&org],
-            "freeing a seat",
-        )
-        .await?;
-    }
-    if let Some(org) = to {
-        execute(
-            tx,
-            "UPDATE orgs SET active_accounts = active_accounts + 1 WHERE id = $1",
-            &[&org],
-            "taking a seat",
-        )
-        .await?;
-    }
-    Ok(())
+    org: Option<uuid::Uuid>,
+    change: &'static str,
+    what: &'static str,
+) -> Result<Option<Queued>, StoreError> {
+    let Some(org) = org else {
+        return Ok(None);
+    };
+    let sql = format!("UPDATE orgs SET active_accounts = active_accounts {change} WHERE id = $1");
+    Ok(Some(
+        Queued::prepare(tx, &sql, vec![Box::new(org)], what).await?,
+    ))
 }

@@ -13,25 +13,32 @@ use roster_domain::{
 };
 use roster_store_sql::{Dialect, Sql, events as sql};
 use time::OffsetDateTime;
-use tokio_postgres::{IsolationLevel, Row};
+use tokio_postgres::{IsolationLevel, Row, Statement};
 use uuid::Uuid;
 
 use crate::{
     convert::{Context, Param, col, from_uuid, param},
     list::refs,
-    pool::{self, execute, query, query_opt},
+    pool::{self, Queued, execute, query, query_opt},
 };
 
 /// The class of the organizations' event locks (the two-key advisory lock space, apart from
 /// the single-key locks of migrations, retention and setup).
 const EVENTS_LOCK_CLASS: i32 = 0x7273_7465;
 
+/// The lock's statement: the two-key advisory lock of the organization (by its id's text).
+const LOCK: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+
+fn lock_key(org: Option<OrgId>) -> String {
+    org.map(|o| o.to_string()).unwrap_or_default()
+}
+
 /// Starts a transaction that writes `org`'s events, with [`lock`] as its first statement.
 pub(crate) async fn begin(
     client: &mut deadpool_postgres::Object,
     org: Option<OrgId>,
 ) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
-    let tx = pool::answer("starting a transaction", client.transaction()).await?;
+    let tx = pool::begin(client).await?;
     lock(&tx, org).await?;
     Ok(tx)
 }
@@ -39,15 +46,67 @@ pub(crate) async fn begin(
 /// Serializes the organization's event-writing transactions. Must be the transaction's first
 /// statement: an xid taken before it (by any write) would break the order it gives.
 pub(crate) async fn lock(tx: &impl GenericClient, org: Option<OrgId>) -> Result<(), StoreError> {
-    let key = org.map(|o| o.to_string()).unwrap_or_default();
     execute(
         tx,
-        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-        &[&EVENTS_LOCK_CLASS, &key],
+        LOCK,
+        &[&EVENTS_LOCK_CLASS, &lock_key(org)],
         "taking the organization's event lock",
     )
     .await?;
     Ok(())
+}
+
+/// Who takes a write's turn in its organization: the event lock, held until commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// The caller's transaction, which took the lock ([`begin`]) and commits.
+    Held,
+    /// The write's own transaction: the write sends the lock first in its first pipeline
+    /// ([`TurnLock`]) and COMMIT last in its last one ([`pool::finish`]).
+    Own,
+}
+
+/// [`lock`] prepared to be sent first in a write's pipeline. The lock is held until commit, so
+/// every round trip inside it is time the organization's other writes wait: sent together, the
+/// statements queued behind the lock run the moment the server grants it, with no round trip
+/// to Roster in between.
+#[derive(Debug)]
+pub(crate) struct TurnLock {
+    statement: Option<Statement>,
+    key: String,
+}
+
+impl TurnLock {
+    pub(crate) async fn prepare(
+        tx: &impl GenericClient,
+        turn: Turn,
+        org: Option<OrgId>,
+    ) -> Result<Self, StoreError> {
+        let statement = match turn {
+            Turn::Held => None,
+            Turn::Own => {
+                Some(pool::prepare(tx, LOCK, "taking the organization's event lock").await?)
+            }
+        };
+        Ok(Self {
+            statement,
+            key: lock_key(org),
+        })
+    }
+
+    /// Sends the lock when first polled (nothing when it is held already).
+    pub(crate) async fn take(&self, tx: &impl GenericClient) -> Result<(), StoreError> {
+        if let Some(statement) = &self.statement {
+            pool::run(
+                tx,
+                statement,
+                &[&EVENTS_LOCK_CLASS, &self.key],
+                "taking the organization's event lock",
+            )
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 async fn run(tx: &impl GenericClient, sql: Sql, what: &str) -> Result<Vec<Row>, StoreError> {
@@ -57,11 +116,29 @@ async fn run(tx: &impl GenericClient, sql: Sql, what: &str) -> Result<Vec<Row>, 
 
 /// Appends `events` in the caller's transaction (which took [`lock`] first).
 pub(crate) async fn append(tx: &impl GenericClient, events: &[NewEvent]) -> Result<(), StoreError> {
-    if let Some(sql) = sql::insert_events(Dialect::Postgres, events) {
-        let params: Vec<Param> = sql.args.into_iter().map(param).collect();
-        execute(tx, &sql.text, &refs(&params), "appending events").await?;
+    if let Some(queued) = queue_append(tx, events).await? {
+        queued.run(tx).await?;
     }
     Ok(())
+}
+
+/// [`append`] prepared to be sent in a pipeline; `None` when there is nothing to append.
+pub(crate) async fn queue_append(
+    tx: &impl GenericClient,
+    events: &[NewEvent],
+) -> Result<Option<Queued>, StoreError> {
+    match sql::insert_events(Dialect::Postgres, events) {
+        Some(sql) => Ok(Some(
+            Queued::prepare(
+                tx,
+                &sql.text,
+                sql.args.into_iter().map(param).collect(),
+                "appending events",
+            )
+            .await?,
+        )),
+        None => Ok(None),
+    }
 }
 
 fn position_of(row: &Row) -> Result<EventPosition, StoreError> {

@@ -16,13 +16,17 @@ use roster_store_sql::{
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use tokio_postgres::{Row, types::Json};
+use tokio_postgres::{
+    Row, Statement,
+    types::{Json, ToSql},
+};
 use uuid::Uuid;
 
 use crate::{
     convert::{Param, col, from_uuid, param, to_uuid},
+    events::{Turn, TurnLock},
     list::refs,
-    pool::{execute, query, query_one, query_opt},
+    pool::{execute, finish, prepare, query, query_opt, run, run_opt},
 };
 
 /// The page of the organization's groups that match `filter`, with the number of matches.
@@ -110,8 +114,14 @@ pub(crate) async fn is_member(
 }
 
 /// Runs inside the caller's transaction; the caller commits only if this succeeds.
+///
+/// Three round trips in the organization's turn (see [`TurnLock`]): the lock, the group's row
+/// and every membership statement go as one pipeline; the events and the log entry as a
+/// second; then the commit. A refusal the answers show (a version that moved, a group deleted
+/// meanwhile) rolls back what ran behind it.
 pub(crate) async fn write(
     tx: &impl GenericClient,
+    turn: Turn,
     org: OrgId,
     write: GroupWrite,
 ) -> Result<(Group, MembershipOutcome), StoreError> {
@@ -127,165 +137,276 @@ pub(crate) async fn write(
             "the group belongs to another organization than the scope",
         ));
     }
+    let lock = TurnLock::prepare(tx, turn, Some(org)).await?;
     let id = to_uuid(group.id)?;
     let org = to_uuid(org)?;
     let attributes = Json(&group.attributes);
     let key = display_name_key(&group.display_name);
-    let mut before = None;
-    let row = match expect {
-        GroupExpect::New => {
-            query_one(
-                tx,
-                &format!(
-                    "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id,
-                         scim_managed, attributes, created_at, updated_at, version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
-                     RETURNING {COLUMNS}"
-                ),
-                &[
-                    &id,
-                    &org,
-                    &group.display_name,
-                    &key,
-                    &group.external_id,
-                    &group.scim_managed,
-                    &attributes,
-                    &group.created_at,
-                    &group.updated_at,
-                ],
-                "inserting a group",
-            )
-            .await?
-        }
-        GroupExpect::Version(expected) => {
-            // The row this write replaces, for its events, locked until commit: concurrent
-            // writes to this group queue here, then find the version moved and get a conflict
-            // instead of losing an update.
-            before = query_opt(
+    // The row a versioned write replaces, for its events, locked until commit: concurrent
+    // writes to this group queue here, then find the version moved and get a conflict instead
+    // of losing an update.
+    let before_statement = match expect {
+        GroupExpect::Version(_) => Some(
+            prepare(
                 tx,
                 &format!("SELECT {COLUMNS} FROM groups WHERE id = $1 AND org_id = $2 FOR UPDATE"),
-                &[&id, &org],
                 "reading a group",
             )
-            .await?
-            .map(|row| from_row(&row))
-            .transpose()?
-            .filter(|b: &Group| b.version == expected);
-            if before.is_none() {
-                return Err(StoreError::VersionConflict);
+            .await?,
+        ),
+        GroupExpect::New | GroupExpect::MembersOnly => None,
+    };
+    let (write_sql, what, write_params): (String, &str, Vec<&(dyn ToSql + Sync)>) = match &expect {
+        GroupExpect::New => (
+            format!(
+                "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id,
+                     scim_managed, attributes, created_at, updated_at, version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+                 RETURNING {COLUMNS}"
+            ),
+            "inserting a group",
+            vec![
+                &id,
+                &org,
+                &group.display_name,
+                &key,
+                &group.external_id,
+                &group.scim_managed,
+                &attributes,
+                &group.created_at,
+                &group.updated_at,
+            ],
+        ),
+        // The version check and the write are one statement.
+        GroupExpect::Version(expected) => (
+            format!(
+                "UPDATE groups SET display_name = $3, display_name_key = $4,
+                     external_id = $5, scim_managed = $6, attributes = $7, updated_at = $8,
+                     version = version + 1
+                 WHERE id = $1 AND org_id = $2 AND version = $9
+                 RETURNING {COLUMNS}"
+            ),
+            "updating a group",
+            vec![
+                &id,
+                &org,
+                &group.display_name,
+                &key,
+                &group.external_id,
+                &group.scim_managed,
+                &attributes,
+                &group.updated_at,
+                expected,
+            ],
+        ),
+        // Also locks the row, so membership changes to one group apply one after the other;
+        // the fields stay as stored (a concurrent rename is kept). A group deleted meanwhile is
+        // a conflict, as for a versioned write.
+        GroupExpect::MembersOnly => (
+            format!(
+                "UPDATE groups SET updated_at = $3, version = version + 1
+                 WHERE id = $1 AND org_id = $2
+                 RETURNING {COLUMNS}"
+            ),
+            "touching a group",
+            vec![&id, &org, &group.updated_at],
+        ),
+    };
+    let write_statement = prepare(tx, &write_sql, what).await?;
+    let membership =
+        MembershipStatements::prepare(tx, org, group.id, &members, group.updated_at).await?;
+
+    let (locked, before, written, applied) = tokio::join!(
+        biased;
+        lock.take(tx),
+        async {
+            match &before_statement {
+                Some(statement) => run_opt(tx, statement, &[&id, &org], "reading a group").await,
+                None => Ok(None),
             }
-            query_opt(
-                tx,
-                &format!(
-                    "UPDATE groups SET display_name = $3, display_name_key = $4,
-                         external_id = $5, scim_managed = $6, attributes = $7, updated_at = $8,
-                         version = version + 1
-                     WHERE id = $1 AND org_id = $2 AND version = $9
-                     RETURNING {COLUMNS}"
-                ),
-                &[
-                    &id,
-                    &org,
-                    &group.display_name,
-                    &key,
-                    &group.external_id,
-                    &group.scim_managed,
-                    &attributes,
-                    &group.updated_at,
-                    &expected,
-                ],
-                "updating a group",
-            )
-            .await?
-            .ok_or(StoreError::VersionConflict)?
+        },
+        run_opt(tx, &write_statement, &write_params, what),
+        membership.run(tx),
+    );
+    locked?;
+    let before = match expect {
+        GroupExpect::New | GroupExpect::MembersOnly => None,
+        GroupExpect::Version(expected) => match before?.map(|row| from_row(&row)).transpose()? {
+            Some(before) if before.version == expected => Some(before),
+            _ => return Err(StoreError::VersionConflict),
+        },
+    };
+    let row = match (written?, &expect) {
+        (Some(row), _) => row,
+        (None, GroupExpect::New) => {
+            return Err(StoreError::internal(
+                "inserting a group",
+                "the insert returned no row",
+            ));
         }
-        GroupExpect::MembersOnly => {
-            // Also locks the row, so membership changes to one group apply one after the
-            // other; the fields stay as stored (a concurrent rename is kept). A group deleted
-            // meanwhile is a conflict, as for a versioned write.
-            query_opt(
-                tx,
-                &format!(
-                    "UPDATE groups SET updated_at = $3, version = version + 1
-                     WHERE id = $1 AND org_id = $2
-                     RETURNING {COLUMNS}"
-                ),
-                &[&id, &org, &group.updated_at],
-                "touching a group",
-            )
-            .await?
-            .ok_or(StoreError::VersionConflict)?
+        (None, GroupExpect::Version(_) | GroupExpect::MembersOnly) => {
+            return Err(StoreError::VersionConflict);
         }
     };
     let stored = from_row(&row)?;
-    let (outcome, added, removed) =
-        apply_members(tx, org, stored.id, &members, stored.updated_at).await?;
-    let was = match expect {
-        GroupExpect::New => GroupBefore::New,
-        GroupExpect::MembersOnly => GroupBefore::MembersOnly,
-        GroupExpect::Version(_) => before.as_ref().map_or(GroupBefore::New, GroupBefore::Was),
-    };
+    let (outcome, added, removed) = applied?;
     let added: Vec<_> = added.into_iter().map(|a| (a, members.source)).collect();
-    crate::events::append(tx, &group_events(&change, was, &stored, &added, &removed)).await?;
-    crate::log::append_written(tx, &change, &outcome.skipped).await?;
+    let was = match (&expect, &before) {
+        (GroupExpect::MembersOnly, _) => GroupBefore::MembersOnly,
+        (GroupExpect::Version(_), Some(before)) => GroupBefore::Was(before),
+        (GroupExpect::New | GroupExpect::Version(_), _) => GroupBefore::New,
+    };
+    let events = group_events(&change, was, &stored, &added, &removed);
+    let events = crate::events::queue_append(tx, &events).await?;
+    let log = crate::log::queue_written(tx, &change, &outcome.skipped).await?;
+    finish(
+        tx,
+        [events.as_ref(), log.as_ref(), None, None],
+        turn == Turn::Own,
+    )
+    .await?;
     Ok((stored, outcome))
 }
 
-/// Applies a [`MembershipChange`] as its docs state (SPEC §2.7).
-async fn apply_members(
-    tx: &impl GenericClient,
+/// A [`MembershipChange`]'s statements, prepared for the group write's pipeline, applied as
+/// its docs state (SPEC §2.7): the accounts it may add (share-locked, in id order, until
+/// commit, so none can be SCIM-deleted or purged before the insert), the removals, then the
+/// insert of those accounts.
+struct MembershipStatements<'a> {
+    change: &'a MembershipChange,
+    group: Uuid,
     org: Uuid,
-    group: GroupId,
-    change: &MembershipChange,
     now: OffsetDateTime,
-) -> Result<Applied, StoreError> {
-    let mut outcome = MembershipOutcome::default();
-    let mut removed = Vec::new();
-    if change.is_empty() {
-        return Ok((outcome, Vec::new(), removed));
-    }
-    let source = change.source.as_str();
-    let mut to_add: Vec<AccountId> = change.add.clone();
-    to_add.extend(change.replace.iter().flatten().copied());
-    let addable = lock_addable(tx, org, &to_add).await?;
-    // Sets, not list scans: a request may name 20,000 members, all unknown.
-    let found: HashSet<&Uuid> = addable.iter().collect();
-    let mut seen = HashSet::new();
-    for account in &to_add {
-        if !found.contains(&to_uuid(account)?) && seen.insert(*account) {
-            outcome.skipped.push(*account);
-        }
-    }
-    if let Some(wanted) = &change.replace {
-        removed.extend(remove(tx, group, change.source, Members::AllBut(wanted)).await?);
-    }
-    if !change.remove.is_empty() {
-        removed.extend(remove(tx, group, change.source, Members::Listed(&change.remove)).await?);
-    }
-    removed.sort();
-    outcome.removed = removed.len() as u64;
-    let mut added = Vec::new();
-    if !addable.is_empty() {
-        // An existing membership stays as it is: a manual one is not turned into a SCIM one.
-        // RETURNING names only the rows really inserted: a member already there is no event.
-        for row in query(
-            tx,
-            "INSERT INTO memberships (group_id, account_id, org_id, source, created_at)
-             SELECT $1, a, $2, $3, $4 FROM unnest($5::uuid[]) AS a
-             ON CONFLICT DO NOTHING
-             RETURNING account_id",
-            &[&to_uuid(group)?, &org, &source, &now, &addable],
-            "adding members",
-        )
-        .await?
-        {
-            added.push(from_uuid(col(&row, "account_id")?, "a member id")?);
-        }
-    }
-    added.sort_unstable();
-    outcome.added = added.len() as u64;
-    Ok((outcome, added, removed))
+    to_add: Vec<AccountId>,
+    to_add_ids: Vec<Uuid>,
+    /// The check and the insert, when there is anything to add.
+    adding: Option<(Statement, Statement)>,
+    removals: Vec<(Statement, Vec<Param>)>,
 }
+
+impl<'a> MembershipStatements<'a> {
+    async fn prepare(
+        tx: &impl GenericClient,
+        org: Uuid,
+        group: GroupId,
+        change: &'a MembershipChange,
+        now: OffsetDateTime,
+    ) -> Result<Self, StoreError> {
+        let mut to_add: Vec<AccountId> = change.add.clone();
+        to_add.extend(change.replace.iter().flatten().copied());
+        let to_add_ids = to_add.iter().map(to_uuid).collect::<Result<Vec<_>, _>>()?;
+        let adding = if to_add.is_empty() {
+            None
+        } else {
+            Some((
+                prepare(tx, ADDABLE, "checking members' organization").await?,
+                prepare(tx, ADD, "adding members").await?,
+            ))
+        };
+        let mut removals = Vec::new();
+        let mut removal_sets = Vec::new();
+        if let Some(wanted) = &change.replace {
+            removal_sets.push(Members::AllBut(wanted));
+        }
+        if !change.remove.is_empty() {
+            removal_sets.push(Members::Listed(&change.remove));
+        }
+        for members in removal_sets {
+            let sql = remove_members(Dialect::Postgres, group, change.source, members);
+            let statement = prepare(tx, &sql.text, "removing members").await?;
+            removals.push((statement, sql.args.into_iter().map(param).collect()));
+        }
+        Ok(Self {
+            change,
+            group: to_uuid(group)?,
+            org,
+            now,
+            to_add,
+            to_add_ids,
+            adding,
+            removals,
+        })
+    }
+
+    /// Sends every statement when first polled, in order, then reads the answers in order.
+    async fn run(&self, tx: &impl GenericClient) -> Result<Applied, StoreError> {
+        let source = self.change.source.as_str();
+        let (addable, removed, inserted) = tokio::join!(
+            biased;
+            async {
+                match &self.adding {
+                    Some((check, _)) => {
+                        run(tx, check, &[&self.to_add_ids, &self.org], "checking members' organization").await
+                    }
+                    None => Ok(Vec::new()),
+                }
+            },
+            async {
+                let mut removed = Vec::new();
+                for (statement, params) in &self.removals {
+                    removed.push(run(tx, statement, &refs(params), "removing members").await);
+                }
+                removed
+            },
+            async {
+                match &self.adding {
+                    Some((_, add)) => {
+                        run(
+                            tx,
+                            add,
+                            &[&self.group, &self.org, &source, &self.now, &self.to_add_ids],
+                            "adding members",
+                        )
+                        .await
+                    }
+                    None => Ok(Vec::new()),
+                }
+            },
+        );
+        let mut outcome = MembershipOutcome::default();
+        // Sets, not list scans: a request may name 20,000 members, all unknown.
+        let found: HashSet<Uuid> = addable?
+            .iter()
+            .map(|row| col(row, "id"))
+            .collect::<Result<_, _>>()?;
+        let mut seen = HashSet::new();
+        for (account, id) in self.to_add.iter().zip(&self.to_add_ids) {
+            if !found.contains(id) && seen.insert(*account) {
+                outcome.skipped.push(*account);
+            }
+        }
+        let mut removed_members = Vec::new();
+        for rows in removed {
+            for row in rows? {
+                removed_members.push(membership(&row)?);
+            }
+        }
+        removed_members.sort();
+        outcome.removed = removed_members.len() as u64;
+        let mut added = inserted?
+            .iter()
+            .map(|row| from_uuid(col(row, "account_id")?, "a member id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        added.sort_unstable();
+        outcome.added = added.len() as u64;
+        Ok((outcome, added, removed_members))
+    }
+}
+
+/// The accounts of a membership change that may be added: accounts of the organization that
+/// SCIM still sees, share-locked in id order until commit.
+const ADDABLE: &str = "SELECT id FROM accounts
+     WHERE id = ANY($1) AND org_id = $2 AND NOT scim_deleted
+     ORDER BY id FOR SHARE";
+
+/// Adds the [`ADDABLE`] accounts (the same rows: they are locked). An existing membership stays
+/// as it is: a manual one is not turned into a SCIM one. RETURNING names only the rows really
+/// inserted: a member already there is no event.
+const ADD: &str = "INSERT INTO memberships (group_id, account_id, org_id, source, created_at)
+     SELECT $1, id, $2, $3, $4 FROM accounts
+     WHERE id = ANY($5) AND org_id = $2 AND NOT scim_deleted
+     ON CONFLICT DO NOTHING
+     RETURNING account_id";
 
 /// What a membership change did: the outcome, the accounts added, those removed.
 type Applied = (
@@ -293,23 +414,6 @@ type Applied = (
     Vec<AccountId>,
     Vec<(AccountId, MemberSource)>,
 );
-
-/// Removes the named members a removal by `source` may remove (SPEC §2.7); returns them, with
-/// the source each membership had.
-async fn remove(
-    tx: &impl GenericClient,
-    group: GroupId,
-    source: MemberSource,
-    members: Members<'_>,
-) -> Result<Vec<(AccountId, MemberSource)>, StoreError> {
-    let sql = remove_members(Dialect::Postgres, group, source, members);
-    let params: Vec<Param> = sql.args.into_iter().map(param).collect();
-    query(tx, &sql.text, &refs(&params), "removing members")
-        .await?
-        .iter()
-        .map(membership)
-        .collect()
-}
 
 fn membership(row: &Row) -> Result<(AccountId, MemberSource), StoreError> {
     let source: String = col(row, "source")?;
@@ -319,32 +423,6 @@ fn membership(row: &Row) -> Result<(AccountId, MemberSource), StoreError> {
             .parse()
             .map_err(|e| StoreError::internal("reading a membership", e))?,
     ))
-}
-
-/// The accounts among `ids` that may be added: accounts of the organization that SCIM still
-/// sees. They are share-locked in id order until commit, so an account cannot be SCIM-deleted
-/// (which ends its SCIM memberships) or purged between this check and the insert.
-async fn lock_addable(
-    tx: &impl GenericClient,
-    org: Uuid,
-    ids: &[AccountId],
-) -> Result<Vec<Uuid>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = ids.iter().map(to_uuid).collect::<Result<Vec<_>, _>>()?;
-    query(
-        tx,
-        "SELECT id FROM accounts
-         WHERE id = ANY($1) AND org_id = $2 AND NOT scim_deleted
-         ORDER BY id FOR SHARE",
-        &[&ids, &org],
-        "checking members' organization",
-    )
-    .await?
-    .iter()
-    .map(|row| col(row, "id"))
-    .collect()
 }
 
 /// Deletes the group if it is still at `expected` (when given); see `Store::delete_group`.

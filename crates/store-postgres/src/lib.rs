@@ -43,6 +43,7 @@ use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use events::Turn;
 pub use pool::PoolOptions;
 
 #[derive(Clone)]
@@ -192,9 +193,11 @@ impl Store for PostgresStore {
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = events::begin(&mut client, write.account.org_id).await?;
-        // An error returns before the commit; dropping the transaction rolls it back.
-        let account = accounts::write(&tx, write).await?;
+        let tx = pool::begin(&mut client).await?;
+        // The write commits itself (in one pipeline with its last statements); an error
+        // returns before, and dropping the transaction rolls it back.
+        let account = accounts::write(&tx, Turn::Own, write).await?;
+        // Ends the empty transaction the write's COMMIT opened behind it.
         pool::answer("committing an account", tx.commit()).await?;
         Ok(account)
     }
@@ -246,8 +249,9 @@ impl Store for PostgresStore {
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
         let mut client = pool::get(&self.pool).await?;
-        let tx = events::begin(&mut client, Some(scope.org_id())).await?;
-        let written = groups::write(&tx, scope.org_id(), write).await?;
+        let tx = pool::begin(&mut client).await?;
+        // Commits itself, as an account write does.
+        let written = groups::write(&tx, Turn::Own, scope.org_id(), write).await?;
         pool::answer("committing a group", tx.commit()).await?;
         Ok(written)
     }

@@ -7,49 +7,78 @@ use roster_domain::{AccountId, Change, LogEntry, OrgId, StoreError};
 use time::OffsetDateTime;
 
 use crate::{
-    convert::{col, from_uuid, to_i64, to_uuid},
-    pool::{execute, query},
+    convert::{Param, col, from_uuid, to_i64, to_uuid},
+    pool::{Queued, execute, query},
 };
+
+const APPEND: &str = "INSERT INTO provisioning_log (org_id, at, operation, resource_type,
+         resource_id, name, outcome, status, detail, duration_ms, client_request_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+fn params(entry: LogEntry) -> Result<Vec<Param>, StoreError> {
+    Ok(vec![
+        Box::new(to_uuid(entry.org_id)?),
+        Box::new(entry.at),
+        Box::new(entry.operation),
+        Box::new(entry.resource_type),
+        Box::new(entry.resource_id),
+        Box::new(entry.name),
+        Box::new(entry.outcome.as_str()),
+        Box::new(i32::from(entry.status)),
+        Box::new(entry.detail),
+        Box::new(to_i64(entry.duration_ms)),
+        Box::new(entry.client_request_id),
+    ])
+}
 
 pub(crate) async fn append(
     client: &impl GenericClient,
     entry: &LogEntry,
 ) -> Result<(), StoreError> {
-    execute(
+    Queued::prepare(
         client,
-        "INSERT INTO provisioning_log (org_id, at, operation, resource_type, resource_id, name,
-             outcome, status, detail, duration_ms, client_request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[
-            &to_uuid(entry.org_id)?,
-            &entry.at,
-            &entry.operation,
-            &entry.resource_type,
-            &entry.resource_id,
-            &entry.name,
-            &entry.outcome.as_str(),
-            &i32::from(entry.status),
-            &entry.detail,
-            &to_i64(entry.duration_ms),
-            &entry.client_request_id,
-        ],
+        APPEND,
+        params(entry.clone())?,
         "appending to the provisioning log",
     )
+    .await?
+    .run(client)
     .await?;
     Ok(())
 }
 
 /// A SCIM write's success entry (see [`Change::log`]), completed with the member values the
-/// write skipped: called in the write's transaction, so it commits exactly when the write does.
+/// write skipped, prepared to go in the write's transaction, so it commits exactly when the
+/// write does.
+pub(crate) async fn queue_written(
+    tx: &impl GenericClient,
+    change: &Change,
+    skipped: &[AccountId],
+) -> Result<Option<Queued>, StoreError> {
+    match &change.log {
+        Some(draft) => Ok(Some(
+            Queued::prepare(
+                tx,
+                APPEND,
+                params(draft.complete(skipped))?,
+                "appending to the provisioning log",
+            )
+            .await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// [`queue_written`], run at once.
 pub(crate) async fn append_written(
     tx: &impl GenericClient,
     change: &Change,
     skipped: &[AccountId],
 ) -> Result<(), StoreError> {
-    match &change.log {
-        Some(draft) => append(tx, &draft.complete(skipped)).await,
-        None => Ok(()),
+    if let Some(queued) = queue_written(tx, change, skipped).await? {
+        queued.run(tx).await?;
     }
+    Ok(())
 }
 
 /// Newest first; entries with the same time in reverse order of appending.

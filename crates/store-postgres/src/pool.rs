@@ -8,9 +8,12 @@ use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
 };
 use roster_domain::StoreError;
-use tokio_postgres::{NoTls, Row, types::ToSql};
+use tokio_postgres::{NoTls, Row, Statement, types::ToSql};
 
-use crate::convert::Context;
+use crate::{
+    convert::{Context, Param},
+    list::refs,
+};
 
 /// How the pool behaves. [`Default`] suits one `roster serve` instance; with several instances
 /// keep `instances × max_connections` below the server's `max_connections`.
@@ -115,6 +118,119 @@ fn unanswered(what: &str) -> StoreError {
 }
 
 pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Starts a transaction on `client`.
+pub(crate) async fn begin(
+    client: &mut Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    answer("starting a transaction", client.transaction()).await
+}
+
+/// The statement for `sql` from the connection's cache: a round trip only the first time.
+///
+/// A pipeline (statements sent together, polled with `tokio::join!(biased; …)`, the server
+/// running each as soon as the one before it ends) prepares all of its statements first: a
+/// cache miss costs a round trip of its own, and a statement sent meanwhile would reach the
+/// server before the one that missed.
+pub(crate) async fn prepare<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    what: &str,
+) -> Result<Statement, StoreError> {
+    answer(what, client.prepare_cached(sql)).await
+}
+
+/// A statement prepared with its parameters, to be sent in a pipeline.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    statement: Statement,
+    params: Vec<Param>,
+    what: &'static str,
+}
+
+impl Queued {
+    pub(crate) async fn prepare<C: GenericClient>(
+        client: &C,
+        sql: &str,
+        params: Vec<Param>,
+        what: &'static str,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            statement: prepare(client, sql, what).await?,
+            params,
+            what,
+        })
+    }
+
+    /// Sends the statement when first polled; its rows.
+    pub(crate) async fn run<C: GenericClient>(&self, client: &C) -> Result<Vec<Row>, StoreError> {
+        run(client, &self.statement, &refs(&self.params), self.what).await
+    }
+}
+
+/// Runs `queued` (if any) when first polled.
+async fn run_queued<C: GenericClient>(
+    client: &C,
+    queued: Option<&Queued>,
+) -> Result<(), StoreError> {
+    match queued {
+        Some(queued) => queued.run(client).await.map(drop),
+        None => Ok(()),
+    }
+}
+
+/// Sends the last statements of a write as one pipeline, with its COMMIT behind them when the
+/// write owns its transaction (`commit`): the organization's event lock (held until commit)
+/// is then released without a round trip to Roster after those statements. A statement that
+/// fails aborts the transaction, so the COMMIT behind it rolls back; its error is returned.
+/// COMMIT is sent with a BEGIN behind it, so the transaction handle still has a transaction to
+/// end (an empty one: it costs no flush).
+pub(crate) async fn finish<C: GenericClient>(
+    tx: &C,
+    statements: [Option<&Queued>; 4],
+    commit: bool,
+) -> Result<(), StoreError> {
+    let [first, second, third, fourth] = statements;
+    let (first, second, third, fourth, committed) = tokio::join!(
+        biased;
+        run_queued(tx, first),
+        run_queued(tx, second),
+        run_queued(tx, third),
+        run_queued(tx, fourth),
+        async {
+            if commit {
+                answer("committing", tx.batch_execute("COMMIT; BEGIN")).await
+            } else {
+                Ok(())
+            }
+        },
+    );
+    first?;
+    second?;
+    third?;
+    fourth?;
+    committed
+}
+
+/// Runs a prepared statement for at most one row; sent when first polled.
+pub(crate) async fn run_opt<C: GenericClient>(
+    client: &C,
+    statement: &Statement,
+    params: Params<'_>,
+    what: &str,
+) -> Result<Option<Row>, StoreError> {
+    answer(what, client.query_opt(statement, params)).await
+}
+
+/// Runs a prepared statement for its rows; sent when first polled.
+pub(crate) async fn run<C: GenericClient>(
+    client: &C,
+    statement: &Statement,
+    params: Params<'_>,
+    what: &str,
+) -> Result<Vec<Row>, StoreError> {
+    answer(what, client.query(statement, params)).await
+}
 
 pub(crate) async fn query<C: GenericClient>(
     client: &C,
