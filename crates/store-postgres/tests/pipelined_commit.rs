@@ -141,9 +141,69 @@ async fn a_failure_in_the_committing_pipeline_rolls_the_write_back_and_leaves_no
     );
 
     // No session of the store is left inside a transaction.
-    let open = "SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid()
-                  AND state LIKE 'idle in transaction%'";
-    assert_eq!(count(&admin, open, &[]).await, 0);
+    assert_eq!(count(&admin, OPEN_TRANSACTIONS, &[]).await, 0);
+    drop((store, db));
+}
+
+/// Sessions of the test's database, other than the asking one, inside a transaction.
+const OPEN_TRANSACTIONS: &str = "SELECT count(*) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid()
+       AND state LIKE 'idle in transaction%'";
+
+#[tokio::test]
+async fn a_write_cancelled_inside_its_transaction_never_commits_and_its_connection_is_not_reused() {
+    let Some(url) = server_url() else { return };
+    let db = TestDatabase::create(&url).await.unwrap();
+    let options = PoolOptions {
+        max_connections: 1,
+        ..PoolOptions::default()
+    };
+    let store = PostgresStore::connect_with(&db.url, options).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut admin = connect(&db.url).await;
+    let org = new_org(10, at(0));
+    store.insert_org(&org).await.unwrap();
+    let create = |name: &str| AccountWrite {
+        account: new_account(Some(org.id), name),
+        expected_version: None,
+        takes_seat: true,
+        end_scim_memberships: false,
+        change: Change::scim(None),
+    };
+
+    // Another session holds the organization's turn, so the write waits inside its transaction
+    // (BEGIN and the lock sent) until the request gives up on it.
+    let holder = admin.transaction().await.unwrap();
+    holder
+        .execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&0x7273_7465_i32, &org.id.to_string()],
+        )
+        .await
+        .unwrap();
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        store.write_account(create("cancelled")),
+    )
+    .await;
+    assert!(waited.is_err(), "the write waited for the turn");
+    holder.commit().await.unwrap();
+
+    // The pool's one connection was closed, not handed on inside the cancelled transaction:
+    // the next write gets a fresh one and commits.
+    store.write_account(create("next")).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count(&admin, OPEN_TRANSACTIONS, &[]).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a transaction stayed open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let names = "SELECT count(*) FROM accounts WHERE user_name = $1";
+    assert_eq!(count(&admin, names, &[&"next"]).await, 1);
+    assert_eq!(count(&admin, names, &[&"cancelled"]).await, 0);
+    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
+    assert_eq!(count(&admin, seats_used, &[&org.id.to_string()]).await, 1);
     drop((store, db));
 }
