@@ -61,9 +61,8 @@ pub(crate) async fn lock(tx: &impl GenericClient, org: Option<OrgId>) -> Result<
 pub(crate) enum Turn {
     /// The caller's transaction, which took the lock ([`begin`]) and commits.
     Held,
-    /// The write's own transaction, on a [`pool::Pipelined`] connection: the write sends BEGIN
-    /// and the lock first in its first pipeline ([`TurnLock`]) and COMMIT last in its last one
-    /// ([`pool::finish`]).
+    /// The write's own transaction: the write sends the lock first in its first pipeline
+    /// ([`TurnLock`]) and COMMIT last in its last one ([`pool::finish`]).
     Own,
 }
 
@@ -95,21 +94,17 @@ impl TurnLock {
         })
     }
 
-    /// Sends BEGIN and the lock when first polled, for a write's own transaction (nothing when
-    /// the caller's transaction holds the lock already).
+    /// Sends the lock when first polled (nothing when it is held already).
     pub(crate) async fn take(&self, tx: &impl GenericClient) -> Result<(), StoreError> {
-        let Some(statement) = &self.statement else {
-            return Ok(());
-        };
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
-            [&EVENTS_LOCK_CLASS, &self.key];
-        let (begun, locked) = tokio::join!(
-            biased;
-            pool::answer("starting a transaction", tx.batch_execute("BEGIN")),
-            pool::run(tx, statement, &params, "taking the organization's event lock"),
-        );
-        begun?;
-        locked?;
+        if let Some(statement) = &self.statement {
+            pool::run(
+                tx,
+                statement,
+                &[&EVENTS_LOCK_CLASS, &self.key],
+                "taking the organization's event lock",
+            )
+            .await?;
+        }
         Ok(())
     }
 }

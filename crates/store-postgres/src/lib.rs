@@ -44,7 +44,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use events::Turn;
-use pool::Pipelined;
 pub use pool::PoolOptions;
 
 #[derive(Clone)]
@@ -193,18 +192,14 @@ impl Store for PostgresStore {
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
-        let tx = Pipelined::get(&self.pool).await?;
-        // The write begins and commits its transaction itself, in its pipelines.
-        match accounts::write(tx.client()?, Turn::Own, write).await {
-            Ok(account) => {
-                tx.committed();
-                Ok(account)
-            }
-            Err(e) => {
-                tx.roll_back().await;
-                Err(e)
-            }
-        }
+        let mut client = pool::get(&self.pool).await?;
+        let tx = pool::begin(&mut client).await?;
+        // The write commits itself (in one pipeline with its last statements); an error
+        // returns before, and dropping the transaction rolls it back.
+        let account = accounts::write(&tx, Turn::Own, write).await?;
+        // Ends the empty transaction the write's COMMIT opened behind it.
+        pool::answer("committing an account", tx.commit()).await?;
+        Ok(account)
     }
 
     async fn groups(
@@ -253,18 +248,12 @@ impl Store for PostgresStore {
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
-        let tx = Pipelined::get(&self.pool).await?;
-        // Begins and commits itself, as an account write does.
-        match groups::write(tx.client()?, Turn::Own, scope.org_id(), write).await {
-            Ok(written) => {
-                tx.committed();
-                Ok(written)
-            }
-            Err(e) => {
-                tx.roll_back().await;
-                Err(e)
-            }
-        }
+        let mut client = pool::get(&self.pool).await?;
+        let tx = pool::begin(&mut client).await?;
+        // Commits itself, as an account write does.
+        let written = groups::write(&tx, Turn::Own, scope.org_id(), write).await?;
+        pool::answer("committing a group", tx.commit()).await?;
+        Ok(written)
     }
 
     async fn delete_group(

@@ -180,10 +180,11 @@ async fn run_queued<C: GenericClient>(
 }
 
 /// Sends the last statements of a write as one pipeline, with its COMMIT behind them when the
-/// write owns its transaction (`commit`, a [`Pipelined`] one): the organization's event lock
-/// (held until commit) is then released without a round trip to Roster after those
-/// statements. A statement that fails aborts the transaction, so the COMMIT behind it rolls
-/// back; its error is returned.
+/// write owns its transaction (`commit`): the organization's event lock (held until commit)
+/// is then released without a round trip to Roster after those statements. A statement that
+/// fails aborts the transaction, so the COMMIT behind it rolls back; its error is returned.
+/// COMMIT is sent with a BEGIN behind it, so the transaction handle still has a transaction to
+/// end (an empty one: it costs no flush).
 pub(crate) async fn finish<C: GenericClient>(
     tx: &C,
     statements: [Option<&Queued>; 4],
@@ -198,7 +199,7 @@ pub(crate) async fn finish<C: GenericClient>(
         run_queued(tx, fourth),
         async {
             if commit {
-                answer("committing", tx.batch_execute("COMMIT")).await
+                answer("committing", tx.batch_execute("COMMIT; BEGIN")).await
             } else {
                 Ok(())
             }
@@ -209,56 +210,6 @@ pub(crate) async fn finish<C: GenericClient>(
     third?;
     fourth?;
     committed
-}
-
-/// A connection for a write that runs its own transaction as pipelines: BEGIN goes out with
-/// the first statements ([`crate::events::TurnLock::take`]) and COMMIT with the last
-/// ([`finish`]), so neither costs a round trip of its own. The connection returns to the pool
-/// only once the transaction has ended ([`Self::committed`], [`Self::roll_back`]); dropped in
-/// between (a request cancelled mid-write), it is closed instead, and PostgreSQL rolls back.
-#[derive(Debug)]
-pub(crate) struct Pipelined {
-    client: Option<Object>,
-}
-
-impl Pipelined {
-    pub(crate) async fn get(pool: &Pool) -> Result<Self, StoreError> {
-        Ok(Self {
-            client: Some(get(pool).await?),
-        })
-    }
-
-    pub(crate) fn client(&self) -> Result<&Object, StoreError> {
-        self.client.as_ref().ok_or_else(|| {
-            StoreError::internal("writing to PostgreSQL", "the connection was released")
-        })
-    }
-
-    /// The write's pipelined COMMIT succeeded: the connection is idle again.
-    pub(crate) fn committed(mut self) {
-        drop(self.client.take());
-    }
-
-    /// The write failed before its end: rolls back, then releases the connection (or closes
-    /// it, when the ROLLBACK gets no answer).
-    pub(crate) async fn roll_back(mut self) {
-        if let Some(client) = self.client.take()
-            && answer("rolling back", client.batch_execute("ROLLBACK"))
-                .await
-                .is_err()
-        {
-            drop(Object::take(client));
-        }
-    }
-}
-
-impl Drop for Pipelined {
-    fn drop(&mut self) {
-        // Detached from the pool and dropped: the connection closes, and its transaction with it.
-        if let Some(client) = self.client.take() {
-            drop(Object::take(client));
-        }
-    }
 }
 
 /// Runs a prepared statement for at most one row; sent when first polled.

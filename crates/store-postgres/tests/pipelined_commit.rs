@@ -151,7 +151,7 @@ const OPEN_TRANSACTIONS: &str = "SELECT count(*) FROM pg_stat_activity
        AND state LIKE 'idle in transaction%'";
 
 #[tokio::test]
-async fn a_write_cancelled_inside_its_transaction_never_commits_and_its_connection_is_not_reused() {
+async fn a_write_cancelled_inside_its_transaction_never_commits_and_the_next_write_does() {
     let Some(url) = server_url() else { return };
     let db = TestDatabase::create(&url).await.unwrap();
     let options = PoolOptions {
@@ -172,7 +172,7 @@ async fn a_write_cancelled_inside_its_transaction_never_commits_and_its_connecti
     };
 
     // Another session holds the organization's turn, so the write waits inside its transaction
-    // (BEGIN and the lock sent) until the request gives up on it.
+    // (its first pipeline sent) until the request gives up on it.
     let holder = admin.transaction().await.unwrap();
     holder
         .execute(
@@ -189,8 +189,8 @@ async fn a_write_cancelled_inside_its_transaction_never_commits_and_its_connecti
     assert!(waited.is_err(), "the write waited for the turn");
     holder.commit().await.unwrap();
 
-    // The pool's one connection was closed, not handed on inside the cancelled transaction:
-    // the next write gets a fresh one and commits.
+    // The pool's one connection is handed on only behind the cancelled transaction's ROLLBACK:
+    // the next write commits, the cancelled one never does.
     store.write_account(create("next")).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while count(&admin, OPEN_TRANSACTIONS, &[]).await > 0 {
