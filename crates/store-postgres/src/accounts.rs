@@ -69,12 +69,12 @@ pub(crate) async fn list(
     Ok((accounts, total))
 }
 
-/// Runs inside the caller's transaction; the caller commits only if this succeeds.
-///
-/// Three round trips in the organization's turn (see [`TurnLock`]): the lock, the row this write
-/// replaces, the seat check and the write itself go as one pipeline; the seat counter, the events
-/// and the log entry as a second; then the commit. A statement the answers refuse (a version
-/// that moved, no free seat) has run by then, and the refusal rolls it back.
+/// Runs inside the caller's transaction. With [`Turn::Own`] the write takes its organization's
+/// turn and commits: the lock, the row this write replaces, the seat check and the write itself
+/// go as one pipeline, the seat counters, the events, the log entry and COMMIT as a second, so
+/// one round trip to Roster is left inside the turn. A statement the answers refuse (a version
+/// that moved, no free seat) has run by then, and the refusal rolls it back. With
+/// [`Turn::Held`] the caller commits, only if this succeeds.
 pub(crate) async fn write(
     tx: &impl GenericClient,
     turn: Turn,

@@ -113,12 +113,11 @@ pub(crate) async fn is_member(
     Ok(row.is_some())
 }
 
-/// Runs inside the caller's transaction; the caller commits only if this succeeds.
-///
-/// Three round trips in the organization's turn (see [`TurnLock`]): the lock, the group's row
-/// and every membership statement go as one pipeline; the events and the log entry as a
-/// second; then the commit. A refusal the answers show (a version that moved, a group deleted
-/// meanwhile) rolls back what ran behind it.
+/// Runs inside the caller's transaction, taking the turn and committing as an account write
+/// does ([`crate::accounts::write`]): the lock, the group's row and every membership statement
+/// go as one pipeline; the events, the log entry and (with [`Turn::Own`]) COMMIT as a second. A
+/// refusal the answers show (a version that moved, a group deleted meanwhile) rolls back what
+/// ran behind it.
 pub(crate) async fn write(
     tx: &impl GenericClient,
     turn: Turn,
