@@ -155,6 +155,16 @@ pub(crate) async fn write(
         ),
         GroupExpect::New | GroupExpect::MembersOnly => None,
     };
+    // `$1` to `$7` of an insert and of a versioned update.
+    let fields: [&(dyn ToSql + Sync); 7] = [
+        &id,
+        &org,
+        &group.display_name,
+        &key,
+        &group.external_id,
+        &group.scim_managed,
+        &attributes,
+    ];
     let (write_sql, what, write_params): (String, &str, Vec<&(dyn ToSql + Sync)>) = match &expect {
         GroupExpect::New => (
             format!(
@@ -164,17 +174,7 @@ pub(crate) async fn write(
                  RETURNING {COLUMNS}"
             ),
             "inserting a group",
-            vec![
-                &id,
-                &org,
-                &group.display_name,
-                &key,
-                &group.external_id,
-                &group.scim_managed,
-                &attributes,
-                &group.created_at,
-                &group.updated_at,
-            ],
+            [&fields[..], &[&group.created_at, &group.updated_at]].concat(),
         ),
         // The version check and the write are one statement.
         GroupExpect::Version(expected) => (
@@ -186,17 +186,7 @@ pub(crate) async fn write(
                  RETURNING {COLUMNS}"
             ),
             "updating a group",
-            vec![
-                &id,
-                &org,
-                &group.display_name,
-                &key,
-                &group.external_id,
-                &group.scim_managed,
-                &attributes,
-                &group.updated_at,
-                expected,
-            ],
+            [&fields[..], &[&group.updated_at, expected]].concat(),
         ),
         // Also locks the row, so membership changes to one group apply one after the other;
         // the fields stay as stored (a concurrent rename is kept). A group deleted meanwhile is

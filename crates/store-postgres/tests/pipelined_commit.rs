@@ -7,8 +7,8 @@
 #![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
 
 use roster_domain::{
-    AccountWrite, Change, GroupExpect, GroupWrite, MemberSource, MembershipChange, OrgScope, Store,
-    user_name_key,
+    AccountWrite, Change, GroupExpect, GroupWrite, MemberSource, MembershipChange, Org, OrgScope,
+    Store, user_name_key,
 };
 use roster_store_postgres::{
     PoolOptions, PostgresStore,
@@ -31,12 +31,10 @@ async fn count(
     client.query_one(sql, params).await.unwrap().get(0)
 }
 
-#[tokio::test]
-async fn a_failure_in_the_committing_pipeline_rolls_the_write_back_and_leaves_no_open_transaction()
-{
-    let Some(url) = server_url() else { return };
-    let db = TestDatabase::create(&url).await.unwrap();
-    // One connection: every write below runs on the connection the refused one used.
+/// A migrated store on a fresh database with one connection, so every write runs on the
+/// connection the one before it used; and a session of its own on that database.
+async fn one_connection_store(url: &str) -> (PostgresStore, TestDatabase, Client) {
+    let db = TestDatabase::create(url).await.unwrap();
     let options = PoolOptions {
         max_connections: 1,
         ..PoolOptions::default()
@@ -44,6 +42,25 @@ async fn a_failure_in_the_committing_pipeline_rolls_the_write_back_and_leaves_no
     let store = PostgresStore::connect_with(&db.url, options).await.unwrap();
     store.migrate().await.unwrap();
     let admin = connect(&db.url).await;
+    (store, db, admin)
+}
+
+/// A SCIM create of `name` in `org`, taking a seat.
+fn scim_create(org: &Org, name: &str) -> AccountWrite {
+    AccountWrite {
+        account: new_account(Some(org.id), name),
+        expected_version: None,
+        takes_seat: true,
+        end_scim_memberships: false,
+        change: Change::scim(None),
+    }
+}
+
+#[tokio::test]
+async fn a_failure_in_the_committing_pipeline_rolls_the_write_back_and_leaves_no_open_transaction()
+{
+    let Some(url) = server_url() else { return };
+    let (store, db, admin) = one_connection_store(&url).await;
     admin
         .batch_execute(
             "CREATE TABLE refuse_events (on_ boolean NOT NULL);
@@ -72,13 +89,7 @@ async fn a_failure_in_the_committing_pipeline_rolls_the_write_back_and_leaves_no
     let org = new_org(10, at(0));
     store.insert_org(&org).await.unwrap();
     let scope = OrgScope::trusted(org.id);
-    let create = |name: &str| AccountWrite {
-        account: new_account(Some(org.id), name),
-        expected_version: None,
-        takes_seat: true,
-        end_scim_memberships: false,
-        change: Change::scim(None),
-    };
+    let create = |name: &str| scim_create(&org, name);
 
     refuse(true).await;
     assert!(store.write_account(create("refused")).await.is_err());
@@ -153,23 +164,10 @@ const OPEN_TRANSACTIONS: &str = "SELECT count(*) FROM pg_stat_activity
 #[tokio::test]
 async fn a_write_cancelled_inside_its_transaction_never_commits_and_the_next_write_does() {
     let Some(url) = server_url() else { return };
-    let db = TestDatabase::create(&url).await.unwrap();
-    let options = PoolOptions {
-        max_connections: 1,
-        ..PoolOptions::default()
-    };
-    let store = PostgresStore::connect_with(&db.url, options).await.unwrap();
-    store.migrate().await.unwrap();
-    let mut admin = connect(&db.url).await;
+    let (store, db, mut admin) = one_connection_store(&url).await;
     let org = new_org(10, at(0));
     store.insert_org(&org).await.unwrap();
-    let create = |name: &str| AccountWrite {
-        account: new_account(Some(org.id), name),
-        expected_version: None,
-        takes_seat: true,
-        end_scim_memberships: false,
-        change: Change::scim(None),
-    };
+    let create = |name: &str| scim_create(&org, name);
 
     // Another session holds the organization's turn, so the write waits inside its transaction
     // (its first pipeline sent) until the request gives up on it.
