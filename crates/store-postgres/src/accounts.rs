@@ -117,9 +117,12 @@ pub(crate) async fn write(
             .await?,
         ),
     };
-    let seat_statement = match seat_org {
+    let seat_check = match seat_org {
         None => None,
-        Some(_) => Some(prepare(tx, SEAT_CHECK, "locking the organization's seats").await?),
+        Some(org) => Some((
+            prepare(tx, SEAT_CHECK, "locking the organization's seats").await?,
+            org,
+        )),
     };
     let (write_sql, what) = match expected_version {
         None => (
@@ -176,11 +179,11 @@ pub(crate) async fn write(
             }
         },
         async {
-            match (&seat_statement, &seat_org) {
-                (Some(statement), Some(org)) => {
+            match &seat_check {
+                Some((statement, org)) => {
                     run_opt(tx, statement, &[org], "locking the organization's seats").await
                 }
-                _ => Ok(None),
+                None => Ok(None),
             }
         },
         run_opt(tx, &write_statement, &write_params, what),

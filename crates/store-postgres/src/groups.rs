@@ -23,10 +23,9 @@ use tokio_postgres::{
 use uuid::Uuid;
 
 use crate::{
-    convert::{Param, col, from_uuid, param, to_uuid},
+    convert::{col, from_uuid, param, to_uuid},
     events::{Turn, TurnLock},
-    list::refs,
-    pool::{execute, finish, prepare, query, query_opt, run, run_opt},
+    pool::{Queued, execute, finish, prepare, query, query_opt, run, run_opt},
 };
 
 /// The page of the organization's groups that match `filter`, with the number of matches.
@@ -270,7 +269,9 @@ struct MembershipStatements<'a> {
     to_add_ids: Vec<Uuid>,
     /// The check and the insert, when there is anything to add.
     adding: Option<(Statement, Statement)>,
-    removals: Vec<(Statement, Vec<Param>)>,
+    /// The removal half of a `replace`, then a `remove` (at most one of them is asked for, but
+    /// each has its place in the pipeline, before the insert).
+    removals: [Option<Queued>; 2],
 }
 
 impl<'a> MembershipStatements<'a> {
@@ -292,19 +293,26 @@ impl<'a> MembershipStatements<'a> {
                 prepare(tx, ADD, "adding members").await?,
             ))
         };
-        let mut removals = Vec::new();
-        let mut removal_sets = Vec::new();
-        if let Some(wanted) = &change.replace {
-            removal_sets.push(Members::AllBut(wanted));
-        }
-        if !change.remove.is_empty() {
-            removal_sets.push(Members::Listed(&change.remove));
-        }
-        for members in removal_sets {
+        let removal = |members| async move {
             let sql = remove_members(Dialect::Postgres, group, change.source, members);
-            let statement = prepare(tx, &sql.text, "removing members").await?;
-            removals.push((statement, sql.args.into_iter().map(param).collect()));
-        }
+            Queued::prepare(
+                tx,
+                &sql.text,
+                sql.args.into_iter().map(param).collect(),
+                "removing members",
+            )
+            .await
+        };
+        let all_but_wanted = match &change.replace {
+            Some(wanted) => Some(removal(Members::AllBut(wanted)).await?),
+            None => None,
+        };
+        let listed = if change.remove.is_empty() {
+            None
+        } else {
+            Some(removal(Members::Listed(&change.remove)).await?)
+        };
+        let removals = [all_but_wanted, listed];
         Ok(Self {
             change,
             group: to_uuid(group)?,
@@ -320,7 +328,7 @@ impl<'a> MembershipStatements<'a> {
     /// Sends every statement when first polled, in order, then reads the answers in order.
     async fn run(&self, tx: &impl GenericClient) -> Result<Applied, StoreError> {
         let source = self.change.source.as_str();
-        let (addable, removed, inserted) = tokio::join!(
+        let (addable, all_but_wanted, listed, inserted) = tokio::join!(
             biased;
             async {
                 match &self.adding {
@@ -330,13 +338,8 @@ impl<'a> MembershipStatements<'a> {
                     None => Ok(Vec::new()),
                 }
             },
-            async {
-                let mut removed = Vec::new();
-                for (statement, params) in &self.removals {
-                    removed.push(run(tx, statement, &refs(params), "removing members").await);
-                }
-                removed
-            },
+            run_removal(tx, self.removals[0].as_ref()),
+            run_removal(tx, self.removals[1].as_ref()),
             async {
                 match &self.adding {
                     Some((_, add)) => {
@@ -365,10 +368,8 @@ impl<'a> MembershipStatements<'a> {
             }
         }
         let mut removed_members = Vec::new();
-        for rows in removed {
-            for row in rows? {
-                removed_members.push(membership(&row)?);
-            }
+        for row in all_but_wanted?.iter().chain(&listed?) {
+            removed_members.push(membership(row)?);
         }
         removed_members.sort();
         outcome.removed = removed_members.len() as u64;
@@ -379,6 +380,17 @@ impl<'a> MembershipStatements<'a> {
         added.sort_unstable();
         outcome.added = added.len() as u64;
         Ok((outcome, added, removed_members))
+    }
+}
+
+/// Runs `removal` (if any) when first polled; the memberships it deleted.
+async fn run_removal(
+    tx: &impl GenericClient,
+    removal: Option<&Queued>,
+) -> Result<Vec<Row>, StoreError> {
+    match removal {
+        Some(removal) => removal.run(tx).await,
+        None => Ok(Vec::new()),
     }
 }
 

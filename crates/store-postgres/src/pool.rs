@@ -238,8 +238,7 @@ pub(crate) async fn query<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<Vec<Row>, StoreError> {
-    let statement = answer(what, client.prepare_cached(sql)).await?;
-    answer(what, client.query(&statement, params)).await
+    run(client, &prepare(client, sql, what).await?, params, what).await
 }
 
 pub(crate) async fn query_opt<C: GenericClient>(
@@ -248,8 +247,7 @@ pub(crate) async fn query_opt<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<Option<Row>, StoreError> {
-    let statement = answer(what, client.prepare_cached(sql)).await?;
-    answer(what, client.query_opt(&statement, params)).await
+    run_opt(client, &prepare(client, sql, what).await?, params, what).await
 }
 
 pub(crate) async fn query_one<C: GenericClient>(
@@ -258,7 +256,7 @@ pub(crate) async fn query_one<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<Row, StoreError> {
-    let statement = answer(what, client.prepare_cached(sql)).await?;
+    let statement = prepare(client, sql, what).await?;
     answer(what, client.query_one(&statement, params)).await
 }
 
@@ -268,6 +266,6 @@ pub(crate) async fn execute<C: GenericClient>(
     params: Params<'_>,
     what: &str,
 ) -> Result<u64, StoreError> {
-    let statement = answer(what, client.prepare_cached(sql)).await?;
+    let statement = prepare(client, sql, what).await?;
     answer(what, client.execute(&statement, params)).await
 }
