@@ -18,7 +18,6 @@ use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, to_u32, to_uuid},
-    events::{Turn, TurnLock},
     pool::{Queued, execute, finish, prepare, query, query_opt, run_opt},
 };
 
@@ -69,15 +68,13 @@ pub(crate) async fn list(
     Ok((accounts, total))
 }
 
-/// Runs inside the caller's transaction. With [`Turn::Own`] the write takes its organization's
-/// turn and commits: the lock, the row this write replaces, the seat check and the write itself
-/// go as one pipeline, the seat counters, the events, the log entry and COMMIT as a second, so
-/// one round trip to Roster is left inside the turn. A statement the answers refuse (a version
-/// that moved, no free seat) has run by then, and the refusal rolls it back. With
-/// [`Turn::Held`] the caller commits, only if this succeeds.
+/// Runs inside the caller's transaction, which holds the organization's event lock and commits
+/// only if this succeeds (see [`crate::group_commit`]). The row this write replaces, the seat
+/// check and the write itself go as one pipeline, the seat counters, the events and the log
+/// entry as a second: two round trips inside the organization's turn. A statement the answers
+/// refuse (a version that moved, no free seat) has run by then; the caller undoes it.
 pub(crate) async fn write(
     tx: &impl GenericClient,
-    turn: Turn,
     write: AccountWrite,
 ) -> Result<Account, StoreError> {
     let AccountWrite {
@@ -103,7 +100,6 @@ pub(crate) async fn write(
     let key = user_name_key(&account.user_name);
     let role = account.role.as_str();
 
-    let lock = TurnLock::prepare(tx, turn, account.org_id).await?;
     // The row this write replaces, locked: what its events compare with, and where it held a
     // seat. Its version is the expected one or the update below matches nothing.
     let before_statement = match expected_version {
@@ -169,9 +165,8 @@ pub(crate) async fn write(
     write_params.extend(tail);
     write_params.push(&account.active_unassigned);
 
-    let (locked, before, seat, written) = tokio::join!(
+    let (before, seat, written) = tokio::join!(
         biased;
-        lock.take(tx),
         async {
             match &before_statement {
                 Some(statement) => run_opt(tx, statement, &[&id], "reading an account").await,
@@ -188,7 +183,6 @@ pub(crate) async fn write(
         },
         run_opt(tx, &write_statement, &write_params, what),
     );
-    locked?;
     let before = match expected_version {
         None => None,
         Some(expected) => match before?.map(|row| from_row(&row)).transpose()? {
@@ -243,7 +237,6 @@ pub(crate) async fn write(
             events.as_ref(),
             log.as_ref(),
         ],
-        turn == Turn::Own,
     )
     .await?;
     Ok(stored)

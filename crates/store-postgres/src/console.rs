@@ -48,7 +48,6 @@ pub(crate) async fn setup_first_admin(
     crate::orgs::insert(tx, &setup.org).await?;
     crate::accounts::write(
         tx,
-        crate::events::Turn::Held,
         AccountWrite {
             account: setup.account.clone(),
             expected_version: None,

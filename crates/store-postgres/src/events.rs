@@ -13,7 +13,7 @@ use roster_domain::{
 };
 use roster_store_sql::{Dialect, Sql, events as sql};
 use time::OffsetDateTime;
-use tokio_postgres::{IsolationLevel, Row, Statement};
+use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 
 use crate::{
@@ -54,59 +54,6 @@ pub(crate) async fn lock(tx: &impl GenericClient, org: Option<OrgId>) -> Result<
     )
     .await?;
     Ok(())
-}
-
-/// Who takes a write's turn in its organization: the event lock, held until commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Turn {
-    /// The caller's transaction, which took the lock ([`begin`]) and commits.
-    Held,
-    /// The write's own transaction: the write sends the lock first in its first pipeline
-    /// ([`TurnLock`]) and COMMIT last in its last one ([`pool::finish`]).
-    Own,
-}
-
-/// [`lock`] prepared to be sent first in a write's pipeline. The lock is held until commit, so
-/// every round trip inside it is time the organization's other writes wait: sent together, the
-/// statements queued behind the lock run the moment the server grants it, with no round trip
-/// to Roster in between.
-#[derive(Debug)]
-pub(crate) struct TurnLock {
-    statement: Option<Statement>,
-    key: String,
-}
-
-impl TurnLock {
-    pub(crate) async fn prepare(
-        tx: &impl GenericClient,
-        turn: Turn,
-        org: Option<OrgId>,
-    ) -> Result<Self, StoreError> {
-        let statement = match turn {
-            Turn::Held => None,
-            Turn::Own => {
-                Some(pool::prepare(tx, LOCK, "taking the organization's event lock").await?)
-            }
-        };
-        Ok(Self {
-            statement,
-            key: lock_key(org),
-        })
-    }
-
-    /// Sends the lock when first polled (nothing when it is held already).
-    pub(crate) async fn take(&self, tx: &impl GenericClient) -> Result<(), StoreError> {
-        if let Some(statement) = &self.statement {
-            pool::run(
-                tx,
-                statement,
-                &[&EVENTS_LOCK_CLASS, &self.key],
-                "taking the organization's event lock",
-            )
-            .await?;
-        }
-        Ok(())
-    }
 }
 
 async fn run(tx: &impl GenericClient, sql: Sql, what: &str) -> Result<Vec<Row>, StoreError> {

@@ -24,7 +24,6 @@ use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, param, to_uuid},
-    events::{Turn, TurnLock},
     pool::{Queued, execute, finish, prepare, query, query_opt, run, run_opt},
 };
 
@@ -112,14 +111,13 @@ pub(crate) async fn is_member(
     Ok(row.is_some())
 }
 
-/// Runs inside the caller's transaction, taking the turn and committing as an account write
-/// does ([`crate::accounts::write`]): the lock, the group's row and every membership statement
-/// go as one pipeline; the events, the log entry and (with [`Turn::Own`]) COMMIT as a second. A
-/// refusal the answers show (a version that moved, a group deleted meanwhile) rolls back what
-/// ran behind it.
+/// Runs inside the caller's transaction, which holds the organization's event lock and commits
+/// only if this succeeds, as an account write does ([`crate::accounts::write`]): the group's row
+/// and every membership statement go as one pipeline, the events and the log entry as a second.
+/// A refusal the answers show (a version that moved, a group deleted meanwhile) has run by then;
+/// the caller undoes it.
 pub(crate) async fn write(
     tx: &impl GenericClient,
-    turn: Turn,
     org: OrgId,
     write: GroupWrite,
 ) -> Result<(Group, MembershipOutcome), StoreError> {
@@ -135,7 +133,6 @@ pub(crate) async fn write(
             "the group belongs to another organization than the scope",
         ));
     }
-    let lock = TurnLock::prepare(tx, turn, Some(org)).await?;
     let id = to_uuid(group.id)?;
     let org = to_uuid(org)?;
     let attributes = Json(&group.attributes);
@@ -204,9 +201,8 @@ pub(crate) async fn write(
     let membership =
         MembershipStatements::prepare(tx, org, group.id, &members, group.updated_at).await?;
 
-    let (locked, before, written, applied) = tokio::join!(
+    let (before, written, applied) = tokio::join!(
         biased;
-        lock.take(tx),
         async {
             match &before_statement {
                 Some(statement) => run_opt(tx, statement, &[&id, &org], "reading a group").await,
@@ -216,7 +212,6 @@ pub(crate) async fn write(
         run_opt(tx, &write_statement, &write_params, what),
         membership.run(tx),
     );
-    locked?;
     let before = match expect {
         GroupExpect::New | GroupExpect::MembersOnly => None,
         GroupExpect::Version(expected) => match before?.map(|row| from_row(&row)).transpose()? {
@@ -247,12 +242,7 @@ pub(crate) async fn write(
     let events = group_events(&change, was, &stored, &added, &removed);
     let events = crate::events::queue_append(tx, &events).await?;
     let log = crate::log::queue_written(tx, &change, &outcome.skipped).await?;
-    finish(
-        tx,
-        [events.as_ref(), log.as_ref(), None, None],
-        turn == Turn::Own,
-    )
-    .await?;
+    finish(tx, [events.as_ref(), log.as_ref(), None, None]).await?;
     Ok((stored, outcome))
 }
 

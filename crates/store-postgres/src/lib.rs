@@ -15,6 +15,7 @@ mod console;
 mod console_queries;
 mod convert;
 mod events;
+mod group_commit;
 mod groups;
 mod list;
 mod log;
@@ -27,6 +28,8 @@ mod sso;
 pub mod testing;
 mod tokens;
 mod webhooks;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
@@ -43,12 +46,14 @@ use roster_store_sql::{Dialect, console as sql};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use events::Turn;
+use group_commit::GroupCommit;
 pub use pool::PoolOptions;
 
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Account and group writes, committed together per organization.
+    writes: Arc<GroupCommit>,
 }
 
 /// Shows the pool's figures, never the connection string (it may hold a password).
@@ -71,7 +76,8 @@ impl PostgresStore {
     /// Connects (a `postgres://` URL or a libpq key=value string) and checks the server answers.
     pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Self, StoreError> {
         let pool = pool::open(url, options).await?;
-        Ok(Self { pool })
+        let writes = GroupCommit::new(pool.clone());
+        Ok(Self { pool, writes })
     }
 
     /// Applies pending migrations. Safe to run from several instances at once.
@@ -192,14 +198,7 @@ impl Store for PostgresStore {
     }
 
     async fn write_account(&self, write: AccountWrite) -> Result<Account, StoreError> {
-        let mut client = pool::get(&self.pool).await?;
-        let tx = pool::begin(&mut client).await?;
-        // The write commits itself (in one pipeline with its last statements); an error
-        // returns before, and dropping the transaction rolls it back.
-        let account = accounts::write(&tx, Turn::Own, write).await?;
-        // Ends the empty transaction the write's COMMIT opened behind it.
-        pool::answer("committing an account", tx.commit()).await?;
-        Ok(account)
+        self.writes.account(write).await
     }
 
     async fn groups(
@@ -248,12 +247,7 @@ impl Store for PostgresStore {
         scope: OrgScope,
         write: GroupWrite,
     ) -> Result<(Group, MembershipOutcome), StoreError> {
-        let mut client = pool::get(&self.pool).await?;
-        let tx = pool::begin(&mut client).await?;
-        // Commits itself, as an account write does.
-        let written = groups::write(&tx, Turn::Own, scope.org_id(), write).await?;
-        pool::answer("committing a group", tx.commit()).await?;
-        Ok(written)
+        self.writes.group(scope.org_id(), write).await
     }
 
     async fn delete_group(

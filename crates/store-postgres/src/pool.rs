@@ -179,37 +179,25 @@ async fn run_queued<C: GenericClient>(
     }
 }
 
-/// Sends the last statements of a write as one pipeline, with its COMMIT behind them when the
-/// write owns its transaction (`commit`): the organization's event lock (held until commit)
-/// is then released without a round trip to Roster after those statements. A statement that
-/// fails aborts the transaction, so the COMMIT behind it rolls back; its error is returned.
-/// COMMIT is sent with a BEGIN behind it, so the transaction handle still has a transaction to
-/// end (an empty one: it costs no flush).
+/// Sends the last statements of a write as one pipeline; a statement that fails aborts the
+/// transaction (the caller's batch undoes the write, see [`crate::group_commit`]) and its error
+/// is returned.
 pub(crate) async fn finish<C: GenericClient>(
     tx: &C,
     statements: [Option<&Queued>; 4],
-    commit: bool,
 ) -> Result<(), StoreError> {
     let [first, second, third, fourth] = statements;
-    let (first, second, third, fourth, committed) = tokio::join!(
+    let (first, second, third, fourth) = tokio::join!(
         biased;
         run_queued(tx, first),
         run_queued(tx, second),
         run_queued(tx, third),
         run_queued(tx, fourth),
-        async {
-            if commit {
-                answer("committing", tx.batch_execute("COMMIT; BEGIN")).await
-            } else {
-                Ok(())
-            }
-        },
     );
     first?;
     second?;
     third?;
-    fourth?;
-    committed
+    fourth
 }
 
 /// Runs a prepared statement for at most one row; sent when first polled.
