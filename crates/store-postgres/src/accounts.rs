@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, to_u32, to_uuid},
-    pool::{Queued, execute, finish, prepare, query, query_opt, run_opt},
+    pool::{Finishing, Queued, execute, prepare, query, query_opt, run_opt},
 };
 
 /// SCIM listing order: stable across pages and across backends.
@@ -69,14 +69,16 @@ pub(crate) async fn list(
 }
 
 /// Runs inside the caller's transaction, which holds the organization's event lock and commits
-/// only if this succeeds (see [`crate::group_commit`]). The row this write replaces, the seat
-/// check and the write itself go as one pipeline, the seat counters, the events and the log
-/// entry as a second: two round trips inside the organization's turn. A statement the answers
-/// refuse (a version that moved, no free seat) has run by then; the caller undoes it.
+/// only if this and the returned statements succeed (see [`crate::group_commit`]). The row this
+/// write replaces, the seat check and the write itself go as one pipeline, sent when the future
+/// is first polled (every statement is prepared from the connection's cache by then, or sent
+/// behind what is already in flight); the seat counters, the events and the log entry are
+/// returned prepared, for the caller to send with the next write's first pipeline. A statement
+/// the answers refuse (a version that moved, no free seat) has run by then; the caller undoes it.
 pub(crate) async fn write(
     tx: &impl GenericClient,
-    write: AccountWrite,
-) -> Result<Account, StoreError> {
+    write: &AccountWrite,
+) -> Result<Finishing<Account>, StoreError> {
     let AccountWrite {
         account,
         expected_version,
@@ -86,7 +88,7 @@ pub(crate) async fn write(
     } = write;
     let id = to_uuid(account.id)?;
     let org = account.org_id.map(to_uuid).transpose()?;
-    let seat_org = match (takes_seat, org) {
+    let seat_org = match (*takes_seat, org) {
         (false, _) => None,
         (true, Some(org)) => Some(org),
         (true, None) => {
@@ -186,7 +188,7 @@ pub(crate) async fn write(
     let before = match expected_version {
         None => None,
         Some(expected) => match before?.map(|row| from_row(&row)).transpose()? {
-            Some(before) if before.version == expected => Some(before),
+            Some(before) if before.version == *expected => Some(before),
             _ => return Err(StoreError::VersionConflict),
         },
     };
@@ -211,13 +213,13 @@ pub(crate) async fn write(
     };
     let stored = from_row(&row)?;
 
-    let mut ended = if end_scim_memberships {
+    let mut ended = if *end_scim_memberships {
         end_scim_memberships_of(tx, id, account.updated_at).await?
     } else {
         Vec::new()
     };
     ended.sort();
-    let events = account_events(&change, before.as_ref(), &stored, &ended);
+    let events = account_events(change, before.as_ref(), &stored, &ended);
     let seat_now = if account.active { org } else { None };
     let (freed, taken) = if previous_seat == seat_now {
         (None, None)
@@ -228,18 +230,8 @@ pub(crate) async fn write(
         )
     };
     let events = crate::events::queue_append(tx, &events).await?;
-    let log = crate::log::queue_written(tx, &change, &[]).await?;
-    finish(
-        tx,
-        [
-            freed.as_ref(),
-            taken.as_ref(),
-            events.as_ref(),
-            log.as_ref(),
-        ],
-    )
-    .await?;
-    Ok(stored)
+    let log = crate::log::queue_written(tx, change, &[]).await?;
+    Ok(Finishing::new(stored, [freed, taken, events, log]))
 }
 
 /// Ends the account's SCIM memberships (a SCIM delete); returns the groups it left.

@@ -48,7 +48,7 @@ pub(crate) async fn setup_first_admin(
     crate::orgs::insert(tx, &setup.org).await?;
     crate::accounts::write(
         tx,
-        AccountWrite {
+        &AccountWrite {
             account: setup.account.clone(),
             expected_version: None,
             takes_seat: true,
@@ -61,6 +61,8 @@ pub(crate) async fn setup_first_admin(
             },
         },
     )
+    .await?
+    .finish(tx)
     .await?;
     put_credential(tx, &setup.credential).await?;
     insert_session(tx, &setup.session).await?;

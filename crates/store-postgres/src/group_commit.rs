@@ -1,15 +1,17 @@
 //! Group commit of an organization's account and group writes. Every such write holds its
 //! organization's event lock until it commits (see [`crate::events`]), so one organization's
 //! writes run one after the other whatever the pool's size, and each used to pay a commit's
-//! flush and a lock handover inside that turn. Here, the writes an instance has queued for an
-//! organization take the turn together: one transaction, one lock, one commit, each write
-//! behind a savepoint so a refusal (a seat limit, a version that moved, a taken userName) undoes
-//! only itself. An organization's writes also take one pooled connection at a time instead of
-//! one each, so a burst in one organization leaves the pool to the others.
+//! flush, a lock handover and two round trips to Roster inside that turn. Here, the writes an
+//! instance has queued for an organization take the turn together: one transaction, one lock,
+//! one commit, each write behind a savepoint so a refusal (a seat limit, a version that moved,
+//! a taken userName) undoes only itself. A write's last statements (seat counters, events, log
+//! entry) go in one flight with the next write's savepoint and first statements, so each write
+//! costs one round trip. An organization's writes also take one pooled connection at a time
+//! instead of one each, so a burst in one organization leaves the pool to the others.
 //!
 //! A write is answered only after its batch commits; if the batch fails to commit, every write
 //! in it is answered with that failure and none was acknowledged. A write whose caller has gone
-//! (a cancelled request) is skipped, or undone when the caller leaves while it runs.
+//! (a cancelled request) before its turn comes is skipped.
 
 use std::{
     collections::{HashMap, VecDeque, hash_map::Entry},
@@ -22,7 +24,10 @@ use roster_domain::{
 };
 use tokio::sync::oneshot;
 
-use crate::{accounts, events, groups, pool};
+use crate::{
+    accounts, events, groups,
+    pool::{self, Finishing},
+};
 
 /// Writes committed together at most. Each write is a subtransaction, and PostgreSQL keeps
 /// the ids of at most 64 per transaction where other sessions' snapshots find them cheaply.
@@ -141,6 +146,12 @@ enum Job {
     },
 }
 
+/// What a job wrote, once its last statements succeeded.
+enum Written {
+    Account(Account),
+    Group((Group, MembershipOutcome)),
+}
+
 impl Job {
     /// Whether nobody waits for the answer any more.
     fn gone(&self) -> bool {
@@ -150,59 +161,134 @@ impl Job {
         }
     }
 
-    async fn run(self, tx: &impl GenericClient) -> Box<dyn Ran> {
+    /// Runs the write up to its last statements; see [`accounts::write`]. The job keeps its
+    /// write, so it can run again when the write before it fails in their shared flight.
+    async fn run(&self, tx: &impl GenericClient) -> Result<Finishing<Written>, StoreError> {
         match self {
-            Self::Account { write, reply } => Box::new(Outcome {
-                result: accounts::write(tx, write).await,
-                reply,
-            }),
-            Self::Group { org, write, reply } => Box::new(Outcome {
-                result: groups::write(tx, org, write).await,
-                reply,
-            }),
+            Self::Account { write, .. } => {
+                Ok(accounts::write(tx, write).await?.map(Written::Account))
+            }
+            Self::Group { org, write, .. } => {
+                Ok(groups::write(tx, *org, write).await?.map(Written::Group))
+            }
         }
     }
 
-    fn refuse(self, error: StoreError) {
+    fn answer(self, result: Result<Written, StoreError>) {
         // A caller that has gone needs no answer.
-        let _ = match self {
-            Self::Account { reply, .. } => reply.send(Err(error)).is_ok(),
-            Self::Group { reply, .. } => reply.send(Err(error)).is_ok(),
-        };
+        match self {
+            Self::Account { reply, .. } => {
+                let _ = reply.send(result.and_then(|written| match written {
+                    Written::Account(account) => Ok(account),
+                    Written::Group(_) => Err(mismatch()),
+                }));
+            }
+            Self::Group { reply, .. } => {
+                let _ = reply.send(result.and_then(|written| match written {
+                    Written::Group(group) => Ok(group),
+                    Written::Account(_) => Err(mismatch()),
+                }));
+            }
+        }
     }
 }
 
-/// A write that ran in the batch, waiting for the batch's fate.
-trait Ran: Send {
-    fn succeeded(&self) -> bool;
-    fn gone(&self) -> bool;
-    /// Answers the caller: the write's own result, unless the batch failed after it succeeded.
-    fn deliver(self: Box<Self>, batch_failure: Option<&StoreError>);
+fn mismatch() -> StoreError {
+    StoreError::internal("answering a write", "the write's result is of another kind")
 }
 
-struct Outcome<T> {
-    result: Result<T, StoreError>,
-    reply: oneshot::Sender<Result<T, StoreError>>,
+/// A job of the batch whose last statements are prepared and not yet sent.
+struct Pending {
+    job: Job,
+    finishing: Finishing<Written>,
 }
 
-impl<T: Send> Ran for Outcome<T> {
-    fn succeeded(&self) -> bool {
-        self.result.is_ok()
+/// The batch's transaction, with the jobs that ran in it and their results.
+struct Batch<'t> {
+    tx: deadpool_postgres::Transaction<'t>,
+    done: Vec<(Job, Result<Written, StoreError>)>,
+}
+
+impl Batch<'_> {
+    /// Undoes the innermost write (its savepoint's); the transaction is lost if that fails.
+    async fn undo(&self) -> Result<(), StoreError> {
+        pool::answer(
+            "undoing a refused write",
+            self.tx.batch_execute("ROLLBACK TO SAVEPOINT write"),
+        )
+        .await
     }
 
-    fn gone(&self) -> bool {
-        self.reply.is_closed()
+    /// One flight: the pending write's last statements, the job's savepoint and its first
+    /// statements, sent in this order when first polled. The job's results come back with the
+    /// pending write's fate. Returns the job's progress, or its refusal.
+    async fn flight(
+        &mut self,
+        pending: Option<Pending>,
+        job: &Job,
+    ) -> Result<Result<Finishing<Written>, StoreError>, StoreError> {
+        let tx = &self.tx;
+        let (last, saved, ran) = tokio::join!(
+            biased;
+            async {
+                match &pending {
+                    Some(pending) => pending.finishing.send(tx).await,
+                    None => Ok(()),
+                }
+            },
+            pool::answer("setting a write's savepoint", tx.batch_execute("SAVEPOINT write")),
+            job.run(tx),
+        );
+        if let Some(Pending {
+            job: before,
+            finishing,
+        }) = pending
+        {
+            match last {
+                Ok(()) => self.done.push((before, Ok(finishing.into_value()))),
+                Err(unanswered) if unanswered.is_unavailable() => {
+                    // Whether the statements ran, and the job's behind them, is unknown.
+                    let lost = shared(&unanswered);
+                    self.done.push((before, Err(unanswered)));
+                    return Err(lost);
+                }
+                Err(refused) => {
+                    // The transaction aborted before the job's savepoint: undo the write before
+                    // it (its savepoint is the innermost) and run the job again, alone.
+                    self.done.push((before, Err(refused)));
+                    self.undo().await?;
+                    return Box::pin(self.flight(None, job)).await;
+                }
+            }
+        }
+        saved?;
+        match ran {
+            Ok(finishing) => Ok(Ok(finishing)),
+            Err(refused) => {
+                self.undo().await?;
+                Ok(Err(refused))
+            }
+        }
     }
 
-    fn deliver(self: Box<Self>, batch_failure: Option<&StoreError>) {
-        let answer = match (self.result, batch_failure) {
-            (Ok(_), Some(failure)) => Err(shared(failure)),
-            (result, _) => result,
-        };
-        let _ = self.reply.send(answer);
+    /// Sends the last pending write's statements alone.
+    async fn land(&mut self, pending: Pending) -> Result<(), StoreError> {
+        match pending.finishing.send(&self.tx).await {
+            Ok(()) => self
+                .done
+                .push((pending.job, Ok(pending.finishing.into_value()))),
+            Err(refused) => {
+                self.done.push((pending.job, Err(refused)));
+                self.undo().await?;
+            }
+        }
+        Ok(())
     }
 }
 
+/// Runs the batch's jobs in one transaction holding the organization's turn. Each write costs
+/// one flight: its savepoint and first statements go together with the last statements of the
+/// write before it, whose answers are then known.
 async fn commit_batch(pool: &Pool, turn: Turn, batch: Vec<Job>) {
     let mut client = match pool::get(pool).await {
         Ok(client) => client,
@@ -212,47 +298,52 @@ async fn commit_batch(pool: &Pool, turn: Turn, batch: Vec<Job>) {
         Ok(tx) => tx,
         Err(error) => return refuse_all(batch, &error),
     };
-    let mut ran: Vec<Box<dyn Ran>> = Vec::with_capacity(batch.len());
+    let mut run = Batch {
+        tx,
+        done: Vec::with_capacity(batch.len()),
+    };
+    let mut pending = None;
+    let mut lost = None;
     let mut jobs = batch.into_iter();
-    while let Some(job) = jobs.next() {
+    for job in jobs.by_ref() {
         if job.gone() {
             continue;
         }
-        // The savepoint goes out ahead of the write's first statement, in the same flight.
-        let (saved, this) = tokio::join!(
-            biased;
-            pool::answer("setting a write's savepoint", tx.batch_execute("SAVEPOINT write")),
-            job.run(&tx),
-        );
-        let undo = !this.succeeded() || this.gone();
-        let failure = match saved {
-            Err(error) => Some(error),
-            Ok(()) if undo => pool::answer(
-                "undoing a refused write",
-                tx.batch_execute("ROLLBACK TO SAVEPOINT write"),
-            )
-            .await
-            .err(),
-            Ok(()) => None,
-        };
-        ran.push(this);
-        if let Some(failure) = failure {
-            // The transaction is lost (the connection, most likely): nothing of it commits.
-            for done in ran {
-                done.deliver(Some(&failure));
+        match run.flight(pending.take(), &job).await {
+            Ok(Ok(finishing)) => pending = Some(Pending { job, finishing }),
+            Ok(Err(refused)) => run.done.push((job, Err(refused))),
+            Err(error) => {
+                run.done.push((job, Err(shared(&error))));
+                lost = Some(error);
+                break;
             }
-            return refuse_all(jobs.collect(), &failure);
         }
     }
-    let committed = pool::answer("committing the organization's writes", tx.commit()).await;
-    for done in ran {
-        done.deliver(committed.as_ref().err());
+    if let (Some(last), None) = (pending, &lost) {
+        lost = run.land(last).await.err();
+    }
+    let Batch { tx, done } = run;
+    let failure = match lost {
+        // The transaction is lost (the connection, most likely): nothing of it commits.
+        Some(lost) => Some(lost),
+        None => pool::answer("committing the organization's writes", tx.commit())
+            .await
+            .err(),
+    };
+    for (job, result) in done {
+        job.answer(match (&failure, result) {
+            (Some(failure), Ok(_)) => Err(shared(failure)),
+            (_, result) => result,
+        });
+    }
+    if let Some(failure) = failure {
+        refuse_all(jobs.collect(), &failure);
     }
 }
 
 fn refuse_all(batch: Vec<Job>, error: &StoreError) {
     for job in batch {
-        job.refuse(shared(error));
+        job.answer(Err(shared(error)));
     }
 }
 

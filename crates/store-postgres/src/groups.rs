@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, param, to_uuid},
-    pool::{Queued, execute, finish, prepare, query, query_opt, run, run_opt},
+    pool::{Finishing, Queued, execute, prepare, query, query_opt, run, run_opt},
 };
 
 /// The page of the organization's groups that match `filter`, with the number of matches.
@@ -111,16 +111,15 @@ pub(crate) async fn is_member(
     Ok(row.is_some())
 }
 
-/// Runs inside the caller's transaction, which holds the organization's event lock and commits
-/// only if this succeeds, as an account write does ([`crate::accounts::write`]): the group's row
-/// and every membership statement go as one pipeline, the events and the log entry as a second.
-/// A refusal the answers show (a version that moved, a group deleted meanwhile) has run by then;
-/// the caller undoes it.
+/// Runs inside the caller's transaction as an account write does ([`crate::accounts::write`]):
+/// the group's row and every membership statement go as one pipeline, sent when the future is
+/// first polled; the events and the log entry are returned prepared. A refusal the answers show
+/// (a version that moved, a group deleted meanwhile) has run by then; the caller undoes it.
 pub(crate) async fn write(
     tx: &impl GenericClient,
     org: OrgId,
-    write: GroupWrite,
-) -> Result<(Group, MembershipOutcome), StoreError> {
+    write: &GroupWrite,
+) -> Result<Finishing<(Group, MembershipOutcome)>, StoreError> {
     let GroupWrite {
         group,
         expect,
@@ -199,7 +198,7 @@ pub(crate) async fn write(
     };
     let write_statement = prepare(tx, &write_sql, what).await?;
     let membership =
-        MembershipStatements::prepare(tx, org, group.id, &members, group.updated_at).await?;
+        MembershipStatements::prepare(tx, org, group.id, members, group.updated_at).await?;
 
     let (before, written, applied) = tokio::join!(
         biased;
@@ -215,7 +214,7 @@ pub(crate) async fn write(
     let before = match expect {
         GroupExpect::New | GroupExpect::MembersOnly => None,
         GroupExpect::Version(expected) => match before?.map(|row| from_row(&row)).transpose()? {
-            Some(before) if before.version == expected => Some(before),
+            Some(before) if before.version == *expected => Some(before),
             _ => return Err(StoreError::VersionConflict),
         },
     };
@@ -239,11 +238,10 @@ pub(crate) async fn write(
         (GroupExpect::Version(_), Some(before)) => GroupBefore::Was(before),
         (GroupExpect::New | GroupExpect::Version(_), _) => GroupBefore::New,
     };
-    let events = group_events(&change, was, &stored, &added, &removed);
+    let events = group_events(change, was, &stored, &added, &removed);
     let events = crate::events::queue_append(tx, &events).await?;
-    let log = crate::log::queue_written(tx, &change, &outcome.skipped).await?;
-    finish(tx, [events.as_ref(), log.as_ref(), None, None]).await?;
-    Ok((stored, outcome))
+    let log = crate::log::queue_written(tx, change, &outcome.skipped).await?;
+    Ok(Finishing::new((stored, outcome), [events, log, None, None]))
 }
 
 /// A [`MembershipChange`]'s statements, prepared for the group write's pipeline, applied as

@@ -179,25 +179,53 @@ async fn run_queued<C: GenericClient>(
     }
 }
 
-/// Sends the last statements of a write as one pipeline; a statement that fails aborts the
-/// transaction (the caller's batch undoes the write, see [`crate::group_commit`]) and its error
-/// is returned.
-pub(crate) async fn finish<C: GenericClient>(
-    tx: &C,
-    statements: [Option<&Queued>; 4],
-) -> Result<(), StoreError> {
-    let [first, second, third, fourth] = statements;
-    let (first, second, third, fourth) = tokio::join!(
-        biased;
-        run_queued(tx, first),
-        run_queued(tx, second),
-        run_queued(tx, third),
-        run_queued(tx, fourth),
-    );
-    first?;
-    second?;
-    third?;
-    fourth
+/// A write whose statements ran up to its last pipeline: its result, and the statements that
+/// complete it (seat counters, events, the log entry) prepared, so they can be sent in one
+/// flight with the next write's first statements (see [`crate::group_commit`]).
+#[derive(Debug)]
+pub(crate) struct Finishing<T> {
+    value: T,
+    last: [Option<Queued>; 4],
+}
+
+impl<T> Finishing<T> {
+    pub(crate) fn new(value: T, last: [Option<Queued>; 4]) -> Self {
+        Self { value, last }
+    }
+
+    /// Sends the last statements when first polled, in order; a statement that fails aborts
+    /// the transaction, and its error is returned.
+    pub(crate) async fn send<C: GenericClient>(&self, tx: &C) -> Result<(), StoreError> {
+        let [first, second, third, fourth] = self.last.each_ref().map(Option::as_ref);
+        let (first, second, third, fourth) = tokio::join!(
+            biased;
+            run_queued(tx, first),
+            run_queued(tx, second),
+            run_queued(tx, third),
+            run_queued(tx, fourth),
+        );
+        first?;
+        second?;
+        third?;
+        fourth
+    }
+
+    /// Sends the last statements and returns the write's result once they succeeded.
+    pub(crate) async fn finish<C: GenericClient>(self, tx: &C) -> Result<T, StoreError> {
+        self.send(tx).await?;
+        Ok(self.value)
+    }
+
+    pub(crate) fn into_value(self) -> T {
+        self.value
+    }
+
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Finishing<U> {
+        Finishing {
+            value: f(self.value),
+            last: self.last,
+        }
+    }
 }
 
 /// Runs a prepared statement for at most one row; sent when first polled.

@@ -366,3 +366,58 @@ async fn an_organizations_burst_of_writes_leaves_the_pool_to_the_other_organizat
     );
     drop((store, db));
 }
+
+/// A write's last statements (here its events) go in one flight with the next write's first
+/// ones: when they fail, the transaction aborts under both, so the first is undone alone and
+/// the next runs again.
+#[tokio::test]
+async fn a_write_failing_in_the_flight_it_shares_with_the_next_is_undone_alone() {
+    let Some(url) = server_url() else { return };
+    let (store, db, admin) = one_connection_store(&url).await;
+    admin
+        .batch_execute(
+            "CREATE FUNCTION refuse_poison_events() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF EXISTS (SELECT 1 FROM accounts
+                            WHERE id = NEW.account_id AND user_name = 'poison') THEN
+                     RAISE EXCEPTION 'events of poison refused by the test';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse_poison_events BEFORE INSERT ON events
+             FOR EACH ROW EXECUTE FUNCTION refuse_poison_events();",
+        )
+        .await
+        .unwrap();
+    let org = new_org(10, at(0));
+    store.insert_org(&org).await.unwrap();
+    let store = std::sync::Arc::new(store);
+    let send = |name: &'static str| {
+        let store = std::sync::Arc::clone(&store);
+        let write = scim_create(&org, name);
+        tokio::spawn(async move { store.write_account(write).await })
+    };
+    let sent = [send("ada"), send("poison"), send("grace"), send("poison")];
+    let mut answers = Vec::new();
+    for task in sent {
+        answers.push(task.await.unwrap());
+    }
+    let [ada, poison, grace, poison_again] = answers.try_into().unwrap();
+    let kept = [ada.unwrap().id, grace.unwrap().id].map(|id| id.to_string());
+    assert!(poison.is_err() && poison_again.is_err());
+
+    let names = "SELECT string_agg(user_name, ',' ORDER BY user_name) FROM accounts";
+    let stored: String = admin.query_one(names, &[]).await.unwrap().get(0);
+    assert_eq!(stored, "ada,grace");
+    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
+    assert_eq!(count(&admin, seats_used, &[&org.id.to_string()]).await, 2);
+    let of = "SELECT count(*) FROM events WHERE account_id::text = $1";
+    let others = "SELECT count(*) FROM events
+         WHERE account_id IS NOT NULL AND account_id::text NOT IN ($1, $2)";
+    let ada_events = count(&admin, of, &[&kept[0]]).await;
+    assert!(ada_events > 0);
+    assert_eq!(count(&admin, of, &[&kept[1]]).await, ada_events);
+    assert_eq!(count(&admin, others, &[&kept[0], &kept[1]]).await, 0);
+    assert_eq!(count(&admin, OPEN_TRANSACTIONS, &[]).await, 0);
+    drop((store, db));
+}
