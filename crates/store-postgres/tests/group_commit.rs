@@ -10,9 +10,11 @@
 
 #![expect(clippy::unwrap_used, reason = "a test: a failed step is the report")]
 
+use std::sync::Arc;
+
 use roster_domain::{
-    AccountWrite, Change, GroupExpect, GroupWrite, MemberSource, MembershipChange, Org, OrgScope,
-    Store, StoreError, user_name_key,
+    Account, AccountWrite, Change, GroupExpect, GroupWrite, MemberSource, MembershipChange, Org,
+    OrgScope, Store, StoreError, user_name_key,
 };
 use roster_store_postgres::{
     PoolOptions, PostgresStore,
@@ -58,6 +60,37 @@ fn scim_create(org: &Org, name: &str) -> AccountWrite {
         end_scim_memberships: false,
         change: Change::scim(None),
     }
+}
+
+/// SCIM creates of `names` in `org`, sent at once from tasks of the test's runtime: all queued
+/// before the organization's leader first runs, so they form one batch. Their answers in order.
+async fn create_together<const N: usize>(
+    store: &Arc<PostgresStore>,
+    org: &Org,
+    names: [&str; N],
+) -> [Result<Account, StoreError>; N] {
+    let sent = names.map(|name| {
+        let store = Arc::clone(store);
+        let write = scim_create(org, name);
+        tokio::spawn(async move { store.write_account(write).await })
+    });
+    let mut answers = Vec::with_capacity(N);
+    for task in sent {
+        answers.push(task.await.unwrap());
+    }
+    answers.try_into().unwrap()
+}
+
+/// The userNames stored, sorted, joined by commas.
+async fn stored_names(admin: &Client) -> String {
+    let names = "SELECT coalesce(string_agg(user_name, ',' ORDER BY user_name), '') FROM accounts";
+    admin.query_one(names, &[]).await.unwrap().get(0)
+}
+
+/// The organization's seat counter.
+async fn seats_used(admin: &Client, org: &Org) -> i64 {
+    let used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
+    count(admin, used, &[&org.id.to_string()]).await
 }
 
 /// A trigger that refuses events on demand makes the events insert, one of a write's last
@@ -106,15 +139,13 @@ async fn a_failure_in_a_writes_last_pipeline_rolls_the_write_back_and_leaves_no_
             .unwrap()
             .is_none()
     );
-    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
-    let org_id = org.id.to_string();
-    assert_eq!(count(&admin, seats_used, &[&org_id]).await, 0);
+    assert_eq!(seats_used(&admin, &org).await, 0);
     assert_eq!(count(&admin, "SELECT count(*) FROM accounts", &[]).await, 0);
 
     // The same connection writes again, and the write is committed: seen from another session.
     let member = store.write_account(create("kept")).await.unwrap();
     assert_eq!(count(&admin, "SELECT count(*) FROM accounts", &[]).await, 1);
-    assert_eq!(count(&admin, seats_used, &[&org_id]).await, 1);
+    assert_eq!(seats_used(&admin, &org).await, 1);
 
     // A group write refused the same way keeps neither the group's change nor the membership.
     let group = new_group(org.id, "Class 7B");
@@ -199,8 +230,7 @@ async fn a_write_cancelled_inside_its_transaction_never_commits_and_the_next_wri
     let names = "SELECT count(*) FROM accounts WHERE user_name = $1";
     assert_eq!(count(&admin, names, &[&"next"]).await, 1);
     assert_eq!(count(&admin, names, &[&"cancelled"]).await, 0);
-    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
-    assert_eq!(count(&admin, seats_used, &[&org.id.to_string()]).await, 1);
+    assert_eq!(seats_used(&admin, &org).await, 1);
     drop((store, db));
 }
 
@@ -223,26 +253,11 @@ async fn writes_sent_together_commit_together_and_each_refusal_undoes_only_itsel
     let (store, db, admin) = one_connection_store(&url).await;
     let org = new_org(3, at(0));
     store.insert_org(&org).await.unwrap();
-    let store = std::sync::Arc::new(store);
-    let send = |name: &'static str| {
-        let store = std::sync::Arc::clone(&store);
-        let write = scim_create(&org, name);
-        tokio::spawn(async move { store.write_account(write).await })
-    };
+    let store = Arc::new(store);
     // Three seats: the refused second "ada" gives its seat back, so "edsger" takes the third and
     // "barbara" finds none.
-    let sent = [
-        send("ada"),
-        send("grace"),
-        send("ada"),
-        send("edsger"),
-        send("barbara"),
-    ];
-    let mut answers = Vec::new();
-    for task in sent {
-        answers.push(task.await.unwrap());
-    }
-    let [ada, grace, taken, edsger, no_seat] = answers.try_into().unwrap();
+    let [ada, grace, taken, edsger, no_seat] =
+        create_together(&store, &org, ["ada", "grace", "ada", "edsger", "barbara"]).await;
     let kept = [ada.unwrap().id, grace.unwrap().id, edsger.unwrap().id].map(|id| id.to_string());
     assert!(
         matches!(taken, Err(StoreError::UniqueViolation(_))),
@@ -253,11 +268,8 @@ async fn writes_sent_together_commit_together_and_each_refusal_undoes_only_itsel
         "{no_seat:?}"
     );
 
-    let names = "SELECT string_agg(user_name, ',' ORDER BY user_name) FROM accounts";
-    let stored: String = admin.query_one(names, &[]).await.unwrap().get(0);
-    assert_eq!(stored, "ada,edsger,grace");
-    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
-    assert_eq!(count(&admin, seats_used, &[&org.id.to_string()]).await, 3);
+    assert_eq!(stored_names(&admin).await, "ada,edsger,grace");
+    assert_eq!(seats_used(&admin, &org).await, 3);
     // The refused writes left no event; the kept ones committed in one transaction.
     let refused_events = "SELECT count(*) FROM events
          WHERE account_id IS NOT NULL AND account_id::text NOT IN ($1, $2, $3)";
@@ -290,24 +302,16 @@ async fn a_batch_that_fails_to_commit_answers_every_write_in_it_with_the_failure
         .unwrap();
     let org = new_org(10, at(0));
     store.insert_org(&org).await.unwrap();
-    let store = std::sync::Arc::new(store);
-    let send = |name: &'static str| {
-        let store = std::sync::Arc::clone(&store);
-        let write = scim_create(&org, name);
-        tokio::spawn(async move { store.write_account(write).await })
-    };
-    let sent = [send("before"), send("poison"), send("after")];
-    for task in sent {
-        let answer = task.await.unwrap();
+    let store = Arc::new(store);
+    for answer in create_together(&store, &org, ["before", "poison", "after"]).await {
         assert!(
             answer.is_err(),
             "acknowledged but not committed: {answer:?}"
         );
     }
-    assert_eq!(count(&admin, "SELECT count(*) FROM accounts", &[]).await, 0);
+    assert_eq!(stored_names(&admin).await, "");
     assert_eq!(count(&admin, "SELECT count(*) FROM events", &[]).await, 0);
-    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
-    assert_eq!(count(&admin, seats_used, &[&org.id.to_string()]).await, 0);
+    assert_eq!(seats_used(&admin, &org).await, 0);
 
     // The next batch, on the same connection, commits.
     store
@@ -328,7 +332,7 @@ async fn an_organizations_burst_of_writes_leaves_the_pool_to_the_other_organizat
         wait_timeout: std::time::Duration::from_secs(20),
         ..PoolOptions::default()
     };
-    let store = std::sync::Arc::new(PostgresStore::connect_with(&db.url, options).await.unwrap());
+    let store = Arc::new(PostgresStore::connect_with(&db.url, options).await.unwrap());
     store.migrate().await.unwrap();
     let mut admin = connect(&db.url).await;
     let (busy, quiet) = (new_org(100, at(0)), new_org(100, at(0)));
@@ -339,7 +343,7 @@ async fn an_organizations_burst_of_writes_leaves_the_pool_to_the_other_organizat
     let holder = hold_turn(&mut admin, &busy).await;
     let waiting: Vec<_> = (0..20)
         .map(|n| {
-            let store = std::sync::Arc::clone(&store);
+            let store = Arc::clone(&store);
             let write = scim_create(&busy, &format!("busy-{n}"));
             tokio::spawn(async move { store.write_account(write).await })
         })
@@ -391,26 +395,14 @@ async fn a_write_failing_in_the_flight_it_shares_with_the_next_is_undone_alone()
         .unwrap();
     let org = new_org(10, at(0));
     store.insert_org(&org).await.unwrap();
-    let store = std::sync::Arc::new(store);
-    let send = |name: &'static str| {
-        let store = std::sync::Arc::clone(&store);
-        let write = scim_create(&org, name);
-        tokio::spawn(async move { store.write_account(write).await })
-    };
-    let sent = [send("ada"), send("poison"), send("grace"), send("poison")];
-    let mut answers = Vec::new();
-    for task in sent {
-        answers.push(task.await.unwrap());
-    }
-    let [ada, poison, grace, poison_again] = answers.try_into().unwrap();
+    let store = Arc::new(store);
+    let [ada, poison, grace, poison_again] =
+        create_together(&store, &org, ["ada", "poison", "grace", "poison"]).await;
     let kept = [ada.unwrap().id, grace.unwrap().id].map(|id| id.to_string());
     assert!(poison.is_err() && poison_again.is_err());
 
-    let names = "SELECT string_agg(user_name, ',' ORDER BY user_name) FROM accounts";
-    let stored: String = admin.query_one(names, &[]).await.unwrap().get(0);
-    assert_eq!(stored, "ada,grace");
-    let seats_used = "SELECT active_accounts::bigint FROM orgs WHERE id = $1::text::uuid";
-    assert_eq!(count(&admin, seats_used, &[&org.id.to_string()]).await, 2);
+    assert_eq!(stored_names(&admin).await, "ada,grace");
+    assert_eq!(seats_used(&admin, &org).await, 2);
     let of = "SELECT count(*) FROM events WHERE account_id::text = $1";
     let others = "SELECT count(*) FROM events
          WHERE account_id IS NOT NULL AND account_id::text NOT IN ($1, $2)";
