@@ -81,6 +81,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "resource_counts",
         sql: include_str!("../migrations/0012_resource_counts.sql"),
     },
+    Migration {
+        version: 13,
+        name: "drop_prefix_indexes",
+        sql: include_str!("../migrations/0013_drop_prefix_indexes.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "resource_counts",
         include_str!("../migrations/0012_resource_counts.sql"),
     ),
+    (
+        13,
+        "drop_prefix_indexes",
+        include_str!("../migrations/0013_drop_prefix_indexes.sql"),
+    ),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.
