@@ -247,10 +247,10 @@ impl Batch<'_> {
             match last {
                 Ok(()) => self.done.push((before, Ok(finishing.into_value()))),
                 Err(unanswered) if unanswered.is_unavailable() => {
-                    // Whether the statements ran, and the job's behind them, is unknown.
-                    let lost = shared(&unanswered);
-                    self.done.push((before, Err(unanswered)));
-                    return Err(lost);
+                    // Whether the statements ran, and the job's behind them, is unknown: the
+                    // batch is lost, and its failure is this one.
+                    self.done.push((before, Err(shared(&unanswered))));
+                    return Err(unanswered);
                 }
                 Err(refused) => {
                     // The transaction aborted before the job's savepoint: undo the write before

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::{
     convert::{col, from_uuid, param, to_uuid},
-    pool::{Finishing, Queued, execute, prepare, query, query_opt, run, run_opt},
+    pool::{Finishing, Queued, execute, prepare, query, query_opt, run, run_opt, run_queued},
 };
 
 /// The page of the organization's groups that match `filter`, with the number of matches.
@@ -326,8 +326,8 @@ impl<'a> MembershipStatements<'a> {
                     None => Ok(Vec::new()),
                 }
             },
-            run_removal(tx, self.removals[0].as_ref()),
-            run_removal(tx, self.removals[1].as_ref()),
+            run_queued(tx, self.removals[0].as_ref()),
+            run_queued(tx, self.removals[1].as_ref()),
             async {
                 match &self.adding {
                     Some((_, add)) => {
@@ -368,17 +368,6 @@ impl<'a> MembershipStatements<'a> {
         added.sort_unstable();
         outcome.added = added.len() as u64;
         Ok((outcome, added, removed_members))
-    }
-}
-
-/// Runs `removal` (if any) when first polled; the memberships it deleted.
-async fn run_removal(
-    tx: &impl GenericClient,
-    removal: Option<&Queued>,
-) -> Result<Vec<Row>, StoreError> {
-    match removal {
-        Some(removal) => removal.run(tx).await,
-        None => Ok(Vec::new()),
     }
 }
 

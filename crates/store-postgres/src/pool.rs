@@ -168,14 +168,14 @@ impl Queued {
     }
 }
 
-/// Runs `queued` (if any) when first polled.
-async fn run_queued<C: GenericClient>(
+/// Runs `queued` (if any) when first polled; its rows (none without a statement).
+pub(crate) async fn run_queued<C: GenericClient>(
     client: &C,
     queued: Option<&Queued>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<Row>, StoreError> {
     match queued {
-        Some(queued) => queued.run(client).await.map(drop),
-        None => Ok(()),
+        Some(queued) => queued.run(client).await,
+        None => Ok(Vec::new()),
     }
 }
 
@@ -207,7 +207,7 @@ impl<T> Finishing<T> {
         first?;
         second?;
         third?;
-        fourth
+        fourth.map(drop)
     }
 
     /// Sends the last statements and returns the write's result once they succeeded.
