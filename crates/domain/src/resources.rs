@@ -286,7 +286,8 @@ mod tests {
         let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
         let resource = Map::new();
         let entries = member_entries(members, "https://h/scim/v2/o", &kept);
-        serde_json::to_string(&StreamedResource::new(&resource, &kept, entries)).unwrap()
+        let projected = projection.view(&GROUP_RESOURCE, &resource);
+        serde_json::to_string(&StreamedResource::new(projected, &kept, entries)).unwrap()
     }
 
     #[test]

@@ -9,7 +9,7 @@ use roster_scim::{
 use serde_json::Value;
 
 use crate::{
-    Account, AccountId, AccountWrite, Conflict, Error, OrgScope, Page, RequestLog, Role, Roster,
+    Account, AccountId, AccountWrite, Conflict, Error, OrgScope, RequestLog, Role, Roster,
     StoreFilter, Unique,
     error::Result,
     listing::{ListPage, ListRequest, Plan},
@@ -140,13 +140,13 @@ impl Roster {
     /// `GET /Users/{id}`.
     pub async fn scim_user(&self, scope: OrgScope, id: &str) -> Result<Account> {
         let id = parse_user_id(id)?;
-        let (found, _) = self
-            .store
-            .accounts(scope, Some(&StoreFilter::id(id)), Page::ALL)
-            .await?;
-        found
-            .into_iter()
-            .next()
+        // By primary key, not through the listing: Entra reads and writes by id all day, and a
+        // listing's generated SQL costs more than the read itself. An account SCIM deleted is
+        // gone for SCIM (404), as in every listing.
+        self.store
+            .account(scope, id)
+            .await?
+            .filter(|account| !account.scim_deleted)
             .ok_or_else(|| user_not_found(&id.to_string()))
     }
 

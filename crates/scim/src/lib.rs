@@ -23,4 +23,4 @@ mod test_schema;
 pub use error::{ScimError, ScimType};
 pub use list::list_response;
 pub use normalize::{check_required, normalize};
-pub use projection::{Projection, StreamedResource, SubAttributes};
+pub use projection::{Projected, Projection, StreamedResource, SubAttributes};

@@ -74,32 +74,32 @@ impl Projection {
         self.attributes.is_none() && self.excluded.is_empty()
     }
 
-    /// Shapes `resource` (a full resource with canonical names, as stored) for the response.
+    /// `resource` (a full resource with canonical names, as stored) shaped for the response,
+    /// written as it is serialized: nothing of the resource is copied. Serializing it gives what
+    /// [`Projection::apply`] returns.
     ///
     /// `schemas` and `returned: always` attributes (`id`) are always kept; `returned: never` ones
     /// (`password`) never; `returned: request` ones only when named in `attributes`. Attributes
     /// that are not in `rt`'s schemas are dropped, so nothing unknown leaks into a response.
-    pub fn apply(&self, rt: &ResourceType, resource: &Map<String, Value>) -> Map<String, Value> {
-        let mut out = Map::new();
-        for (key, value) in resource {
-            if key == "schemas" {
-                out.insert(key.clone(), value.clone());
-                continue;
-            }
-            if let Some(ext) = rt.extension(key) {
-                if let Some(projected) = self.project_extension(ext, value) {
-                    out.insert(ext.id.into(), projected);
-                }
-                continue;
-            }
-            let Some(resolved) = rt.resolve(key).filter(|r| !r.in_extension) else {
-                continue;
-            };
-            if let Some(projected) = self.project(rt.schema, resolved.attribute, value) {
-                out.insert(resolved.attribute.name.into(), projected);
-            }
+    pub fn view<'a>(
+        &'a self,
+        rt: &'a ResourceType,
+        resource: &'a Map<String, Value>,
+    ) -> Projected<'a> {
+        Projected {
+            projection: self,
+            rt,
+            resource,
         }
-        out
+    }
+
+    /// [`Projection::view`] as a JSON object, for a caller that needs the value itself.
+    pub fn apply(&self, rt: &ResourceType, resource: &Map<String, Value>) -> Map<String, Value> {
+        match serde_json::to_value(self.view(rt, resource)) {
+            Ok(Value::Object(shaped)) => shaped,
+            // A view of JSON values serializes as an object of JSON values: nothing else occurs.
+            _ => Map::new(),
+        }
     }
 
     /// `true` when the response will carry (some of) the top-level attribute `name` if the
@@ -158,50 +158,29 @@ impl Projection {
         }
     }
 
-    fn project_extension(&self, ext: &'static Schema, value: &Value) -> Option<Value> {
-        let object = value.as_object()?;
-        let mut out = Map::new();
-        for (key, value) in object {
-            let Some(attribute) = ext.attribute(key) else {
-                continue;
-            };
-            if let Some(projected) = self.project_in(ext.id, Some(ext.id), attribute, value) {
-                out.insert(attribute.name.into(), projected);
-            }
-        }
-        (!out.is_empty()).then_some(Value::Object(out))
-    }
-
-    fn project(&self, schema: &Schema, attribute: &Attribute, value: &Value) -> Option<Value> {
-        self.project_in(schema.id, None, attribute, value)
-    }
-
-    /// Projects one top-level attribute of `schema` (`extension` is its URN when it lives in an
-    /// extension object).
-    fn project_in(
-        &self,
+    /// What the response keeps of one top-level attribute of `schema` (`extension` is its URN
+    /// when it lives in an extension object); `None` when nothing.
+    fn keep<'a>(
+        &'a self,
         schema: &'static str,
         extension: Option<&'static str>,
-        attribute: &Attribute,
-        value: &Value,
-    ) -> Option<Value> {
+        attribute: &'static Attribute,
+        value: &'a Value,
+    ) -> Option<Kept<'a>> {
         if !self.wants(schema, extension, attribute, None) {
             return None;
         }
         if attribute.kind != AttrType::Complex {
-            return Some(value.clone());
+            return Some(Kept::Whole(value));
         }
-        let keep = |sub: &Attribute| self.wants(schema, extension, attribute, Some(sub));
-        match value {
-            Value::Array(items) => {
-                let items: Vec<Value> = items
-                    .iter()
-                    .filter_map(|item| project_complex(attribute, item, &keep))
-                    .collect();
-                (!items.is_empty()).then_some(Value::Array(items))
-            }
-            single => project_complex(attribute, single, &keep),
-        }
+        let complex = ComplexView {
+            projection: self,
+            schema,
+            extension,
+            attribute,
+            value,
+        };
+        (!complex.is_empty()).then_some(Kept::Complex(complex))
     }
 
     /// Whether `attribute` (or its sub-attribute `sub`) belongs in the response (RFC 7643 §7
@@ -290,19 +269,168 @@ impl SubAttributes {
     }
 }
 
-/// A resource already shaped by [`Projection::apply`], followed by one multi-valued complex
-/// attribute written from an iterator: each item is serialized as the iterator yields it, so a
-/// group of 100,000 members costs one pass over its rows, with no JSON value per member and no
-/// copy of the list.
+/// A resource as a [`Projection`] shapes it ([`Projection::view`]): serializing it writes the
+/// kept attributes straight from the resource, without building the shaped copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Projected<'a> {
+    projection: &'a Projection,
+    rt: &'a ResourceType,
+    resource: &'a Map<String, Value>,
+}
+
+impl<'a> Projected<'a> {
+    /// The attributes kept, each under its canonical name, in the resource's order.
+    fn entries(self) -> impl Iterator<Item = (&'a str, Kept<'a>)> {
+        self.resource.iter().filter_map(move |(key, value)| {
+            if key == "schemas" {
+                return Some((key.as_str(), Kept::Whole(value)));
+            }
+            if let Some(ext) = self.rt.extension(key) {
+                let extension = ExtensionView {
+                    projection: self.projection,
+                    schema: ext,
+                    object: value.as_object()?,
+                };
+                return (!extension.is_empty()).then_some((ext.id, Kept::Extension(extension)));
+            }
+            let resolved = self.rt.resolve(key).filter(|r| !r.in_extension)?;
+            let kept = self
+                .projection
+                .keep(resolved.schema.id, None, resolved.attribute, value)?;
+            Some((resolved.attribute.name, kept))
+        })
+    }
+}
+
+impl Serialize for Projected<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.entries())
+    }
+}
+
+/// What a projection keeps of one attribute.
+#[derive(Debug, Clone, Copy)]
+enum Kept<'a> {
+    /// A simple attribute, or `schemas`: all of it.
+    Whole(&'a Value),
+    /// A complex attribute: the wanted sub-attributes of each value.
+    Complex(ComplexView<'a>),
+    /// An extension's object: its wanted attributes.
+    Extension(ExtensionView<'a>),
+}
+
+impl Serialize for Kept<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Kept::Whole(value) => value.serialize(serializer),
+            Kept::Complex(complex) => complex.serialize(serializer),
+            Kept::Extension(extension) => extension.serialize(serializer),
+        }
+    }
+}
+
+/// A complex attribute's value (one object, or an array of them) with only the sub-attributes
+/// the projection wants; values left with none are dropped.
+#[derive(Debug, Clone, Copy)]
+struct ComplexView<'a> {
+    projection: &'a Projection,
+    schema: &'static str,
+    extension: Option<&'static str>,
+    attribute: &'static Attribute,
+    value: &'a Value,
+}
+
+impl<'a> ComplexView<'a> {
+    /// The wanted sub-attributes of one value, by canonical name; none for a value that is not
+    /// an object.
+    fn kept(self, item: &'a Value) -> impl Iterator<Item = (&'static str, &'a Value)> {
+        item.as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(move |(key, value)| {
+                let sub = self.attribute.sub_attribute(key)?;
+                self.projection
+                    .wants(self.schema, self.extension, self.attribute, Some(sub))
+                    .then_some((sub.name, value))
+            })
+    }
+
+    /// The values of a multi-valued attribute that keep something.
+    fn items(self, items: &'a [Value]) -> impl Iterator<Item = KeptObject<'a>> {
+        items
+            .iter()
+            .filter(move |item| self.kept(item).next().is_some())
+            .map(move |item| KeptObject(self, item))
+    }
+
+    fn is_empty(self) -> bool {
+        match self.value {
+            Value::Array(items) => self.items(items).next().is_none(),
+            single => self.kept(single).next().is_none(),
+        }
+    }
+}
+
+impl Serialize for ComplexView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Array(items) => serializer.collect_seq(self.items(items)),
+            single => KeptObject(*self, single).serialize(serializer),
+        }
+    }
+}
+
+/// One value of a complex attribute, with the sub-attributes its [`ComplexView`] keeps.
+struct KeptObject<'a>(ComplexView<'a>, &'a Value);
+
+impl Serialize for KeptObject<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.kept(self.1))
+    }
+}
+
+/// An extension's object with only the attributes the projection wants.
+#[derive(Debug, Clone, Copy)]
+struct ExtensionView<'a> {
+    projection: &'a Projection,
+    schema: &'static Schema,
+    object: &'a Map<String, Value>,
+}
+
+impl<'a> ExtensionView<'a> {
+    fn entries(self) -> impl Iterator<Item = (&'static str, Kept<'a>)> {
+        self.object.iter().filter_map(move |(key, value)| {
+            let attribute = self.schema.attribute(key)?;
+            let urn = self.schema.id;
+            let kept = self.projection.keep(urn, Some(urn), attribute, value)?;
+            Some((attribute.name, kept))
+        })
+    }
+
+    fn is_empty(self) -> bool {
+        self.entries().next().is_none()
+    }
+}
+
+impl Serialize for ExtensionView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.entries())
+    }
+}
+
+/// A resource as a projection shapes it ([`Projection::view`]), followed by one multi-valued
+/// complex attribute written from an iterator: each item is serialized as the iterator yields
+/// it, so a group of 100,000 members costs one pass over its rows, with no JSON value per member
+/// and no copy of the list.
 ///
 /// `kept` ([`Projection::kept_sub_attributes`]) names the attribute and the sub-attributes each
 /// item must carry (only those); when it keeps none, no item is written. The attribute is written
 /// after the resource's own attributes, under its canonical name, and replaces an attribute of
-/// that name (any case) in `resource`. Like `apply`, it leaves the attribute out when there are
+/// that name (any case) in `resource`. Like the view, it leaves the attribute out when there are
 /// no items. The iterator is cloned to look ahead and to write, so it should be a cheap one, such
 /// as a `map` over a slice.
 pub struct StreamedResource<'a, I> {
-    resource: &'a Map<String, Value>,
+    resource: Projected<'a>,
     kept: &'a SubAttributes,
     items: I,
 }
@@ -312,7 +440,7 @@ where
     I: Iterator + Clone,
     I::Item: Serialize,
 {
-    pub fn new(resource: &'a Map<String, Value>, kept: &'a SubAttributes, items: I) -> Self {
+    pub fn new(resource: Projected<'a>, kept: &'a SubAttributes, items: I) -> Self {
         Self {
             resource,
             kept,
@@ -324,7 +452,7 @@ where
 impl<I> std::fmt::Debug for StreamedResource<'_, I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamedResource")
-            .field("resource", self.resource)
+            .field("resource", &self.resource)
             .field("kept", self.kept)
             .finish_non_exhaustive()
     }
@@ -339,9 +467,9 @@ where
         let name = self.kept.attribute;
         let streamed = !self.kept.is_empty() && self.items.clone().next().is_some();
         let mut map = serializer.serialize_map(None)?;
-        for (key, value) in self.resource {
+        for (key, kept) in self.resource.entries() {
             if !key.eq_ignore_ascii_case(name) {
-                map.serialize_entry(key, value)?;
+                map.serialize_entry(key, &kept)?;
             }
         }
         if streamed {
@@ -368,24 +496,6 @@ where
 enum Match {
     Select,
     Exclude,
-}
-
-/// Keeps the sub-attributes of one complex value that `keep` accepts; `None` when none remain.
-fn project_complex(
-    attribute: &Attribute,
-    value: &Value,
-    keep: &dyn Fn(&Attribute) -> bool,
-) -> Option<Value> {
-    let object = value.as_object()?;
-    let mut out = Map::new();
-    for (key, value) in object {
-        if let Some(sub) = attribute.sub_attribute(key)
-            && keep(sub)
-        {
-            out.insert(sub.name.into(), value.clone());
-        }
-    }
-    (!out.is_empty()).then_some(Value::Object(out))
 }
 
 fn parse_list(rt: &ResourceType, list: &str, parameter: &str) -> Result<Vec<Name>, ScimError> {
@@ -767,9 +877,9 @@ mod tests {
         let kept = p.kept_sub_attributes(&GROUP_RESOURCE, "members");
         let mut group = stored_group();
         group.remove("members");
-        let resource = p.apply(&GROUP_RESOURCE, &group);
+        let resource = p.view(&GROUP_RESOURCE, &group);
         let rows = ids.iter().map(|id| MemberRow { id, kept: &kept });
-        let text = serde_json::to_string(&StreamedResource::new(&resource, &kept, rows)).unwrap();
+        let text = serde_json::to_string(&StreamedResource::new(resource, &kept, rows)).unwrap();
         (text, kept)
     }
 
@@ -907,12 +1017,33 @@ mod tests {
     }
 
     #[test]
+    fn the_view_writes_the_text_of_the_shaped_object() {
+        let user = stored_user();
+        for (attributes, excluded) in [
+            (None, None),
+            (Some("userName,emails.value"), None),
+            (None, Some("emails.type,name")),
+            (
+                Some(ENT),
+                Some(&format!("{ENT}:manager.displayName") as &str),
+            ),
+            (Some("password,nickName"), None),
+        ] {
+            let p = Projection::parse(&USER_RESOURCE, attributes, excluded).unwrap();
+            let written = serde_json::to_string(&p.view(&USER_RESOURCE, &user)).unwrap();
+            let shaped = serde_json::to_string(&p.apply(&USER_RESOURCE, &user)).unwrap();
+            assert_eq!(written, shaped, "{attributes:?} / {excluded:?}");
+        }
+    }
+
+    #[test]
     fn a_streamed_attribute_replaces_one_of_the_same_name() {
         let p = Projection::default();
-        let resource = p.apply(&GROUP_RESOURCE, &stored_group());
+        let group = stored_group();
+        let resource = p.view(&GROUP_RESOURCE, &group);
         let kept = p.kept_sub_attributes(&GROUP_RESOURCE, "members");
         let rows = ["u9"].iter().map(|id| MemberRow { id, kept: &kept });
-        let text = serde_json::to_string(&StreamedResource::new(&resource, &kept, rows)).unwrap();
+        let text = serde_json::to_string(&StreamedResource::new(resource, &kept, rows)).unwrap();
         assert_eq!(text.matches("\"members\"").count(), 1, "{text}");
         assert_eq!(
             serde_json::from_str::<Value>(&text).unwrap()["members"],

@@ -50,9 +50,13 @@ fn render_with(
     projection: &Projection,
 ) -> Result<Box<RawValue>, ApiError> {
     let base = state.tenant_url(tenant);
-    let resource = projection.apply(&GROUP_RESOURCE, &group_resource(group, None, Some(&base)));
+    let resource = group_resource(group, None, Some(&base));
     let kept = projection.kept_sub_attributes(&GROUP_RESOURCE, "members");
-    let body = StreamedResource::new(&resource, &kept, member_entries(members, &base, &kept));
+    let body = StreamedResource::new(
+        projection.view(&GROUP_RESOURCE, &resource),
+        &kept,
+        member_entries(members, &base, &kept),
+    );
     serde_json::value::to_raw_value(&body).map_err(internal)
 }
 
@@ -93,12 +97,9 @@ fn group_response(
     group: &Group,
     body: Box<RawValue>,
 ) -> Scim {
-    let mut response = Scim::json(status, Box::<str>::from(body).into_string());
-    response.etag = Some(roster_domain::etag(group.version));
-    if status == StatusCode::CREATED {
-        response.location = Some(format!("{}/Groups/{}", state.tenant_url(tenant), group.id));
-    }
-    response
+    Scim::resource(status, body, group.version, || {
+        format!("{}/Groups/{}", state.tenant_url(tenant), group.id)
+    })
 }
 
 fn if_match(headers: &HeaderMap) -> Option<&str> {

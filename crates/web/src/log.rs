@@ -16,7 +16,7 @@ use std::{
 
 use axum::{
     extract::{FromRequestParts, MatchedPath, Request, State},
-    http::{Method, StatusCode, request::Parts},
+    http::{HeaderValue, Method, StatusCode, request::Parts},
     middleware::Next,
     response::Response,
 };
@@ -33,8 +33,8 @@ struct Noted {
     /// What the request deliberately did not apply (member values that are not users of the
     /// organization), in words: the entry's outcome is then `skipped`.
     skipped: Option<String>,
-    /// The request as the log names it, for a handler to pass to the domain.
-    request: Option<RequestLog>,
+    /// The request, for a handler to pass to the domain as the log names it.
+    request: Option<Arrived>,
     /// The domain took care of the success entry (written with the write, or digested).
     written: bool,
 }
@@ -59,11 +59,8 @@ impl LogNote {
     pub fn request(&self, status: StatusCode) -> Option<RequestLog> {
         let slot = self.0.as_ref()?;
         let mut request = None;
-        slot.with(|n| request = n.request.clone());
-        request.map(|r| RequestLog {
-            status: status.as_u16(),
-            ..r
-        })
+        slot.with(|n| request = n.request.as_ref().map(|r| r.log(status)));
+        request
     }
 
     /// The domain wrote (or deliberately left out) the request's success entry: the middleware
@@ -114,53 +111,87 @@ pub(crate) fn note_scope(parts: &Parts, scope: OrgScope) {
     }
 }
 
+/// What the log needs of a request as it arrived. Its text is made only when an entry is
+/// written: most requests are reads, which write none.
+#[derive(Debug, Clone)]
+struct Arrived {
+    method: Method,
+    route: Option<MatchedPath>,
+    client_request_id: Option<HeaderValue>,
+    started: Instant,
+}
+
+impl Arrived {
+    fn of(request: &Request) -> Self {
+        Self {
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            client_request_id: request.headers().get("client-request-id").cloned(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The route below the tenant URL: `/Users/{id}`.
+    fn route(&self) -> &str {
+        self.route
+            .as_ref()
+            .map_or("", |p| p.as_str().trim_start_matches("/scim/v2/{org}"))
+    }
+
+    fn resource_type(&self) -> String {
+        let route = self.route();
+        if route.starts_with("/Users") {
+            "User"
+        } else if route.starts_with("/Groups") {
+            "Group"
+        } else {
+            route
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("")
+        }
+        .to_owned()
+    }
+
+    fn operation(&self) -> String {
+        format!("{} {}", self.method, self.route())
+    }
+
+    fn client_request_id(&self) -> Option<String> {
+        self.client_request_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect())
+    }
+
+    /// The request as the domain logs it with a write answered `status`.
+    fn log(&self, status: StatusCode) -> RequestLog {
+        RequestLog {
+            operation: self.operation(),
+            resource_type: self.resource_type(),
+            status: status.as_u16(),
+            client_request_id: self.client_request_id(),
+            started: self.started,
+        }
+    }
+}
+
 pub async fn provisioning_log(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().trim_start_matches("/scim/v2/{org}").to_owned())
-        .unwrap_or_default();
-    let client_request_id = request
-        .headers()
-        .get("client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.chars().take(200).collect::<String>());
-    let resource_type = if route.starts_with("/Users") {
-        "User"
-    } else if route.starts_with("/Groups") {
-        "Group"
-    } else {
-        route
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or("")
-    }
-    .to_owned();
-    let logged_operation = format!("{method} {route}");
+    let arrived = Arrived::of(&request);
     let slot = Slot::default();
-    slot.with(|n| {
-        n.request = Some(RequestLog {
-            operation: logged_operation.clone(),
-            resource_type: resource_type.clone(),
-            status: 0,
-            client_request_id: client_request_id.clone(),
-            started,
-        });
-    });
+    slot.with(|n| n.request = Some(arrived.clone()));
     request.extensions_mut().insert(slot.clone());
 
     let response = next.run(request).await;
 
     let status = response.status();
     let noted = std::mem::take(&mut *slot.0.lock().unwrap_or_else(|p| p.into_inner()));
-    let (resource, operation) = crate::metrics::scim_labels(&method, &route);
+    let (resource, operation) = crate::metrics::scim_labels(&arrived.method, arrived.route());
     state.metrics.scim_operation(
         resource,
         operation,
@@ -177,7 +208,7 @@ pub async fn provisioning_log(
     };
     // Every authenticated request counts in the SCIM page's activity, reads included (in memory).
     state.roster.note_scim_answer(scope, status.as_u16());
-    let reads = method == Method::GET || route.ends_with("/.search");
+    let reads = arrived.method == Method::GET || arrived.route().ends_with("/.search");
     if reads && !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
@@ -187,8 +218,8 @@ pub async fn provisioning_log(
     let entry = LogEntry {
         org_id: scope.org_id(),
         at: state.roster.now(),
-        operation: logged_operation,
-        resource_type,
+        operation: arrived.operation(),
+        resource_type: arrived.resource_type(),
         resource_id: noted.resource_id,
         name: noted.name,
         outcome: match (status.is_success(), &noted.skipped) {
@@ -202,8 +233,8 @@ pub async fn provisioning_log(
             .get::<ScimError>()
             .map(|e| e.detail.clone())
             .or(noted.skipped),
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        client_request_id,
+        duration_ms: u64::try_from(arrived.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        client_request_id: arrived.client_request_id(),
     };
     let roster = state.roster.clone();
     let record = async move {

@@ -35,17 +35,19 @@ impl Scim {
         }
     }
 
-    /// A single resource: `ETag` from `meta.version` (RFC 7644 §3.14); `Location` on 201.
-    pub fn resource(status: StatusCode, body: Value) -> Self {
-        let etag = body["meta"]["version"].as_str().map(str::to_owned);
-        let location = (status == StatusCode::CREATED)
-            .then(|| body["meta"]["location"].as_str().map(str::to_owned))
-            .flatten();
+    /// A single resource, already rendered: `ETag` from its version (RFC 7644 §3.14);
+    /// `Location` on 201.
+    pub fn resource(
+        status: StatusCode,
+        body: Box<RawValue>,
+        version: i64,
+        location: impl FnOnce() -> String,
+    ) -> Self {
         Self {
             status,
-            body: body.to_string(),
-            etag,
-            location,
+            body: Box::<str>::from(body).into_string(),
+            etag: Some(roster_domain::etag(version)),
+            location: (status == StatusCode::CREATED).then(location),
         }
     }
 }

@@ -30,8 +30,7 @@ pub async fn search_all(
     let group_projection = params.projection(&GROUP_RESOURCE)?;
     let mut resources = Vec::with_capacity(page.users.len() + page.groups.len());
     for account in &page.users {
-        let resource = users::render(&state, tenant, account, &user_projection);
-        resources.push(users::raw(&resource)?);
+        resources.push(users::render(&state, tenant, account, &user_projection)?);
     }
     resources.extend(groups::render_page(&state, tenant, page.groups, &group_projection).await?);
     list_page(resources, page.total, Some(page.start_index), None)

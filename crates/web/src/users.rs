@@ -19,18 +19,30 @@ use crate::{
     response::{Scim, if_none_match, list_page, not_modified},
 };
 
+/// An account as JSON text, written straight from its resource through the projection.
 pub(crate) fn render(
     state: &AppState,
     tenant: Tenant,
     account: &Account,
     projection: &Projection,
-) -> Value {
-    let base = state.tenant_url(tenant);
-    Value::Object(projection.apply(&USER_RESOURCE, &user_resource(account, Some(&base))))
+) -> Result<Box<RawValue>, ApiError> {
+    let resource = user_resource(account, Some(&state.tenant_url(tenant)));
+    serde_json::value::to_raw_value(&projection.view(&USER_RESOURCE, &resource))
+        .map_err(|e| crate::response::render_failed(&e))
 }
 
-pub(crate) fn raw(resource: &Value) -> Result<Box<RawValue>, ApiError> {
-    serde_json::value::to_raw_value(resource).map_err(|e| crate::response::render_failed(&e))
+/// A rendered user with its `ETag`, and its `Location` when it was created.
+fn user_response(
+    state: &AppState,
+    tenant: Tenant,
+    status: StatusCode,
+    account: &Account,
+    projection: &Projection,
+) -> Result<Scim, ApiError> {
+    let body = render(state, tenant, account, projection)?;
+    Ok(Scim::resource(status, body, account.version, || {
+        format!("{}/Users/{}", state.tenant_url(tenant), account.id)
+    }))
 }
 
 fn if_match(headers: &HeaderMap) -> Option<&str> {
@@ -69,10 +81,7 @@ pub async fn create_user(
     .await?;
     note.written();
     note.resource(&account.id.to_string(), Some(&account.user_name));
-    Ok(Scim::resource(
-        StatusCode::CREATED,
-        render(&state, tenant, &account, &projection),
-    ))
+    user_response(&state, tenant, StatusCode::CREATED, &account, &projection)
 }
 
 pub async fn get_user(
@@ -91,11 +100,7 @@ pub async fn get_user(
         Conditional::Modified(account) => account,
         Conditional::NotModified { etag } => return Ok(not_modified(etag)),
     };
-    Ok(Scim::resource(
-        StatusCode::OK,
-        render(&state, tenant, &account, &projection),
-    )
-    .into_response())
+    Ok(user_response(&state, tenant, StatusCode::OK, &account, &projection)?.into_response())
 }
 
 pub async fn list_users(
@@ -122,7 +127,7 @@ async fn list(state: &AppState, tenant: Tenant, params: &Params) -> Result<Scim,
     let resources = page
         .items
         .iter()
-        .map(|a| raw(&render(state, tenant, a, &projection)))
+        .map(|a| render(state, tenant, a, &projection))
         .collect::<Result<Vec<_>, _>>()?;
     list_page(resources, page.total, page.start_index, page.next_cursor)
 }
@@ -148,10 +153,7 @@ pub async fn replace_user(
     .await?;
     note.written();
     note.resource(&id, Some(&account.user_name));
-    Ok(Scim::resource(
-        StatusCode::OK,
-        render(&state, tenant, &account, &projection),
-    ))
+    user_response(&state, tenant, StatusCode::OK, &account, &projection)
 }
 
 /// PATCH answers 200 with the resource (ENTRA.md: what Entra expects for users).
@@ -176,10 +178,7 @@ pub async fn patch_user(
     .await?;
     note.written();
     note.resource(&id, Some(&account.user_name));
-    Ok(Scim::resource(
-        StatusCode::OK,
-        render(&state, tenant, &account, &projection),
-    ))
+    user_response(&state, tenant, StatusCode::OK, &account, &projection)
 }
 
 pub async fn delete_user(
