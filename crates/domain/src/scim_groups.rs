@@ -133,7 +133,9 @@ impl Roster {
     /// `GET /Groups/{id}`.
     pub async fn scim_group(&self, scope: OrgScope, id: &str) -> Result<Group> {
         let id = parse_group_id(id)?;
-        self.group_where(scope, StoreFilter::id(id))
+        // By primary key, not through a generated listing (see `scim_user`).
+        self.store
+            .group(scope, id)
             .await?
             .ok_or_else(|| group_not_found(&id.to_string()))
     }

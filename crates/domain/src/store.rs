@@ -131,6 +131,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         filter: Option<&StoreFilter>,
         page: Page,
     ) -> Result<(Vec<Group>, u64), StoreError>;
+    /// The group with this id in the organization: a read by primary key, for the reads and
+    /// writes by id that identity providers send all day.
+    async fn group(&self, scope: OrgScope, id: GroupId) -> Result<Option<Group>, StoreError>;
     /// Members of a group, ordered by user name.
     async fn group_members(
         &self,

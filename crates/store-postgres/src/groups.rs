@@ -40,6 +40,23 @@ pub(crate) async fn list(
     Ok((groups, total))
 }
 
+/// The organization's group with this id.
+pub(crate) async fn by_id(
+    client: &impl GenericClient,
+    org: OrgId,
+    id: GroupId,
+) -> Result<Option<Group>, StoreError> {
+    query_opt(
+        client,
+        &format!("SELECT {COLUMNS} FROM groups WHERE id = $1 AND org_id = $2"),
+        &[&to_uuid(id)?, &to_uuid(org)?],
+        "reading a group",
+    )
+    .await?
+    .map(|row| from_row(&row))
+    .transpose()
+}
+
 /// Ordered by user name key, bytewise (`COLLATE "C"`), as SQLite orders it.
 pub(crate) async fn members(
     client: &impl GenericClient,

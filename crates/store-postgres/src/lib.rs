@@ -210,6 +210,10 @@ impl Store for PostgresStore {
         groups::list(&pool::get(&self.pool).await?, scope.org_id(), filter, page).await
     }
 
+    async fn group(&self, scope: OrgScope, id: GroupId) -> Result<Option<Group>, StoreError> {
+        groups::by_id(&pool::get(&self.pool).await?, scope.org_id(), id).await
+    }
+
     async fn group_members(
         &self,
         scope: OrgScope,

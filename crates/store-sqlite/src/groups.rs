@@ -408,7 +408,11 @@ pub(crate) fn delete(
 }
 
 /// The group with this id in the organization.
-fn by_id(conn: &Connection, org: OrgId, group: GroupId) -> Result<Option<Group>, StoreError> {
+pub(crate) fn by_id(
+    conn: &Connection,
+    org: OrgId,
+    group: GroupId,
+) -> Result<Option<Group>, StoreError> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM groups WHERE id = ?1 AND org_id = ?2"
     ))

@@ -227,6 +227,11 @@ impl Store for SqliteStore {
             .read(|conn| groups::list(conn, scope.org_id(), filter, page))
     }
 
+    async fn group(&self, scope: OrgScope, id: GroupId) -> Result<Option<Group>, StoreError> {
+        self.pool
+            .read(|conn| groups::by_id(conn, scope.org_id(), id))
+    }
+
     async fn group_members(
         &self,
         scope: OrgScope,

@@ -46,6 +46,14 @@ pub async fn group_insert_round_trips_with_version_one(store: Arc<dyn Store>) {
         groups(&store, scope, Some(&id_is(stored.id))).await,
         vec![stored.clone()]
     );
+    assert_eq!(
+        store.group(scope, stored.id).await.unwrap(),
+        Some(stored.clone())
+    );
+    assert_eq!(
+        store.group(scope, GroupId::new_random()).await.unwrap(),
+        None
+    );
     assert_eq!(store.group_members(scope, stored.id).await.unwrap(), vec![]);
 
     // Inserting with members applies them in the same write.
@@ -458,6 +466,11 @@ pub async fn group_writes_stay_in_their_scope(store: Arc<dyn Store>) {
     assert_eq!(
         groups(&store, other_scope, Some(&id_is(mine.id))).await,
         vec![]
+    );
+    assert_eq!(store.group(other_scope, mine.id).await.unwrap(), None);
+    assert_eq!(
+        store.group(scope, mine.id).await.unwrap(),
+        Some(mine.clone())
     );
     assert_eq!(
         store.group_members(other_scope, mine.id).await.unwrap(),
