@@ -140,9 +140,9 @@ impl Roster {
     /// `GET /Users/{id}`.
     pub async fn scim_user(&self, scope: OrgScope, id: &str) -> Result<Account> {
         let id = parse_user_id(id)?;
-        // By primary key, not through the listing: Entra reads and writes by id all day, and a
-        // listing's generated SQL costs more than the read itself. An account SCIM deleted is
-        // gone for SCIM (404), as in every listing.
+        // By primary key, not through a listing, which would generate, look up and bind its
+        // statement on every read: Entra reads and writes by id all day. An account SCIM deleted
+        // is gone for SCIM (404), as in every listing.
         self.store
             .account(scope, id)
             .await?

@@ -1016,6 +1016,8 @@ mod tests {
         }
     }
 
+    /// The view writes its text itself: a value comparison would not see a key written twice
+    /// or out of order, the text does.
     #[test]
     fn the_view_writes_the_text_of_the_shaped_object() {
         let user = stored_user();
