@@ -73,6 +73,14 @@ async fn entra_create_returns_201_with_the_full_resource_and_headers() {
     let fetched = app.scim_get(&tenant, &format!("/Users/{id}")).await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.body, response.body);
+
+    // A projection without `meta` still answers with the version as its ETag.
+    let projected = app
+        .scim_get(&tenant, &format!("/Users/{id}?attributes=userName"))
+        .await;
+    assert_eq!(projected.status, 200);
+    assert!(projected.body.get("meta").is_none(), "{:#}", projected.body);
+    assert_eq!(projected.headers["etag"], response.headers["etag"]);
 }
 
 #[tokio::test]
