@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::{
     AccountId, Admin, AuditAction, Change, Error, Group, GroupExpect, GroupId, GroupWrite, Member,
-    MemberSource, MembershipChange, Roster, StoreFilter, display_name_key,
+    MemberSource, MembershipChange, Roster, display_name_key,
     error::Result,
     paging::{self, page_size},
 };
@@ -96,7 +96,8 @@ impl Roster {
     }
 
     async fn console_group(&self, admin: &Admin, id: GroupId) -> Result<Group> {
-        self.group_where(admin.scope(), StoreFilter::id(id))
+        self.store
+            .group(admin.scope(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("no group {id} in this organization")))
     }

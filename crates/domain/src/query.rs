@@ -113,15 +113,6 @@ impl StoreFilter {
         }
     }
 
-    /// The resource with this id (accounts or groups).
-    pub(crate) fn id(id: impl Into<Uuid>) -> Self {
-        Self(Predicate::Compare {
-            column: Column::Id,
-            op: Op::Eq,
-            value: Bound::Id(id.into()),
-        })
-    }
-
     /// The accounts whose `externalId` is exactly `value`.
     pub(crate) fn external_id(value: String) -> Self {
         Self(Predicate::Compare {

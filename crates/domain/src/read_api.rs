@@ -9,8 +9,8 @@
 use serde_json::{Value, json};
 
 use crate::{
-    AccountId, ApiKey, Error, GroupId, Member, Org, OrgId, OrgScope, Roster, StoreFilter,
-    account_data, error::Result, group_data, org_data, paging,
+    AccountId, ApiKey, Error, GroupId, Member, Org, OrgId, OrgScope, Roster, account_data,
+    error::Result, group_data, org_data, paging,
 };
 
 /// Page sizes of the read API's lists: 1–1,000, default 100, like the feed.
@@ -102,7 +102,8 @@ impl Roster {
 
     async fn api_group_in(&self, scope: OrgScope, id: &str) -> Result<crate::Group> {
         let parsed: GroupId = id.parse().map_err(|_| not_found("group", id))?;
-        self.group_where(scope, StoreFilter::id(parsed))
+        self.store
+            .group(scope, parsed)
             .await?
             .filter(|g| g.org_id == scope.org_id())
             .ok_or_else(|| not_found("group", id))
