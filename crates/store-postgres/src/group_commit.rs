@@ -9,6 +9,11 @@
 //! costs one round trip. An organization's writes also take one pooled connection at a time
 //! instead of one each, so a burst in one organization leaves the pool to the others.
 //!
+//! Writes of all organizations together hold at most [`write_connections`] of the pool's
+//! connections at once, so reads (Entra's matching `GET` before each write, console pages, the
+//! feed) always find a connection while the writes of many organizations queue: the same shape
+//! as SQLite, whose reads never wait for its one writer.
+//!
 //! A write is answered only after its batch commits; if the batch fails to commit, every write
 //! in it is answered with that failure and none was acknowledged. A write whose caller has gone
 //! (a cancelled request) before its turn comes is skipped.
@@ -22,7 +27,7 @@ use deadpool_postgres::{GenericClient, Pool};
 use roster_domain::{
     Account, AccountWrite, Group, GroupWrite, MembershipOutcome, OrgId, StoreError,
 };
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::{
     accounts, events, groups,
@@ -40,13 +45,17 @@ type Turn = Option<OrgId>;
 #[derive(Debug)]
 pub(crate) struct GroupCommit {
     pool: Pool,
+    /// One permit per connection writes may hold at once.
+    writers: Semaphore,
     queues: Mutex<HashMap<Turn, VecDeque<Job>>>,
 }
 
 impl GroupCommit {
     pub(crate) fn new(pool: Pool) -> Arc<Self> {
+        let writers = Semaphore::new(write_connections(pool.status().max_size));
         Arc::new(Self {
             pool,
+            writers,
             queues: Mutex::new(HashMap::new()),
         })
     }
@@ -111,7 +120,7 @@ impl GroupCommit {
                     }
                 }
             };
-            commit_batch(&self.pool, turn, batch).await;
+            commit_batch(&self, turn, batch).await;
         }
     }
 }
@@ -286,11 +295,23 @@ impl Batch<'_> {
     }
 }
 
+/// The connections of a pool of `max` that writes may hold at once: all but a quarter (rounded
+/// down), which is left to reads. A pool of fewer than four keeps every connection for writes,
+/// so one organization whose turn is held elsewhere cannot stop the others' writes.
+fn write_connections(max: usize) -> usize {
+    (max - max / 4).max(1)
+}
+
 /// Runs the batch's jobs in one transaction holding the organization's turn. Each write costs
 /// one flight: its savepoint and first statements go together with the last statements of the
 /// write before it, whose answers are then known.
-async fn commit_batch(pool: &Pool, turn: Turn, batch: Vec<Job>) {
-    let mut client = match pool::get(pool).await {
+async fn commit_batch(commit: &GroupCommit, turn: Turn, batch: Vec<Job>) {
+    // Held until the batch is answered; taken in arrival order, so the organizations with
+    // writes waiting take the write connections in turn, one batch each.
+    let Ok(_writing) = commit.writers.acquire().await else {
+        return refuse_all(batch, &abandoned());
+    };
+    let mut client = match pool::get(&commit.pool).await {
         Ok(client) => client,
         Err(error) => return refuse_all(batch, &error),
     };
@@ -362,4 +383,18 @@ fn abandoned() -> StoreError {
         "waiting for the organization's writes to commit",
         "the instance stopped before the write committed",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_connections;
+
+    #[test]
+    fn writes_leave_a_quarter_of_a_pool_of_four_or_more_to_reads() {
+        let shares: Vec<usize> = [1, 2, 3, 4, 8, 16, 100]
+            .into_iter()
+            .map(write_connections)
+            .collect();
+        assert_eq!(shares, [1, 2, 3, 3, 6, 12, 75]);
+    }
 }

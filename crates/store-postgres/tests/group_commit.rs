@@ -371,6 +371,65 @@ async fn an_organizations_burst_of_writes_leaves_the_pool_to_the_other_organizat
     drop((store, db));
 }
 
+/// Many organizations writing at once (Entra's initial syncs of a whole fleet) must not take
+/// every connection: reads, such as the matching `GET` Entra sends before each write, keep
+/// finding one.
+#[tokio::test]
+async fn writes_of_many_organizations_leave_connections_to_reads() {
+    let Some(url) = server_url() else { return };
+    let db = TestDatabase::create(&url).await.unwrap();
+    let options = PoolOptions {
+        max_connections: 4,
+        wait_timeout: std::time::Duration::from_secs(20),
+        ..PoolOptions::default()
+    };
+    let store = Arc::new(PostgresStore::connect_with(&db.url, options).await.unwrap());
+    store.migrate().await.unwrap();
+    let admin = connect(&db.url).await;
+    let orgs: Vec<Org> = (0..4).map(|_| new_org(100, at(0))).collect();
+    for org in &orgs {
+        store.insert_org(org).await.unwrap();
+    }
+
+    // Every organization's turn is held elsewhere while one write of each arrives: as many
+    // writes waiting inside their transactions as the pool has connections.
+    let mut sessions = Vec::new();
+    for _ in &orgs {
+        sessions.push(connect(&db.url).await);
+    }
+    let mut holders = Vec::new();
+    for (session, org) in sessions.iter_mut().zip(&orgs) {
+        holders.push(hold_turn(session, org).await);
+    }
+    let waiting: Vec<_> = orgs
+        .iter()
+        .map(|org| {
+            let store = Arc::clone(&store);
+            let write = scim_create(org, &format!("waiting-{}", org.id));
+            tokio::spawn(async move { store.write_account(write).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        store.seats_used(OrgScope::trusted(orgs[0].id)),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(0))),
+        "a read waited for the writes of other organizations: {read:?}"
+    );
+
+    for holder in holders {
+        holder.commit().await.unwrap();
+    }
+    for task in waiting {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(count(&admin, "SELECT count(*) FROM accounts", &[]).await, 4);
+    drop((store, db));
+}
+
 /// A write's last statements (here its events) go in one flight with the next write's first
 /// ones: when they fail, the transaction aborts under both, so the first is undone alone and
 /// the next runs again.
