@@ -20,7 +20,10 @@
 
 use std::{
     collections::{HashMap, VecDeque, hash_map::Entry},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use deadpool_postgres::{GenericClient, Pool};
@@ -47,6 +50,8 @@ pub(crate) struct GroupCommit {
     pool: Pool,
     /// One permit per connection writes may hold at once.
     writers: Semaphore,
+    /// Batches waiting for a permit, for the pool's queue gauge.
+    waiting_for_share: AtomicUsize,
     queues: Mutex<HashMap<Turn, VecDeque<Job>>>,
 }
 
@@ -56,6 +61,7 @@ impl GroupCommit {
         Arc::new(Self {
             pool,
             writers,
+            waiting_for_share: AtomicUsize::new(0),
             queues: Mutex::new(HashMap::new()),
         })
     }
@@ -90,6 +96,11 @@ impl GroupCommit {
                 tokio::spawn(Arc::clone(self).lead(turn));
             }
         }
+    }
+
+    /// Batches waiting for the writes' share of the pool.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting_for_share.load(Ordering::Relaxed)
     }
 
     fn queues(&self) -> MutexGuard<'_, HashMap<Turn, VecDeque<Job>>> {
@@ -308,7 +319,10 @@ fn write_connections(max: usize) -> usize {
 async fn commit_batch(commit: &GroupCommit, turn: Turn, batch: Vec<Job>) {
     // Held until the batch is answered; taken in arrival order, so the organizations with
     // writes waiting take the write connections in turn, one batch each.
-    let Ok(_writing) = commit.writers.acquire().await else {
+    commit.waiting_for_share.fetch_add(1, Ordering::Relaxed);
+    let share = commit.writers.acquire().await;
+    commit.waiting_for_share.fetch_sub(1, Ordering::Relaxed);
+    let Ok(_writing) = share else {
         return refuse_all(batch, &abandoned());
     };
     let mut client = match pool::get(&commit.pool).await {

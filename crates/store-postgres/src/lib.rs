@@ -91,7 +91,7 @@ impl PostgresStore {
         PoolStats {
             in_use: status.size.saturating_sub(status.available),
             idle: status.available,
-            waiting: status.waiting,
+            waiting: status.waiting + self.writes.waiting(),
         }
     }
 }
@@ -103,7 +103,7 @@ pub struct PoolStats {
     pub in_use: usize,
     /// Open connections waiting in the pool.
     pub idle: usize,
-    /// Requests waiting for a connection.
+    /// Requests waiting for a connection, and write batches for the writes' share of the pool.
     pub waiting: usize,
 }
 

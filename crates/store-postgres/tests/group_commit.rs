@@ -410,6 +410,9 @@ async fn writes_of_many_organizations_leave_connections_to_reads() {
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Three writes hold a connection each; the fourth waits for the writes' share, and says so.
+    let stats = store.pool_stats();
+    assert_eq!((stats.in_use, stats.waiting), (3, 1), "{stats:?}");
     let read = tokio::time::timeout(
         std::time::Duration::from_secs(5),
         store.seats_used(OrgScope::trusted(orgs[0].id)),
