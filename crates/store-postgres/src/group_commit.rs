@@ -322,6 +322,7 @@ async fn commit_batch(commit: &GroupCommit, turn: Turn, batch: Vec<Job>) {
     commit.waiting_for_share.fetch_add(1, Ordering::Relaxed);
     let share = commit.writers.acquire().await;
     commit.waiting_for_share.fetch_sub(1, Ordering::Relaxed);
+    // The semaphore is never closed; should that change, the batch is refused, not lost.
     let Ok(_writing) = share else {
         return refuse_all(batch, &abandoned());
     };

@@ -409,10 +409,20 @@ async fn writes_of_many_organizations_leave_connections_to_reads() {
             tokio::spawn(async move { store.write_account(write).await })
         })
         .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    // Three writes hold a connection each; the fourth waits for the writes' share, and says so.
-    let stats = store.pool_stats();
-    assert_eq!((stats.in_use, stats.waiting), (3, 1), "{stats:?}");
+    // Three writes come to hold a connection each; the fourth waits for the writes' share, and
+    // the pool's gauge says so.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stats = store.pool_stats();
+        if (stats.in_use, stats.waiting) == (3, 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes never settled as three holding connections and one waiting: {stats:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let read = tokio::time::timeout(
         std::time::Duration::from_secs(5),
         store.seats_used(OrgScope::trusted(orgs[0].id)),
