@@ -51,6 +51,19 @@ async fn one_connection_store(url: &str) -> (PostgresStore, TestDatabase, Client
     (store, db, admin)
 }
 
+/// A migrated store on a fresh database whose pool has `connections`, shared between tasks.
+async fn pooled_store(url: &str, connections: usize) -> (Arc<PostgresStore>, TestDatabase) {
+    let db = TestDatabase::create(url).await.unwrap();
+    let options = PoolOptions {
+        max_connections: connections,
+        wait_timeout: std::time::Duration::from_secs(20),
+        ..PoolOptions::default()
+    };
+    let store = Arc::new(PostgresStore::connect_with(&db.url, options).await.unwrap());
+    store.migrate().await.unwrap();
+    (store, db)
+}
+
 /// A SCIM create of `name` in `org`, taking a seat.
 fn scim_create(org: &Org, name: &str) -> AccountWrite {
     AccountWrite {
@@ -326,14 +339,7 @@ async fn a_batch_that_fails_to_commit_answers_every_write_in_it_with_the_failure
 #[tokio::test]
 async fn an_organizations_burst_of_writes_leaves_the_pool_to_the_other_organizations() {
     let Some(url) = server_url() else { return };
-    let db = TestDatabase::create(&url).await.unwrap();
-    let options = PoolOptions {
-        max_connections: 2,
-        wait_timeout: std::time::Duration::from_secs(20),
-        ..PoolOptions::default()
-    };
-    let store = Arc::new(PostgresStore::connect_with(&db.url, options).await.unwrap());
-    store.migrate().await.unwrap();
+    let (store, db) = pooled_store(&url, 2).await;
     let mut admin = connect(&db.url).await;
     let (busy, quiet) = (new_org(100, at(0)), new_org(100, at(0)));
     store.insert_org(&busy).await.unwrap();
@@ -377,14 +383,7 @@ async fn an_organizations_burst_of_writes_leaves_the_pool_to_the_other_organizat
 #[tokio::test]
 async fn writes_of_many_organizations_leave_connections_to_reads() {
     let Some(url) = server_url() else { return };
-    let db = TestDatabase::create(&url).await.unwrap();
-    let options = PoolOptions {
-        max_connections: 4,
-        wait_timeout: std::time::Duration::from_secs(20),
-        ..PoolOptions::default()
-    };
-    let store = Arc::new(PostgresStore::connect_with(&db.url, options).await.unwrap());
-    store.migrate().await.unwrap();
+    let (store, db) = pooled_store(&url, 4).await;
     let admin = connect(&db.url).await;
     let orgs: Vec<Org> = (0..4).map(|_| new_org(100, at(0))).collect();
     for org in &orgs {
