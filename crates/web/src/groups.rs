@@ -17,7 +17,7 @@ use crate::{
     log::LogNote,
     offload::by_size,
     query::Params,
-    response::{Scim, if_none_match, list_page, not_modified},
+    response::{IfNoneMatch, Scim, list_page, not_modified},
 };
 
 /// A group as JSON text. Members (a group can have hundreds of thousands) go from the store's
@@ -156,12 +156,12 @@ pub async fn get_group(
     tenant: Tenant,
     Path((_, id)): Path<(String, String)>,
     params: Params,
-    headers: HeaderMap,
+    conditional: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let projection = params.projection(&GROUP_RESOURCE)?;
     let group = match state
         .roster
-        .scim_group_if_modified(tenant.0, &id, if_none_match(&headers))
+        .scim_group_if_modified(tenant.0, &id, conditional.value())
         .await?
     {
         Conditional::Modified(group) => group,

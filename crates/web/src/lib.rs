@@ -182,7 +182,10 @@ pub fn app(state: AppState) -> Router {
             get(discovery::service_provider_config),
         )
         .route(&tenant("/ResourceTypes"), get(discovery::resource_types))
-        .route(&tenant("/ResourceTypes/{id}"), get(discovery::resource_type))
+        .route(
+            &tenant("/ResourceTypes/{id}"),
+            get(discovery::resource_type),
+        )
         .route(&tenant("/Schemas"), get(discovery::schemas))
         .route(&tenant("/Schemas/{id}"), get(discovery::schema))
         .route(
@@ -209,10 +212,7 @@ pub fn app(state: AppState) -> Router {
                 .patch(groups::patch_group)
                 .delete(groups::delete_group),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            log::provisioning_log,
-        ))
+        .route_layer(log::ProvisioningLogLayer(state.clone()))
         // Added after the log's layer: unknown paths of a tenant are answered, not logged.
         .route(&tenant(""), any(resources::unknown_tenant_path))
         .route(&tenant("/"), any(resources::unknown_tenant_path))

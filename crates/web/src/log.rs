@@ -10,18 +10,21 @@
 //! organization.
 
 use std::{
+    convert::Infallible,
+    pin::Pin,
     sync::{Arc, Mutex},
+    task::{Context, Poll},
     time::Instant,
 };
 
 use axum::{
-    extract::{FromRequestParts, MatchedPath, Request, State},
+    extract::{FromRequestParts, MatchedPath, Request},
     http::{HeaderValue, Method, StatusCode, request::Parts},
-    middleware::Next,
     response::Response,
 };
 use roster_domain::{LogEntry, OrgScope, Outcome, RequestLog};
 use roster_scim::ScimError;
+use tower::{Layer, Service};
 
 use crate::{AppState, error::SeatLimitRefusal, metrics::ScimOutcome};
 
@@ -177,18 +180,62 @@ impl Arrived {
     }
 }
 
-pub async fn provisioning_log(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
+/// The provisioning log's layer on the SCIM routes. A tower layer rather than `from_fn`
+/// middleware, which clones and boxes the route it wraps on every request.
+#[derive(Clone)]
+pub struct ProvisioningLogLayer(pub AppState);
+
+impl<S> Layer<S> for ProvisioningLogLayer {
+    type Service = ProvisioningLog<S>;
+
+    fn layer(&self, inner: S) -> ProvisioningLog<S> {
+        ProvisioningLog {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ProvisioningLog<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for ProvisioningLog<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let arrived = Arrived::of(&request);
+        let slot = Slot::default();
+        slot.with(|n| n.request = Some(arrived.clone()));
+        request.extensions_mut().insert(slot.clone());
+        let answer = self.inner.call(request);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let response = answer.await?;
+            Ok(after_answer(&state, &arrived, &slot, response).await)
+        })
+    }
+}
+
+/// After the answer: counts the request and writes its entry when it has one of its own.
+async fn after_answer(
+    state: &AppState,
+    arrived: &Arrived,
+    slot: &Slot,
+    response: Response,
 ) -> Response {
-    let arrived = Arrived::of(&request);
-    let slot = Slot::default();
-    slot.with(|n| n.request = Some(arrived.clone()));
-    request.extensions_mut().insert(slot.clone());
-
-    let response = next.run(request).await;
-
     let status = response.status();
     let noted = std::mem::take(&mut *slot.0.lock().unwrap_or_else(|p| p.into_inner()));
     let (resource, operation) = crate::metrics::scim_labels(&arrived.method, arrived.route());

@@ -2,7 +2,8 @@
 //! `Location` where a single resource is returned.
 
 use axum::{
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::FromRequestParts,
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -66,11 +67,22 @@ impl IntoResponse for Scim {
     }
 }
 
-/// The `If-None-Match` value of a GET, for the domain's conditional reads.
-pub(crate) fn if_none_match(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
+/// The `If-None-Match` header of a GET, for the domain's conditional reads; extracted alone
+/// rather than with a copy of every header of the request.
+pub(crate) struct IfNoneMatch(Option<HeaderValue>);
+
+impl IfNoneMatch {
+    pub(crate) fn value(&self) -> Option<&str> {
+        self.0.as_ref().and_then(|v| v.to_str().ok())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get(header::IF_NONE_MATCH).cloned()))
+    }
 }
 
 /// 304 (RFC 7644 §3.14, RFC 7232 §4.1): the client holds the current version; no body.

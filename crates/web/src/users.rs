@@ -16,7 +16,7 @@ use crate::{
     log::LogNote,
     offload::by_size,
     query::Params,
-    response::{Scim, if_none_match, list_page, not_modified},
+    response::{IfNoneMatch, Scim, list_page, not_modified},
 };
 
 /// An account as JSON text, written straight from its resource through the projection.
@@ -89,12 +89,12 @@ pub async fn get_user(
     tenant: Tenant,
     Path((_, id)): Path<(String, String)>,
     params: Params,
-    headers: HeaderMap,
+    conditional: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let projection = params.projection(&USER_RESOURCE)?;
     let account = match state
         .roster
-        .scim_user_if_modified(tenant.0, &id, if_none_match(&headers))
+        .scim_user_if_modified(tenant.0, &id, conditional.value())
         .await?
     {
         Conditional::Modified(account) => account,

@@ -55,6 +55,30 @@ async fn unknown_tenant_paths_need_the_token_before_saying_404() {
 }
 
 #[tokio::test]
+async fn unknown_tenant_paths_are_named_below_the_tenant_url() {
+    let app = TestApp::new().await;
+    let tenant = app.tenant(OrgKind::School, 10).await;
+    for (path, named) in [
+        ("/Devices", "/Devices"),
+        ("/Users/a/b", "/Users/a/b"),
+        ("", "/"),
+        ("/", "/"),
+    ] {
+        let response = app
+            .get(&format!("{}{path}", tenant.base), Some(&tenant.token))
+            .await;
+        response.assert_scim_error(404, None);
+        assert_eq!(
+            response.body["detail"],
+            format!(
+                "no such endpoint: {named}; this service serves /Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas"
+            ),
+            "{path:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn resource_endpoints_are_matched_case_insensitively() {
     let app = TestApp::new().await;
     let tenant = app.tenant(OrgKind::School, 10).await;
