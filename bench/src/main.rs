@@ -14,6 +14,7 @@
 
 mod fleet;
 mod growth;
+mod lean;
 mod load;
 mod scale;
 mod server;

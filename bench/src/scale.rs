@@ -11,13 +11,14 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use reqwest::{Client, Method};
+use reqwest::Client;
 use roster_sim::{ClientConfig, Dialect, Directory, Engine, EngineConfig, Profile, UserSpec};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
 use crate::{
     fleet::{Fleet, OrgTenant},
+    lean::Connection,
     load::{Rng, user_body},
 };
 
@@ -143,11 +144,11 @@ pub async fn many_orgs(
         "  {accounts} accounts in {orgs} organizations seeded in {:.0} s ({done} workers)",
         seeded_in.as_secs_f64()
     );
-    let warm = lookups(fleet, &http, per_org, concurrency, lookup_seconds).await?;
+    let warm = lookups(fleet, per_org, concurrency, lookup_seconds).await?;
     let rss_warm = fleet.rss_mib();
     let startup = fleet.restart(&http).await?;
     let rss_started = fleet.rss_mib();
-    let after = lookups(fleet, &http, per_org, concurrency, lookup_seconds).await?;
+    let after = lookups(fleet, per_org, concurrency, lookup_seconds).await?;
     let rss_after = fleet.rss_mib();
     let mib = |r: Option<f64>| r.map_or("?".to_owned(), |r| format!("{r:.0}"));
     Ok(format!(
@@ -178,10 +179,10 @@ struct Lookups {
     errors: u64,
 }
 
-/// Closed-loop `userName eq` lookups of random existing accounts in random organizations.
+/// Closed-loop `userName eq` lookups of random existing accounts in random organizations, one
+/// lean connection per request in flight (see [`crate::lean`]).
 async fn lookups(
     fleet: &Fleet,
-    http: &Client,
     per_org: usize,
     concurrency: usize,
     seconds: u64,
@@ -190,7 +191,8 @@ async fn lookups(
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut workers = JoinSet::new();
     for w in 0..concurrency {
-        let (http, tenants) = (http.clone(), Arc::clone(&tenants));
+        let (tenants, addr) = (Arc::clone(&tenants), fleet.addr.clone());
+        let mut connection = Connection::open(&addr).await?;
         workers.spawn(async move {
             let mut rng = Rng::new(w as u64 + 101);
             let (mut latencies, mut errors) = (Vec::new(), 0u64);
@@ -198,27 +200,23 @@ async fn lookups(
                 let org_index = rng.below(tenants.len());
                 let org = &tenants[org_index];
                 let name = account_name(rng.below(per_org.saturating_sub(1).max(1)), org_index);
+                let path = format!(
+                    "/scim/v2/{}/Users?filter=userName+eq+%22{}%22",
+                    org.id,
+                    name.replace('@', "%40")
+                );
                 let began = Instant::now();
-                let ok = match http
-                    .request(
-                        Method::GET,
-                        format!(
-                            "{}/Users?filter=userName+eq+%22{}%22",
-                            org.tenant_url,
-                            name.replace('@', "%40")
-                        ),
-                    )
-                    .bearer_auth(&org.token)
-                    .send()
-                    .await
-                {
-                    Ok(r) => r.status() == 200 && r.bytes().await.is_ok_and(|b| b.len() > 100),
-                    Err(_) => false,
-                };
-                if ok {
-                    latencies.push(u32::try_from(began.elapsed().as_micros()).unwrap_or(u32::MAX));
-                } else {
-                    errors += 1;
+                match connection.get(&path, &org.token).await {
+                    Ok((status, length)) if status == 200 && length > 100 => latencies
+                        .push(u32::try_from(began.elapsed().as_micros()).unwrap_or(u32::MAX)),
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        // The connection is gone: a new one for the next lookup.
+                        if let Ok(fresh) = Connection::open(&addr).await {
+                            connection = fresh;
+                        }
+                    }
                 }
             }
             (latencies, errors)
