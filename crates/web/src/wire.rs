@@ -35,6 +35,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// bytes).
 pub const MAX_HEAD: usize = 64 * 1024;
 
+/// The held-back head's allocation kept between requests; SCIM heads are a few hundred bytes.
+const KEPT_HEAD: usize = 2 * 1024;
+
 /// How much is read from the socket at a time.
 const READ_CHUNK: usize = 8 * 1024;
 
@@ -316,8 +319,10 @@ impl Rewriter {
                 if rewritten.is_err() {
                     out.extend_from_slice(&self.head);
                 }
-                // Cleared, not taken: the next head reuses the allocation.
+                // Cleared, not taken: the next head reuses the allocation, unless this one was
+                // unusually long — an idle connection must not keep up to MAX_HEAD.
                 self.head.clear();
+                self.head.shrink_to(KEPT_HEAD);
                 self.head_started = false;
                 self.state = match rewritten {
                     Ok(Framing::Length(0)) => State::Head,
