@@ -115,7 +115,9 @@ pub use paging::PAGE_MAX;
 pub use passwords::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use query::{Bound, Column, Op, Order, Page, Predicate, SortColumn, StoreFilter};
 pub use read_api::{READ_LIMIT_DEFAULT, READ_LIMIT_MAX, ReadPage};
-pub use resources::{MemberEntry, etag, group_resource, member_entries, user_resource};
+pub use resources::{
+    MemberEntry, UserColumns, etag, group_resource, member_entries, user_resource,
+};
 pub use retention::{Purged, RetentionReport};
 pub use roster::Roster;
 pub use scim_groups::{GroupOutcome, LIST_MEMBERS_BUDGET};

@@ -66,38 +66,82 @@ fn meta(
 
 /// The account as a SCIM User. `base` is the tenant URL, for `meta.location`.
 pub fn user_resource(account: &Account, base: Option<&str>) -> Map<String, Value> {
-    let mut resource = Map::new();
-    let mut schemas = vec![Value::String(USER.id.into())];
-    if account.attributes.contains_key(ENTERPRISE_USER.id) {
-        schemas.push(Value::String(ENTERPRISE_USER.id.into()));
+    let columns = UserColumns::of(account, base);
+    columns
+        .entries(account)
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.clone()))
+        .collect()
+}
+
+/// The attributes of a SCIM User that an [`Account`] keeps in fields of its own, as JSON: with
+/// the account's stored `attributes` they make the whole resource, which
+/// [`UserColumns::entries`] lends out without copying the stored ones (a response is written
+/// straight from them).
+#[derive(Debug)]
+pub struct UserColumns {
+    schemas: Value,
+    id: Value,
+    external_id: Option<Value>,
+    user_name: Value,
+    display_name: Option<Value>,
+    active: Option<Value>,
+    meta: Value,
+}
+
+impl UserColumns {
+    /// `base` is the tenant URL, for `meta.location`.
+    pub fn of(account: &Account, base: Option<&str>) -> Self {
+        let mut schemas = vec![Value::String(USER.id.into())];
+        if account.attributes.contains_key(ENTERPRISE_USER.id) {
+            schemas.push(Value::String(ENTERPRISE_USER.id.into()));
+        }
+        let location = base.map(|b| format!("{b}/Users/{}", account.id));
+        Self {
+            schemas: Value::Array(schemas),
+            id: Value::String(account.id.to_string()),
+            external_id: account.external_id.clone().map(Value::String),
+            user_name: Value::String(account.user_name.clone()),
+            display_name: account.display_name.clone().map(Value::String),
+            active: (!account.active_unassigned).then_some(Value::Bool(account.active)),
+            meta: meta(
+                "User",
+                account.created_at,
+                account.updated_at,
+                account.version,
+                location,
+            ),
+        }
     }
-    resource.insert("schemas".into(), Value::Array(schemas));
-    resource.insert("id".into(), Value::String(account.id.to_string()));
-    if let Some(external) = &account.external_id {
-        resource.insert("externalId".into(), Value::String(external.clone()));
+
+    /// Every top-level attribute of `account`'s resource, by name as in a JSON object. Should a
+    /// stored attribute share a name with a column, the stored one is kept, except over `meta`.
+    pub fn entries<'a>(&'a self, account: &'a Account) -> Vec<(&'a str, &'a Value)> {
+        let columns = [
+            Some(("schemas", &self.schemas)),
+            Some(("id", &self.id)),
+            self.external_id.as_ref().map(|v| ("externalId", v)),
+            Some(("userName", &self.user_name)),
+            self.display_name.as_ref().map(|v| ("displayName", v)),
+            self.active.as_ref().map(|v| ("active", v)),
+        ];
+        let mut entries: Vec<(&str, &Value)> = columns
+            .into_iter()
+            .flatten()
+            .chain(account.attributes.iter().map(|(k, v)| (k.as_str(), v)))
+            .chain([("meta", &self.meta)])
+            .collect();
+        // Stable: of entries with one name, the last one put in stays last, and is kept.
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let mut kept: Vec<(&str, &Value)> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            if kept.last().is_some_and(|last| last.0 == entry.0) {
+                kept.pop();
+            }
+            kept.push(entry);
+        }
+        kept
     }
-    resource.insert("userName".into(), Value::String(account.user_name.clone()));
-    if let Some(display) = &account.display_name {
-        resource.insert("displayName".into(), Value::String(display.clone()));
-    }
-    if !account.active_unassigned {
-        resource.insert("active".into(), Value::Bool(account.active));
-    }
-    for (key, value) in &account.attributes {
-        resource.insert(key.clone(), value.clone());
-    }
-    let location = base.map(|b| format!("{b}/Users/{}", account.id));
-    resource.insert(
-        "meta".into(),
-        meta(
-            "User",
-            account.created_at,
-            account.updated_at,
-            account.version,
-            location,
-        ),
-    );
-    resource
 }
 
 /// The group as a SCIM Group, with `members` when given.
@@ -317,5 +361,87 @@ mod tests {
         let none = Projection::parse(&GROUP_RESOURCE, None, Some("members")).unwrap();
         assert_eq!(written(&none, &[a]), "{}");
         assert_eq!(written(&Projection::default(), &[]), "{}");
+    }
+
+    fn account(attributes: Value, external: Option<&str>, unassigned: bool) -> Account {
+        Account {
+            id: AccountId::new_random(),
+            org_id: None,
+            user_name: "ada@x.edu".into(),
+            external_id: external.map(str::to_owned),
+            display_name: Some("Ada".into()),
+            role: crate::Role::Student,
+            active: false,
+            active_unassigned: unassigned,
+            deactivated_at: None,
+            scim_managed: true,
+            scim_deleted: false,
+            attributes: attributes.as_object().cloned().unwrap_or_default(),
+            created_at: time::macros::datetime!(2026-01-02 3:04 UTC),
+            updated_at: time::macros::datetime!(2026-01-03 3:04 UTC),
+            version: 7,
+        }
+    }
+
+    #[test]
+    fn a_user_written_from_its_columns_is_the_user_written_from_its_object() {
+        use roster_scim::schema::USER_RESOURCE;
+        let accounts = [
+            account(json!({}), None, false),
+            account(json!({}), Some("e-1"), true),
+            account(
+                json!({
+                    "name": {"givenName": "Ada", "familyName": "Lovelace"},
+                    "emails": [{"value": "ada@x.edu", "type": "work", "primary": true}],
+                    "title": "Countess",
+                    ENTERPRISE_USER.id: {"department": "Maths", "manager": {"value": "m"}},
+                }),
+                Some("e-2"),
+                false,
+            ),
+        ];
+        let projections = [
+            (None, None),
+            (Some("userName,emails.value"), None),
+            (None, Some("emails,meta,name.givenName")),
+            (Some(ENTERPRISE_USER.id), Some("externalId")),
+        ];
+        for account in &accounts {
+            for base in [None, Some("https://h/scim/v2/o")] {
+                let object = user_resource(account, base);
+                let columns = UserColumns::of(account, base);
+                let entries = columns.entries(account);
+                for (attributes, excluded) in projections {
+                    let projection =
+                        Projection::parse(&USER_RESOURCE, attributes, excluded).unwrap();
+                    assert_eq!(
+                        serde_json::to_string(&projection.view_entries(&USER_RESOURCE, &entries))
+                            .unwrap(),
+                        serde_json::to_string(&projection.view(&USER_RESOURCE, &object)).unwrap(),
+                        "{attributes:?} / {excluded:?}"
+                    );
+                }
+            }
+        }
+        let full = user_resource(&accounts[2], Some("https://h/scim/v2/o"));
+        assert_eq!(full["schemas"], json!([USER.id, ENTERPRISE_USER.id]));
+        assert_eq!(full["externalId"], "e-2");
+        assert_eq!(full["active"], false);
+        assert_eq!(full["meta"]["version"], "W/\"7\"");
+        assert!(!user_resource(&accounts[1], None).contains_key("active"));
+    }
+
+    #[test]
+    fn a_stored_attribute_named_like_a_column_wins_over_it_but_not_over_meta() {
+        let odd = account(json!({"userName": "stored", "meta": {"x": 1}}), None, false);
+        let columns = UserColumns::of(&odd, None);
+        let entries = columns.entries(&odd);
+        let names: Vec<&str> = entries.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            ["active", "displayName", "id", "meta", "schemas", "userName"]
+        );
+        assert_eq!(entries[5].1, "stored");
+        assert_eq!(entries[3].1["resourceType"], "User");
     }
 }

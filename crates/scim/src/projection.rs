@@ -89,7 +89,23 @@ impl Projection {
         Projected {
             projection: self,
             rt,
-            resource,
+            resource: Source::Object(resource),
+        }
+    }
+
+    /// [`Projection::view`] of a resource given as its top-level attributes, borrowed from
+    /// wherever they are kept, in the order a JSON object of them would have (by name): a
+    /// resource assembled from several places is written without first being copied into one
+    /// object.
+    pub fn view_entries<'a>(
+        &'a self,
+        rt: &'a ResourceType,
+        entries: &'a [(&'a str, &'a Value)],
+    ) -> Projected<'a> {
+        Projected {
+            projection: self,
+            rt,
+            resource: Source::Entries(entries),
         }
     }
 
@@ -275,7 +291,26 @@ impl SubAttributes {
 pub struct Projected<'a> {
     projection: &'a Projection,
     rt: &'a ResourceType,
-    resource: &'a Map<String, Value>,
+    resource: Source<'a>,
+}
+
+/// Where a [`Projected`] resource's top-level attributes are.
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    Object(&'a Map<String, Value>),
+    Entries(&'a [(&'a str, &'a Value)]),
+}
+
+impl<'a> Source<'a> {
+    fn iter(self) -> impl Iterator<Item = (&'a str, &'a Value)> {
+        let (object, entries) = match self {
+            Source::Object(object) => (Some(object), None),
+            Source::Entries(entries) => (None, Some(entries)),
+        };
+        let object = object.into_iter().flatten().map(|(k, v)| (k.as_str(), v));
+        let entries = entries.into_iter().flatten().map(|&(k, v)| (k, v));
+        object.chain(entries)
+    }
 }
 
 impl<'a> Projected<'a> {
@@ -283,7 +318,7 @@ impl<'a> Projected<'a> {
     fn entries(self) -> impl Iterator<Item = (&'a str, Kept<'a>)> {
         self.resource.iter().filter_map(move |(key, value)| {
             if key == "schemas" {
-                return Some((key.as_str(), Kept::Whole(value)));
+                return Some((key, Kept::Whole(value)));
             }
             if let Some(ext) = self.rt.extension(key) {
                 let extension = ExtensionView {

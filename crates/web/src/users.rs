@@ -5,7 +5,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use roster_domain::{Account, Conditional, user_resource};
+use roster_domain::{Account, Conditional, UserColumns};
 use roster_scim::{Projection, schema::USER_RESOURCE};
 use serde_json::{Value, value::RawValue};
 
@@ -26,8 +26,9 @@ pub(crate) fn render(
     account: &Account,
     projection: &Projection,
 ) -> Result<Box<RawValue>, ApiError> {
-    let resource = user_resource(account, Some(&state.tenant_url(tenant)));
-    serde_json::value::to_raw_value(&projection.view(&USER_RESOURCE, &resource))
+    let columns = UserColumns::of(account, Some(&state.tenant_url(tenant)));
+    let entries = columns.entries(account);
+    serde_json::value::to_raw_value(&projection.view_entries(&USER_RESOURCE, &entries))
         .map_err(|e| crate::response::render_failed(&e))
 }
 
