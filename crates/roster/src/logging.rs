@@ -2,16 +2,19 @@
 //! levels from `ROSTER_LOG` (e.g. `info`, `roster_web=debug`). CLI commands default to warnings
 //! only, so `--json` output on stdout stays clean.
 
-use std::{fs::File, io::Stderr, os::fd::AsFd};
+use std::{
+    cell::{Cell, RefCell},
+    fs::File,
+    io::{self, Write},
+    os::fd::AsFd,
+    sync::OnceLock,
+};
 
 use tracing::Level;
 use tracing_subscriber::{
     EnvFilter, Layer,
     filter::filter_fn,
-    fmt::{
-        self,
-        writer::{EitherWriter, MakeWriter},
-    },
+    fmt::{self, writer::MakeWriter},
     prelude::*,
 };
 
@@ -46,30 +49,157 @@ pub fn init(serving: bool) {
 
 /// Where log lines go: stderr's file description, written without the lock `Stderr` takes.
 /// Each line is formatted whole and handed over in one `write_all`, so lines of the two workers
-/// stay whole (on a pipe, up to its atomic size of 4 KiB); waiting for each other in `Stderr`'s
-/// lock cost the workers about a microsecond per request under load.
-struct StderrLines(Option<File>);
+/// stay whole; waiting for each other in `Stderr`'s lock cost the workers about a microsecond
+/// per request under load.
+///
+/// A runtime worker holds its lines until it is about to sleep ([`write_held_lines`], run by
+/// the runtime) or they fill [`HELD_BYTES`]: a `write` system call per request was ~2 µs of
+/// every request's CPU, the access line's share of a `/healthz`. An idle server writes each
+/// line at once; a busy one every few dozen lines, each write whole lines within a pipe's atomic
+/// size, so the workers' batches never tear each other's lines. Other threads (start-up, the
+/// main thread, SQLite's writer) write each line at once.
+struct StderrLines;
+
+/// Stderr's file description; `None` when stderr is closed (`Stderr` then drops what it gets).
+static STDERR: OnceLock<Option<File>> = OnceLock::new();
+
+/// Most bytes of lines a worker holds: `PIPE_BUF`, what one write to a pipe keeps whole.
+const HELD_BYTES: usize = 4096;
+
+thread_local! {
+    /// Lines this thread holds for its next write.
+    static HELD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Whether this thread holds lines: set once it is known to be a runtime worker.
+    static HOLDS: Cell<bool> = const { Cell::new(false) };
+}
 
 impl StderrLines {
     fn open() -> Self {
-        // Only fails when stderr is closed; `Stderr` then drops what it is given.
-        Self(
+        STDERR.get_or_init(|| {
             std::io::stderr()
                 .as_fd()
                 .try_clone_to_owned()
                 .ok()
-                .map(File::from),
-        )
+                .map(File::from)
+        });
+        Self
     }
 }
 
 impl<'a> MakeWriter<'a> for StderrLines {
-    type Writer = EitherWriter<&'a File, Stderr>;
+    type Writer = Lines<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        match &self.0 {
-            Some(file) => EitherWriter::A(file),
-            None => EitherWriter::B(std::io::stderr()),
+        Lines(STDERR.get().and_then(Option::as_ref))
+    }
+}
+
+/// The runtime's hook for a worker about to sleep or stop: from now on the thread holds its
+/// lines, and it writes those it holds.
+pub fn write_held_lines() {
+    HOLDS.set(true);
+    let _ = Lines(STDERR.get().and_then(Option::as_ref)).write_held();
+}
+
+/// One log line's writer: to `.0`, or to `Stderr` when there is none.
+pub struct Lines<'a>(Option<&'a File>);
+
+impl Lines<'_> {
+    fn write_now(&self, bytes: &[u8]) -> io::Result<()> {
+        match self.0 {
+            Some(mut file) => file.write_all(bytes),
+            None => std::io::stderr().write_all(bytes),
         }
+    }
+
+    fn write_held(&self) -> io::Result<()> {
+        HELD.with_borrow_mut(|held| {
+            if held.is_empty() {
+                return Ok(());
+            }
+            let written = self.write_now(held);
+            held.clear();
+            written
+        })
+    }
+}
+
+impl io::Write for Lines<'_> {
+    fn write(&mut self, line: &[u8]) -> io::Result<usize> {
+        if !HOLDS.get() {
+            self.write_now(line)?;
+            return Ok(line.len());
+        }
+        let room = HELD.with_borrow(|held| HELD_BYTES - held.len().min(HELD_BYTES));
+        if line.len() > room {
+            self.write_held()?;
+        }
+        if line.len() > HELD_BYTES {
+            self.write_now(line)?;
+        } else {
+            HELD.with_borrow_mut(|held| held.extend_from_slice(line));
+        }
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Seek};
+
+    use super::*;
+
+    fn written(file: &mut File) -> String {
+        let mut text = String::new();
+        file.rewind().unwrap();
+        file.read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_thread_that_is_not_a_worker_writes_each_line_at_once() {
+        let mut file = tempfile::tempfile().unwrap();
+        let target = file.try_clone().unwrap();
+        Lines(Some(&target)).write_all(b"one\n").unwrap();
+        assert_eq!(written(&mut file), "one\n");
+    }
+
+    #[test]
+    fn a_worker_holds_its_lines_until_it_sleeps_or_they_would_pass_a_pipe_write() {
+        let mut file = tempfile::tempfile().unwrap();
+        let target = file.try_clone().unwrap();
+        HOLDS.set(true);
+        Lines(Some(&target)).write_all(b"first\n").unwrap();
+        Lines(Some(&target)).write_all(b"second\n").unwrap();
+        assert_eq!(written(&mut file), "", "held");
+        Lines(Some(&target)).write_held().unwrap();
+        assert_eq!(written(&mut file), "first\nsecond\n");
+
+        let line = format!("{}\n", "x".repeat(999));
+        for _ in 0..4 {
+            Lines(Some(&target)).write_all(line.as_bytes()).unwrap();
+        }
+        assert_eq!(written(&mut file).len(), 13, "4,000 bytes fit");
+        Lines(Some(&target)).write_all(line.as_bytes()).unwrap();
+        assert_eq!(
+            written(&mut file).len(),
+            13 + 4000,
+            "the held ones first, whole"
+        );
+        let long = format!("{}\n", "y".repeat(HELD_BYTES));
+        Lines(Some(&target)).write_all(long.as_bytes()).unwrap();
+        let text = written(&mut file);
+        assert_eq!(text.len(), 13 + 5000 + long.len(), "in the order logged");
+        assert!(text.ends_with(&long));
+        Lines(Some(&target)).write_held().unwrap();
+        assert_eq!(
+            written(&mut file).len(),
+            13 + 5000 + long.len(),
+            "nothing held"
+        );
     }
 }

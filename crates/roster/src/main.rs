@@ -27,6 +27,8 @@ fn main() -> ExitCode {
     logging::init(cli.command.is_serve());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(logging::write_held_lines)
+        .on_thread_stop(logging::write_held_lines)
         .build()
     {
         Ok(rt) => rt,
@@ -35,7 +37,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let outcome = runtime.block_on(commands::run(cli));
+    // The workers write the log lines they hold as they stop: before the last words below.
+    drop(runtime);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", output::printable(&format!("{e:#}")));
