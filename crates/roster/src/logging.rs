@@ -112,33 +112,53 @@ impl Lines<'_> {
         }
     }
 
+    /// Writes the lines this thread holds. A thread ending (its held lines already gone with
+    /// its locals) has none.
     fn write_held(&self) -> io::Result<()> {
-        HELD.with_borrow_mut(|held| {
-            if held.is_empty() {
-                return Ok(());
+        HELD.try_with(|held| match held.try_borrow_mut() {
+            Ok(mut held) if !held.is_empty() => {
+                let written = self.write_now(&held);
+                held.clear();
+                written
             }
-            let written = self.write_now(held);
-            held.clear();
-            written
+            _ => Ok(()),
         })
+        .unwrap_or(Ok(()))
+    }
+
+    /// Holds `line`, after writing what is held if they would not fit together; `None` when this
+    /// thread cannot hold it (too long, or the thread is ending).
+    fn hold(&self, line: &[u8]) -> Option<io::Result<()>> {
+        if line.len() > HELD_BYTES {
+            return None;
+        }
+        HELD.try_with(|held| {
+            let mut held = held.try_borrow_mut().ok()?;
+            if held.len() + line.len() > HELD_BYTES {
+                let written = self.write_now(&held);
+                held.clear();
+                if written.is_err() {
+                    return Some(written);
+                }
+            }
+            held.extend_from_slice(line);
+            Some(Ok(()))
+        })
+        .ok()
+        .flatten()
     }
 }
 
 impl io::Write for Lines<'_> {
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        if !HOLDS.get() {
-            self.write_now(line)?;
-            return Ok(line.len());
+        if HOLDS.get()
+            && let Some(held) = self.hold(line)
+        {
+            return held.map(|()| line.len());
         }
-        let room = HELD.with_borrow(|held| HELD_BYTES - held.len().min(HELD_BYTES));
-        if line.len() > room {
-            self.write_held()?;
-        }
-        if line.len() > HELD_BYTES {
-            self.write_now(line)?;
-        } else {
-            HELD.with_borrow_mut(|held| held.extend_from_slice(line));
-        }
+        // In the order logged: what this thread holds, then the line.
+        self.write_held()?;
+        self.write_now(line)?;
         Ok(line.len())
     }
 
