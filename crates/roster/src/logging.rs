@@ -94,10 +94,17 @@ impl<'a> MakeWriter<'a> for StderrLines {
     }
 }
 
-/// The runtime's hook for a worker about to sleep or stop: from now on the thread holds its
-/// lines, and it writes those it holds.
+/// The runtime's hook for a worker about to sleep: from now on the thread holds its lines, and
+/// it writes those it holds.
 pub fn write_held_lines() {
     HOLDS.set(true);
+    let _ = Lines(STDERR.get().and_then(Option::as_ref)).write_held();
+}
+
+/// The runtime's hook for a thread that stops: it writes what it holds, and any line after
+/// (while the thread ends) at once.
+pub fn stop_holding_lines() {
+    HOLDS.set(false);
     let _ = Lines(STDERR.get().and_then(Option::as_ref)).write_held();
 }
 
@@ -221,5 +228,17 @@ mod tests {
             13 + 5000 + long.len(),
             "nothing held"
         );
+    }
+
+    #[test]
+    fn a_stopping_thread_writes_what_it_holds_and_holds_nothing_after() {
+        let mut file = tempfile::tempfile().unwrap();
+        let target = file.try_clone().unwrap();
+        HOLDS.set(true);
+        Lines(Some(&target)).write_all(b"held\n").unwrap();
+        assert_eq!(written(&mut file), "");
+        HOLDS.set(false);
+        Lines(Some(&target)).write_all(b"after\n").unwrap();
+        assert_eq!(written(&mut file), "held\nafter\n", "in the order logged");
     }
 }

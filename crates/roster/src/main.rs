@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .on_thread_park(logging::write_held_lines)
-        .on_thread_stop(logging::write_held_lines)
+        .on_thread_stop(logging::stop_holding_lines)
         .build()
     {
         Ok(rt) => rt,
