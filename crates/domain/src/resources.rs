@@ -131,16 +131,17 @@ impl UserColumns {
             .chain(account.attributes.iter().map(|(k, v)| (k.as_str(), v)))
             .chain([("meta", &self.meta)])
             .collect();
-        // Stable: of entries with one name, the last one put in stays last, and is kept.
+        // Stable: of entries with one name, the last one put in stays last, and is kept (moved
+        // into the place of the first, which `dedup_by` keeps).
         entries.sort_by(|a, b| a.0.cmp(b.0));
-        let mut kept: Vec<(&str, &Value)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            if kept.last().is_some_and(|last| last.0 == entry.0) {
-                kept.pop();
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
             }
-            kept.push(entry);
-        }
-        kept
+            same
+        });
+        entries
     }
 }
 

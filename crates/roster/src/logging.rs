@@ -90,7 +90,7 @@ impl<'a> MakeWriter<'a> for StderrLines {
     type Writer = Lines<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        Lines(STDERR.get().and_then(Option::as_ref))
+        Lines::stderr()
     }
 }
 
@@ -98,18 +98,24 @@ impl<'a> MakeWriter<'a> for StderrLines {
 /// it writes those it holds.
 pub fn write_held_lines() {
     HOLDS.set(true);
-    let _ = Lines(STDERR.get().and_then(Option::as_ref)).write_held();
+    let _ = Lines::stderr().write_held();
 }
 
 /// The runtime's hook for a thread that stops: it writes what it holds, and any line after
 /// (while the thread ends) at once.
 pub fn stop_holding_lines() {
     HOLDS.set(false);
-    let _ = Lines(STDERR.get().and_then(Option::as_ref)).write_held();
+    let _ = Lines::stderr().write_held();
 }
 
 /// One log line's writer: to `.0`, or to `Stderr` when there is none.
 pub struct Lines<'a>(Option<&'a File>);
+
+impl Lines<'static> {
+    fn stderr() -> Self {
+        Lines(STDERR.get().and_then(Option::as_ref))
+    }
+}
 
 impl Lines<'_> {
     fn write_now(&self, bytes: &[u8]) -> io::Result<()> {
@@ -123,14 +129,20 @@ impl Lines<'_> {
     /// its locals) has none.
     fn write_held(&self) -> io::Result<()> {
         HELD.try_with(|held| match held.try_borrow_mut() {
-            Ok(mut held) if !held.is_empty() => {
-                let written = self.write_now(&held);
-                held.clear();
-                written
-            }
-            _ => Ok(()),
+            Ok(mut held) => self.write_out(&mut held),
+            Err(_) => Ok(()),
         })
         .unwrap_or(Ok(()))
+    }
+
+    /// Writes `held` (if anything) and empties it, written or not.
+    fn write_out(&self, held: &mut Vec<u8>) -> io::Result<()> {
+        if held.is_empty() {
+            return Ok(());
+        }
+        let written = self.write_now(held);
+        held.clear();
+        written
     }
 
     /// Holds `line`, after writing what is held if they would not fit together; `None` when this
@@ -141,12 +153,10 @@ impl Lines<'_> {
         }
         HELD.try_with(|held| {
             let mut held = held.try_borrow_mut().ok()?;
-            if held.len() + line.len() > HELD_BYTES {
-                let written = self.write_now(&held);
-                held.clear();
-                if written.is_err() {
-                    return Some(written);
-                }
+            if held.len() + line.len() > HELD_BYTES
+                && let Err(e) = self.write_out(&mut held)
+            {
+                return Some(Err(e));
             }
             held.extend_from_slice(line);
             Some(Ok(()))
