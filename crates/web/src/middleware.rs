@@ -38,25 +38,31 @@ fn canonical_uri(uri: &Uri) -> Option<Uri> {
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    let mut segments: Vec<&str> = trimmed.split('/').collect();
     // ["", "scim", "v2", org, endpoint, ...]
-    if segments.len() < 4
-        || !segments[1].eq_ignore_ascii_case("scim")
-        || !segments[2].eq_ignore_ascii_case("v2")
+    let mut segments = trimmed.split('/');
+    let is_scim = segments
+        .nth(1)
+        .is_some_and(|s| s.eq_ignore_ascii_case("scim"))
+        && segments
+            .next()
+            .is_some_and(|s| s.eq_ignore_ascii_case("v2"))
+        && segments.next().is_some();
+    // Nearly every request is already canonical: it is checked without building a new path.
+    if !is_scim
+        || (trimmed.len() == path.len()
+            && trimmed
+                .split('/')
+                .enumerate()
+                .all(|(i, s)| canonical_segment(i, s) == s))
     {
         return None;
     }
-    segments[1] = "scim";
-    segments[2] = "v2";
-    for segment in segments.iter_mut().skip(4).take(2) {
-        if let Some(canonical) = ENDPOINTS.iter().find(|e| e.eq_ignore_ascii_case(segment)) {
-            *segment = canonical;
-        }
-    }
-    let rebuilt = segments.join("/");
-    if rebuilt == path {
-        return None;
-    }
+    let rebuilt = trimmed
+        .split('/')
+        .enumerate()
+        .map(|(i, s)| canonical_segment(i, s))
+        .collect::<Vec<_>>()
+        .join("/");
     let path_and_query = match uri.query() {
         Some(q) => format!("{rebuilt}?{q}"),
         None => rebuilt,
@@ -64,6 +70,20 @@ fn canonical_uri(uri: &Uri) -> Option<Uri> {
     let mut parts = uri.clone().into_parts();
     parts.path_and_query = path_and_query.parse().ok();
     Uri::from_parts(parts).ok()
+}
+
+/// The spelling RFC 7644 gives the `index`th segment of a SCIM path (`scim`, `v2`, endpoints).
+fn canonical_segment(index: usize, segment: &str) -> &str {
+    match index {
+        1 if segment.eq_ignore_ascii_case("scim") => "scim",
+        2 if segment.eq_ignore_ascii_case("v2") => "v2",
+        4 | 5 => ENDPOINTS
+            .iter()
+            .find(|e| e.eq_ignore_ascii_case(segment))
+            .copied()
+            .unwrap_or(segment),
+        _ => segment,
+    }
 }
 
 /// Longest client `x-request-id` kept.
@@ -280,5 +300,25 @@ mod tests {
         assert_eq!(canon("/scim/v2/o/Users/AbC"), "/scim/v2/o/Users/AbC");
         assert_eq!(canon("/healthz"), "/healthz");
         assert_eq!(canon("/scim/v2/OrgCase"), "/scim/v2/OrgCase");
+    }
+
+    #[test]
+    fn a_canonical_path_is_not_rewritten() {
+        for path in [
+            "/scim/v2/o/Users/AbC?attributes=userName",
+            "/scim/v2/o/Users/.search",
+            "/scim/v2/o/ServiceProviderConfig",
+            "/scim/v2/o",
+            "/healthz",
+            "/",
+        ] {
+            assert_eq!(canonical_uri(&path.parse().unwrap()), None, "{path}");
+        }
+        assert_eq!(canon("/scim/v2/o/Users/"), "/scim/v2/o/Users");
+        assert_eq!(canon("/scim/V2/o/Users/x"), "/scim/v2/o/Users/x");
+        assert_eq!(
+            canon("/scim/v2/o/users/.Search"),
+            "/scim/v2/o/Users/.search"
+        );
     }
 }
