@@ -143,6 +143,14 @@ impl Pool {
     ) -> Result<Self, StoreError> {
         let mut writer = open_writer(path)?;
         migrate(&mut writer)?;
+        // Each job of a batch runs in a savepoint, whose sub-journal (a copy of every page the job
+        // is the first to change) SQLite spills to a temporary file past 64 KiB: a `pwrite` per
+        // page, a sixth of the writer's time in a burst of creates. In memory it is dropped at
+        // each job's release, so it holds one job's pages. Set after the migrations, whose index
+        // builds should keep sorting through temporary files, not memory.
+        writer
+            .execute_batch("PRAGMA temp_store = MEMORY")
+            .context("keeping the writer's sub-journals in memory")?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let queued = Arc::new(AtomicUsize::new(0));
         let taken = Arc::clone(&queued);
