@@ -47,7 +47,7 @@ impl Roster {
                 .map_or(Role::Learner, |o| Role::lowest_for(o.kind))
         });
         let account = Account {
-            id: AccountId::new_random(),
+            id: AccountId::new_time_ordered(),
             org_id: org.as_ref().map(|o| o.id),
             user_name: user_name.to_owned(),
             external_id: None,

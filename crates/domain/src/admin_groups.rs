@@ -35,7 +35,7 @@ impl Roster {
         crate::admin_accounts::check_name("displayName", name)?;
         let now = self.now();
         let group = Group {
-            id: GroupId::new_random(),
+            id: GroupId::new_time_ordered(),
             org_id: org.id,
             display_name: name.to_owned(),
             external_id: None,

@@ -417,7 +417,7 @@ impl Roster {
     fn new_admin_account(&self, org: OrgId, email: &str) -> Account {
         let now = self.now();
         Account {
-            id: AccountId::new_random(),
+            id: AccountId::new_time_ordered(),
             org_id: Some(org),
             user_name: email.to_owned(),
             external_id: None,

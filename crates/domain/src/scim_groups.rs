@@ -74,7 +74,7 @@ impl Roster {
                 }
                 None => (
                     Group {
-                        id: GroupId::new_random(),
+                        id: GroupId::new_time_ordered(),
                         org_id: scope.org_id(),
                         display_name: display_name.clone(),
                         external_id: fields.external_id.clone(),

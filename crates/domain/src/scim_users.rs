@@ -81,7 +81,7 @@ impl Roster {
         let now = self.now();
         let active = fields.active.unwrap_or(true);
         let account = Account {
-            id: AccountId::new_random(),
+            id: AccountId::new_time_ordered(),
             org_id: Some(org.id),
             user_name: user_name.to_owned(),
             external_id: fields.external_id.clone(),
