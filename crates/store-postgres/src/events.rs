@@ -74,7 +74,7 @@ pub(crate) async fn queue_append(
     tx: &impl GenericClient,
     events: &[NewEvent],
 ) -> Result<Option<Queued>, StoreError> {
-    match sql::insert_events(Dialect::Postgres, events) {
+    match sql::insert_events(events) {
         Some(sql) => Ok(Some(
             Queued::prepare(
                 tx,

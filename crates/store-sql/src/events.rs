@@ -1,12 +1,13 @@
-//! The change feed's SQL, for both stores: events appended in the writing transaction (one
-//! statement however many a write produces: the rows travel as one JSON array), read in feed
-//! order after a position, and trimmed by age in bounded batches. See ARCHITECTURE.md for the
+//! The change feed's SQL, for both stores: events read in feed order after a position and
+//! trimmed by age in bounded batches; on PostgreSQL also appended in the writing transaction
+//! (one statement however many a write produces: the rows travel as one JSON array; SQLite, in
+//! process, inserts them one by one). See ARCHITECTURE.md for the
 //! order: SQLite's rowid (one writer), PostgreSQL's `(xid, id)` read only below the oldest
 //! running transaction.
 
 use roster_domain::{EventPosition, NewEvent, OrgId};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 use crate::{Arg, Binder, Dialect, Sql};
@@ -63,13 +64,13 @@ struct Row<'a> {
     actor: Option<&'a str>,
     account_id: Option<roster_domain::AccountId>,
     group_id: Option<roster_domain::GroupId>,
-    occurred_at: Value,
+    occurred_at: String,
     data: &'a Value,
 }
 
-/// Appends `events` in their order: one statement whose only value is the events as a JSON
-/// array. `None` when there is nothing to append.
-pub fn insert_events(dialect: Dialect, events: &[NewEvent]) -> Option<Sql> {
+/// Appends `events` on PostgreSQL in their order: one statement whose only value is the events
+/// as a JSON array. `None` when there is nothing to append.
+pub fn insert_events(events: &[NewEvent]) -> Option<Sql> {
     if events.is_empty() {
         return None;
     }
@@ -84,40 +85,23 @@ pub fn insert_events(dialect: Dialect, events: &[NewEvent]) -> Option<Sql> {
             actor: e.actor.as_deref(),
             account_id: e.account_id,
             group_id: e.group_id,
-            occurred_at: match dialect {
-                Dialect::Sqlite => json!(micros(e.occurred_at)),
-                Dialect::Postgres => json!(e.occurred_at.format(&Rfc3339).unwrap_or_default()),
-            },
+            occurred_at: e.occurred_at.format(&Rfc3339).unwrap_or_default(),
             data: &e.data,
         })
         .collect();
-    let mut binder = Binder::new(dialect);
+    let mut binder = Binder::new(Dialect::Postgres);
     let rows = binder.bind(Arg::Text(
         serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned()),
     ));
-    let text = match dialect {
-        Dialect::Sqlite => format!(
-            "INSERT INTO events (org_id, type, source, actor, account_id, group_id, occurred_at, data)
-             SELECT json_extract(value, '$.org_id'), json_extract(value, '$.type'),
-                 json_extract(value, '$.source'), json_extract(value, '$.actor'),
-                 json_extract(value, '$.account_id'), json_extract(value, '$.group_id'),
-                 json_extract(value, '$.occurred_at'), json_extract(value, '$.data')
-             FROM json_each({rows}) ORDER BY key"
-        ),
-        Dialect::Postgres => format!(
-            "INSERT INTO events (org_id, type, source, actor, account_id, group_id, occurred_at, data)
-             SELECT (e->>'org_id')::uuid, e->>'type', e->>'source', e->>'actor',
-                 (e->>'account_id')::uuid, (e->>'group_id')::uuid,
-                 (e->>'occurred_at')::timestamptz, e->'data'
-             FROM jsonb_array_elements(({rows})::text::jsonb) WITH ORDINALITY AS t(e, n)
-             ORDER BY n"
-        ),
-    };
+    let text = format!(
+        "INSERT INTO events (org_id, type, source, actor, account_id, group_id, occurred_at, data)
+         SELECT (e->>'org_id')::uuid, e->>'type', e->>'source', e->>'actor',
+             (e->>'account_id')::uuid, (e->>'group_id')::uuid,
+             (e->>'occurred_at')::timestamptz, e->'data'
+         FROM jsonb_array_elements(({rows})::text::jsonb) WITH ORDINALITY AS t(e, n)
+         ORDER BY n"
+    );
     Some(binder.finish(text))
-}
-
-fn micros(at: time::OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
 }
 
 /// At most `limit` settled events after `after` (from the oldest without it), of `org` only when
