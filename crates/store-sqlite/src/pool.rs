@@ -422,8 +422,13 @@ fn truncate_wal(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(busy? == 0)
 }
 
+/// A statement without values that the writer runs for every batch or job, prepared once.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn commit_batch(conn: &Connection, batch: Vec<Job>, health: &WriteHealth) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         tracing::error!(error = %e, "SQLite could not start a write transaction");
         note_failure(health, &write_failure("starting a write transaction", &e));
         for job in batch {
@@ -436,7 +441,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, health: &WriteHealth) {
     // file fails each statement but commits an empty transaction.
     let mut storage_failure = None;
     for job in batch {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = run_cached(conn, "SAVEPOINT job") {
             let error = write_failure("starting a savepoint", &e);
             if error.is_unavailable() {
                 storage_failure.get_or_insert_with(|| error.to_string());
@@ -448,15 +453,15 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, health: &WriteHealth) {
         if let Some(cause) = ran.storage_failure {
             storage_failure.get_or_insert(cause);
         }
-        let end = if ran.ok {
-            "RELEASE job"
+        let ended = if ran.ok {
+            run_cached(conn, "RELEASE job")
         } else {
-            "ROLLBACK TO job; RELEASE job"
-        };
-        let ended = conn.execute_batch(end).err();
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        }
+        .err();
         deliveries.push((ran.deliver, ended));
     }
-    let committed = conn.execute_batch("COMMIT");
+    let committed = run_cached(conn, "COMMIT");
     if let Err(e) = &committed {
         tracing::error!(error = %e, "SQLite commit failed; rolling back the batch");
         let _ = conn.execute_batch("ROLLBACK");
