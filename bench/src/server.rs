@@ -240,6 +240,20 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The server's `host:port` and the tenant's path (`/scim/v2/ORG`, or a peer's base path),
+    /// for [`crate::lean`].
+    pub fn address_and_path(&self) -> anyhow::Result<(&str, &str)> {
+        let rest = self
+            .base
+            .strip_prefix("http://")
+            .with_context(|| format!("{} is not a plain HTTP URL", self.base))?;
+        Ok(rest.split_at(rest.find('/').unwrap_or(rest.len())))
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     /// Sends one SCIM request; the caller reads (or drops) the response.
     pub async fn send(
         &self,
