@@ -1,9 +1,8 @@
 //! The change feed's SQL, for both stores: events read in feed order after a position and
 //! trimmed by age in bounded batches; on PostgreSQL also appended in the writing transaction
 //! (one statement however many a write produces: the rows travel as one JSON array; SQLite, in
-//! process, inserts them one by one). See ARCHITECTURE.md for the
-//! order: SQLite's rowid (one writer), PostgreSQL's `(xid, id)` read only below the oldest
-//! running transaction.
+//! process, inserts them one by one). See ARCHITECTURE.md for the order: SQLite's rowid (one
+//! writer), PostgreSQL's `(xid, id)` read only below the oldest running transaction.
 
 use roster_domain::{EventPosition, NewEvent, OrgId};
 use serde::Serialize;

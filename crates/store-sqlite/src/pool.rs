@@ -146,8 +146,9 @@ impl Pool {
         // Each job of a batch runs in a savepoint, whose sub-journal (a copy of every page the job
         // is the first to change) SQLite spills to a temporary file past 64 KiB: a `pwrite` per
         // page, a sixth of the writer's time in a burst of creates. In memory it is dropped at
-        // each job's release, so it holds one job's pages. Set after the migrations, whose index
-        // builds should keep sorting through temporary files, not memory.
+        // each job's release, so it holds one job's pages: a few per SCIM write, megabytes only
+        // while a job that rewrites much (a 100,000-member group's delete) runs. Set after the
+        // migrations, whose index builds should keep sorting through temporary files.
         writer
             .execute_batch("PRAGMA temp_store = MEMORY")
             .context("keeping the writer's sub-journals in memory")?;
