@@ -86,6 +86,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "drop_prefix_indexes",
         sql: include_str!("../migrations/0013_drop_prefix_indexes.sql"),
     },
+    Migration {
+        version: 14,
+        name: "drop_external_id_indexes",
+        sql: include_str!("../migrations/0014_drop_external_id_indexes.sql"),
+    },
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.

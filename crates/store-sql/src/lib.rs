@@ -47,6 +47,18 @@ impl Dialect {
         }
     }
 
+    /// `c = p` for `externalId`, whose only index is the one it sorts by (migration 0014 dropped
+    /// the plain `(org_id, external_id)`, which cost every write a page of its own): SQLite's
+    /// leads with `(c IS NULL)`, which the test must name for the index to be searched;
+    /// PostgreSQL's holds `c` in the "C" collation, where equal means what it means in the
+    /// database's collation (PostgreSQL's database collations are deterministic: byte-equal).
+    fn equals_in_sort_index(self, c: &str, p: &str) -> String {
+        match self {
+            Self::Sqlite => format!("({c} IS NULL) = 0 AND {c} = {p}"),
+            Self::Postgres => format!("{} = {p}", self.ordered(c)),
+        }
+    }
+
     /// `c` contains `p`. Character functions compare exactly: no LIKE pattern to escape.
     fn contains(self, c: &str, p: &str) -> String {
         match self {

@@ -404,6 +404,7 @@ impl Binder {
                 };
                 let test = match op {
                     Op::Ne => return format!("({c} IS NULL OR {c} <> {p})"),
+                    Op::Eq if column == Column::ExternalId => d.equals_in_sort_index(c, &p),
                     Op::Eq => format!("{c} = {p}"),
                     Op::Gt => format!("{ordered} > {p}"),
                     Op::Ge => format!("{ordered} >= {p}"),
@@ -482,6 +483,30 @@ mod tests {
             listing.rows.args[1..3],
             [Arg::Text("ab".into()), Arg::Text("ac".into())]
         );
+    }
+
+    #[test]
+    fn external_id_equality_is_written_for_the_external_id_sort_index() {
+        let org = OrgId::new_random();
+        let eq = filter("externalId eq \"E-1\"");
+        let sqlite = listing(Dialect::Sqlite, ACCOUNTS, org, Some(&eq), Page::new(0, 10));
+        assert!(sqlite.rows.text.contains(
+            "(external_id IS NOT NULL AND (external_id IS NULL) = 0 AND external_id = ?2)"
+        ));
+        let postgres = listing(
+            Dialect::Postgres,
+            ACCOUNTS,
+            org,
+            Some(&eq),
+            Page::new(0, 10),
+        );
+        assert!(
+            postgres
+                .rows
+                .text
+                .contains("(external_id IS NOT NULL AND external_id COLLATE \"C\" = $2)")
+        );
+        assert_eq!(postgres.rows.args[1], Arg::Text("E-1".into()));
     }
 
     #[test]

@@ -48,17 +48,20 @@ fn params(sql: Sql) -> (String, Vec<rusqlite::types::Value>) {
 #[cfg(test)]
 mod tests {
     use roster_domain::{OrgId, Page, StoreFilter};
-    use roster_scim::{filter::parse_filter, schema::USER_RESOURCE};
-    use roster_store_sql::{ACCOUNTS, Dialect, listing};
+    use roster_scim::{
+        filter::parse_filter,
+        schema::{GROUP_RESOURCE, ResourceType, USER_RESOURCE},
+    };
+    use roster_store_sql::{ACCOUNTS, Dialect, GROUPS, Table, listing};
 
     use super::*;
 
-    /// How SQLite means to answer `filter` on accounts: the details of `EXPLAIN QUERY PLAN`.
-    fn plan(conn: &Connection, filter: &str) -> String {
-        let filter = StoreFilter::lower(&USER_RESOURCE, &parse_filter(filter).unwrap()).unwrap();
+    /// How SQLite means to answer `filter` on `table`: the details of `EXPLAIN QUERY PLAN`.
+    fn plan(conn: &Connection, table: Table, resource: &ResourceType, filter: &str) -> String {
+        let filter = StoreFilter::lower(resource, &parse_filter(filter).unwrap()).unwrap();
         let listing = listing(
             Dialect::Sqlite,
-            ACCOUNTS,
+            table,
             OrgId::new_random(),
             Some(&filter),
             Page::new(0, 100),
@@ -75,17 +78,42 @@ mod tests {
             .join("; ")
     }
 
+    fn migrated(dir: &tempfile::TempDir) -> Connection {
+        let mut conn = crate::pool::open_writer(&dir.path().join("plan.db")).unwrap();
+        crate::migrations::apply(&mut conn).unwrap();
+        conn
+    }
+
     #[test]
     fn a_user_name_prefix_is_searched_in_the_organizations_user_name_index() {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = crate::pool::open_writer(&dir.path().join("plan.db")).unwrap();
-        crate::migrations::apply(&mut conn).unwrap();
-        let sw = plan(&conn, "userName sw \"ab\"");
+        let conn = migrated(&dir);
+        let sw = plan(&conn, ACCOUNTS, &USER_RESOURCE, "userName sw \"ab\"");
         assert!(
             sw.contains(
                 "USING INDEX accounts_org_user_name_key (org_id=? AND user_name_key>? AND user_name_key<?)"
             ),
             "{sw}"
         );
+    }
+
+    /// Equality on `externalId` (a client matching by its own ids) searches the sort index, the only index on
+    /// the column since migration 0014, rather than every row of the organization.
+    #[test]
+    fn an_external_id_is_looked_up_in_the_external_id_sort_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = migrated(&dir);
+        for (table, resource, index) in [
+            (ACCOUNTS, &USER_RESOURCE, "accounts_org_external_id_sort"),
+            (GROUPS, &GROUP_RESOURCE, "groups_org_external_id_sort"),
+        ] {
+            let eq = plan(&conn, table, resource, "externalId eq \"E-1\"");
+            assert!(
+                eq.contains(&format!(
+                    "USING INDEX {index} (org_id=? AND <expr>=? AND external_id=?)"
+                )),
+                "{eq}"
+            );
+        }
     }
 }

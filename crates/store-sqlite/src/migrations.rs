@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "drop_prefix_indexes",
         include_str!("../migrations/0013_drop_prefix_indexes.sql"),
     ),
+    (
+        14,
+        "drop_external_id_indexes",
+        include_str!("../migrations/0014_drop_external_id_indexes.sql"),
+    ),
 ];
 
 /// The migration after whose SQL the name keys of existing rows are recomputed in Rust.
