@@ -20,6 +20,10 @@ const OPERATIONS: &[(&str, Op)] = &[
         "`GET /Users?filter=userName eq` (Entra's match)",
         Op::FilterEq,
     ),
+    (
+        "`GET /Users?filter=externalId eq` (a match by the client's own id)",
+        Op::ExternalIdEq,
+    ),
     ("`GET /Users/{id}`", Op::GetById),
     ("`POST /Users`", Op::Create),
     (
@@ -49,6 +53,7 @@ const OPERATIONS: &[(&str, Op)] = &[
 #[derive(Debug, Clone, Copy)]
 enum Op {
     FilterEq,
+    ExternalIdEq,
     GetById,
     Create,
     FirstPage,
@@ -250,6 +255,12 @@ async fn measure(
                 ),
                 None,
             ),
+            // `user_body` gives each user its userName's local part as externalId.
+            Op::ExternalIdEq => (
+                Method::GET,
+                format!("/Users?filter=externalId+eq+%22person{pick:07}%22"),
+                None,
+            ),
             Op::GetById => (Method::GET, format!("/Users/{}", ids[pick]), None),
             Op::Create => {
                 made += 1;
@@ -324,6 +335,13 @@ async fn measure(
                     detail["scimType"].as_str().unwrap_or("")
                 )),
             });
+        }
+        if matches!(op, Op::FilterEq | Op::ExternalIdEq) {
+            // A match that found nothing would measure the wrong thing.
+            let page: Value = serde_json::from_slice(&bytes)?;
+            if page["totalResults"] != 1 {
+                bail!("{path} matched {} users, not one", page["totalResults"]);
+            }
         }
         latencies.push(took.as_secs_f64() * 1000.0);
     }
