@@ -1,5 +1,6 @@
 //! Connections: one writer thread with group commit, a pool of read-only connections, and a
-//! background WAL checkpointer so the writer never pays for checkpoints.
+//! background WAL checkpointer so the writer pays only for the frames it has not copied yet
+//! when it starts the WAL over (see [`WalBound`]).
 
 use std::{
     ffi::c_int,
@@ -376,7 +377,8 @@ fn run_writer(
 /// it). The next commit then writes the log from its start again, over the same file: the file
 /// keeps its size (SQLite cuts it back to the limit if a large job grew it past), and writing
 /// over pages the kernel already holds costs the writer less than growing a truncated file
-/// again (a third of a create's `pwrite` time went to allocating the file's pages and blocks).
+/// again (taking a new page-cache page and reserving a block for each page the file grew by was
+/// over half of the writer's `pwrite` time in a burst of creates).
 struct WalBound {
     /// Frames in the WAL after the last commit, as SQLite's WAL hook reports them.
     frames: Arc<AtomicUsize>,
