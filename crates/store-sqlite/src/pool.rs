@@ -641,6 +641,12 @@ mod tests {
     /// Readers that keep a snapshot open at every moment used to stop the WAL from ever
     /// starting over: a passive checkpoint copies frames but cannot reset the log under a
     /// reader, so the file grew with every write (gigabytes while seeding a million accounts).
+    /// The schema of the WAL tests: rows of any size.
+    fn blob_table(c: &mut Connection) -> Result<(), StoreError> {
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            .context("creating t")
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_while_readers_always_hold_a_snapshot() {
         const LIMIT: u64 = 1024 * 1024;
@@ -648,11 +654,7 @@ mod tests {
         const ROW: usize = 16 * 1024;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wal.db");
-        let create = |c: &mut Connection| -> Result<(), StoreError> {
-            c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-                .context("creating t")
-        };
-        let pool = Arc::new(Pool::open_bounded(&path, create, LIMIT).unwrap());
+        let pool = Arc::new(Pool::open_bounded(&path, blob_table, LIMIT).unwrap());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         // Two readers whose snapshots overlap, so one is always open.
         let readers: Vec<_> = (0..2)
@@ -716,11 +718,7 @@ mod tests {
         const LIMIT: u64 = 1024 * 1024;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("grown.db");
-        let create = |c: &mut Connection| -> Result<(), StoreError> {
-            c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-                .context("creating t")
-        };
-        let pool = Pool::open_bounded(&path, create, LIMIT).unwrap();
+        let pool = Pool::open_bounded(&path, blob_table, LIMIT).unwrap();
         let insert = |bytes: i64| {
             move |c: &Connection| {
                 c.execute("INSERT INTO t (body) VALUES (zeroblob(?1))", [bytes])
