@@ -6,17 +6,12 @@ mod support;
 
 use std::{sync::Arc, time::Duration};
 
-use roster_domain::{AccountWrite, OrgScope, Page, Store, StoreError, StoreFilter};
-use roster_scim::{
-    filter::parse_filter,
-    schema::{GROUP_RESOURCE, USER_RESOURCE},
-};
+use roster_domain::{AccountWrite, OrgScope, Store, StoreError};
 use roster_store_postgres::{PoolOptions, PostgresStore};
-use roster_store_sql::{ACCOUNTS, Arg, Dialect, GROUPS, listing};
 use roster_store_tests::support::{at, new_account, new_org};
 use support::{TestDatabase, fresh_store, server_url};
 use tokio::task::JoinSet;
-use tokio_postgres::{NoTls, types::ToSql};
+use tokio_postgres::NoTls;
 
 /// Another `roster serve` instance on the same database: its own pool.
 async fn instance(url: &str) -> Result<PostgresStore, StoreError> {
@@ -167,89 +162,4 @@ async fn connection_errors_and_debug_output_never_show_the_password() {
     let (store, _db) = fresh_store(&url).await;
     let shown = format!("{store:?}");
     assert!(!shown.contains("postgres://"), "{shown}");
-}
-
-/// Equality on `externalId` (a client matching by its own ids) searches the sort index, the only
-/// index on the column since migration 0014, rather than every row of the organization.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_external_id_is_looked_up_in_the_external_id_sort_index() {
-    let Some(url) = server_url() else { return };
-    let (store, db) = fresh_store(&url).await;
-    let org = new_org(10_000, at(0));
-    store.insert_org(&org).await.unwrap();
-    let (client, connection) = tokio_postgres::connect(&db.url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    // Enough rows, with statistics, that the planner weighs the indexes as it would in a real
-    // directory (an empty table is cheapest read whole).
-    client
-        .execute(
-            "INSERT INTO accounts (id, org_id, user_name, user_name_key, external_id, role,
-                 active, scim_managed, scim_deleted, attributes, created_at, updated_at, version)
-             SELECT gen_random_uuid(), $1, 'u' || i, 'u' || i, 'E-' || i, 'learner', true, true,
-                 false, '{}', now(), now(), 1
-             FROM generate_series(1, 5000) AS i",
-            &[&uuid::Uuid::from(org.id)],
-        )
-        .await
-        .unwrap();
-    client
-        .execute(
-            "INSERT INTO groups (id, org_id, display_name, display_name_key, external_id,
-                 scim_managed, attributes, created_at, updated_at, version)
-             SELECT gen_random_uuid(), $1, 'g' || i, 'g' || i, 'E-' || i, true, '{}', now(),
-                 now(), 1
-             FROM generate_series(1, 5000) AS i",
-            &[&uuid::Uuid::from(org.id)],
-        )
-        .await
-        .unwrap();
-    client
-        .batch_execute("ANALYZE accounts; ANALYZE groups")
-        .await
-        .unwrap();
-    for (table, resource, index) in [
-        (ACCOUNTS, &USER_RESOURCE, "accounts_org_external_id_sort"),
-        (GROUPS, &GROUP_RESOURCE, "groups_org_external_id_sort"),
-    ] {
-        let filter = parse_filter("externalId eq \"E-1\"").unwrap();
-        let filter = StoreFilter::lower(resource, &filter).unwrap();
-        let rows = listing(
-            Dialect::Postgres,
-            table,
-            org.id,
-            Some(&filter),
-            Page::new(0, 100),
-        )
-        .rows;
-        let args: Vec<Box<dyn ToSql + Sync>> = rows
-            .args
-            .into_iter()
-            .map(|arg| -> Box<dyn ToSql + Sync> {
-                match arg {
-                    Arg::Id(id) => Box::new(id),
-                    Arg::Text(text) => Box::new(text),
-                    Arg::Int(n) => Box::new(n),
-                    other => panic!("a listing by externalId binds no {other:?}"),
-                }
-            })
-            .collect();
-        let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
-        let plan: Vec<String> = client
-            .query(&format!("EXPLAIN {}", rows.text), &args)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        let plan = plan.join("\n");
-        assert!(
-            plan.contains(&format!("Index Scan using {index}")),
-            "{plan}"
-        );
-        assert!(
-            plan.lines()
-                .any(|line| line.contains("Index Cond") && line.contains("external_id")),
-            "{plan}"
-        );
-    }
 }

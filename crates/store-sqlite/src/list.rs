@@ -97,8 +97,8 @@ mod tests {
         );
     }
 
-    /// Equality on `externalId` (a client matching by its own ids) searches the sort index, the only index on
-    /// the column since migration 0014, rather than every row of the organization.
+    /// Equality on `externalId` (a client matching by its own ids) searches the sort index, the
+    /// only index on the column since migration 0014, rather than every row of the organization.
     #[test]
     fn an_external_id_is_looked_up_in_the_external_id_sort_index() {
         let dir = tempfile::tempdir().unwrap();
